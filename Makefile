@@ -1,0 +1,40 @@
+# Everything a newcomer needs: `make demo` and `make test` set themselves up on a fresh Debian machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install deps demo run test test-pg lint bench prompts clean
+
+$(STAMP): pyproject.toml
+	@command -v sudo >/dev/null 2>&1 && SUDO=sudo || SUDO=; \
+	if ! $(PY) -c 'import venv, ensurepip' 2>/dev/null; then $$SUDO apt-get update && $$SUDO apt-get install -y python3-venv; fi
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,fast]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian packages the project uses at run time: sox/espeak-ng build prompts; Asterisk's own sound files.
+deps:
+	bash scripts/install-debian-deps.sh
+
+demo: $(STAMP)
+	$(BIN)/acd demo
+
+run: $(STAMP)
+	$(BIN)/acd run -c config/acd.yaml
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy acd/core acd/clock.py acd/events.py
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,152 @@
+"""The daemon's own configuration, ``config/acd.yaml``: where Asterisk and the database are, paths,
+time zone, logging, the HTTP server and its users.
+
+Secrets may be written here for a lab, but belong in the environment in production:
+``ACD_ARI_USER``, ``ACD_ARI_PASSWORD`` and ``ACD_DB_URL`` override the file, and a user's API token can
+be read from a named environment variable (``token_env``). ``SecretStr`` keeps them out of reprs and logs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from acd.yamlconf import load_model
+
+Role = Literal["agent", "supervisor", "admin", "reporting"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AriSettings(Strict):
+    url: str = "http://127.0.0.1:8088/ari"
+    """Base URL of ARI, up to and including /ari."""
+    app: str = "acd"
+    user: str = "acd"
+    password: SecretStr = SecretStr("")
+    reconnect_max_s: float = Field(30.0, gt=0)
+    ping_interval_s: float = Field(20.0, gt=0)
+
+
+class DatabaseSettings(Strict):
+    url: SecretStr = SecretStr("sqlite+aiosqlite:///var/acd.db")
+    spool_dir: Path = Path("var/spool")
+    """CDR events go here (fsync'd) while the database is unreachable, and are replayed in order."""
+
+
+class PathSettings(Strict):
+    var: Path = Path("var")
+    recordings: Path = Path("var/recordings")
+    """Where Asterisk's recordings (``/var/spool/asterisk/recording`` on a real box) are read from."""
+    sounds: Path = Path("var/sounds")
+    """Generated prompts in Asterisk's sounds layout (sounds/<lang>/acd/...)."""
+
+
+class LogSettings(Strict):
+    format: Literal["auto", "json", "console"] = "auto"
+    """auto: pretty on a terminal, JSON lines otherwise."""
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class HttpSettings(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+
+
+class User(Strict):
+    name: str
+    role: Role
+    agent: str | None = None
+    """For role 'agent': the agent id (agents.yaml) this user works as."""
+    token: SecretStr | None = None
+    token_env: str | None = None
+
+    @model_validator(mode="after")
+    def _one_token(self) -> User:
+        if (self.token is None) == (self.token_env is None):
+            raise ValueError("give exactly one of token or token_env")
+        if self.role == "agent" and not self.agent:
+            raise ValueError("a user with role 'agent' needs 'agent: <agent id>'")
+        return self
+
+    def resolved_token(self) -> str | None:
+        if self.token is not None:
+            return self.token.get_secret_value()
+        return os.environ.get(self.token_env or "") or None
+
+
+class ReportSettings(Strict):
+    sl_threshold_s: float = Field(30.0, gt=0)
+    """Service level: answered within this many seconds (R17, R21)."""
+    short_abandon_s: float = Field(5.0, ge=0)
+    """A caller who hangs up in the queue before this is a short abandon (R17)."""
+
+
+class RecordingSettings(Strict):
+    format: Literal["wav", "gsm", "ulaw", "alaw", "sln"] = "wav"
+    retention_days: int = Field(90, gt=0)
+    """R14: 3 months in one tender, 2 years (730) in another."""
+
+
+class Settings(Strict):
+    ari: AriSettings = AriSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    paths: PathSettings = PathSettings()
+    timezone: str = "Asia/Almaty"
+    log: LogSettings = LogSettings()
+    http: HttpSettings = HttpSettings()
+    users: list[User] = []
+    reports: ReportSettings = ReportSettings()
+    recording: RecordingSettings = RecordingSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Almaty)") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def with_environment(self, env: dict[str, str] | None = None) -> Settings:
+        """Apply ACD_ARI_USER, ACD_ARI_PASSWORD and ACD_DB_URL over the file's values."""
+        env = dict(os.environ) if env is None else env
+        ari = self.ari.model_copy(update={
+            k: v for k, v in (("user", env.get("ACD_ARI_USER")),
+                              ("password", SecretStr(env["ACD_ARI_PASSWORD"]) if "ACD_ARI_PASSWORD" in env else None))
+            if v is not None})
+        db = self.database
+        if env.get("ACD_DB_URL"):
+            db = db.model_copy(update={"url": SecretStr(env["ACD_DB_URL"])})
+        return self.model_copy(update={"ari": ari, "database": db})
+
+    def relative_to(self, base: Path) -> Settings:
+        """Resolve relative paths (and a relative SQLite file) against ``base``, the config's parent's parent
+        for ``config/acd.yaml``, so the daemon behaves the same whatever directory it is started from."""
+        def fix(p: Path) -> Path:
+            return p if p.is_absolute() else base / p
+        paths = self.paths.model_copy(update={k: fix(getattr(self.paths, k)) for k in ("var", "recordings", "sounds")})
+        url = self.database.url.get_secret_value()
+        prefix = "sqlite+aiosqlite:///"
+        if url.startswith(prefix) and not url[len(prefix):].startswith("/") and ":memory:" not in url:
+            url = prefix + str(base / url[len(prefix):])
+        db = self.database.model_copy(update={"url": SecretStr(url), "spool_dir": fix(self.database.spool_dir)})
+        return self.model_copy(update={"paths": paths, "database": db})
+
+
+def load_settings(path: Path | str) -> Settings:
+    """Load acd.yaml (ConfigError with file:line on any problem), apply the environment, resolve paths
+    against the directory above the config folder."""
+    p = Path(path)
+    settings = load_model(p, Settings)
+    return settings.with_environment().relative_to(p.resolve().parent.parent)

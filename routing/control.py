@@ -1,0 +1,102 @@
+"""The call-control interface: what a scenario may do to a call.
+
+The interpreter (``routing/interpreter.py``) drives one call through its scenario using only this
+interface. The daemon implements it over ARI (``acd/engine/``); tests may implement it in memory. Keeping
+it narrow is what lets the interpreter know nothing of ARI, and the engine nothing of YAML.
+
+Every coroutine raises ``CallerHungUp`` once the caller has gone; the interpreter lets it propagate after
+recording the outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+
+class CallerHungUp(Exception):
+    """The caller's channel is gone: stop the scenario."""
+
+
+@dataclass(frozen=True)
+class HoldSpec:
+    """What the caller hears while waiting in a queue (R8, R2)."""
+
+    moh_class: str = "default"
+    announce_every_s: float | None = 60.0
+    """Period of position/expected-wait announcements; None for none."""
+    announce_position: bool = True
+    announce_wait: bool = True
+    periodic_media: tuple[str, ...] = ()
+    """Extra prompts played with each announcement (e.g. "your call is important")."""
+    recording_notice: tuple[str, ...] = ()
+    """R10: played to the caller alone at the moment an agent is connected, before the bridge recording."""
+
+
+@dataclass(frozen=True)
+class QueueResult:
+    outcome: Literal["completed", "overflow", "abandoned"]
+    """completed: the caller was connected and the conversation is over (the call is gone);
+    overflow: the queue gave the call back (max wait, nobody logged in) with ``target``;
+    abandoned: the caller hung up while waiting (CallerHungUp is raised instead where it is simpler)."""
+    target: str | None = None
+    reason: str | None = None
+    agent: str | None = None
+
+
+@dataclass(frozen=True)
+class DialResult:
+    outcome: Literal["answered", "busy", "no_answer", "failed"]
+    """answered: the far end answered and was bridged with the caller until one side hung up."""
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    name: str
+    path: str | None
+    duration_s: float
+
+
+@dataclass
+class CallInfo:
+    call_id: str
+    caller: str
+    caller_name: str
+    dialled: str
+    language: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class CallControl(Protocol):
+    info: CallInfo
+
+    def now(self) -> float:
+        """Virtual epoch seconds (UTC) of the daemon's clock."""
+
+    async def answer(self) -> None: ...
+
+    async def play(self, media: list[str], *, stop_on_dtmf: bool = False) -> str | None:
+        """Play sound URIs in order ("sound:kk/greeting"); with stop_on_dtmf, a key press stops the
+        playback and is returned (its digit); otherwise returns None when the media ends."""
+
+    async def collect_digits(self, media: list[str], *, max_digits: int, timeout_s: float,
+                             terminator: str = "#") -> str:
+        """Play ``media`` (a key press interrupts it) and collect up to ``max_digits`` digits; the wait
+        for each digit is ``timeout_s``. Returns the digits ('' on time-out, without the terminator)."""
+
+    async def enqueue(self, queue: str, *, priority: int = 0, hold: HoldSpec = HoldSpec()) -> QueueResult:
+        """Put the caller in ``queue`` and wait: music on hold and announcements, the offer to agents,
+        the recording notice, the bridge and its recording, until the conversation ends (completed) or
+        the queue gives the call back (overflow)."""
+
+    async def record_message(self, name: str, *, max_s: float, beep: bool = True) -> RecordResult:
+        """Record the caller (voicemail) until silence, '#', ``max_s`` or hang-up."""
+
+    async def dial_out(self, endpoint: str, *, timeout_s: float, caller_id: str | None = None) -> DialResult:
+        """Blind transfer: dial ``endpoint`` (e.g. "PJSIP/+77001234567@trunk") and bridge the caller with
+        it until one side hangs up."""
+
+    async def hangup(self, reason: str = "normal") -> None: ...
+
+    def emit(self, kind: str, **data: object) -> None:
+        """A call event for the CDR (kinds in ``acd/events.py``)."""
