@@ -1,0 +1,229 @@
+"""Wait-time prediction (R2): how long will this caller still wait?
+
+Theory of operation. An estimator is a plain function of what the queue looks like now (``QueueView``) and
+of what the queue has recently done (``QueueStatistics``); it returns the *remaining* wait of a caller who
+has already waited ``elapsed_s`` (at entry, elapsed is 0 and the remaining wait is the total wait). The core
+builds the view, this module does the arithmetic, nothing here reads a clock or does I/O.
+
+The estimators (see docs/wait-prediction.md for the measurements that chose the default):
+
+``app_queue``
+    Asterisk's: an exponentially weighted mean of answered waits, ``(3*old + new)/4``, minus the time
+    already waited. It ignores the position, which is why it is the baseline to beat.
+``ql``
+    Queue length: ``(n+1)/(s*mu)``. With all ``s`` servers busy, service completions come at rate
+    ``s*mu``; the caller is served at the ``n+1``-th.
+``qla``
+    Queue length with abandonment (Whitt 1999): while ``i`` callers are ahead, the line moves at rate
+    ``s*mu + i*theta`` (a completion, or someone ahead giving up), so the wait is the sum over
+    ``i = 0..n`` of ``1/(s*mu + i*theta)``. Exact for the Erlang-A model (M/M/s+M) given the parameters.
+``les``
+    Last to enter service: the wait of the caller most recently connected; ``ql`` before there is one.
+``hol``
+    Head of line: the head of the queue has waited ``h`` to get where it is; a new caller behind ``n``
+    others needs about ``h*(n+1)/n``.
+
+The range (``low_s``, ``high_s``) is the 10 % and 90 % quantile of a gamma law whose shape is that of the
+sum of exponentials above (mean^2/variance of the Erlang-A sum), scaled to the chosen estimator's mean.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = [
+    "DEFAULT_ESTIMATOR",
+    "ESTIMATORS",
+    "Estimator",
+    "QueueStatistics",
+    "QueueView",
+    "WaitEstimate",
+    "announce_minutes",
+    "estimate",
+]
+
+
+@dataclass(frozen=True)
+class WaitEstimate:
+    """A remaining wait in seconds, with a plausible range (10 % .. 90 % quantile)."""
+
+    expected_s: float
+    low_s: float
+    high_s: float
+
+
+@dataclass(frozen=True)
+class QueueView:
+    """What the core knows about one waiting caller's place in line, at the moment of the estimate."""
+
+    ahead: int
+    """Callers ahead of this one competing for the same agents (0 = next in line)."""
+    servers: int
+    """Agents able to take this call: logged in, eligible, not on break (busy ones count)."""
+    elapsed_s: float
+    """How long this caller has waited already (0 at entry)."""
+    hol_elapsed_s: float
+    """How long the caller at the head of the line has waited (this caller's own wait when ahead == 0)."""
+    les_wait_s: float | None
+    """Queue wait of the caller most recently connected to an agent from this queue; None if none yet."""
+
+
+class QueueStatistics:
+    """Online, per-queue statistics that the estimators need, forgetting old history gradually.
+
+    Each sum decays by a fixed factor per observation (an exponential window measured in calls, not in
+    seconds), so a quiet night does not erase what a busy morning taught. Before any data a prior stands in:
+    300 s mean handling time and 180 s mean patience (the defaults of the project's traffic), worth a few
+    observations, so the first estimates of the day are sensible rather than infinite or zero.
+    """
+
+    def __init__(
+        self,
+        *,
+        prior_service_s: float = 300.0,
+        prior_patience_s: float = 180.0,
+        service_window: float = 1000.0,
+        wait_window: float = 4000.0,
+        prior_weight: float = 5.0,
+    ) -> None:
+        if prior_service_s <= 0 or prior_patience_s <= 0:
+            raise ValueError("priors must be positive")
+        if service_window < 1 or wait_window < 1:
+            raise ValueError("windows must be >= 1 observation")
+        self._service_decay = 1.0 - 1.0 / service_window
+        self._wait_decay = 1.0 - 1.0 / wait_window
+        self._talk_sum = prior_service_s * prior_weight
+        self._talk_n = prior_weight
+        # theta = abandons / waiting time; the prior is prior_weight abandons over prior_weight patiences.
+        self._abandons = prior_weight
+        self._waited_sum = prior_patience_s * prior_weight
+        self._ewma_wait = 0.0
+        self.last_update: float | None = None
+        """Time of the most recent observation (for snapshots and staleness checks)."""
+
+    def service_completed(self, talk_s: float, now: float) -> None:
+        """A conversation from this queue ended after ``talk_s`` seconds (handling time, without wrap-up)."""
+        self._talk_sum = self._talk_sum * self._service_decay + max(0.0, talk_s)
+        self._talk_n = self._talk_n * self._service_decay + 1.0
+        self.last_update = now
+
+    def wait_ended(self, waited_s: float, abandoned: bool, now: float) -> None:
+        """A caller left the queue: connected (``abandoned=False``) or hung up, after ``waited_s``.
+
+        Call it for every caller that leaves the queue, including those connected at once (0 s): the
+        abandonment rate is abandons per second of waiting by everybody, and app_queue's average counts
+        every answered call.
+        """
+        waited = max(0.0, waited_s)
+        self._waited_sum = self._waited_sum * self._wait_decay + waited
+        self._abandons = self._abandons * self._wait_decay + (1.0 if abandoned else 0.0)
+        if not abandoned:
+            self._ewma_wait = (3.0 * self._ewma_wait + waited) / 4.0
+        self.last_update = now
+
+    @property
+    def mean_service_s(self) -> float:
+        return self._talk_sum / self._talk_n
+
+    @property
+    def mu(self) -> float:
+        """Service rate per agent (1/mean handling time), per second."""
+        return self._talk_n / max(self._talk_sum, 1e-9)
+
+    @property
+    def theta(self) -> float:
+        """Abandonment rate per waiting caller (1/mean patience), per second."""
+        return self._abandons / max(self._waited_sum, 1e-9)
+
+    @property
+    def ewma_wait(self) -> float:
+        """app_queue's ``holdtime``: (3*old + new)/4 over answered waits, starting at 0."""
+        return self._ewma_wait
+
+
+Estimator = Callable[[QueueView, QueueStatistics], float]
+
+
+def _capacity(view: QueueView, stats: QueueStatistics) -> float:
+    # With nobody able to serve, the honest answer is "unknown"; the core overflows such calls, and an
+    # estimate as if one agent were there keeps every number finite for snapshots and announcements.
+    return max(view.servers, 1) * stats.mu
+
+
+def app_queue(view: QueueView, stats: QueueStatistics) -> float:
+    return max(0.0, stats.ewma_wait - view.elapsed_s)
+
+
+def ql(view: QueueView, stats: QueueStatistics) -> float:
+    return (max(view.ahead, 0) + 1) / _capacity(view, stats)
+
+
+def _qla_rates(view: QueueView, stats: QueueStatistics) -> list[float]:
+    rate = _capacity(view, stats)
+    theta = stats.theta
+    return [rate + i * theta for i in range(max(view.ahead, 0) + 1)]
+
+
+def qla(view: QueueView, stats: QueueStatistics) -> float:
+    return sum(1.0 / r for r in _qla_rates(view, stats))
+
+
+def les(view: QueueView, stats: QueueStatistics) -> float:
+    if view.les_wait_s is None:
+        return ql(view, stats)
+    return max(0.0, view.les_wait_s - view.elapsed_s)
+
+
+def hol(view: QueueView, stats: QueueStatistics) -> float:
+    n = max(view.ahead, 0)
+    if n == 0:
+        return ql(view, stats)
+    return max(0.0, view.hol_elapsed_s * (n + 1) / n - view.elapsed_s)
+
+
+ESTIMATORS: dict[str, Estimator] = {
+    "app_queue": app_queue,
+    "ql": ql,
+    "qla": qla,
+    "les": les,
+    "hol": hol,
+}
+
+DEFAULT_ESTIMATOR: str = "qla"
+
+_Z90 = 1.2815515655446004
+"""Standard normal 90 % quantile: the range is the central 80 %."""
+
+
+def _gamma_quantile(shape: float, mean: float, z: float) -> float:
+    """Wilson-Hilferty approximation of a gamma quantile; within a few % for shape >= 1."""
+    c = 1.0 / (9.0 * shape)
+    x = 1.0 - c + z * math.sqrt(c)
+    return mean * max(x, 0.0) ** 3
+
+
+def estimate(view: QueueView, stats: QueueStatistics, name: str = DEFAULT_ESTIMATOR) -> WaitEstimate:
+    """The remaining wait of the caller described by ``view``, with a range; KeyError for unknown names."""
+    expected = max(0.0, ESTIMATORS[name](view, stats))
+    rates = _qla_rates(view, stats)
+    mean = sum(1.0 / r for r in rates)
+    var = sum(1.0 / (r * r) for r in rates)
+    shape = mean * mean / var if var > 0 else 1.0
+    return WaitEstimate(
+        expected_s=expected,
+        low_s=_gamma_quantile(shape, expected, -_Z90),
+        high_s=_gamma_quantile(shape, expected, _Z90),
+    )
+
+
+def announce_minutes(est: WaitEstimate, *, min_s: float = 60.0) -> int | None:
+    """Whole minutes to announce, rounded up; None when the wait is too short to say anything useful.
+
+    Below ``min_s`` the caller is about to be served, and "less than a minute" promises what the noisy
+    estimate cannot keep; the position alone is announced instead.
+    """
+    if not math.isfinite(est.expected_s) or est.expected_s < min_s:
+        return None
+    return math.ceil(est.expected_s / 60.0)
