@@ -1,0 +1,170 @@
+"""The CDR tables: a published contract read by downstream reporting (columns in docs/cdr.md).
+
+Change it only together with a new migration in ``cdr/migrations/versions/``; never edit an applied one.
+Other packages (``recording/``) add their tables to this same ``metadata`` and ship their own migrations.
+All timestamps are UTC (``UtcDateTime``); durations are seconds as floats.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from cdr.types import JsonType, UtcDateTime
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+# An auto-increment key that is BIGINT on PostgreSQL and the rowid alias on SQLite.
+Serial = BigInteger().with_variant(Integer(), "sqlite")
+
+OUTCOMES = ("answered", "abandoned", "short_abandoned", "handled_in_ivr", "missed_in_ivr", "voicemail",
+            "overflowed", "transferred")
+
+calls = Table(
+    "calls", metadata,
+    Column("id", String(64), primary_key=True, comment="the call id (caller channel's id)"),
+    Column("linked_id", String(64)),
+    Column("direction", String(16), nullable=False, server_default="inbound"),
+    Column("dialled", String(64), comment="normalised dialled number"),
+    Column("caller", String(64), comment="caller's number, normalised"),
+    Column("caller_name", String(128)),
+    Column("region", String(64), comment="from config/regions.yaml; 'mobile' for mobile prefixes"),
+    Column("carrier", String(64), comment="mobile operator for mobile prefixes"),
+    Column("language", String(8)),
+    Column("scenario", String(64)),
+    Column("scenario_version", String(64)),
+    Column("service", String(128)),
+    Column("call_type", String(128)),
+    Column("topic", String(255)),
+    Column("comment", Text),
+    Column("queue", String(64)),
+    Column("arrived_at", UtcDateTime),
+    Column("answered_at", UtcDateTime, comment="the system answered the channel"),
+    Column("queued_at", UtcDateTime),
+    Column("offered_at", UtcDateTime, comment="first offer to an agent"),
+    Column("connected_at", UtcDateTime),
+    Column("ended_at", UtcDateTime),
+    Column("wait_s", Float, comment="queue wait: queued to connected, or to hang-up"),
+    Column("wait_since_answer_s", Float, comment="system answer to operator answer, or to hang-up"),
+    Column("ring_s", Float),
+    Column("talk_s", Float),
+    Column("hold_s", Float),
+    Column("wrapup_s", Float),
+    Column("outcome", String(24)),
+    Column("transferred_to", String(128)),
+    Column("overflow_target", String(128)),
+    Column("agent", String(64)),
+    Column("recording", String(255)),
+    Column("hangup_by", String(16)),
+    Column("hangup_cause", String(16)),
+    Column("offers", Integer, nullable=False, server_default="0"),
+    Column("ring_no_answers", Integer, nullable=False, server_default="0"),
+    Column("updated_at", UtcDateTime),
+    Index(None, "arrived_at"),
+    Index(None, "agent", "connected_at"),
+    Index(None, "caller"),
+    Index(None, "queue", "arrived_at"),
+)
+
+call_events = Table(
+    "call_events", metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("call_id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("data", JsonType, nullable=False),
+    Index(None, "call_id", "at"),
+    Index(None, "at"),
+)
+
+agent_state_log = Table(
+    "agent_state_log", metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("agent", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("previous", String(16)),
+    Column("reason", String(64)),
+    Column("by_user", String(64), comment="supervisor who forced the change; NULL: agent or system"),
+    Column("call_id", String(64)),
+    Column("at", UtcDateTime, nullable=False),
+    Column("duration_s", Float, comment="filled when the agent's next state arrives"),
+    Index(None, "agent", "at"),
+    Index(None, "at"),
+)
+
+callbacks = Table(
+    "callbacks", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("call_id", String(64)),
+    Column("number", String(64)),
+    Column("reason", String(32), nullable=False, comment="'voicemail', 'second_line', 'request', ..."),
+    Column("recording", String(255)),
+    Column("due_at", UtcDateTime),
+    Column("status", String(16), nullable=False, server_default="open", comment="open, done, failed"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("notes", Text),
+    Column("updated_at", UtcDateTime),
+    Index(None, "status", "due_at"),
+)
+
+queue_log = Table(
+    "queue_log", metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("event_id", String(96), nullable=False, unique=True, comment="source event id + ':' + event"),
+    Column("time", String(32), nullable=False, comment="epoch seconds as Asterisk writes them"),
+    Column("at", UtcDateTime, nullable=False),
+    Column("callid", String(64), nullable=False),
+    Column("queuename", String(64), nullable=False),
+    Column("agent", String(64), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("data1", String(128), nullable=False, server_default=""),
+    Column("data2", String(128), nullable=False, server_default=""),
+    Column("data3", String(128), nullable=False, server_default=""),
+    Column("data4", String(128), nullable=False, server_default=""),
+    Column("data5", String(128), nullable=False, server_default=""),
+    Column("data", String(512), nullable=False, server_default="", comment="data1..data5 joined with '|'"),
+    Index(None, "at"),
+    Index(None, "callid"),
+)
+
+cdr = Table(
+    "cdr", metadata,
+    Column("uniqueid", String(150), primary_key=True),
+    Column("calldate", UtcDateTime, nullable=False),
+    Column("clid", String(80), nullable=False, server_default=""),
+    Column("src", String(80), nullable=False, server_default=""),
+    Column("dst", String(80), nullable=False, server_default=""),
+    Column("dcontext", String(80), nullable=False, server_default=""),
+    Column("channel", String(80), nullable=False, server_default=""),
+    Column("dstchannel", String(80), nullable=False, server_default=""),
+    Column("lastapp", String(80), nullable=False, server_default=""),
+    Column("lastdata", String(80), nullable=False, server_default=""),
+    Column("duration", Integer, nullable=False, server_default="0"),
+    Column("billsec", Integer, nullable=False, server_default="0"),
+    Column("disposition", String(45), nullable=False, server_default=""),
+    Column("amaflags", Integer, nullable=False, server_default="3"),
+    Column("accountcode", String(20), nullable=False, server_default=""),
+    Column("userfield", String(255), nullable=False, server_default=""),
+    Column("linkedid", String(150), nullable=False, server_default=""),
+    Index(None, "calldate"),
+)
+
+CDR_TABLES = ("calls", "call_events", "agent_state_log", "callbacks", "queue_log", "cdr")
