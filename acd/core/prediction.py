@@ -67,7 +67,8 @@ class QueueView:
     hol_elapsed_s: float
     """How long the caller at the head of the line has waited (this caller's own wait when ahead == 0)."""
     les_wait_s: float | None
-    """Queue wait of the caller most recently connected to an agent from this queue; None if none yet."""
+    """Queue wait of the caller most recently connected to an agent after waiting (callers connected at once
+    do not count: they would drag the estimate to 0); None if none yet."""
 
 
 class QueueStatistics:
