@@ -22,6 +22,7 @@ import keyword
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -40,9 +41,9 @@ PRIMITIVES = {
 WIDTH = 110
 
 
-def load_models(docs_dir: Path) -> dict[str, dict]:
+def load_models(docs_dir: Path) -> dict[str, dict[str, Any]]:
     """All models of all api-docs files, keyed by name (names are unique across files)."""
-    models: dict[str, dict] = {}
+    models: dict[str, dict[str, Any]] = {}
     for f in sorted(docs_dir.glob("*.json")):
         for name, model in json.loads(f.read_text()).get("models", {}).items():
             if name in models and models[name] != model:
@@ -57,7 +58,7 @@ def py_type(type_name: str) -> str:
     return PRIMITIVES.get(type_name, type_name)
 
 
-def references(model: dict) -> set[str]:
+def references(model: dict[str, Any]) -> set[str]:
     out: set[str] = set()
     for prop in model.get("properties", {}).values():
         t = prop["type"]
@@ -68,7 +69,7 @@ def references(model: dict) -> set[str]:
     return out
 
 
-def order(models: dict[str, dict], parents: dict[str, str]) -> list[str]:
+def order(models: dict[str, dict[str, Any]], parents: dict[str, str]) -> list[str]:
     """Names sorted so that every model comes after the models it uses or extends."""
     done: list[str] = []
     seen: set[str] = set()
@@ -106,12 +107,12 @@ def field_name(name: str) -> tuple[str, str | None]:
     return name, None
 
 
-def render_model(name: str, model: dict, parent: str, own_type: str | None) -> list[str]:
+def render_model(name: str, model: dict[str, Any], parent: str, own_type: str | None) -> list[str]:
     lines = [f"class {name}({parent}):"]
     lines += doc_lines(model.get("description", name), "    ")
     lines.append("")
     if own_type is not None:
-        lines.append(f'    type: Literal["{own_type}"] = "{own_type}"  # type: ignore[assignment]')
+        lines.append(f'    type: Literal["{own_type}"] = "{own_type}"')
     for prop_name, prop in model.get("properties", {}).items():
         if own_type is not None and prop_name == "type":
             continue

@@ -121,7 +121,7 @@ class Event(Message):
 class ApplicationMoveFailed(Event):
     """Notification that trying to move a channel to another Stasis application failed."""
 
-    type: Literal["ApplicationMoveFailed"] = "ApplicationMoveFailed"  # type: ignore[assignment]
+    type: Literal["ApplicationMoveFailed"] = "ApplicationMoveFailed"
     channel: Channel
     destination: str
     args: list[str]
@@ -131,7 +131,7 @@ class ApplicationMoveFailed(Event):
 class ApplicationRegistered(Event):
     """Notification that a Stasis app has been registered."""
 
-    type: Literal["ApplicationRegistered"] = "ApplicationRegistered"  # type: ignore[assignment]
+    type: Literal["ApplicationRegistered"] = "ApplicationRegistered"
 
 
 class ApplicationReplaced(Event):
@@ -141,13 +141,13 @@ class ApplicationReplaced(Event):
     application, the newer WebSocket wins, and the older one receives this event.
     """
 
-    type: Literal["ApplicationReplaced"] = "ApplicationReplaced"  # type: ignore[assignment]
+    type: Literal["ApplicationReplaced"] = "ApplicationReplaced"
 
 
 class ApplicationUnregistered(Event):
     """Notification that a Stasis app has been unregistered."""
 
-    type: Literal["ApplicationUnregistered"] = "ApplicationUnregistered"  # type: ignore[assignment]
+    type: Literal["ApplicationUnregistered"] = "ApplicationUnregistered"
 
 
 class BuildInfo(AriModel):
@@ -264,7 +264,7 @@ class Bridge(AriModel):
 class BridgeAttendedTransfer(Event):
     """Notification that an attended transfer has occurred."""
 
-    type: Literal["BridgeAttendedTransfer"] = "BridgeAttendedTransfer"  # type: ignore[assignment]
+    type: Literal["BridgeAttendedTransfer"] = "BridgeAttendedTransfer"
     transferer_first_leg: Channel
     """First leg of the transferer"""
     transferer_second_leg: Channel
@@ -302,7 +302,7 @@ class BridgeAttendedTransfer(Event):
 class BridgeBlindTransfer(Event):
     """Notification that a blind transfer has occurred."""
 
-    type: Literal["BridgeBlindTransfer"] = "BridgeBlindTransfer"  # type: ignore[assignment]
+    type: Literal["BridgeBlindTransfer"] = "BridgeBlindTransfer"
     channel: Channel
     """The channel performing the blind transfer"""
     replace_channel: Channel | None = None
@@ -324,21 +324,21 @@ class BridgeBlindTransfer(Event):
 class BridgeCreated(Event):
     """Notification that a bridge has been created."""
 
-    type: Literal["BridgeCreated"] = "BridgeCreated"  # type: ignore[assignment]
+    type: Literal["BridgeCreated"] = "BridgeCreated"
     bridge: Bridge
 
 
 class BridgeDestroyed(Event):
     """Notification that a bridge has been destroyed."""
 
-    type: Literal["BridgeDestroyed"] = "BridgeDestroyed"  # type: ignore[assignment]
+    type: Literal["BridgeDestroyed"] = "BridgeDestroyed"
     bridge: Bridge
 
 
 class BridgeMerged(Event):
     """Notification that one bridge has merged into another."""
 
-    type: Literal["BridgeMerged"] = "BridgeMerged"  # type: ignore[assignment]
+    type: Literal["BridgeMerged"] = "BridgeMerged"
     bridge: Bridge
     bridge_from: Bridge
 
@@ -346,7 +346,7 @@ class BridgeMerged(Event):
 class BridgeVideoSourceChanged(Event):
     """Notification that the source of video in a bridge has changed."""
 
-    type: Literal["BridgeVideoSourceChanged"] = "BridgeVideoSourceChanged"  # type: ignore[assignment]
+    type: Literal["BridgeVideoSourceChanged"] = "BridgeVideoSourceChanged"
     bridge: Bridge
     old_video_source_id: str | None = None
 
@@ -354,7 +354,7 @@ class BridgeVideoSourceChanged(Event):
 class CallBroadcast(Event):
     """Notification that a channel is being broadcast to ARI applications for claiming."""
 
-    type: Literal["CallBroadcast"] = "CallBroadcast"  # type: ignore[assignment]
+    type: Literal["CallBroadcast"] = "CallBroadcast"
     channel: Channel
     """The channel being broadcast."""
     caller: str | None = None
@@ -366,7 +366,7 @@ class CallBroadcast(Event):
 class CallClaimed(Event):
     """Notification that a broadcast channel has been successfully claimed by an ARI application."""
 
-    type: Literal["CallClaimed"] = "CallClaimed"  # type: ignore[assignment]
+    type: Literal["CallClaimed"] = "CallClaimed"
     channel: Channel
     """The channel that was claimed."""
     winner_app: str
@@ -376,7 +376,7 @@ class CallClaimed(Event):
 class ChannelCallerId(Event):
     """Channel changed Caller ID."""
 
-    type: Literal["ChannelCallerId"] = "ChannelCallerId"  # type: ignore[assignment]
+    type: Literal["ChannelCallerId"] = "ChannelCallerId"
     caller_presentation: int
     """The integer representation of the Caller Presentation value."""
     caller_presentation_txt: str
@@ -388,7 +388,7 @@ class ChannelCallerId(Event):
 class ChannelConnectedLine(Event):
     """Channel changed Connected Line."""
 
-    type: Literal["ChannelConnectedLine"] = "ChannelConnectedLine"  # type: ignore[assignment]
+    type: Literal["ChannelConnectedLine"] = "ChannelConnectedLine"
     channel: Channel
     """The channel whose connected line has changed."""
 
@@ -396,14 +396,14 @@ class ChannelConnectedLine(Event):
 class ChannelCreated(Event):
     """Notification that a channel has been created."""
 
-    type: Literal["ChannelCreated"] = "ChannelCreated"  # type: ignore[assignment]
+    type: Literal["ChannelCreated"] = "ChannelCreated"
     channel: Channel
 
 
 class ChannelDestroyed(Event):
     """Notification that a channel has been destroyed."""
 
-    type: Literal["ChannelDestroyed"] = "ChannelDestroyed"  # type: ignore[assignment]
+    type: Literal["ChannelDestroyed"] = "ChannelDestroyed"
     cause: int
     """Integer representation of the cause of the hangup"""
     cause_txt: str
@@ -416,7 +416,7 @@ class ChannelDestroyed(Event):
 class ChannelDialplan(Event):
     """Channel changed location in the dialplan."""
 
-    type: Literal["ChannelDialplan"] = "ChannelDialplan"  # type: ignore[assignment]
+    type: Literal["ChannelDialplan"] = "ChannelDialplan"
     channel: Channel
     """The channel that changed dialplan location."""
     dialplan_app: str
@@ -431,7 +431,7 @@ class ChannelDtmfReceived(Event):
     start of DTMF
     """
 
-    type: Literal["ChannelDtmfReceived"] = "ChannelDtmfReceived"  # type: ignore[assignment]
+    type: Literal["ChannelDtmfReceived"] = "ChannelDtmfReceived"
     digit: str
     """DTMF digit received (0-9, A-E, # or *)"""
     duration_ms: int
@@ -443,7 +443,7 @@ class ChannelDtmfReceived(Event):
 class ChannelEnteredBridge(Event):
     """Notification that a channel has entered a bridge."""
 
-    type: Literal["ChannelEnteredBridge"] = "ChannelEnteredBridge"  # type: ignore[assignment]
+    type: Literal["ChannelEnteredBridge"] = "ChannelEnteredBridge"
     bridge: Bridge
     channel: Channel | None = None
 
@@ -451,7 +451,7 @@ class ChannelEnteredBridge(Event):
 class ChannelHangupRequest(Event):
     """A hangup was requested on the channel."""
 
-    type: Literal["ChannelHangupRequest"] = "ChannelHangupRequest"  # type: ignore[assignment]
+    type: Literal["ChannelHangupRequest"] = "ChannelHangupRequest"
     cause: int | None = None
     """Integer representation of the cause of the hangup."""
     tech_cause: int | None = None
@@ -465,7 +465,7 @@ class ChannelHangupRequest(Event):
 class ChannelHold(Event):
     """A channel initiated a media hold."""
 
-    type: Literal["ChannelHold"] = "ChannelHold"  # type: ignore[assignment]
+    type: Literal["ChannelHold"] = "ChannelHold"
     channel: Channel
     """The channel that initiated the hold event."""
     musicclass: str | None = None
@@ -475,7 +475,7 @@ class ChannelHold(Event):
 class ChannelLeftBridge(Event):
     """Notification that a channel has left a bridge."""
 
-    type: Literal["ChannelLeftBridge"] = "ChannelLeftBridge"  # type: ignore[assignment]
+    type: Literal["ChannelLeftBridge"] = "ChannelLeftBridge"
     bridge: Bridge
     channel: Channel
 
@@ -483,14 +483,14 @@ class ChannelLeftBridge(Event):
 class ChannelStateChange(Event):
     """Notification of a channel's state change."""
 
-    type: Literal["ChannelStateChange"] = "ChannelStateChange"  # type: ignore[assignment]
+    type: Literal["ChannelStateChange"] = "ChannelStateChange"
     channel: Channel
 
 
 class ChannelTalkingFinished(Event):
     """Talking is no longer detected on the channel."""
 
-    type: Literal["ChannelTalkingFinished"] = "ChannelTalkingFinished"  # type: ignore[assignment]
+    type: Literal["ChannelTalkingFinished"] = "ChannelTalkingFinished"
     channel: Channel
     """The channel on which talking completed."""
     duration: int
@@ -500,7 +500,7 @@ class ChannelTalkingFinished(Event):
 class ChannelTalkingStarted(Event):
     """Talking was detected on the channel."""
 
-    type: Literal["ChannelTalkingStarted"] = "ChannelTalkingStarted"  # type: ignore[assignment]
+    type: Literal["ChannelTalkingStarted"] = "ChannelTalkingStarted"
     channel: Channel
     """The channel on which talking started."""
 
@@ -508,7 +508,7 @@ class ChannelTalkingStarted(Event):
 class ChannelToneDetected(Event):
     """Tone was detected on the channel."""
 
-    type: Literal["ChannelToneDetected"] = "ChannelToneDetected"  # type: ignore[assignment]
+    type: Literal["ChannelToneDetected"] = "ChannelToneDetected"
     channel: Channel
     """The channel the tone was detected on."""
 
@@ -553,7 +553,7 @@ class ReferredBy(AriModel):
 class ChannelTransfer(Event):
     """transfer on a channel."""
 
-    type: Literal["ChannelTransfer"] = "ChannelTransfer"  # type: ignore[assignment]
+    type: Literal["ChannelTransfer"] = "ChannelTransfer"
     state: str | None = None
     """Transfer State"""
     refer_to: ReferTo
@@ -565,7 +565,7 @@ class ChannelTransfer(Event):
 class ChannelUnhold(Event):
     """A channel initiated a media unhold."""
 
-    type: Literal["ChannelUnhold"] = "ChannelUnhold"  # type: ignore[assignment]
+    type: Literal["ChannelUnhold"] = "ChannelUnhold"
     channel: Channel
     """The channel that initiated the unhold event."""
 
@@ -589,7 +589,7 @@ class Endpoint(AriModel):
 class ChannelUserevent(Event):
     """User-generated event with additional user-defined fields in the object."""
 
-    type: Literal["ChannelUserevent"] = "ChannelUserevent"  # type: ignore[assignment]
+    type: Literal["ChannelUserevent"] = "ChannelUserevent"
     eventname: str
     """The name of the user event."""
     channel: Channel | None = None
@@ -605,7 +605,7 @@ class ChannelUserevent(Event):
 class ChannelVarset(Event):
     """Channel variable changed."""
 
-    type: Literal["ChannelVarset"] = "ChannelVarset"  # type: ignore[assignment]
+    type: Literal["ChannelVarset"] = "ChannelVarset"
     variable: str
     """The variable that changed."""
     value: str
@@ -639,7 +639,7 @@ class ContactInfo(AriModel):
 class ContactStatusChange(Event):
     """The state of a contact on an endpoint has changed."""
 
-    type: Literal["ContactStatusChange"] = "ContactStatusChange"  # type: ignore[assignment]
+    type: Literal["ContactStatusChange"] = "ContactStatusChange"
     endpoint: Endpoint
     contact_info: ContactInfo
 
@@ -658,7 +658,7 @@ class DeviceState(AriModel):
 class DeviceStateChanged(Event):
     """Notification that a device state has changed."""
 
-    type: Literal["DeviceStateChanged"] = "DeviceStateChanged"  # type: ignore[assignment]
+    type: Literal["DeviceStateChanged"] = "DeviceStateChanged"
     device_state: DeviceState
     """Device state object"""
 
@@ -666,7 +666,7 @@ class DeviceStateChanged(Event):
 class Dial(Event):
     """Dialing state has changed."""
 
-    type: Literal["Dial"] = "Dial"  # type: ignore[assignment]
+    type: Literal["Dial"] = "Dial"
     caller: Channel | None = None
     """The calling channel."""
     peer: Channel
@@ -689,7 +689,7 @@ class Dialed(AriModel):
 class EndpointStateChange(Event):
     """Endpoint state changed."""
 
-    type: Literal["EndpointStateChange"] = "EndpointStateChange"  # type: ignore[assignment]
+    type: Literal["EndpointStateChange"] = "EndpointStateChange"
     endpoint: Endpoint
 
 
@@ -754,7 +754,7 @@ class Mailbox(AriModel):
 class MissingParams(Message):
     """Error event sent when required params are missing."""
 
-    type: Literal["MissingParams"] = "MissingParams"  # type: ignore[assignment]
+    type: Literal["MissingParams"] = "MissingParams"
     params: list[str]
     """A list of the missing parameters"""
 
@@ -795,7 +795,7 @@ class Peer(AriModel):
 class PeerStatusChange(Event):
     """The state of a peer associated with an endpoint has changed."""
 
-    type: Literal["PeerStatusChange"] = "PeerStatusChange"  # type: ignore[assignment]
+    type: Literal["PeerStatusChange"] = "PeerStatusChange"
     endpoint: Endpoint
     peer: Peer
 
@@ -822,7 +822,7 @@ class PlaybackContinuing(Event):
     Event showing the continuation of a media playback operation from one media URI to the next in the list.
     """
 
-    type: Literal["PlaybackContinuing"] = "PlaybackContinuing"  # type: ignore[assignment]
+    type: Literal["PlaybackContinuing"] = "PlaybackContinuing"
     playback: Playback
     """Playback control object"""
 
@@ -830,7 +830,7 @@ class PlaybackContinuing(Event):
 class PlaybackFinished(Event):
     """Event showing the completion of a media playback operation."""
 
-    type: Literal["PlaybackFinished"] = "PlaybackFinished"  # type: ignore[assignment]
+    type: Literal["PlaybackFinished"] = "PlaybackFinished"
     playback: Playback
     """Playback control object"""
 
@@ -838,7 +838,7 @@ class PlaybackFinished(Event):
 class PlaybackStarted(Event):
     """Event showing the start of a media playback operation."""
 
-    type: Literal["PlaybackStarted"] = "PlaybackStarted"  # type: ignore[assignment]
+    type: Literal["PlaybackStarted"] = "PlaybackStarted"
     playback: Playback
     """Playback control object"""
 
@@ -888,7 +888,7 @@ class RESTRequest(AriModel):
 class RESTResponse(Event):
     """REST over Websocket Response."""
 
-    type: Literal["RESTResponse"] = "RESTResponse"  # type: ignore[assignment]
+    type: Literal["RESTResponse"] = "RESTResponse"
     transaction_id: str
     """Opaque transaction id. Will be whatever was specified on the original request."""
     request_id: str
@@ -977,7 +977,7 @@ class RTPstat(AriModel):
 class RecordingFailed(Event):
     """Event showing failure of a recording operation."""
 
-    type: Literal["RecordingFailed"] = "RecordingFailed"  # type: ignore[assignment]
+    type: Literal["RecordingFailed"] = "RecordingFailed"
     recording: LiveRecording
     """Recording control object"""
 
@@ -985,7 +985,7 @@ class RecordingFailed(Event):
 class RecordingFinished(Event):
     """Event showing the completion of a recording operation."""
 
-    type: Literal["RecordingFinished"] = "RecordingFinished"  # type: ignore[assignment]
+    type: Literal["RecordingFinished"] = "RecordingFinished"
     recording: LiveRecording
     """Recording control object"""
 
@@ -993,7 +993,7 @@ class RecordingFinished(Event):
 class RecordingStarted(Event):
     """Event showing the start of a recording operation."""
 
-    type: Literal["RecordingStarted"] = "RecordingStarted"  # type: ignore[assignment]
+    type: Literal["RecordingStarted"] = "RecordingStarted"
     recording: LiveRecording
     """Recording control object"""
 
@@ -1012,14 +1012,14 @@ class Sound(AriModel):
 class StasisEnd(Event):
     """Notification that a channel has left a Stasis application."""
 
-    type: Literal["StasisEnd"] = "StasisEnd"  # type: ignore[assignment]
+    type: Literal["StasisEnd"] = "StasisEnd"
     channel: Channel
 
 
 class StasisStart(Event):
     """Notification that a channel has entered a Stasis application."""
 
-    type: Literal["StasisStart"] = "StasisStart"  # type: ignore[assignment]
+    type: Literal["StasisStart"] = "StasisStart"
     args: list[str]
     """Arguments to the application"""
     channel: Channel
@@ -1055,7 +1055,7 @@ class TextMessage(AriModel):
 class TextMessageReceived(Event):
     """A text message was received from an endpoint."""
 
-    type: Literal["TextMessageReceived"] = "TextMessageReceived"  # type: ignore[assignment]
+    type: Literal["TextMessageReceived"] = "TextMessageReceived"
     message: TextMessage
     endpoint: Endpoint | None = None
 

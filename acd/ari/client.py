@@ -1,0 +1,178 @@
+"""The ARI REST client: one aiohttp session, Basic auth in a header, typed resource groups.
+
+Why a thin client of our own: the Python ARI libraries either stop at the first disconnect, close their
+HTTP client for good after one error, or drop event types they do not know (see ../shared/STACK.md). This
+one is a few hundred lines we own: every non-2xx answer becomes an ``AriError`` subclass, every 2xx body a
+pydantic model, and the credentials live only in the ``Authorization`` header (never in a URL, a repr or a
+log line).
+
+    client = AriClient("http://127.0.0.1:8088/ari", "acd", password, "acd")
+    channel = await client.channels.originate("PJSIP/agent1", app_args="agent")
+    await client.close()
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import aiohttp
+import orjson
+import structlog
+from pydantic import SecretStr
+from yarl import URL
+
+from acd.ari.errors import AriConnectionError, error_for, error_message
+from acd.ari.resources import (
+    Applications,
+    Asterisk,
+    Bridges,
+    Channels,
+    DeviceStates,
+    Endpoints,
+    Playbacks,
+    Recordings,
+)
+
+log = structlog.get_logger(__name__)
+
+Expect = Literal["json", "bytes"]
+QueryValue = str | int | float | bool | None
+
+
+def query_params(params: Mapping[str, QueryValue]) -> dict[str, str]:
+    """ARI's query string: absent values dropped, booleans as ``true``/``false``, numbers as text."""
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        else:
+            out[key] = str(value)
+    return out
+
+
+class AriClient:
+    """ARI over HTTP for one Stasis application."""
+
+    def __init__(
+        self,
+        base_url: str,
+        user: str,
+        password: str | SecretStr,
+        app: str,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        timeout_s: float = 10,
+    ) -> None:
+        parts = urlsplit(base_url)
+        if parts.username or parts.password:
+            raise ValueError("ARI base_url must not carry credentials: pass user and password instead")
+        if parts.scheme not in ("http", "https"):
+            raise ValueError(f"ARI base_url must be http(s)://host:port/ari, got scheme {parts.scheme!r}")
+        self.base_url = base_url.rstrip("/")
+        self.user = user
+        self.app = app
+        self.timeout_s = timeout_s
+        secret = password.get_secret_value() if isinstance(password, SecretStr) else password
+        self.__authorization = aiohttp.BasicAuth(user, secret).encode()
+        self._session = session
+        self._own_session = session is None
+        self.channels = Channels(self)
+        self.bridges = Bridges(self)
+        self.playbacks = Playbacks(self)
+        self.recordings = Recordings(self)
+        self.endpoints = Endpoints(self)
+        self.asterisk = Asterisk(self)
+        self.applications = Applications(self)
+        self.device_states = DeviceStates(self)
+
+    def __repr__(self) -> str:
+        return f"AriClient(base_url={self.base_url!r}, user={self.user!r}, app={self.app!r})"
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """The ``Authorization`` header, for the events WebSocket; never log it."""
+        return {"Authorization": self.__authorization}
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The HTTP session, made on first use (inside the running loop, as aiohttp wants)."""
+        if self._session is None or self._session.closed:
+            if not self._own_session and self._session is not None:
+                raise RuntimeError("the aiohttp session given to AriClient is closed")
+            self._session = aiohttp.ClientSession()
+            self._own_session = True
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session if this client made it (a session passed in belongs to the caller)."""
+        if self._own_session and self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def __aenter__(self) -> AriClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def url(self, path: str) -> URL:
+        return URL(self.base_url + path, encoded=True)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, QueryValue] | None = None,
+        body: Mapping[str, Any] | None = None,
+        expect: Expect = "json",
+        close_on_conflict: bool = False,
+    ) -> Any:
+        """Send one request; the decoded JSON body (None for 204/empty), or bytes; AriError otherwise."""
+        headers = {"Authorization": self.__authorization}
+        data: bytes | None = None
+        if body is not None:
+            data = orjson.dumps(body)
+            headers["Content-Type"] = "application/json"
+        started = time.monotonic()
+        try:
+            async with self.session.request(
+                method,
+                self.url(path),
+                params=query_params(params or {}),
+                data=data,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+            ) as resp:
+                raw = await resp.read()
+                status = resp.status
+                if status == 409 and close_on_conflict:
+                    # Asterisk 22 may answer a false 409 to the next originate on the same connection after
+                    # a duplicate-id 409 (BEHAVIOUR.md 19): drop this connection.
+                    resp.close()
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            log.warning("ari.request_failed", method=method, path=path, error=type(exc).__name__)
+            raise AriConnectionError(0, f"{type(exc).__name__}: {exc}", method, path) from None
+        elapsed_ms = round((time.monotonic() - started) * 1000, 1)
+        if 200 <= status < 300:
+            log.debug("ari.request", method=method, path=path, status=status, ms=elapsed_ms)
+            if expect == "bytes":
+                return raw
+            if not raw:
+                return None
+            try:
+                return orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                raise error_for(502, f"invalid JSON in a {status} answer", method, path) from None
+        try:
+            parsed: object = orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError:
+            parsed = None
+        text = raw[:200].decode("utf-8", "replace").strip()
+        message = error_message(parsed, text or f"HTTP {status}")
+        log.info("ari.request_error", method=method, path=path, status=status, message=message, ms=elapsed_ms)
+        raise error_for(status, message, method, path)
