@@ -1,0 +1,41 @@
+"""The daemon's HTTP application: ``create_app`` wires settings, the live engine, the database and the
+metrics registry into an aiohttp app whose every route is role-checked (``acd.web.routes``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from acd.settings import Settings
+
+# Importing the handler modules fills the route table.
+from acd.web import agents, health, recordings, reports  # noqa: F401
+from acd.web.auth import Authenticator
+from acd.web.context import CLOCK, DB, ENGINE, METRICS, QA_FORMS, SETTINGS, clock_function
+from acd.web.errors import error_middleware
+from acd.web.ports import EnginePort
+from acd.web.routes import AUTHENTICATOR, add_routes
+from recording.qa import QaForm
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+def create_app(*, settings: Settings, engine: EnginePort, db: AsyncEngine | None,
+               metrics: CollectorRegistry, clock: Any,
+               qa_forms: Mapping[str, QaForm] | None = None) -> web.Application:
+    """The API application. ``clock`` is an ``acd.clock.Clock`` or a ``() -> epoch seconds`` callable;
+    ``qa_forms`` come from ``recording.qa.load_forms(config/qa)`` (loaded, and refused, at start-up)."""
+    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY_BYTES)
+    app[SETTINGS] = settings
+    app[ENGINE] = engine
+    app[DB] = db
+    app[METRICS] = metrics
+    app[CLOCK] = clock_function(clock)
+    app[QA_FORMS] = dict(qa_forms or {})
+    app[AUTHENTICATOR] = Authenticator(settings.users)
+    add_routes(app)
+    return app

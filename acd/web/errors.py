@@ -1,0 +1,46 @@
+"""Every error leaves the API as JSON ``{"error": "...", "field": "..."}`` with a meaningful status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from acd.web.json import json_response
+
+log = structlog.get_logger("acd.web")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"error": self.message}
+        if self.field:
+            out["field"] = self.field
+        return out
+
+
+def bad_request(field: str, message: str) -> ApiError:
+    return ApiError(400, f"{field}: {message}", field=field)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    except ApiError as exc:
+        return json_response(exc.body(), status=exc.status)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return json_response({"error": exc.reason}, status=exc.status)
+    except Exception:
+        log.exception("http_unhandled", method=request.method, path=request.path)
+        return json_response({"error": "internal error (logged on the server)"}, status=500)
