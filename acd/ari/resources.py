@@ -191,14 +191,15 @@ class Channels(_Group):
     async def snoop(
         self,
         channel_id: str,
-        spy: SnoopDirection = "none",
-        whisper: SnoopDirection = "none",
+        spy: SnoopDirection | None = None,
+        whisper: SnoopDirection | None = None,
         app: str | None = None,
         snoop_id: str | None = None,
         *,
         app_args: str | None = None,
     ) -> Channel:
-        """A Snoop channel on ``channel_id`` (listen = spy, whisper = whisper out) that enters our app."""
+        """A Snoop channel on ``channel_id`` that enters our app: listen = ``spy='both'``, whisper =
+        ``whisper='out'``; give at least one (Asterisk's default for both is none)."""
         params = {"spy": spy, "whisper": whisper, "app": app or self._c.app, "appArgs": app_args,
                   "snoopId": snoop_id}
         return Channel.model_validate(

@@ -1,0 +1,105 @@
+"""A tiny stand-in for Asterisk's ARI, for the client's tests only.
+
+It records every request, answers REST calls from a FIFO of canned responses (default: 204, empty),
+checks Basic auth like Asterisk (401 with ``{"message": "Authentication required"}``), and serves the
+events WebSocket: the test pushes messages with ``send`` and drops the socket with ``drop``.
+Deliberately independent of acd/ari_sim, which is a full simulator built separately.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    """Relative to /ari, as sent (percent-decoded by aiohttp)."""
+    raw_path: str
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeAri:
+    user: str = "acd"
+    password: str = "s3cret-Pa55"
+    requests: list[Recorded] = field(default_factory=list)
+    responses: list[tuple[int, Any]] = field(default_factory=list)
+    ws_attempts: int = 0
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    connected: asyncio.Queue[web.WebSocketResponse] = field(default_factory=asyncio.Queue)
+
+    def respond(self, status: int, body: Any = None) -> None:
+        """Queue the answer to the next REST request: a JSON-able body, bytes, or None (empty)."""
+        self.responses.append((status, body))
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/ari/events", self._events)
+        app.router.add_route("*", "/ari/{tail:.*}", self._rest)
+        return app
+
+    def _authorized(self, request: web.Request) -> bool:
+        token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        return request.headers.get("Authorization") == f"Basic {token}"
+
+    @staticmethod
+    def _unauthorized() -> web.Response:
+        return web.json_response({"message": "Authentication required"}, status=401,
+                                 headers={"WWW-Authenticate": 'Basic realm="Asterisk REST Interface"'})
+
+    async def _rest(self, request: web.Request) -> web.StreamResponse:
+        raw = await request.read()
+        self.requests.append(Recorded(
+            method=request.method,
+            path=request.path[len("/ari"):],
+            raw_path=request.raw_path.split("?")[0][len("/ari"):],
+            query=dict(request.query),
+            body=orjson.loads(raw) if raw else None,
+            headers=dict(request.headers),
+        ))
+        if not self._authorized(request):
+            return self._unauthorized()
+        status, body = self.responses.pop(0) if self.responses else (204, None)
+        if body is None:
+            return web.Response(status=status)
+        if isinstance(body, bytes):
+            return web.Response(status=status, body=body, content_type="application/octet-stream")
+        return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
+
+    async def _events(self, request: web.Request) -> web.StreamResponse:
+        self.ws_attempts += 1
+        if not self._authorized(request):
+            return self._unauthorized()
+        if "app" not in request.query:
+            return web.json_response({"message": "Missing parameter app"}, status=400)
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        self.connected.put_nowait(ws)
+        async for _ in ws:
+            pass
+        return ws
+
+    async def send(self, message: dict[str, Any] | str | bytes) -> None:
+        """Send one message on the newest WebSocket."""
+        ws = self.sockets[-1]
+        if isinstance(message, dict):
+            await ws.send_str(orjson.dumps(message).decode())
+        elif isinstance(message, bytes):
+            await ws.send_str(message.decode())
+        else:
+            await ws.send_str(message)
+
+    async def drop(self) -> None:
+        """Close the newest WebSocket from the server side, as when Asterisk restarts."""
+        await self.sockets[-1].close()
