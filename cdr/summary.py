@@ -1,0 +1,221 @@
+"""A call's ``calls`` row as a pure fold of its events, so it can be recomputed at any time.
+
+A daemon restarted mid-call just goes on emitting events for the same ``call_id``; the writer re-folds
+ALL stored events of every call it touched. Same events in, same row out: no clock, no I/O.
+
+Outcome rules, first match wins (docs/cdr.md is the user's version):
+1. connected to an agent                                   -> answered (``transferred_to`` set if the
+   agent transferred it afterwards)
+2. a voicemail was left                                    -> voicemail
+3. overflowed out of the queues (a target that is not ``queue:...``, or no queue entered after the last
+   overflow) -> overflowed
+4. transferred by the scenario before any agent            -> transferred
+5. an information branch ended it (``handled_in_ivr``)     -> handled_in_ivr
+6. queued and ended (or left the queue) without connection -> short_abandoned if wait < short_abandon_s,
+   else abandoned
+7. ended, never queued                                     -> missed_in_ivr
+8. otherwise (still in progress)                           -> NULL
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from acd.events import CallEvent
+from cdr.regions import RegionLookup, default_regions, normalise_number
+from cdr.types import utc
+
+
+@dataclass
+class _State:
+    row: dict[str, Any] = field(default_factory=dict)
+    first_queued: float | None = None
+    last_queued: float | None = None
+    left_queue_at: float | None = None
+    connected: float | None = None
+    offer_open: float | None = None
+    ring_total: float = 0.0
+    hold: float = 0.0
+    wrapup: float = 0.0
+    agent_transfer_at: float | None = None
+    scenario_transfer: bool = False
+    out_of_queue_at: float | None = None
+    overflow_out: bool = False
+    voicemail: bool = False
+    handled: bool = False
+    ended: float | None = None
+    agent_topic: bool = False
+
+
+def _f(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def fold(call_id: str, events: Iterable[CallEvent], *, short_abandon_s: float = 5.0,
+         regions: RegionLookup | None = None) -> dict[str, Any]:
+    """The ``calls`` row (all columns except ``updated_at``) for one call's events, in emission order
+    (ties in ``at`` keep the given order)."""
+    regions = regions or default_regions()
+    evs = sorted(events, key=lambda e: e.at)
+    s = _State()
+    r = s.row
+    r.update(id=call_id, offers=0, ring_no_answers=0, direction="inbound")
+    for e in evs:
+        d = e.data or {}
+        k, at = e.kind, e.at
+        if k == "arrived":
+            r["direction"] = d.get("direction") or "inbound"
+            r["dialled"] = normalise_number(d.get("dialled"))
+            r["caller"] = normalise_number(d.get("caller"))
+            r["caller_name"] = _str(d.get("caller_name"))
+            r["linked_id"] = _str(d.get("linked_id"))
+            r["arrived_at"] = at
+        elif k == "answered":
+            r.setdefault("answered_at", at)
+        elif k == "scenario":
+            r["scenario"], r["scenario_version"] = _str(d.get("name")), _str(d.get("version"))
+        elif k == "language":
+            r["language"] = _str(d.get("lang"))
+        elif k == "tag":
+            for key in ("service", "call_type"):
+                if d.get(key):
+                    r[key] = str(d[key])
+            if d.get("topic") and not s.agent_topic:
+                r["topic"] = str(d["topic"])
+        elif k == "topic":
+            s.agent_topic = True
+            r["topic"] = _str(d.get("topic"))
+            if "comment" in d:
+                r["comment"] = _str(d.get("comment"))
+        elif k == "queued":
+            r["queue"] = _str(d.get("queue"))
+            s.first_queued = at if s.first_queued is None else s.first_queued
+            s.last_queued, s.left_queue_at = at, None
+        elif k == "offered":
+            r["offers"] += 1
+            r.setdefault("offered_at", at)
+            s.offer_open = at
+        elif k == "ring_no_answer":
+            r["ring_no_answers"] += 1
+            if s.offer_open is not None:
+                s.ring_total += at - s.offer_open
+                s.offer_open = None
+        elif k == "connected":
+            if s.connected is None:
+                s.connected = at
+                r["agent"] = _str(d.get("agent"))
+                if d.get("queue"):
+                    r["queue"] = str(d["queue"])
+            if s.offer_open is not None:
+                s.ring_total += at - s.offer_open
+                s.offer_open = None
+        elif k == "recording_started":
+            r.setdefault("recording", _str(d.get("recording")))
+        elif k == "hold":
+            s.hold += _f(d.get("seconds"))
+        elif k == "transfer":
+            r["transferred_to"] = _str(d.get("target"))
+            if s.connected is not None:
+                s.agent_transfer_at = at if s.agent_transfer_at is None else s.agent_transfer_at
+            elif d.get("by", "scenario") == "scenario" or s.connected is None:
+                s.scenario_transfer = True
+                s.out_of_queue_at = s.out_of_queue_at or at
+        elif k == "overflow":
+            target = _str(d.get("target"))
+            r["overflow_target"] = target
+            s.overflow_out = not (target or "").startswith("queue:")
+            s.out_of_queue_at = s.out_of_queue_at or at
+            if s.last_queued is not None and s.left_queue_at is None and s.connected is None:
+                s.left_queue_at = at
+        elif k == "voicemail":
+            s.voicemail = True
+            s.out_of_queue_at = s.out_of_queue_at or at
+            r.setdefault("recording", _str(d.get("recording")))
+        elif k == "handled_in_ivr":
+            s.handled = True
+        elif k == "left_queue":
+            if s.connected is None and s.left_queue_at is None:
+                s.left_queue_at = at
+        elif k == "ended":
+            if s.ended is None:
+                s.ended = at
+                r["ended_at"] = at
+                r["hangup_by"] = _str(d.get("by"))
+                r["hangup_cause"] = _str(d.get("cause"))
+            if s.offer_open is not None:
+                s.ring_total += at - s.offer_open
+                s.offer_open = None
+        elif k == "wrapup_ended":
+            s.wrapup += _f(d.get("seconds"))
+    # An overflow to queue:X followed by a new queue entry is not "out of the queues".
+    overflow_queue_then_queued = False
+    last_overflow = max((e.at for e in evs if e.kind == "overflow"), default=None)
+    if last_overflow is not None and not s.overflow_out:
+        overflow_queue_then_queued = s.last_queued is not None and s.last_queued >= last_overflow
+        s.overflow_out = not overflow_queue_then_queued
+    _derive(s, short_abandon_s)
+    region, carrier = regions.lookup(r.get("caller"))
+    r["region"], r["carrier"] = region, carrier
+    for col in ("arrived_at", "answered_at", "offered_at", "ended_at"):
+        r[col] = utc(r.get(col))
+    r["queued_at"] = utc(s.first_queued)
+    r["connected_at"] = utc(s.connected)
+    return r
+
+
+def _derive(s: _State, short_abandon_s: float) -> None:
+    r = s.row
+    end = s.ended
+    if s.first_queued is not None:
+        stop = s.connected if s.connected is not None else (s.left_queue_at or end)
+        r["wait_s"] = max(0.0, stop - s.first_queued) if stop is not None else None
+    else:
+        r["wait_s"] = None
+    answered_at = r.get("answered_at")
+    if answered_at is not None:
+        stop = s.connected if s.connected is not None else (s.out_of_queue_at or end)
+        r["wait_since_answer_s"] = max(0.0, stop - answered_at) if stop is not None else None
+    else:
+        r["wait_since_answer_s"] = None
+    r["ring_s"] = round(s.ring_total, 3) if r["offers"] else None
+    r["hold_s"] = round(s.hold, 3) if s.connected is not None else None
+    r["wrapup_s"] = round(s.wrapup, 3) if s.connected is not None else None
+    if s.connected is not None:
+        stop = s.agent_transfer_at or end
+        r["talk_s"] = max(0.0, stop - s.connected - s.hold) if stop is not None else None
+    else:
+        r["talk_s"] = None
+    r["outcome"] = _outcome(s, short_abandon_s)
+
+
+def _outcome(s: _State, short_abandon_s: float) -> str | None:
+    if s.connected is not None:
+        return "answered"
+    if s.voicemail:
+        return "voicemail"
+    if s.overflow_out:
+        return "overflowed"
+    if s.scenario_transfer:
+        return "transferred"
+    if s.handled:
+        return "handled_in_ivr"
+    if s.first_queued is not None and (s.ended is not None or s.left_queue_at is not None):
+        wait = s.row.get("wait_s")
+        return "short_abandoned" if wait is not None and wait < short_abandon_s else "abandoned"
+    if s.ended is not None:
+        return "missed_in_ivr"
+    return None
+
+
+def event_time(at: datetime | float) -> float:
+    return at.timestamp() if isinstance(at, datetime) else float(at)

@@ -1,0 +1,426 @@
+"""The CDR writer: one task that turns call and agent events into SQL rows, never slowing a call.
+
+``emit`` only appends to an in-memory queue. The task takes up to ``batch_size`` records (waiting at most
+``batch_wait_s`` for a batch to fill), and in one transaction inserts the events (``ON CONFLICT DO
+NOTHING`` on their unique event ids), re-folds the ``calls`` row of every call touched from ALL its stored
+events (upsert), derives the Asterisk ``queue_log`` and ``cdr`` rows and the voicemail callbacks, and
+fills agent-state durations. If the database is unreachable, batches go to the disk spool (fsync'd), and
+are replayed in order, with back-off, before anything newer. A record the schema cannot hold goes to the
+spool's rejects file with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import structlog
+from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from acd.events import AgentEvent, CallEvent, CdrRecord
+from cdr import queue_log as qlog
+from cdr.db import make_engine, migrate
+from cdr.regions import RegionLookup, default_regions
+from cdr.schema import agent_state_log, call_events, callbacks, calls, cdr, queue_log
+from cdr.spool import Spool
+from cdr.summary import fold
+from cdr.types import utc
+
+log = structlog.get_logger("cdr.writer")
+
+CALLBACK_DUE = {"voicemail": timedelta(hours=24)}
+_LIMITS = {"call_id": 64, "kind": 32, "event_id": 64, "agent_id": 64, "state": 16, "previous": 16,
+           "reason": 64, "by": 64}
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached (or refused to work): spool and retry later."""
+
+
+def _unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated) or isinstance(exc, OperationalError | InterfaceError)
+    return isinstance(exc, OSError | TimeoutError | ConnectionError | DisconnectionError | PoolTimeout)
+
+
+def insert_ignore(conn: AsyncConnection, table: Table, key: str) -> Any:
+    """``INSERT ... ON CONFLICT (key) DO NOTHING`` on either dialect."""
+    ins = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    return ins(table).on_conflict_do_nothing(index_elements=[key])
+
+
+def upsert(conn: AsyncConnection, table: Table, key: str, columns: Iterable[str]) -> Any:
+    ins = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = ins(table)
+    return stmt.on_conflict_do_update(index_elements=[key], set_={c: stmt.excluded[c] for c in columns})
+
+
+def check_record(record: Any) -> str | None:
+    """Why the schema cannot hold ``record``, or None."""
+    if not isinstance(record, CallEvent | AgentEvent):
+        return f"not a CallEvent or AgentEvent: {type(record).__name__}"
+    required = ("call_id", "kind", "event_id") if isinstance(record, CallEvent) else ("agent_id", "state",
+                                                                                     "event_id")
+    for name, limit in _LIMITS.items():
+        if not hasattr(record, name):
+            continue
+        value = getattr(record, name)
+        if value is None:
+            if name in required:
+                return f"{name} is missing"
+            continue
+        if not isinstance(value, str) or not value:
+            return f"{name} must be a non-empty string, got {value!r}"
+        if len(value) > limit:
+            return f"{name} longer than {limit} characters"
+    if not isinstance(record.at, int | float) or not math.isfinite(record.at):
+        return f"at must be epoch seconds, got {record.at!r}"
+    if isinstance(record, CallEvent):
+        if not isinstance(record.data, dict):
+            return "data must be a mapping"
+        try:
+            orjson.dumps(record.data)
+        except TypeError as exc:
+            return f"data is not JSON: {exc}"
+    return None
+
+
+class CdrWriter:
+    def __init__(self, db_url: str, spool_dir: Path | str, *, short_abandon_s: float = 5.0,
+                 clock: Callable[[], float] = time.time, regions: RegionLookup | None = None,
+                 batch_size: int = 500, batch_wait_s: float = 0.05, retry_min_s: float = 0.5,
+                 retry_max_s: float = 30.0) -> None:
+        self.db_url = db_url
+        self.spool = Spool(spool_dir)
+        self.short_abandon_s = short_abandon_s
+        self.clock = clock
+        self.regions = regions or default_regions()
+        self.batch_size = batch_size
+        self.batch_wait_s = batch_wait_s
+        self.retry_min_s, self.retry_max_s = retry_min_s, retry_max_s
+        self.engine: AsyncEngine = make_engine(db_url, json_serializer=_json_dumps,
+                                               json_deserializer=orjson.loads)
+        self._queue: deque[CdrRecord] = deque()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        self._migrated = False
+        self._db_ok = True
+        self._retry_delay = retry_min_s
+        self._retry_at = 0.0
+        self.written = 0
+        """Records written to the database so far (for tests and metrics)."""
+        self.rejected = 0
+
+    # -- public interface -------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Create/migrate the schema and replay the spool; an unreachable database is not an error here:
+        records spool until it is back."""
+        try:
+            await self._ensure_schema()
+            await self._replay()
+        except Exception as exc:
+            if not _unavailable(exc):
+                raise
+            self._down(exc)
+        self._task = asyncio.create_task(self._run(), name="cdr-writer")
+
+    def emit(self, record: CdrRecord) -> None:
+        """Queue a record. Never blocks, never raises."""
+        try:
+            self._queue.append(record)
+            self._idle.clear()
+            self._wake.set()
+            if self._closed or self._task is None or self._task.done():
+                return
+        except Exception:  # pragma: no cover - emit must never take a call down
+            log.exception("cdr.emit_failed")
+
+    async def flush(self) -> None:
+        """Return when everything emitted so far is in the database or in the spool."""
+        if self._task is None or self._task.done():
+            await self._drain_without_task()
+            return
+        self._wake.set()
+        while self._queue or not self._idle.is_set():
+            self._flush_requested = True
+            self._wake.set()
+            await self._idle.wait()
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._task is not None:
+            await self.flush()
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._drain_without_task()
+        await self.engine.dispose()
+
+    async def agent_totals(self, since_utc: float) -> dict[str, tuple[float, int]]:
+        """Talk seconds and connected calls per agent since ``since_utc`` (e.g. local midnight)."""
+        stmt = (select(calls.c.agent, func.coalesce(func.sum(calls.c.talk_s), 0.0), func.count())
+                .where(calls.c.connected_at >= utc(since_utc), calls.c.agent.is_not(None))
+                .group_by(calls.c.agent))
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return {agent: (float(talk or 0.0), int(n)) for agent, talk, n in rows}
+
+    @property
+    def spooled(self) -> int:
+        return self.spool.count()
+
+    # -- the task ---------------------------------------------------------------------------------------
+    _flush_requested = False
+
+    async def _run(self) -> None:
+        while True:
+            if not self._queue:
+                self._idle.set()
+                self._wake.clear()
+                await self._wake.wait()
+            if len(self._queue) < self.batch_size and not self._flush_requested and not self._closed:
+                await asyncio.sleep(self.batch_wait_s)
+            self._flush_requested = False
+            while self._queue:
+                batch = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))]
+                await self._handle(batch)
+
+    async def _drain_without_task(self) -> None:
+        while self._queue:
+            batch = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))]
+            await self._handle(batch)
+        self._idle.set()
+
+    async def _handle(self, batch: list[CdrRecord]) -> None:
+        try:
+            if not self._db_ok or self.spool.pending():
+                if time.monotonic() < self._retry_at:
+                    self._to_spool(batch)
+                    return
+                try:
+                    await self._ensure_schema()
+                    await self._replay()
+                except Exception as exc:
+                    if not _unavailable(exc):
+                        raise
+                    self._down(exc)
+                    self._to_spool(batch)
+                    return
+            try:
+                await self._write(batch)
+            except DatabaseUnavailable as exc:
+                self._down(exc)
+                self._to_spool(batch)
+        except Exception:
+            log.exception("cdr.batch_failed", records=len(batch))
+            self._to_spool(batch)
+
+    def _to_spool(self, batch: list[CdrRecord]) -> None:
+        try:
+            self.spool.append(batch)
+        except OSError:
+            log.exception("cdr.spool_write_failed", records=len(batch), spool=str(self.spool.path))
+
+    def _down(self, exc: BaseException) -> None:
+        if self._db_ok:
+            log.warning("cdr.database_unavailable", error=str(exc)[:300])
+        else:
+            self._retry_delay = min(self.retry_max_s, self._retry_delay * 2)
+        self._db_ok = False
+        self._retry_at = time.monotonic() + self._retry_delay
+
+    def _up(self) -> None:
+        if not self._db_ok:
+            log.info("cdr.database_back")
+        self._db_ok = True
+        self._retry_delay = self.retry_min_s
+
+    async def _ensure_schema(self) -> None:
+        if not self._migrated:
+            await migrate(self.engine)
+            self._migrated = True
+
+    async def _replay(self) -> None:
+        """Write the spool in order; clear it only when all of it is in."""
+        if not self.spool.pending():
+            self._up()
+            return
+        n = 0
+        for chunk in self.spool.read(self.batch_size):
+            try:
+                await self._write(chunk)
+            except DatabaseUnavailable as exc:
+                raise OperationalError("replay", None, exc) from exc
+            n += len(chunk)
+        self.spool.clear()
+        self._up()
+        log.info("cdr.spool_replayed", records=n)
+
+    # -- writing ----------------------------------------------------------------------------------------
+    async def _write(self, batch: Sequence[CdrRecord]) -> None:
+        good: list[CdrRecord] = []
+        for rec in batch:
+            reason = check_record(rec)
+            if reason is None:
+                good.append(rec)
+            else:
+                self._reject(rec, reason)
+        if not good:
+            return
+        try:
+            await self._write_tx(good)
+        except Exception as exc:
+            if _unavailable(exc) and not await self._alive():
+                raise DatabaseUnavailable(str(exc)) from exc
+            if len(good) == 1:
+                self._reject(good[0], f"{type(exc).__name__}: {str(exc)[:500]}")
+                return
+            for rec in good:  # isolate the record(s) the database refuses
+                await self._write([rec])
+            return
+        self.written += len(good)
+
+    async def _alive(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    def _reject(self, record: Any, reason: str) -> None:
+        self.rejected += 1
+        log.error("cdr.record_rejected", reason=reason, event_id=getattr(record, "event_id", None))
+        try:
+            if isinstance(record, CallEvent | AgentEvent):
+                self.spool.reject(record, reason)
+            else:
+                self.spool.reject({"repr": repr(record)}, reason)
+        except (OSError, TypeError):
+            log.exception("cdr.reject_write_failed")
+
+    async def _write_tx(self, batch: Sequence[CdrRecord]) -> None:
+        call_rows = [{"event_id": r.event_id, "call_id": r.call_id, "kind": r.kind, "at": utc(r.at),
+                      "data": r.data} for r in batch if isinstance(r, CallEvent)]
+        agent_events = [r for r in batch if isinstance(r, AgentEvent)]
+        agent_rows = [{"event_id": r.event_id, "agent": r.agent_id, "state": r.state, "previous": r.previous,
+                       "reason": r.reason, "by_user": r.by, "call_id": r.call_id, "at": utc(r.at)}
+                      for r in agent_events]
+        async with self.engine.begin() as conn:
+            if call_rows:
+                await conn.execute(insert_ignore(conn, call_events, "event_id"), call_rows)
+                await self._refold(conn, sorted({r["call_id"] for r in call_rows}))
+            if agent_rows:
+                await conn.execute(insert_ignore(conn, agent_state_log, "event_id"), agent_rows)
+                ql = [row for row in map(qlog.agent_row, agent_events) if row is not None]
+                if ql:
+                    await conn.execute(insert_ignore(conn, queue_log, "event_id"), ql)
+                await self._durations(conn, agent_events)
+
+    async def _refold(self, conn: AsyncConnection, call_ids: list[str]) -> None:
+        now = utc(self.clock())
+        by_call: dict[str, list[CallEvent]] = {cid: [] for cid in call_ids}
+        for i in range(0, len(call_ids), 500):
+            chunk = call_ids[i:i + 500]
+            stmt = (select(call_events.c.call_id, call_events.c.kind, call_events.c.at, call_events.c.data,
+                           call_events.c.event_id)
+                    .where(call_events.c.call_id.in_(chunk))
+                    .order_by(call_events.c.call_id, call_events.c.at, call_events.c.id))
+            for cid, kind, at, data, eid in (await conn.execute(stmt)).all():
+                by_call[cid].append(CallEvent(cid, kind, at.timestamp(), data or {}, eid))
+        summaries, ql_rows, cdr_rows, cb_rows = [], [], [], []
+        for cid, evs in by_call.items():
+            row = fold(cid, evs, short_abandon_s=self.short_abandon_s, regions=self.regions)
+            row["updated_at"] = now
+            summaries.append(row)
+            ql_rows.extend(qlog.call_rows(cid, evs, row.get("caller")))
+            cdr_rows.append(_classic_cdr(row, evs))
+            cb_rows.extend(_callbacks(row, evs))
+        cols = [c.name for c in calls.columns if c.name != "id"]
+        for row in summaries:
+            for c in cols:
+                row.setdefault(c, None)
+        await conn.execute(upsert(conn, calls, "id", cols), summaries)
+        if ql_rows:
+            await conn.execute(insert_ignore(conn, queue_log, "event_id"), ql_rows)
+        cdr_cols = [c.name for c in cdr.columns if c.name != "uniqueid"]
+        await conn.execute(upsert(conn, cdr, "uniqueid", cdr_cols), cdr_rows)
+        if cb_rows:
+            await conn.execute(insert_ignore(conn, callbacks, "id"), cb_rows)
+
+    async def _durations(self, conn: AsyncConnection, events: list[AgentEvent]) -> None:
+        """Each state row's duration is the time to the agent's next state row."""
+        updates: list[dict[str, Any]] = []
+        t = agent_state_log.c
+        for agent in sorted({e.agent_id for e in events}):
+            since = utc(min(e.at for e in events if e.agent_id == agent))
+            cols = select(t.id, t.at, t.duration_s).where(t.agent == agent)
+            before = (await conn.execute(cols.where(t.at < since).order_by(t.at.desc(), t.id.desc())
+                                         .limit(1))).all()
+            after = (await conn.execute(cols.where(t.at >= since).order_by(t.at, t.id))).all()
+            seq = [*before, *after]
+            for cur, nxt in zip(seq, seq[1:], strict=False):
+                dur = round((nxt.at - cur.at).total_seconds(), 3)
+                if cur.duration_s != dur:
+                    updates.append({"b_id": cur.id, "b_dur": dur})
+        if updates:
+            stmt = (update(agent_state_log).where(t.id == bindparam("b_id"))
+                    .values(duration_s=bindparam("b_dur")))
+            await conn.execute(stmt, updates)
+
+
+def _json_dumps(obj: Any) -> str:
+    return orjson.dumps(obj).decode()
+
+
+def _classic_cdr(row: dict[str, Any], events: list[CallEvent]) -> dict[str, Any]:
+    """Asterisk's classic ``cdr`` table, one row a call (disposition from the system's answer)."""
+    arrived = next((e for e in events if e.kind == "arrived"), None)
+    data = arrived.data if arrived else {}
+    start = row.get("arrived_at") or utc(min(e.at for e in events))
+    end, answered = row.get("ended_at"), row.get("answered_at")
+    name, num = row.get("caller_name") or "", row.get("caller") or ""
+    return {
+        "uniqueid": row["id"], "calldate": start,
+        "clid": (f'"{name}" <{num}>' if name else num)[:80], "src": num[:80],
+        "dst": (row.get("dialled") or "")[:80],
+        "dcontext": qlog.CONTEXT, "channel": str(data.get("channel") or "")[:80],
+        "dstchannel": (row.get("agent") or "")[:80],
+        "lastapp": "Queue" if row.get("queued_at") else "Stasis",
+        "lastdata": (row.get("queue") or row.get("scenario") or "")[:80],
+        "duration": int((end - start).total_seconds()) if end and start else 0,
+        "billsec": int((end - answered).total_seconds()) if end and answered else 0,
+        "disposition": "ANSWERED" if answered or row.get("connected_at") else "NO ANSWER",
+        "amaflags": 3, "accountcode": "", "userfield": row.get("outcome") or "",
+        "linkedid": (row.get("linked_id") or row["id"])[:150],
+    }
+
+
+def _callbacks(row: dict[str, Any], events: list[CallEvent]) -> list[dict[str, Any]]:
+    out = []
+    for e in events:
+        if e.kind == "voicemail" and e.data.get("callback_id"):
+            out.append({"id": str(e.data["callback_id"])[:64], "call_id": row["id"],
+                        "number": row.get("caller"), "reason": "voicemail",
+                        "recording": e.data.get("recording"),
+                        "due_at": utc(e.at + CALLBACK_DUE["voicemail"].total_seconds()), "status": "open",
+                        "created_at": utc(e.at), "attempts": 0, "notes": None, "updated_at": utc(e.at)})
+    return out
+
