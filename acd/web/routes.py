@@ -24,7 +24,7 @@ ROLES: frozenset[str] = frozenset(("agent", "supervisor", "admin", "reporting"))
 Handler = Callable[[web.Request, Principal | None], Awaitable[web.StreamResponse]]
 
 AUTHENTICATOR: web.AppKey[Authenticator] = web.AppKey("authenticator", Authenticator)
-PRINCIPAL = "acd.principal"
+PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
 
 
 @dataclass(frozen=True)
