@@ -104,6 +104,8 @@ class Settings(Strict):
     users: list[User] = []
     reports: ReportSettings = ReportSettings()
     recording: RecordingSettings = RecordingSettings()
+    not_ready_reasons: list[str] = ["break", "lunch", "training", "meeting", "no_answer"]
+    """R4: the reasons an agent (or the system, for a missed call) may give for not being ready."""
 
     @field_validator("timezone")
     @classmethod

@@ -1,0 +1,93 @@
+"""The ``acd`` command line. Exit codes: 0 done, 1 invalid input or data (messages on stderr), 2 usage.
+
+Each area keeps its command in its own package (``routing/cli.py``, ``cdr/cli.py``, ...); this module only
+assembles them, so ``acd --help`` stays fast and no command imports the whole project.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Call-routing engine for Asterisk: ACD, IVR, recording and CDR over ARI.")
+
+
+def _clock(spec: str | None):  # type: ignore[no-untyped-def]
+    from acd.clock import Clock
+
+    try:
+        return Clock.parse(spec or os.environ.get("ACD_CLOCK"))
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def run(
+    config: Path = typer.Option(Path("config/acd.yaml"), "-c", "--config", help="The daemon's acd.yaml; "
+                                "queues, agents and scenarios are read from the same folder."),
+    clock: str | None = typer.Option(None, help="Virtual clock 'start=ISO,speed=X,anchor=EPOCH' (tests, demo)."),
+    agents_ready: bool = typer.Option(False, help="Start every agent ready (demo); default logged out."),
+) -> None:
+    """Run the daemon beside Asterisk."""
+    from acd.daemon import StartupError, run_daemon
+    from acd.yamlconf import ConfigError
+
+    if not config.is_file():
+        typer.echo(f"error: {config}: no such file (give the daemon's acd.yaml with -c)", err=True)
+        raise typer.Exit(1)
+    try:
+        code = asyncio.run(run_daemon(config.parent, _clock(clock), "ready" if agents_ready else "logged_out"))
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    except StartupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
+
+
+@app.command()
+def demo(
+    calls: int = typer.Option(60, help="How many calls the simulated callers make."),
+    agents: int = typer.Option(8, help="How many simulated agents answer (agent1..agentN)."),
+    speed: float = typer.Option(30.0, help="Time acceleration: 30 makes a 5-minute call last 10 s."),
+    db: str | None = typer.Option(None, help="Database URL (default: SQLite under var/demo/)."),
+    seed: int = typer.Option(1, help="Seed of the traffic."),
+) -> None:
+    """Simulator, daemon and simulated traffic together; ends with a summary read from the CDR."""
+    from acd.demo import run_demo
+
+    raise typer.Exit(asyncio.run(run_demo(calls=calls, agents=agents, speed=speed, db_url=db, seed=seed)))
+
+
+def _register() -> None:
+    from acd.sim.cli import simulate
+    from cdr.cli import report
+    from ivr.cli import prompts_app
+    from recording.cli import qa_app, recordings_app
+    from routing.cli import check, schema
+
+    app.command()(simulate)
+    app.command()(check)
+    app.command()(schema)
+    app.command()(report)
+    app.add_typer(recordings_app, name="recordings", help="Search and purge recordings (R14).")
+    app.add_typer(qa_app, name="qa", help="Quality assessment of calls (R15).")
+    app.add_typer(prompts_app, name="prompts", help="Build the IVR prompts (espeak-ng + sox).")
+
+
+def main() -> None:
+    _register()
+    app(prog_name="acd")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

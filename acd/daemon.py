@@ -1,0 +1,243 @@
+"""The one place that builds the world: config, CDR writer, ACD core, ARI client and events, engine,
+HTTP API, config reloader, signals.
+
+Start-up order matters for R27: the CDR writer starts first (it replays its spool), then the core is
+seeded with today's talk time from the CDR (fairness survives a restart), then ARI: credentials are
+checked with one REST call (a wrong password is a clear error, not a retry storm), and only then the
+WebSocket opens. On every (re)connect the engine resyncs from Asterisk before any event is handled.
+
+SIGTERM stops taking new calls and leaves calls in Asterisk (the next daemon adopts them); SIGHUP
+reloads the configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from acd import __version__
+from acd.ari.client import AriClient
+from acd.ari.errors import AriAuthError, AriError
+from acd.ari.events import EventStream
+from acd.clock import Clock
+from acd.configset import ConfigSet, load_config
+from acd.core import Acd
+from acd.engine.engine import Engine
+from acd.engine.resync import resync
+from acd.logs import configure_logging
+from acd.metrics import Metrics
+
+log = structlog.get_logger(__name__)
+
+
+class StartupError(Exception):
+    """The daemon cannot start; the message says why, for a human."""
+
+
+def local_midnight(now: float, tz: Any) -> float:
+    local = datetime.fromtimestamp(now, tz)
+    return datetime.combine(local.date(), time(0), tz).timestamp()
+
+
+class Daemon:
+    def __init__(self, config_dir: Path | str, *, clock: Clock | None = None,
+                 initial_agent_state: str = "logged_out", http_port: int | None = None,
+                 configure_logs: bool = True) -> None:
+        self.config_dir = Path(config_dir)
+        self.clock = clock or Clock.real()
+        self.initial_agent_state = initial_agent_state
+        self.http_port = http_port
+        self.configure_logs = configure_logs
+        self.metrics = Metrics()
+        self.stopped = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    async def start(self) -> None:
+        config: ConfigSet = load_config(self.config_dir)  # ConfigError: file:line messages
+        self.config = config
+        settings = self.settings = config.settings
+        if self.configure_logs:
+            configure_logging(settings.log.format, settings.log.level)
+        from cdr.db import make_engine
+        from cdr.writer import CdrWriter
+
+        db_url = settings.database.url.get_secret_value()
+        settings.paths.var.mkdir(parents=True, exist_ok=True)
+        settings.paths.recordings.mkdir(parents=True, exist_ok=True)
+        self.writer = CdrWriter(db_url, settings.database.spool_dir,
+                                short_abandon_s=settings.reports.short_abandon_s, clock=self.clock.now)
+        await self.writer.start()
+        self.db = make_engine(db_url)
+        now = self.clock.now()
+        self.acd = Acd(list(config.queues.values()), list(config.agents.values()), tz=settings.timezone, now=now)
+        try:
+            totals = await self.writer.agent_totals(local_midnight(now, settings.tz))
+        except Exception as exc:  # the database may be down: fairness starts from zero, calls still flow
+            log.warning("agent_totals_unavailable", error=str(exc))
+            totals = {}
+        for agent_id, (talk_s, calls) in totals.items():
+            if agent_id in config.agents:
+                self.acd.set_agent_totals(agent_id, talk_s, calls)
+
+        self.ari = AriClient(settings.ari.url, settings.ari.user, settings.ari.password.get_secret_value(),
+                             settings.ari.app)
+        try:
+            info = await self.ari.asterisk.info()
+        except AriAuthError as exc:
+            raise StartupError(f"ARI refused the credentials of user {settings.ari.user!r} at {settings.ari.url} "
+                               "(check ari.conf, ACD_ARI_USER and ACD_ARI_PASSWORD)") from exc
+        except AriError as exc:
+            raise StartupError(f"cannot reach ARI at {settings.ari.url}: {exc}") from exc
+        version = info.system.version if info.system else "?"
+        log.info("ari_ready", url=settings.ari.url, asterisk=version, app=settings.ari.app)
+
+        self.engine = Engine(settings=settings, config=config, ari=self.ari, clock=self.clock,
+                             writer=self.writer, acd=self.acd, metrics=self.metrics)
+        for agent_id in config.agents:
+            if self.initial_agent_state != "logged_out":
+                self.engine.apply(self.acd.set_agent_state(agent_id, self.initial_agent_state, now))
+        self.stream = EventStream(self.ari, on_connect=self._on_connect, on_event=self.engine.on_event)
+        self.engine.start()
+        await self._start_http()
+        self._tasks.append(asyncio.create_task(self._run_stream(), name="ari-events"))
+        self._tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
+        from routing.reload import ConfigReloader
+
+        self.reloader = ConfigReloader(self.config_dir, self._reloaded)
+        self._tasks.append(asyncio.create_task(self.reloader.run(), name="config-reload"))
+        log.info("daemon_started", version=__version__, http_port=self.port)
+
+    async def _start_http(self) -> None:
+        from acd.web.app import create_app
+        from recording.qa import load_forms
+
+        qa_dir = self.config_dir / "qa"
+        forms = load_forms(qa_dir) if qa_dir.is_dir() else {}
+        app = create_app(settings=self.settings, engine=EnginePortAdapter(self), db=self.db,
+                         metrics=self.metrics.registry, clock=self.clock, qa_forms=forms)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        port = self.settings.http.port if self.http_port is None else self.http_port
+        site = web.TCPSite(self._runner, self.settings.http.host, port)
+        await site.start()
+        server = getattr(site, "_server", None)
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else port
+
+    async def _run_stream(self) -> None:
+        try:
+            await self.stream.run()
+        except AriAuthError:
+            log.error("ari_auth_failed", url=self.settings.ari.url, user=self.settings.ari.user)
+            self.fatal = "ARI refused our credentials"
+        except Exception:
+            log.exception("ari_stream_failed")
+            self.fatal = "the ARI event stream failed"
+        if self.stream.replaced:
+            self.fatal = "another process took over the ARI application (ApplicationReplaced)"
+        self.stopped.set()
+
+    async def _on_connect(self) -> None:
+        self.metrics.connected.set(1)
+        await resync(self.engine)
+        await self.engine.poll_endpoints()
+
+    async def _housekeeping(self) -> None:
+        """Every few seconds: endpoint states, metrics gauges."""
+        while True:
+            await asyncio.sleep(5)
+            self.metrics.connected.set(1 if self.stream.connected else 0)
+            self.metrics.malformed.set(self.stream.malformed)
+            self.metrics.dropped.set(self.stream.dropped)
+            self.metrics.reconnects.set(self.stream.reconnects)
+            self.metrics.cdr_spooled.set(self.writer.spooled())
+            with contextlib.suppress(Exception):
+                snap = self.acd.snapshot(self.clock.now())
+                for name, q in snap.get("queues", {}).items():
+                    self.metrics.waiting.labels(name).set(q.get("waiting", 0))
+            if self.stream.connected:
+                await self.engine.poll_endpoints()
+
+    def _reloaded(self, config: ConfigSet) -> None:
+        """A new valid configuration: swap it in; calls in flight keep the scenario they started with."""
+        self.config = config
+        self.engine.config = config
+        self.engine.apply(self.acd.reconfigure(list(config.queues.values()), list(config.agents.values()),
+                                               self.clock.now()))
+        log.info("config_reloaded", scenarios=len(config.scenarios))
+
+    fatal: str | None = None
+
+    def install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.stopped.set)
+        loop.add_signal_handler(signal.SIGINT, self.stopped.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: self.reloader.trigger())
+
+    async def stop(self) -> None:
+        """Stop taking calls, leave the calls in Asterisk, flush the CDR writer."""
+        log.info("daemon_stopping")
+        self.stream.stop()
+        await self.engine.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.writer.flush()
+        await self.writer.close()
+        await self.db.dispose()
+        await self.ari.close()
+        log.info("daemon_stopped")
+
+
+class EnginePortAdapter:
+    """``acd.web.ports.EnginePort`` over the daemon's engine."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.d = daemon
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.d.engine.snapshot()
+
+    def ari_connected(self) -> bool:
+        return bool(self.d.stream.connected)
+
+    def not_ready_reasons(self) -> list[str]:
+        return list(self.d.settings.not_ready_reasons)
+
+    def agent_of_call(self, call_id: str) -> str | None:
+        return self.d.engine.agent_of_call(call_id)
+
+    async def set_agent_state(self, agent_id: str, state: str, reason: str | None, by: str | None) -> None:
+        if agent_id not in self.d.config.agents:
+            raise KeyError(agent_id)
+        self.d.engine.set_agent_state(agent_id, state, reason, by)
+
+    async def set_topic(self, call_id: str, topic: str, comment: str | None, by: str) -> None:
+        self.d.engine.set_topic(call_id, topic, comment, by)
+
+
+async def run_daemon(config_dir: Path, clock: Clock, initial_agent_state: str = "logged_out") -> int:
+    daemon = Daemon(config_dir, clock=clock, initial_agent_state=initial_agent_state)
+    await daemon.start()
+    daemon.install_signals()
+    await daemon.stopped.wait()
+    await daemon.stop()
+    if daemon.fatal:
+        log.error("daemon_failed", reason=daemon.fatal)
+        return 1
+    return 0
+
+
