@@ -78,7 +78,7 @@ class AriClient:
         self.app = app
         self.timeout_s = timeout_s
         secret = password.get_secret_value() if isinstance(password, SecretStr) else password
-        self.__authorization = aiohttp.BasicAuth(user, secret).encode()
+        self.__authorization = aiohttp.encode_basic_auth(user, secret)
         self._session = session
         self._own_session = session is None
         self.channels = Channels(self)
@@ -130,10 +130,17 @@ class AriClient:
         params: Mapping[str, QueryValue] | None = None,
         body: Mapping[str, Any] | None = None,
         expect: Expect = "json",
-        close_on_conflict: bool = False,
+        own_connection: bool = False,
     ) -> Any:
-        """Send one request; the decoded JSON body (None for 204/empty), or bytes; AriError otherwise."""
+        """Send one request; the decoded JSON body (None for 204/empty), or bytes; AriError otherwise.
+
+        ``own_connection``: send ``Connection: close`` so that no later request shares this connection.
+        Used for originate: after a duplicate-id 409, Asterisk 22 may answer a false 409 to the next
+        originate on the same connection (BEHAVIOUR.md 19); a TCP handshake per call is cheap.
+        """
         headers = {"Authorization": self.__authorization}
+        if own_connection:
+            headers["Connection"] = "close"
         data: bytes | None = None
         if body is not None:
             data = orjson.dumps(body)
@@ -148,12 +155,8 @@ class AriClient:
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=self.timeout_s),
             ) as resp:
-                raw = await resp.read()
                 status = resp.status
-                if status == 409 and close_on_conflict:
-                    # Asterisk 22 may answer a false 409 to the next originate on the same connection after
-                    # a duplicate-id 409 (BEHAVIOUR.md 19): drop this connection.
-                    resp.close()
+                raw = await resp.read()
         except (TimeoutError, aiohttp.ClientError) as exc:
             log.warning("ari.request_failed", method=method, path=path, error=type(exc).__name__)
             raise AriConnectionError(0, f"{type(exc).__name__}: {exc}", method, path) from None

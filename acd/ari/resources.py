@@ -42,7 +42,7 @@ class Requester(Protocol):
         params: Mapping[str, str | int | float | bool | None] | None = None,
         body: Mapping[str, Any] | None = None,
         expect: Literal["json", "bytes"] = "json",
-        close_on_conflict: bool = False,
+        own_connection: bool = False,
     ) -> Any: ...
 
 
@@ -102,7 +102,7 @@ class Channels(_Group):
             "callerId": caller_id, "timeout": timeout, "originator": originator, "formats": formats,
         }
         data = await self._c.request("POST", "/channels", params=params, body=_vars(variables),
-                                     close_on_conflict=True)
+                                     own_connection=True)
         return Channel.model_validate(data)
 
     async def create(
@@ -123,7 +123,7 @@ class Channels(_Group):
             "otherChannelId": other_channel_id, "originator": originator, "formats": formats,
         }
         data = await self._c.request("POST", "/channels/create", params=params, body=_vars(variables),
-                                     close_on_conflict=True)
+                                     own_connection=True)
         return Channel.model_validate(data)
 
     async def dial(

@@ -26,6 +26,8 @@ class Recorded:
     query: dict[str, str]
     body: Any
     headers: dict[str, str]
+    peer: Any = None
+    """The client's (host, port): a new port means a new TCP connection."""
 
 
 @dataclass
@@ -66,6 +68,7 @@ class FakeAri:
             query=dict(request.query),
             body=orjson.loads(raw) if raw else None,
             headers=dict(request.headers),
+            peer=request.transport.get_extra_info("peername") if request.transport else None,
         ))
         if not self._authorized(request):
             return self._unauthorized()
