@@ -1,0 +1,105 @@
+"""R20: the day's profile by local hour (answered and lost, inbound and outbound volumes) with a PNG
+chart, and agent-state statistics (time per agent, state and reason) from ``agent_state_log``.
+
+A state's duration runs to the agent's next state; it is clipped to the period, and a state still open
+counts up to ``options.now`` (or the period's end).
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cdr.reports.base import Column, ReportOptions, ReportResult, Section
+from cdr.reports.data import CallRow, load_agent_states, load_calls, utc_range
+from cdr.reports.metrics import LOST
+
+COLUMNS = [
+    Column("hour", "Час", "Hour", "str"),
+    Column("inbound", "Входящие", "Inbound", "int"),
+    Column("outbound", "Исходящие", "Outbound", "int"),
+    Column("offered", "В очередь", "Offered to a queue", "int"),
+    Column("answered", "Отвечено", "Answered", "int"),
+    Column("lost", "Потеряно", "Lost", "int"),
+]
+STATE_COLUMNS = [
+    Column("agent", "Оператор", "Agent", "str"),
+    Column("state", "Состояние", "State", "str"),
+    Column("reason", "Причина", "Reason", "str"),
+    Column("count", "Раз", "Times", "int"),
+    Column("total_s", "Всего, с", "Total, s", "s"),
+]
+
+
+def hour_rows(calls: list[CallRow]) -> list[dict[str, object]]:
+    rows = [{"hour": f"{h:02d}:00", "inbound": 0, "outbound": 0, "offered": 0, "answered": 0, "lost": 0}
+            for h in range(24)]
+    for c in calls:
+        row = rows[c.local.hour]
+        if c.direction == "outbound":
+            row["outbound"] += 1  # type: ignore[operator]
+            continue
+        row["inbound"] += 1  # type: ignore[operator]
+        if c.queued_at is not None:
+            row["offered"] += 1  # type: ignore[operator]
+            if c.outcome == "answered":
+                row["answered"] += 1  # type: ignore[operator]
+            elif c.outcome in LOST:
+                row["lost"] += 1  # type: ignore[operator]
+    return rows
+
+
+def chart(rows: list[dict[str, object]], title: str) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    hours = list(range(24))
+    fig, ax = plt.subplots(figsize=(10, 4), dpi=100)
+    try:
+        ax.bar(hours, [r["answered"] for r in rows], label="answered / отвечено", color="#2e7d32")  # type: ignore[misc]
+        ax.bar(hours, [r["lost"] for r in rows], bottom=[r["answered"] for r in rows],  # type: ignore[misc]
+               label="lost / потеряно", color="#c62828")
+        ax.set_xticks(hours)
+        ax.set_xlabel("hour / час")
+        ax.set_ylabel("calls / звонки")
+        ax.set_title(title)
+        ax.legend()
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        return buf.getvalue()
+    finally:
+        plt.close(fig)
+
+
+async def run(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
+              options: ReportOptions) -> ReportResult:
+    calls = await load_calls(engine, start, end, tz, options.queues)
+    rows = hour_rows(calls)
+    totals: dict[str, object] = {"hour": "Итого"}
+    for c in COLUMNS[1:]:
+        totals[c.key] = sum(r[c.key] for r in rows)  # type: ignore[misc]
+    lo, hi = utc_range(start, end, tz)
+    now = datetime.fromtimestamp(options.now, UTC) if options.now is not None else hi
+    acc: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0.0])
+    for s in await load_agent_states(engine, lo, hi):
+        stop = s.until if s.until is not None else min(now, hi)
+        a, b = max(s.at, lo), min(stop, hi)
+        if b <= a and not (lo <= s.at < hi):
+            continue
+        key = (s.agent, s.state, s.reason or "")
+        acc[key][0] += 1 if lo <= s.at < hi else 0
+        acc[key][1] += max(0.0, (b - a).total_seconds())
+    states = [{"agent": a, "state": st, "reason": r or None, "count": int(v[0]), "total_s": round(v[1], 1)}
+              for (a, st, r), v in sorted(acc.items())]
+    section = Section("agent_states", "Состояния операторов", "Agent states", STATE_COLUMNS, states)
+    png = chart(rows, f"{start.isoformat()} - {end.isoformat()}") if options.chart else None
+    return ReportResult("hourly", "Почасовой профиль", "Hourly profile", start, end, str(tz), COLUMNS, rows,
+                        totals, ["Час - местное время поступления / hour of local arrival time."], [],
+                        chart_png=png, sections=[section])

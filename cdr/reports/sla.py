@@ -1,0 +1,92 @@
+"""R21: the SLA check: each configured target (``cdr.sla.SlaTargets``) met or missed, with the figure."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cdr.reports.base import SL_VARIANTS, Column, ReportOptions, ReportResult
+from cdr.reports.daily import by_day
+from cdr.reports.data import CallRow, load_calls
+from cdr.reports.metrics import LOST, offered_calls, queue_figures
+
+COLUMNS = [
+    Column("target", "Показатель", "Target", "str"),
+    Column("goal", "Цель", "Goal", "str"),
+    Column("actual", "Факт", "Actual", "float"),
+    Column("met", "Выполнено", "Met", "str"),
+    Column("detail", "Подробно", "Detail", "str"),
+]
+
+
+def _lost_pct(rows: list[CallRow], exclude_short: bool) -> float | None:
+    pool = [r for r in rows if not (exclude_short and r.outcome == "short_abandoned")]
+    lost = sum(1 for r in pool if r.outcome in LOST)
+    return round(100.0 * lost / len(pool), 2) if pool else None
+
+
+def _row(key: str, ru: str, en: str, goal: str, actual: float | None, met: bool | None,
+         detail: str = "") -> dict[str, Any]:
+    return {"key": key, "target": ru, "target_en": en, "goal": goal, "actual": actual,
+            "met": "n/a" if met is None else ("да" if met else "НЕТ"),
+            "met_en": "n/a" if met is None else ("yes" if met else "NO"), "met_bool": met, "detail": detail}
+
+
+async def run(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
+              options: ReportOptions) -> ReportResult:
+    t = options.sla
+    all_calls = await load_calls(engine, start, end, tz, options.queues)
+    inbound = [c for c in all_calls if c.direction == "inbound"]
+    offered = offered_calls(inbound)
+    rows: list[dict[str, Any]] = []
+    if t.max_wait_s is not None:
+        waits = [(c.wait_s or 0.0, c.id) for c in offered if c.outcome is not None]
+        worst = max(waits, default=(None, None))
+        rows.append(_row("max_wait_s", "Макс. ожидание, с", "Max wait, s", f"<= {t.max_wait_s:g}",
+                         None if worst[0] is None else round(worst[0], 1),
+                         None if worst[0] is None else worst[0] <= t.max_wait_s,
+                         f"call {worst[1]}" if worst[1] else ""))
+    for sl in t.service_levels:
+        f = queue_figures(offered, sl.threshold_s, options.sl_variant)
+        pct = f["sl_pct"]
+        rows.append(_row(f"sl_{sl.threshold_s:g}", f"Отвечено за {sl.threshold_s:g} с, %",
+                         f"Answered within {sl.threshold_s:g} s, %", f">= {sl.min_pct:g}", pct,
+                         None if pct is None else pct >= sl.min_pct, f"variant {options.sl_variant}"))
+    if t.max_lost_pct_day is not None:
+        worst_day, worst_pct = None, None
+        for d, day_rows in sorted(by_day(offered).items()):
+            p = _lost_pct(day_rows, t.lost_excludes_short)
+            if p is not None and (worst_pct is None or p > worst_pct):
+                worst_day, worst_pct = d, p
+        rows.append(_row("max_lost_pct_day", "Потери за худший день, %", "Lost on the worst day, %",
+                         f"<= {t.max_lost_pct_day:g}", worst_pct,
+                         None if worst_pct is None else worst_pct <= t.max_lost_pct_day,
+                         worst_day.isoformat() if worst_day else ""))
+    if t.max_lost_pct_period is not None:
+        p = _lost_pct(offered, t.lost_excludes_short)
+        rows.append(_row("max_lost_pct_period", "Потери за период, %", "Lost over the period, %",
+                         f"<= {t.max_lost_pct_period:g}", p,
+                         None if p is None else p <= t.max_lost_pct_period))
+    if t.max_avg_wait_s is not None:
+        waits_f = [c.wait_s or 0.0 for c in offered if c.outcome is not None]
+        avg = round(sum(waits_f) / len(waits_f), 1) if waits_f else None
+        rows.append(_row("max_avg_wait_s", "Среднее ожидание, с", "Average wait, s",
+                         f"<= {t.max_avg_wait_s:g}", avg, None if avg is None else avg <= t.max_avg_wait_s))
+    if t.min_served_pct is not None:
+        ended = [c for c in inbound if c.outcome is not None]
+        served = sum(1 for c in ended if c.outcome not in (*LOST, "missed_in_ivr"))
+        pct = round(100.0 * served / len(ended), 2) if ended else None
+        rows.append(_row("min_served_pct", "Обслужено входящих, %", "Inbound calls served, %",
+                         f">= {t.min_served_pct:g}", pct, None if pct is None else pct >= t.min_served_pct,
+                         f"{served} of {len(ended)}"))
+    met = [r for r in rows if r["met_bool"] is True]
+    missed = [r for r in rows if r["met_bool"] is False]
+    ru, en = SL_VARIANTS[options.sl_variant]
+    notes = [f"Выполнено {len(met)} из {len(rows)} / met {len(met)} of {len(rows)}"
+             + (": не выполнено / missed: " + ", ".join(r["key"] for r in missed) if missed else "."),
+             f"Уровень сервиса / service level ({options.sl_variant}): {ru} / {en}."]
+    return ReportResult("sla", "Проверка SLA", "SLA check", start, end, str(tz), COLUMNS, rows, None, notes,
+                        [f"SLA target missed: {r['key']} ({r['actual']} vs {r['goal']})" for r in missed])
