@@ -41,6 +41,7 @@ from acd.core.engine import Acd
 from acd.core.prediction import ESTIMATORS, QueueStatistics, QueueView
 from acd.sim.scheduler import Handle, Scheduler
 from acd.sim.scoring import Accuracy, Scorer
+from acd.sim.traffic import HOUR
 
 ENGAGED = frozenset({"ringing", "on_call"})
 """Agent states in which the core refuses a break or a log-out."""
@@ -173,10 +174,10 @@ class Simulation:
         self._scorer = Scorer(("core", *ESTIMATORS))
         self._score_key: dict[str, int] = {}
         specs = sorted(calls, key=lambda c: c.at)
-        # The run stops here: the core always has a next deadline (midnight), so the heap never empties.
-        self.end = max(
-            [sh.end for sh in shifts] + [c.at + c.patience_s + c.talk_s + 60.0 for c in specs] + [start]
-        )
+        # The run stops an hour after the last shift or arrival (plus the longest call): the core always
+        # has a next deadline (midnight), so the heap never empties; whoever still waits then hangs up.
+        self.end = max([sh.end for sh in shifts] + [specs[-1].at if specs else start]) + HOUR
+        self.end += max((c.talk_s for c in specs), default=0.0)
         for n, spec in enumerate(specs):
             call = _Call(spec, f"c{n + 1}")
             self.calls[call.id] = call
@@ -193,6 +194,9 @@ class Simulation:
     def run(self) -> SimReport:
         """Run to the end of the last shift, or until the last caller has had time to give up."""
         self.sched.run(until=self.end)
+        for call in self.calls.values():
+            if call.outcome is None and call.connected_at is None and call.queued_at is not None:
+                self._give_up(call)
         return self.report()
 
     def _apply(self, decisions: list[Decision]) -> None:

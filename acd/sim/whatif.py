@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from acd.core.config import AgentConfig, QueueConfig
@@ -104,19 +104,27 @@ def build(w: WhatIf) -> Simulation:
 
 
 def shifts(w: WhatIf, midnight: float) -> list[Shift]:
-    """Everyone works the opening hours (the profile's hours), plus a little to clear the queue."""
+    """Everyone works the opening hours plus up to an hour to clear the queue; shifts of consecutive days
+    that touch (a 24-hour service) are one shift, so nobody logs out at midnight."""
     profile = daily_profile(w)
     first = min(profile.rates_per_hour)
     last = max(profile.rates_per_hour) + 1
-    out: list[Shift] = []
+    spans: list[list[float]] = []
     for day in range(w.days):
-        day0 = midnight + timedelta(days=day).total_seconds()
-        start, end = day0 + first * HOUR, day0 + last * HOUR + w.patience_s * 3
+        day0 = midnight + day * 86400.0
+        start, end = day0 + first * HOUR, day0 + last * HOUR + min(w.patience_s * 3, HOUR)
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+    out: list[Shift] = []
+    for start, end in spans:
         span = end - start
+        n_breaks = w.breaks * max(1, round(span / 86400.0))
         for i in range(w.agents):
             breaks = []
-            for k in range(w.breaks):
-                b = start + span * (k + 1) / (w.breaks + 1) + (i - (w.agents - 1) / 2) * w.break_s
+            for k in range(n_breaks):
+                b = start + span * (k + 1) / (n_breaks + 1) + (i - (w.agents - 1) / 2) * w.break_s
                 breaks.append((b, b + w.break_s))
             out.append(Shift(f"agent{i + 1}", start, end, tuple(breaks)))
     return out
