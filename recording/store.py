@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, false, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, false, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from recording.layout import UnsafePath, relative_path, resolve_inside
@@ -219,7 +219,8 @@ async def search(db: AsyncEngine, flt: SearchFilter, tz: tzinfo) -> list[dict[st
             conds.append(col.contains(value, autoescape=True))
         else:
             conds.append(col == value)
-    query = _joined_select().where(and_(*conds)).order_by(recordings.c.started_at.desc()).limit(flt.limit)
+    query = (_joined_select().where(and_(true(), *conds))
+             .order_by(recordings.c.started_at.desc()).limit(flt.limit))
     async with db.connect() as conn:
         return [dict(r) for r in (await conn.execute(query)).mappings()]
 
