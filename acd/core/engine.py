@@ -496,14 +496,14 @@ class Acd:
 
     # ------------------------------------------------------------------ routing
 
-    def _dispatch_call(self, call: Call, now: float) -> list[Decision]:
-        """Offer a waiting call to the best free eligible agent of its queue, if any."""
+    def _dispatch_call(self, call: Call, now: float, *, skip: str | None = None) -> list[Decision]:
+        """Offer a waiting call to the best free eligible agent of its queue, if any (not ``skip``)."""
         queue = self._queues.get(call.queue)
         if queue is None:
             return []
         stage = self._stage(queue, call, now)
         agent = self._free.best(
-            call.queue, lambda a: self._fits(a, queue, call.language, stage), call.missed
+            call.queue, lambda a: a.id != skip and self._fits(a, queue, call.language, stage), call.missed
         )
         if agent is None:
             return []
@@ -614,7 +614,8 @@ class Acd:
         elif queue.when_empty == "overflow" and not self._could_ever_serve(queue, call.language):
             out += self._overflow(call, now, "no_agents")
         else:
-            out += self._dispatch_call(call, now)
+            # Others first; the agent who just missed it takes it back only when nothing else is waiting.
+            out += self._dispatch_call(call, now, skip=agent.id)
         return out + self._dispatch_agent(agent, now)
 
     def _release_ringing(self, agent: Agent, call: Call, now: float, *, missed: bool) -> list[Decision]:
