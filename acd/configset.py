@@ -129,7 +129,8 @@ def _problems(doc: YamlDoc, exc: ValidationError) -> list[ConfigProblem]:
     unknown step kind gets a suggestion."""
     out = []
     for err in exc.errors(include_url=False):
-        raw = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        # drop pydantic's union member names ("function-after[...]", "literal['a','b']", "list[...]")
+        raw = [p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
         loc: list[str | int] = []
         for i, part in enumerate(raw):
             if (part in STEP_KINDS and i > 0 and isinstance(raw[i - 1], int) and i + 1 < len(raw)
@@ -150,7 +151,9 @@ def _problems(doc: YamlDoc, exc: ValidationError) -> list[ConfigProblem]:
                 hint = did_you_mean(str(keys[0]), STEP_KINDS) if keys else ""
                 what = f"unknown step {keys[0]!r}{hint}; " if keys else ""
                 msg = what + msg
-        out.append(doc.problem(loc, msg))
+        problem = doc.problem(loc, msg)
+        if problem not in out:
+            out.append(problem)
     return out
 
 
@@ -164,6 +167,8 @@ class _Loader:
     def __init__(self, directory: Path) -> None:
         self.dir = directory
         self.problems: list[ConfigProblem] = []
+        self.queues_ok = True
+        """False when queues.yaml itself is broken: references to queues are then not judged."""
 
     def shown(self, path: Path) -> str:
         try:
@@ -187,6 +192,9 @@ class _Loader:
             self.problems += _problems(doc, exc)
             return None
 
+    def l_problem(self, problem: ConfigProblem) -> None:
+        self.problems.append(problem)
+
     def add(self, doc: YamlDoc, loc: Loc | list[str | int], message: str) -> None:
         self.problems.append(doc.problem(list(loc), message))
 
@@ -203,7 +211,9 @@ class _Loader:
 
     def queues(self) -> tuple[dict[str, QueueConfig], YamlDoc | None]:
         doc = self.read(self.dir / "queues.yaml") if (self.dir / "queues.yaml").exists() else None
+        before = len(self.problems)
         parsed: QueuesFile | None = self.model(doc, QueuesFile)
+        self.queues_ok = len(self.problems) == before
         out: dict[str, QueueConfig] = {}
         for i, q in enumerate(parsed.queues if parsed else []):
             if q.name in out and doc is not None:
@@ -220,7 +230,7 @@ class _Loader:
             if a.id in out:
                 self.add(doc, ["agents", i, "id"], f"agent {a.id!r} is defined twice")
             for q in a.queues:
-                if q not in queues:
+                if self.queues_ok and q not in queues:
                     self.add(doc, ["agents", i, "queues", q], f"unknown queue {q!r}{did_you_mean(q, queues)}")
             out[a.id] = a
         return out
@@ -297,7 +307,12 @@ class _Loader:
                 for k, v in node.items():
                     if str(k) in seen:
                         what = "DTMF key" if loc and loc[-1] == "options" else "key"
-                        self.add(doc, loc, f"{what} {str(k)!r} used twice")
+                        try:
+                            line: int | None = node.lc.key(k)[0] + 1
+                        except (KeyError, TypeError):
+                            line = doc.line_of(loc)
+                        message = f"{what} {str(k)!r} used twice"
+                        self.l_problem(ConfigProblem(doc.path, line, format_loc(loc), message))
                     seen.add(str(k))
                     walk(v, [*loc, str(k)])
             elif isinstance(node, list):
@@ -336,7 +351,7 @@ class _ScenarioChecks:
 
     def target(self, loc: Loc, target: str, *, for_queue: str | None = None) -> None:
         kind, _, rest = target.partition(":")
-        if kind == "queue" and rest not in self.queues:
+        if kind == "queue" and self.l.queues_ok and rest not in self.queues:
             self.err(loc, f"unknown queue {rest!r}{did_you_mean(rest, self.queues)}")
         elif kind == "label" and rest not in self.flow.labels:
             via = f" (overflow of queue {for_queue!r} in queues.yaml)" if for_queue else ""
@@ -351,7 +366,7 @@ class _ScenarioChecks:
             self.err(here, f"unknown label {step.goto!r}{did_you_mean(step.goto, self.flow.labels)}")
         elif isinstance(step, QueueStep):
             name = step.queue.name
-            if name not in self.queues:
+            if self.l.queues_ok and name not in self.queues:
                 self.err((*here, "name"), f"unknown queue {name!r}{did_you_mean(name, self.queues)}")
             if step.queue.overflow:
                 self.target((*here, "overflow"), step.queue.overflow)
@@ -437,7 +452,8 @@ def load_config(directory: Path | str) -> ConfigSet:
     settings = ld.settings()
     queues, queues_doc = ld.queues()
     agents = ld.agents(queues)
-    ld.core_checks(queues, agents, queues_doc)
+    if not ld.problems:  # the core judges a consistent pair of files only, so its messages add to ours
+        ld.core_checks(queues, agents, queues_doc)
     prompts = ld.prompts()
     schedules = ld.shared_schedules()
     scenarios, numbers = ld.scenarios(queues, prompts, schedules)

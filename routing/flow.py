@@ -114,7 +114,8 @@ class Flow:
                 if any(s is None or s == EXIT or s in can_exit for s in succ(self.nodes[loc])):
                     can_exit.add(loc)
                     changed = True
-        return [self.nodes[loc] for loc in reachable if loc not in can_exit]
+        stuck = set(reachable) - can_exit
+        return [node for loc, node in self.nodes.items() if loc in stuck]  # in file order, deterministic
 
 
 def _walk(steps: list[Any], prefix: Loc, after: Loc | None, nodes: dict[Loc, Node], labels: dict[str, Loc],
