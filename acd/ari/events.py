@@ -181,6 +181,9 @@ class EventStream:
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 log.warning("ari.events.connect_failed", app=self.client.app,
                             error=f"{type(exc).__name__}: {exc}")
+            except Exception:
+                # A bug here must not end the daemon's only event source: log it and reconnect.
+                log.exception("ari.events.reader_failed", app=self.client.app)
             if self._stopping.is_set():
                 return
             if opened_at is not None and time.monotonic() - opened_at >= STABLE_CONNECTION_S:
@@ -265,7 +268,7 @@ class EventStream:
             if self.dropped == 1 or self.dropped % 1000 == 0:
                 kind = item.type if isinstance(item, Event) else type(item).__name__
                 log.error("ari.events.queue_full", app=self.client.app, dropped=self.dropped,
-                          queue_size=self.queue_size, event=kind)
+                          queue_size=self.queue_size, event_type=kind)
             return
         self._queue.append(item)
         self._queue_not_empty.set()
@@ -308,5 +311,5 @@ class EventStream:
                     await result
             except Exception:
                 self.handler_errors += 1
-                log.exception("ari.events.handler_failed", app=self.client.app, event=event.type,
+                log.exception("ari.events.handler_failed", app=self.client.app, event_type=event.type,
                               handler=getattr(handler, "__qualname__", repr(handler)))

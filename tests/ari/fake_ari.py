@@ -37,6 +37,9 @@ class FakeAri:
     requests: list[Recorded] = field(default_factory=list)
     responses: list[tuple[int, Any]] = field(default_factory=list)
     ws_attempts: int = 0
+    ws_requests: list[Recorded] = field(default_factory=list)
+    ws_refuse: int | None = None
+    """Answer the WebSocket upgrade with this HTTP status instead of accepting it."""
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     connected: asyncio.Queue[web.WebSocketResponse] = field(default_factory=asyncio.Queue)
 
@@ -81,8 +84,12 @@ class FakeAri:
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
         self.ws_attempts += 1
+        self.ws_requests.append(Recorded("GET", request.path[len("/ari"):], request.raw_path,
+                                         dict(request.query), None, dict(request.headers)))
         if not self._authorized(request):
             return self._unauthorized()
+        if self.ws_refuse is not None:
+            return web.json_response({"message": "refused"}, status=self.ws_refuse)
         if "app" not in request.query:
             return web.json_response({"message": "Missing parameter app"}, status=400)
         ws = web.WebSocketResponse()
