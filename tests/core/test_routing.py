@@ -75,7 +75,8 @@ def test_language_ignored_when_the_queue_says_so() -> None:
 
 def test_required_skill_minimum_level() -> None:
     q = queue(required_skills={"tax": 5}, when_empty="wait")
-    acd = make([q], [agent("junior", skills={"tax": 4}), agent("senior", skills={"tax": 5})], ready=["junior"])
+    agents = [agent("junior", skills={"tax": 4}), agent("senior", skills={"tax": 5})]
+    acd = make([q], agents, ready=["junior"])
     assert offers(acd.enqueue("c1", "support", T0)) == []
     assert offers(acd.set_agent_state("senior", "ready", T0 + 1)) == [("c1", "senior")]
 

@@ -61,7 +61,7 @@ def test_random_is_reproducible_with_a_seed_and_varies_with_it() -> None:
 
 def test_composite_breaks_ties_with_the_next_key() -> None:
     q = queue(strategy=["least_talked_today", "most_skilled"], required_skills={"tax": 1})
-    agents = [agent("low", skills={"tax": 2}), agent("high", skills={"tax": 8}), agent("busy", skills={"tax": 9})]
+    agents = [agent(name, skills={"tax": lvl}) for name, lvl in (("low", 2), ("high", 8), ("busy", 9))]
     acd = make([q], agents)
     acd.set_agent_totals("busy", 50, 1)
     for a in ("low", "high", "busy"):
