@@ -1,0 +1,141 @@
+"""The dialplan a fake Asterisk runs: which number goes to Stasis, what happens when the app is away,
+and how the far end of a Local channel behaves in each context.
+
+It mirrors ``asterisk-conf/extensions.conf``: every dialled number runs ``Stasis(acd,inbound,${EXTEN})``;
+when that fails (``STASISSTATUS=FAILED``: the app has no WebSocket, BEHAVIOUR.md 2) the call goes on to the
+fallback, an apology and ``VoiceMail()`` or a plain ``Queue()``, never silence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from acd.ari_sim.model import Endpoint
+
+FALLBACKS = ("voicemail", "queue", "hangup")
+LOCAL_KINDS = ("answer", "stasis", "ring", "busy", "congestion", "noanswer")
+
+
+@dataclass(frozen=True)
+class Route:
+    """What ``[acd-inbound]`` does with one dialled number."""
+
+    app: str = "acd"
+    args: tuple[str, ...] = ("inbound", "${EXTEN}")
+    fallback: str = "voicemail"
+    apology: str = "acd-sorry-unavailable"
+    voicemail_box: str = "100@acd"
+    fallback_queue: str = "acd-fallback"
+
+    def stasis_args(self, exten: str) -> list[str]:
+        return [a.replace("${EXTEN}", exten) for a in self.args]
+
+
+@dataclass(frozen=True)
+class LocalContext:
+    """How the ``;2`` half of ``Local/exten@context`` behaves (the contexts of rest-samples.jsonl)."""
+
+    kind: str = "answer"
+    answer_after_s: float = 0.0
+
+
+DEFAULT_CONTEXTS: dict[str, LocalContext] = {
+    "caller": LocalContext("answer"),
+    "acd-inbound": LocalContext("stasis"),
+    "from-trunk": LocalContext("stasis"),
+    "agent-phone": LocalContext("ring", 1.0),
+    "agent-phone-slow": LocalContext("ring", 3.0),
+    "agent-busy": LocalContext("busy"),
+    "agent-congestion": LocalContext("congestion"),
+    "agent-noanswer": LocalContext("noanswer"),
+}
+
+
+@dataclass
+class Dialplan:
+    inbound_context: str = "from-trunk"
+    default_route: Route = field(default_factory=Route)
+    numbers: dict[str, Route] = field(default_factory=dict)
+    contexts: dict[str, LocalContext] = field(default_factory=lambda: dict(DEFAULT_CONTEXTS))
+    trunk: str = "trunk"
+
+    def route(self, number: str) -> Route:
+        return self.numbers.get(number, self.default_route)
+
+    def local(self, context: str) -> LocalContext:
+        return self.contexts.get(context, LocalContext("answer"))
+
+
+def default_endpoints(agents: int = 8) -> list[Endpoint]:
+    eps = [Endpoint("PJSIP", f"agent{i}", name=f"Agent {i}") for i in range(1, agents + 1)]
+    eps.append(Endpoint("PJSIP", "trunk", answer_after_s=3.0, talk_s=60.0, name="Trunk"))
+    return eps
+
+
+def _route(raw: dict[str, Any], base: Route) -> Route:
+    fb = str(raw.get("fallback", base.fallback))
+    if fb not in FALLBACKS:
+        raise ValueError(f"dialplan: fallback must be one of {FALLBACKS}, got {fb!r}")
+    return Route(
+        app=str(raw.get("app", base.app)),
+        args=tuple(str(a) for a in raw.get("args", base.args)),
+        fallback=fb,
+        apology=str(raw.get("apology", base.apology)),
+        voicemail_box=str(raw.get("voicemail_box", base.voicemail_box)),
+        fallback_queue=str(raw.get("fallback_queue", base.fallback_queue)),
+    )
+
+
+def endpoint_from(key: str, raw: dict[str, Any], base: Endpoint | None = None) -> Endpoint:
+    tech, _, resource = key.partition("/")
+    ep = base or Endpoint(tech, resource)
+    apply_endpoint_settings(ep, raw)
+    return ep
+
+
+def apply_endpoint_settings(ep: Endpoint, raw: dict[str, Any]) -> None:
+    """Validate and apply ``{state, behaviour, answer_after_s, talk_s, hangup}`` (control API and config)."""
+    state = raw.get("state", ep.state)
+    behaviour = raw.get("behaviour", ep.behaviour)
+    hangup = raw.get("hangup", ep.hangup)
+    if state not in ("online", "offline"):
+        raise ValueError(f"state must be online or offline, got {state!r}")
+    if behaviour not in ("answer", "no_answer", "busy", "congestion"):
+        raise ValueError(f"behaviour must be answer, no_answer, busy or congestion, got {behaviour!r}")
+    if hangup not in ("agent", "caller"):
+        raise ValueError(f"hangup must be agent or caller, got {hangup!r}")
+    ep.state, ep.behaviour, ep.hangup = state, behaviour, hangup
+    ep.answer_after_s = float(raw.get("answer_after_s", ep.answer_after_s))
+    ep.talk_s = float(raw.get("talk_s", ep.talk_s))
+    if "name" in raw:
+        ep.name = str(raw["name"])
+
+
+def load_config(path: Path | None) -> tuple[Dialplan, list[Endpoint], dict[str, Any]]:
+    """Read ``--config`` (YAML or JSON). Returns the dialplan, the endpoints and the caller defaults."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        raw = YAML(typ="safe").load(path.read_text()) or {}
+    dp = Dialplan()
+    if "default_route" in raw:
+        dp.default_route = _route(raw["default_route"], dp.default_route)
+    if "fallback" in raw:
+        dp.default_route = _route({"fallback": raw["fallback"]}, dp.default_route)
+    for number, r in (raw.get("numbers") or {}).items():
+        dp.numbers[str(number)] = _route(r or {}, dp.default_route)
+    for name, c in (raw.get("contexts") or {}).items():
+        kind = c.get("kind", "answer")
+        if kind not in LOCAL_KINDS:
+            raise ValueError(f"dialplan: context {name}: kind must be one of {LOCAL_KINDS}")
+        dp.contexts[name] = LocalContext(kind, float(c.get("answer_after_s", 0.0)))
+    dp.inbound_context = str(raw.get("inbound_context", dp.inbound_context))
+    eps = {e.key: e for e in default_endpoints(int(raw.get("agents", 8)))}
+    for key, settings in (raw.get("endpoints") or {}).items():
+        eps[key] = endpoint_from(key, settings or {}, eps.get(key))
+    callers = {"patience_s": 180.0, "talk_s": 60.0, "linger_s": 30.0, "voicemail_s": 20.0}
+    callers.update(raw.get("callers") or {})
+    return dp, list(eps.values()), callers
