@@ -34,6 +34,14 @@ PromptRef = Annotated[str, Field(min_length=1)]
 DTMF_KEYS = set("0123456789*#")
 
 
+def _int_as_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+NumberText = Annotated[str, BeforeValidator(_int_as_text)]
+"""A telephone number; YAML may read an unquoted one as an integer (quote numbers with a leading 0)."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
@@ -335,7 +343,7 @@ class Scenario(_Strict):
     """Name shown in logs and the CDR; default the file name without ``.yaml``."""
     description: str = ""
     """Free text for admins."""
-    numbers: Annotated[list[str], Field(min_length=1)]
+    numbers: Annotated[list[NumberText], Field(min_length=1)]
     """Dialled numbers served, written any usual way (``193``, ``8 8000 800 193``, ``+7 727 258 15 00``)."""
     language: Language = "kk"
     """The call's language until a language menu changes it."""
@@ -345,7 +353,7 @@ class Scenario(_Strict):
     """Endpoint template for external numbers; ``{number}`` is replaced by the number."""
     caller_id: str | None = None
     """Caller id shown on outgoing transfers; default the caller's own number."""
-    branches: dict[Name, str] = {}
+    branches: dict[Name, NumberText] = {}
     """Customer branches for ``transfer: branch:<name>``: name -> number or endpoint (``PJSIP/...``)."""
     voicemail: VoicemailArgs = VoicemailArgs()
     """Defaults for ``voicemail`` steps and for an overflow to ``voicemail``."""
