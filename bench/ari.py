@@ -1,0 +1,177 @@
+"""Benchmark section ``ari``: how many ARI events per second the client parses and dispatches on one core.
+
+Three figures, all with the 36 captured Asterisk 22 events of ../shared/asterisk-ari/sample-events.jsonl
+(ApplicationReplaced left out, since it stops the stream), cycled:
+
+- ``parse_events_per_s``: ``parse_event(bytes)`` alone (orjson + one pydantic model per type);
+- ``events_per_s``: parse, bounded queue and dispatch to a ``'*'`` handler, as EventStream does it
+  (reader and dispatcher tasks on one event loop, no socket): the goal, >= 10,000/s;
+- ``websocket_events_per_s``: end to end over a loopback WebSocket, with the sending server in the same
+  process and on the same core (so a pessimistic figure);
+- ``union_parse_events_per_s``: the alternative we did not take (a pydantic discriminated union over all
+  event classes through one TypeAdapter), for the record.
+
+    python -m bench ari [--quick]      # or: python -m bench.ari [--quick]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any, Union
+
+import orjson
+from aiohttp import web
+from pydantic import Field, TypeAdapter
+
+from acd.ari.client import AriClient
+from acd.ari.events import EventStream
+from acd.ari.models import EVENT_TYPES, Event, parse_event
+from bench.common import Goal, Section
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "asterisk-ari" / "sample-events.jsonl"
+GOAL_EVENTS_PER_S = 10_000
+
+
+def sample_events() -> list[bytes]:
+    lines = [line.encode() for line in SAMPLES.read_text().splitlines() if line.strip()]
+    return [line for line in lines if b'"ApplicationReplaced"' not in line]
+
+
+def measure_parse(events: list[bytes], n: int) -> float:
+    started = time.perf_counter()
+    for i in range(n):
+        parse_event(events[i % len(events)])
+    return n / (time.perf_counter() - started)
+
+
+def measure_union_parse(events: list[bytes], n: int) -> float:
+    union: Any = Annotated[Union[tuple(EVENT_TYPES.values())], Field(discriminator="type")]  # noqa: UP007
+    adapter: TypeAdapter[Event] = TypeAdapter(union)
+    started = time.perf_counter()
+    for i in range(n):
+        adapter.validate_json(events[i % len(events)])
+    return n / (time.perf_counter() - started)
+
+
+async def measure_dispatch(events: list[bytes], n: int) -> float:
+    """Reader and dispatcher as in EventStream, without a socket: feed raw messages, await the handler."""
+    client = AriClient("http://127.0.0.1:9/ari", "bench", "bench", "bench")
+    stream = EventStream(client, queue_size=n + 10)
+    done = asyncio.Event()
+    count = 0
+
+    def handler(_: Event) -> None:
+        nonlocal count
+        count += 1
+        if count == n:
+            done.set()
+
+    stream.on("*", handler)
+    dispatcher = asyncio.create_task(stream._dispatch_loop())
+    started = time.perf_counter()
+    batch = 500  # the reader hands over to the dispatcher every so often, as socket reads do
+    for i in range(n):
+        stream._on_message(events[i % len(events)])
+        if i % batch == batch - 1:
+            await asyncio.sleep(0)
+    await done.wait()
+    elapsed = time.perf_counter() - started
+    dispatcher.cancel()
+    await asyncio.gather(dispatcher, return_exceptions=True)
+    await client.close()
+    return n / elapsed
+
+
+async def measure_websocket(events: list[bytes], n: int) -> float:
+    """End to end: a loopback aiohttp WebSocket server sends n events; EventStream parses and dispatches."""
+    go = asyncio.Event()
+
+    async def ws_handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await go.wait()
+        texts = [e.decode() for e in events]
+        for i in range(n):
+            await ws.send_str(texts[i % len(texts)])
+        async for _ in ws:
+            pass
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ari/events", ws_handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    client = AriClient(f"http://127.0.0.1:{port}/ari", "bench", "bench", "bench")
+    stream = EventStream(client, queue_size=n + 10)
+    done = asyncio.Event()
+    count = 0
+
+    def handler(_: Event) -> None:
+        nonlocal count
+        count += 1
+        if count == n:
+            done.set()
+
+    stream.on("*", handler)
+    task = asyncio.create_task(stream.run())
+    await asyncio.wait_for(stream.wait_connected(), 10)
+    started = time.perf_counter()
+    go.set()
+    await asyncio.wait_for(done.wait(), 120)
+    elapsed = time.perf_counter() - started
+    stream.stop()
+    await asyncio.wait_for(task, 10)
+    await client.close()
+    await runner.cleanup()
+    return n / elapsed
+
+
+def run(quick: bool = False) -> Section:
+    events = sample_events()
+    n = 20_000 if quick else 200_000
+    parse_rate = measure_parse(events, n)
+    union_rate = measure_union_parse(events, n // 2)
+    dispatch_rate = asyncio.run(measure_dispatch(events, n))
+    ws_rate = asyncio.run(measure_websocket(events, n // 2))
+    figures = {
+        "events_per_s": round(dispatch_rate),
+        "parse_events_per_s": round(parse_rate),
+        "parse_us_per_event": round(1e6 / parse_rate, 2),
+        "websocket_events_per_s": round(ws_rate),
+        "union_parse_events_per_s": round(union_rate),
+        "mean_event_bytes": round(sum(map(len, events)) / len(events)),
+        "events_measured": n,
+    }
+    for key, value in figures.items():
+        print(f"  {key}: {value}")
+    return Section(figures, [Goal("events_per_s", dispatch_rate, GOAL_EVENTS_PER_S, at_least=True)])
+
+
+def main(argv: list[str]) -> int:
+    """Run this section alone and merge it into var/bench.json (through bench's runner when present)."""
+    try:
+        from bench.__main__ import SECTIONS
+        from bench.__main__ import main as bench_main
+    except ImportError:
+        SECTIONS, bench_main = {}, None
+    if bench_main is not None and "ari" in SECTIONS:
+        return bench_main(["ari", *argv])
+    quick = "--quick" in argv
+    section = run(quick)
+    out = Path("var/bench.json")
+    doc: dict[str, Any] = orjson.loads(out.read_bytes()) if out.exists() else {}
+    doc["ari"] = {**section.as_dict(), "quick": quick}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
