@@ -21,6 +21,7 @@ SECTIONS: dict[str, str] = {
     "routing": "bench.routing",
     "ewt": "bench.ewt",
     "sim_day": "bench.sim_day",
+    "ari": "bench.ari",
 }
 """Section name -> module with ``run(quick: bool) -> Section``. Add an area with one line here."""
 
