@@ -24,6 +24,7 @@ import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from acd.core.config import AgentConfig, QueueConfig
@@ -181,13 +182,13 @@ class Simulation:
         for n, spec in enumerate(specs):
             call = _Call(spec, f"c{n + 1}")
             self.calls[call.id] = call
-            self.sched.at(spec.at, lambda c=call: self._arrive(c))
+            self.sched.at(spec.at, partial(self._arrive, call))
         for shift in shifts:
-            self.sched.at(shift.start, lambda a=shift.agent_id: self._want(a, "ready", None))
+            self.sched.at(shift.start, partial(self._want, shift.agent_id, "ready", None))
             for b_from, b_to in shift.breaks:
-                self.sched.at(b_from, lambda a=shift.agent_id: self._want(a, "not_ready", "break"))
-                self.sched.at(b_to, lambda a=shift.agent_id: self._want(a, "ready", None))
-            self.sched.at(shift.end, lambda a=shift.agent_id: self._want(a, "logged_out", None))
+                self.sched.at(b_from, partial(self._want, shift.agent_id, "not_ready", "break"))
+                self.sched.at(b_to, partial(self._want, shift.agent_id, "ready", None))
+            self.sched.at(shift.end, partial(self._want, shift.agent_id, "logged_out", None))
 
     # -- driving the core -------------------------------------------------------------------------------
 
@@ -376,7 +377,7 @@ class Simulation:
             wanted = stat.pending
             stat.pending = []
             for want_state, reason in wanted:
-                self.sched.after(0.0, lambda s=want_state, r=reason: self._want(agent_id, s, r))
+                self.sched.after(0.0, partial(self._want, agent_id, want_state, reason))
 
     # -- results ----------------------------------------------------------------------------------------
 

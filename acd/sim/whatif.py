@@ -83,7 +83,7 @@ def build(w: WhatIf) -> Simulation:
     ]
     queue = QueueConfig(
         name=QUEUE,
-        strategy=w.strategy,  # type: ignore[arg-type]  # validated by pydantic
+        strategy=w.strategy,  # validated by pydantic
         wrapup_s=w.wrapup_s,
         ring_timeout_s=w.ring_timeout_s,
         sl_threshold_s=w.sl_threshold_s,
