@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from acd.events import AgentEvent, CallEvent
+from cdr.summary import ordered
 from cdr.types import utc
 
 CONTEXT = "acd"
@@ -34,7 +35,7 @@ def _row(source: str, event: str, at: float, callid: str, queue: str, agent: str
 
 def call_rows(call_id: str, events: Iterable[CallEvent], caller: str | None = None) -> list[dict[str, Any]]:
     """queue_log rows for one call (all of its events, any order)."""
-    evs = sorted(events, key=lambda e: e.at)
+    evs = ordered(events)
     rows: list[dict[str, Any]] = []
     queue: str | None = None
     entered = connected = offer_at = None

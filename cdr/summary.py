@@ -28,6 +28,19 @@ from acd.events import CallEvent
 from cdr.regions import RegionLookup, default_regions, normalise_number
 from cdr.types import utc
 
+# Events at the same instant are taken in the order a call lives them, so the row does not depend on the
+# order in which they reached the database (a replay, two writers, a restart).
+LIFECYCLE = ("arrived", "answered", "scenario", "language", "menu", "step", "tag", "queued", "announced",
+             "ring_no_answer", "offered", "connected", "recording_started", "topic", "hold", "transfer",
+             "overflow", "left_queue", "voicemail", "recording_finished", "recording_failed",
+             "handled_in_ivr", "ended", "wrapup_ended")
+_RANK = {k: i for i, k in enumerate(LIFECYCLE)}
+
+
+def ordered(events: Iterable[CallEvent]) -> list[CallEvent]:
+    """By time, then by lifecycle order (unknown kinds after the known ones of the same instant)."""
+    return sorted(events, key=lambda e: (e.at, _RANK.get(e.kind, len(LIFECYCLE))))
+
 
 @dataclass
 class _State:
@@ -63,10 +76,9 @@ def _str(value: Any) -> str | None:
 
 def fold(call_id: str, events: Iterable[CallEvent], *, short_abandon_s: float = 5.0,
          regions: RegionLookup | None = None) -> dict[str, Any]:
-    """The ``calls`` row (all columns except ``updated_at``) for one call's events, in emission order
-    (ties in ``at`` keep the given order)."""
+    """The ``calls`` row (all columns except ``updated_at``) for one call's events, in any order."""
     regions = regions or default_regions()
-    evs = sorted(events, key=lambda e: e.at)
+    evs = ordered(events)
     s = _State()
     r = s.row
     r.update(id=call_id, offers=0, ring_no_answers=0, direction="inbound")

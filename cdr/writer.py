@@ -117,6 +117,7 @@ class CdrWriter:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._healthy = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
         self._migrated = False
@@ -194,7 +195,14 @@ class CdrWriter:
             if not self._queue:
                 self._idle.set()
                 self._wake.clear()
-                await self._wake.wait()
+                if self._db_ok and not self.spool.pending():
+                    await self._wake.wait()
+                else:  # wake for new records, or at the next retry to replay the spool
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), max(0.0, self._retry_at - time.monotonic()))
+                    except TimeoutError:
+                        await self._try_replay()
+                        continue
             if len(self._queue) < self.batch_size and not self._flush_requested and not self._closed:
                 await asyncio.sleep(self.batch_wait_s)
             self._flush_requested = False
@@ -208,21 +216,23 @@ class CdrWriter:
             await self._handle(batch)
         self._idle.set()
 
+    async def _try_replay(self) -> bool:
+        try:
+            await self._ensure_schema()
+            await self._replay()
+            return True
+        except Exception as exc:
+            if not _unavailable(exc):
+                log.exception("cdr.replay_failed")
+            self._down(exc)
+            return False
+
     async def _handle(self, batch: list[CdrRecord]) -> None:
         try:
-            if not self._db_ok or self.spool.pending():
-                if time.monotonic() < self._retry_at:
-                    self._to_spool(batch)
-                    return
-                try:
-                    await self._ensure_schema()
-                    await self._replay()
-                except Exception as exc:
-                    if not _unavailable(exc):
-                        raise
-                    self._down(exc)
-                    self._to_spool(batch)
-                    return
+            behind = not self._db_ok or self.spool.pending()
+            if behind and (time.monotonic() < self._retry_at or not await self._try_replay()):
+                self._to_spool(batch)
+                return
             try:
                 await self._write(batch)
             except DatabaseUnavailable as exc:
@@ -238,7 +248,12 @@ class CdrWriter:
         except OSError:
             log.exception("cdr.spool_write_failed", records=len(batch), spool=str(self.spool.path))
 
+    async def wait_healthy(self) -> None:
+        """Return once the database is reachable and the spool is empty (for start-up checks and tests)."""
+        await self._healthy.wait()
+
     def _down(self, exc: BaseException) -> None:
+        self._healthy.clear()
         if self._db_ok:
             log.warning("cdr.database_unavailable", error=str(exc)[:300])
         else:
@@ -251,6 +266,8 @@ class CdrWriter:
             log.info("cdr.database_back")
         self._db_ok = True
         self._retry_delay = self.retry_min_s
+        if not self.spool.pending():
+            self._healthy.set()
 
     async def _ensure_schema(self) -> None:
         if not self._migrated:
