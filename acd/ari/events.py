@@ -114,6 +114,8 @@ class EventStream:
         self._queue_not_empty = asyncio.Event()
         self._ready = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._finished = asyncio.Event()
+        self._failure: BaseException | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._generation = 0
         self._running = False
@@ -138,8 +140,23 @@ class EventStream:
 
     # ---- life cycle --------------------------------------------------------------------------------
     async def wait_connected(self) -> None:
-        """Return once a connection is open and its ``on_connect`` has completed."""
-        await self._ready.wait()
+        """Return once a connection is open and its ``on_connect`` has completed.
+
+        Raises what ended ``run()`` (e.g. ``AriAuthError``), or RuntimeError if it ended by ``stop()``
+        or ApplicationReplaced, so that start-up code waiting here never hangs on a dead stream.
+        """
+        ready = asyncio.ensure_future(self._ready.wait())
+        finished = asyncio.ensure_future(self._finished.wait())
+        try:
+            await asyncio.wait({ready, finished}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ready.cancel()
+            finished.cancel()
+        if self._ready.is_set():
+            return
+        if self._failure is not None:
+            raise self._failure
+        raise RuntimeError("the ARI event stream has stopped")
 
     def stop(self) -> None:
         """Ask ``run()`` to return: closes the socket; events still queued are not dispatched."""
@@ -153,11 +170,17 @@ class EventStream:
             raise RuntimeError("EventStream.run() is already running")
         self._running = True
         self._stopping.clear()
+        self._finished.clear()
+        self._failure = None
         self._queue.clear()
         dispatcher = asyncio.create_task(self._dispatch_loop(), name="ari-event-dispatcher")
         try:
             await self._read_loop()
+        except AriAuthError as exc:
+            self._failure = exc
+            raise
         finally:
+            self._finished.set()
             self.connected = False
             self._ready.clear()
             if self.replaced and not dispatcher.done():
@@ -199,11 +222,25 @@ class EventStream:
         """One connection, from upgrade to close; returns when it opened (monotonic), None if it never did."""
         url = self.client.url("/events")
         params = {"app": self.client.app, "subscribeAll": "true" if self.subscribe_all else "false"}
+        connecting = asyncio.ensure_future(self.client.session.ws_connect(
+            url, params=params, headers=self.client.auth_headers, heartbeat=self.heartbeat_s,
+            timeout=aiohttp.ClientWSTimeout(ws_close=5.0), max_msg_size=16 * 1024 * 1024,
+        ))
+        stopping = asyncio.ensure_future(self._stopping.wait())
         try:
-            ws = await self.client.session.ws_connect(
-                url, params=params, headers=self.client.auth_headers, heartbeat=self.heartbeat_s,
-                timeout=aiohttp.ClientWSTimeout(ws_close=5.0), max_msg_size=16 * 1024 * 1024,
-            )
+            # A connect that hangs (Asterisk host down) must neither outlive stop() nor last forever.
+            await asyncio.wait({connecting, stopping}, timeout=self.client.timeout_s,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if not connecting.done():
+            connecting.cancel()
+            await asyncio.gather(connecting, return_exceptions=True)
+            if self._stopping.is_set():
+                return None
+            raise TimeoutError(f"no WebSocket upgrade within {self.client.timeout_s} s")
+        try:
+            ws = connecting.result()
         except aiohttp.WSServerHandshakeError as exc:
             if exc.status == 401:
                 log.error("ari.events.auth_failed", app=self.client.app, user=self.client.user)
@@ -216,6 +253,9 @@ class EventStream:
                 ) from None
             log.error("ari.events.upgrade_refused", app=self.client.app, status=exc.status,
                       message=exc.message)
+            return None
+        if self._stopping.is_set():
+            await ws.close()
             return None
         opened_at = time.monotonic()
         self._ws = ws

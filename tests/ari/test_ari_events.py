@@ -243,10 +243,38 @@ async def test_a_failing_handler_does_not_stop_the_others(
 async def test_bad_credentials_are_fatal_with_a_clear_message(fake: FakeAri, base_url: str) -> None:
     async with AriClient(base_url, fake.user, "wrong-password", "acd") as bad:
         stream = EventStream(bad, backoff_initial_s=0.01)
+        task = asyncio.create_task(stream.run())
+        with pytest.raises(AriAuthError, match="ari.conf"):
+            await asyncio.wait_for(stream.wait_connected(), 5)
         with pytest.raises(AriAuthError, match="ari.conf") as info:
-            await asyncio.wait_for(stream.run(), 5)
+            await asyncio.wait_for(task, 5)
     assert info.value.status == 401 and "wrong-password" not in str(info.value)
     assert fake.ws_attempts == 1, "no retry storm"
+
+
+async def test_stop_ends_a_connect_that_hangs() -> None:
+    """Asterisk's host accepts TCP but never answers the upgrade: stop() still ends run() at once."""
+    accepted = asyncio.Event()
+    writers: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        accepted.set()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with AriClient(f"http://127.0.0.1:{port}/ari", "u", "p", "acd", timeout_s=60) as c:
+        stream = EventStream(c)
+        task = asyncio.create_task(stream.run())
+        await asyncio.wait_for(accepted.wait(), 5)
+        stream.stop()
+        await asyncio.wait_for(task, 2)
+        with pytest.raises(RuntimeError, match="stopped"):
+            await stream.wait_connected()
+    for w in writers:
+        w.close()
+    server.close()
+    await server.wait_closed()
 
 
 async def test_application_replaced_stops_the_stream(start: Callable[..., Running], fake: FakeAri) -> None:
