@@ -442,6 +442,15 @@ def _prompts_of(step: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
         yield from each("goodbye", step.info.goodbye)
 
 
+def load_prompts(directory: Path | str) -> Catalogue:
+    """Only the prompt texts (``prompts build`` needs no valid scenarios); ConfigError on a bad file."""
+    ld = _Loader(Path(directory))
+    catalogue = ld.prompts()
+    if ld.problems:
+        raise ConfigError(ld.problems)
+    return catalogue
+
+
 def load_config(directory: Path | str) -> ConfigSet:
     """Load and cross-check a config directory; ConfigError lists every problem as
     ``file:line: field: message``."""
