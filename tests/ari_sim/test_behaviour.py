@@ -1,0 +1,374 @@
+"""One test per numbered observation of BEHAVIOUR.md (items 1-16 and 19), against the simulator over
+real HTTP and WebSocket. Every request and event is also checked against the api-docs (see conftest)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+
+import aiohttp
+
+from tests.ari_sim.conftest import AUTH, Ari, chan
+
+
+async def caller(ari: Ari, cid: str, exten: str = "100", **extra: str) -> dict:
+    """Originate Local/<exten>@caller into the app and wait for its StasisStart."""
+    mark = len(ari.events)
+    status, body = await ari.req("POST", "/channels", endpoint=f"Local/{exten}@caller", app="acd",
+                                 appArgs="caller,q1", channelId=cid, otherChannelId=f"{cid}-2",
+                                 formats="ulaw", **extra)
+    assert status == 200, body
+    await ari.wait("StasisStart", chan(cid), since=mark)
+    return body
+
+
+def ts(event: dict) -> float:
+    return datetime.strptime(event["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+
+
+async def test_1_second_websocket_replaces_the_first(ari: Ari) -> None:
+    second = Ari(ari.handle, ari.session)
+    await second.connect()
+    await ari.wait("ApplicationReplaced")
+    await caller(second, "c1")
+    assert [e["type"] for e in ari.events] == ["ApplicationReplaced"]
+    assert ari.events[0]["application"] == "acd"
+    await second.close()
+    assert second.problems == []
+
+
+async def test_2_dropped_websocket_keeps_channels_loses_events_and_dialplan_falls_back(ari: Ari) -> None:
+    await caller(ari, "c1")
+    await ari.sim("POST", "/ws/drop")
+    status, apps = await ari.req("GET", "/applications")
+    assert status == 200 and "c1" in apps[0]["channel_ids"]
+    call = await ari.sim("POST", "/calls", {"number": "193", "caller": "77011234567"})
+    state = await ari.sim("GET", "/state")
+    assert state["fallbacks"][0]["channel"] == call["id"]
+    assert state["fallbacks"][0]["fallback"] == "voicemail"
+    await ari.req("POST", "/channels/c1/variable", variable="ACD_GAP", value="lost")
+    again = Ari(ari.handle, ari.session)
+    await again.connect()
+    status, chans = await ari.req("GET", "/channels")
+    assert "c1" in [c["id"] for c in chans]
+    await again.req("DELETE", "/channels/c1")
+    await again.wait("ChannelDestroyed", chan("c1"))
+    assert not [e for e in again.events if e["type"] in ("StasisStart", "ChannelVarset") and
+                e.get("variable") == "ACD_GAP"]
+    await again.close()
+    assert again.problems == []
+
+
+async def test_3_local_halves_both_report_and_ids_look_like_asterisk(ari: Ari) -> None:
+    await caller(ari, "c1")
+    assert any(e["type"] == "ChannelStateChange" and e["channel"]["id"] == "c1-2" for e in ari.events)
+    mark = len(ari.events)
+    status, body = await ari.req("POST", "/channels", endpoint="Local/101@caller", app="acd")
+    assert status == 200 and re.fullmatch(r"\d+\.\d+", body["id"]) and body["name"].endswith(";1")
+    start = await ari.wait("StasisStart", chan(body["id"]), since=mark)
+    other = [e for e in ari.since(mark, "ChannelDialplan")]
+    assert other and all(e["channel"]["name"].endswith(";2") for e in other)
+    assert start["args"] == []
+
+
+async def test_4_originate_event_order_and_create_then_dial(ari: Ari) -> None:
+    mark = len(ari.events)
+    status, body = await ari.req("POST", "/channels", endpoint="PJSIP/agent1", app="acd", appArgs="agent,a1",
+                                 channelId="ag1")
+    assert status == 200 and body["state"] == "Down"
+    await ari.wait("StasisStart", chan("ag1"), since=mark)
+    seq = [(e["type"], e.get("dialstatus"), e.get("channel", {}).get("state")) for e in ari.since(mark)]
+    assert seq == [("Dial", "", None), ("ChannelStateChange", None, "Ringing"), ("Dial", "RINGING", None),
+                   ("ChannelStateChange", None, "Up"), ("Dial", "ANSWER", None),
+                   ("ChannelVarset", None, "Up"), ("StasisStart", None, "Up")]
+    assert ari.events[-1]["args"] == ["agent", "a1"]
+    mark = len(ari.events)
+    status, body = await ari.req("POST", "/channels/create", endpoint="PJSIP/agent2", app="acd",
+                                 appArgs="agent", channelId="ag2")
+    start = await ari.wait("StasisStart", chan("ag2"), since=mark)
+    assert start["channel"]["state"] == "Down"
+    assert (await ari.req("POST", "/channels/ag2/dial", timeout=10))[0] == 204
+    await ari.wait("Dial", lambda e: e["peer"]["id"] == "ag2" and e["dialstatus"] == "ANSWER", since=mark)
+
+
+async def test_5_busy_leaves_channel_alive_and_ring_timeout_is_cause_19(ari: Ari) -> None:
+    await ari.sim("PUT", "/endpoints/PJSIP/agent3", {"behaviour": "busy"})
+    mark = len(ari.events)
+    await ari.req("POST", "/channels/create", endpoint="PJSIP/agent3", app="acd", channelId="b1")
+    await ari.wait("StasisStart", chan("b1"), since=mark)
+    await ari.req("POST", "/channels/b1/dial")
+    await ari.wait("Dial", lambda e: e["dialstatus"] == "BUSY", since=mark)
+    assert (await ari.req("GET", "/channels/b1"))[0] == 200
+    await ari.req("DELETE", "/channels/b1")
+    destroyed = await ari.wait("ChannelDestroyed", chan("b1"), since=mark)
+    assert destroyed["cause"] == 17
+
+    await ari.sim("PUT", "/endpoints/PJSIP/agent4", {"behaviour": "no_answer"})
+    mark = len(ari.events)
+    await ari.req("POST", "/channels/create", endpoint="PJSIP/agent4", app="acd", channelId="n1")
+    await ari.wait("StasisStart", chan("n1"), since=mark)
+    await ari.req("POST", "/channels/n1/dial", timeout=3)
+    destroyed = await ari.wait("ChannelDestroyed", chan("n1"), since=mark)
+    assert (destroyed["cause"], destroyed["cause_txt"]) == (19, "User alerting, no answer")
+    kinds = [e["type"] for e in ari.since(mark) if e["type"] in ("ChannelHangupRequest", "StasisEnd",
+                                                                  "ChannelDestroyed")]
+    assert kinds == ["ChannelHangupRequest", "StasisEnd", "ChannelDestroyed"]
+    assert not [e for e in ari.since(mark, "Dial") if e["dialstatus"] == "NOANSWER"]
+
+
+async def test_6_bridge_events_arrive_before_the_http_answer(ari: Ari) -> None:
+    await caller(ari, "c1")
+    await ari.req("POST", "/bridges", type="mixing", bridgeId="br1")
+    mark = len(ari.events)
+    seq_before = len(await ari.sim("GET", "/events"))
+    status, _ = await ari.req("POST", "/bridges/br1/addChannel", channel="c1")
+    assert status == 204
+    log = await ari.sim("GET", f"/events?since={seq_before}")
+    assert [e["event"]["type"] for e in log][:1] == ["ChannelEnteredBridge"]
+    await ari.wait("ChannelEnteredBridge", chan("c1"), since=mark, within=1)
+
+
+async def test_7_hangup_causes(ari: Ari) -> None:
+    await caller(ari, "c1")
+    mark = len(ari.events)
+    await ari.req("DELETE", "/channels/c1", reason="busy")
+    await ari.wait("ChannelDestroyed", chan("c1-2"), since=mark)
+    req = [e for e in ari.since(mark, "ChannelHangupRequest")]
+    assert (req[0]["channel"]["id"], req[0]["cause"], req[0]["soft"]) == ("c1", 32, True)
+    assert len([e for e in req if e["channel"]["id"] == "c1-2"]) == 2
+    causes = {e["channel"]["id"]: e["cause"] for e in ari.since(mark, "ChannelDestroyed")}
+    assert causes == {"c1": 17, "c1-2": 17}
+    for reason, cause in (("normal", 16), ("no_answer", 19)):
+        await caller(ari, f"c-{reason}")
+        mark = len(ari.events)
+        await ari.req("DELETE", f"/channels/c-{reason}", reason=reason)
+        assert (await ari.wait("ChannelDestroyed", chan(f"c-{reason}"), since=mark))["cause"] == cause
+    call = await ari.sim("POST", "/calls", {"number": "193", "caller": "7701"})
+    mark = len(ari.events)
+    await ari.sim("POST", f"/calls/{call['id']}/hangup")
+    hup = await ari.wait("ChannelHangupRequest", chan(call["id"]), since=mark)
+    assert hup["cause"] == 16 and "soft" not in hup
+
+
+async def test_8_playback_missing_bogus_language_and_playlist(ari: Ari) -> None:
+    await caller(ari, "c1")
+    mark = len(ari.events)
+    status, pb = await ari.req("POST", "/channels/c1/play", media="sound:no-such-file-xyz")
+    assert status == 201 and pb["state"] == "queued"
+    done = await ari.wait("PlaybackFinished", lambda e: e["playback"]["id"] == pb["id"], since=mark)
+    assert done["playback"]["state"] == "failed"
+
+    status, bogus = await ari.req("POST", "/channels/c1/play", media="bogus:x", playbackId="pb-bogus")
+    await ari.wait("PlaybackStarted", lambda e: e["playback"]["id"] == "pb-bogus", since=mark)
+    en_mark = len(ari.events)
+    query = "media=sound:vm-goodbye&media=sound:hello-world&playbackId=pb-last"
+    async with ari.session.post(f"{ari.url}/ari/channels/c1/play?{query}", headers=AUTH) as r:
+        assert r.status == 201 and (await r.json())["media_uri"] == "sound:hello-world"
+    assert (await ari.req("GET", "/playbacks/pb-last"))[1]["state"] == "queued"  # behind the endless one
+    await ari.req("DELETE", "/playbacks/pb-bogus")
+    stopped = await ari.wait("PlaybackFinished", lambda e: e["playback"]["id"] == "pb-bogus", since=en_mark)
+    assert stopped["playback"]["state"] == "done"
+    await ari.wait("PlaybackFinished", lambda e: e["playback"]["id"] == "pb-last", since=en_mark)
+
+    async def length(lang: str) -> float:
+        m = len(ari.events)
+        await ari.req("POST", "/channels/c1/play", media="sound:hello-world", lang=lang,
+                      playbackId=f"pb-{lang}")
+        start = await ari.wait("PlaybackStarted", lambda e: e["playback"]["id"] == f"pb-{lang}", since=m)
+        end = await ari.wait("PlaybackFinished", lambda e: e["playback"]["id"] == f"pb-{lang}", since=m)
+        assert end["playback"]["language"] == lang
+        return ts(end) - ts(start)
+
+    assert 3.5 < await length("ru") < 5.0  # sounds/ru/hello-world.wav is 4 s, the English one 1.5 s
+    assert 1.0 < await length("en") < 2.5
+
+    m = len(ari.events)
+    await ari.req("POST", "/channels/c1/play", media="sound:digits/1,sound:digits/2,sound:vm-goodbye",
+                  playbackId="plist")
+    await ari.wait("PlaybackFinished", lambda e: e["playback"]["id"] == "plist", since=m)
+    cont = ari.since(m, "PlaybackContinuing")
+    assert [e["playback"]["next_media_uri"] for e in cont] == ["sound:digits/2", "sound:vm-goodbye"]
+    assert len(ari.since(m, "PlaybackStarted")) == 3
+
+
+async def test_9_endpoint_subscription_doubles_channel_events(ari: Ari) -> None:
+    mark = len(ari.events)
+    await ari.req("POST", "/channels", endpoint="PJSIP/agent1", app="acd", channelId="ag1")
+    await ari.wait("StasisStart", chan("ag1"), since=mark)
+    status, _ = await ari.req("POST", "/applications/acd/subscription", eventSource="endpoint:PJSIP/agent1")
+    assert status == 200
+    mark = len(ari.events)
+    await ari.req("POST", "/channels/ag1/variable", variable="ACD_X", value="1")
+    await ari.wait("ChannelVarset", since=mark)
+    await ari.req("DELETE", "/channels/ag1")
+    await ari.wait("ChannelDestroyed", chan("ag1"), since=mark)
+    await ari.wait("ChannelDestroyed", chan("ag1"), since=len(ari.events) - 1)
+    assert len([e for e in ari.since(mark, "ChannelVarset") if e["variable"] == "ACD_X"]) == 2
+    assert len(ari.since(mark, "ChannelDestroyed")) == 2
+
+
+async def test_10_bridge_technology_member_hangup_and_bridge_destroyed(ari: Ari) -> None:
+    await caller(ari, "c1")
+    await caller(ari, "c2", exten="102")
+    mark = len(ari.events)
+    status, br = await ari.req("POST", "/bridges", type="mixing", bridgeId="br1")
+    assert br["technology"] == "simple_bridge"
+    await ari.req("POST", "/bridges/br1/addChannel", channel="c1,c2")
+    assert (await ari.req("GET", "/bridges/br1"))[1]["technology"] == "simple_bridge"
+    await ari.req("POST", "/bridges/br1/record", name="br-rec", format="wav")
+    assert (await ari.req("GET", "/bridges/br1"))[1]["technology"] == "softmix"
+    await ari.req("POST", "/recordings/live/br-rec/stop")
+    assert not ari.since(mark, "BridgeCreated")
+    m2 = len(ari.events)
+    await ari.sim("POST", "/calls/c2/hangup")
+    await ari.wait("ChannelDestroyed", chan("c2"), since=m2)
+    kinds = [e["type"] for e in ari.since(m2) if e.get("channel", {}).get("id") == "c2"]
+    assert [k for k in kinds if k != "ChannelVarset"] == ["ChannelHangupRequest", "ChannelLeftBridge",
+                                                          "StasisEnd", "ChannelDestroyed"]
+    assert (await ari.req("GET", "/bridges/br1"))[0] == 200  # the bridge lives on
+    m3 = len(ari.events)
+    await ari.req("DELETE", "/bridges/br1")
+    await ari.wait("BridgeDestroyed", since=m3)
+    # a bridge only used through addChannel/removeChannel gives no BridgeDestroyed
+    await ari.req("POST", "/bridges", type="mixing", bridgeId="br2")
+    await ari.req("POST", "/bridges/br2/addChannel", channel="c1")
+    await ari.req("POST", "/bridges/br2/removeChannel", channel="c1")
+    m4 = len(ari.events)
+    await ari.req("DELETE", "/bridges/br2")
+    await ari.req("GET", "/asterisk/ping")
+    assert not ari.since(m4, "BridgeDestroyed")
+
+
+async def test_11_stasisstatus_and_bridgepeer_noise(ari: Ari) -> None:
+    await caller(ari, "c1")
+    await caller(ari, "c2", exten="102")
+    await ari.req("POST", "/bridges", bridgeId="br1")
+    mark = len(ari.events)
+    await ari.req("POST", "/bridges/br1/addChannel", channel="c1")
+    await ari.req("POST", "/bridges/br1/addChannel", channel="c2")
+    peers = {e["channel"]["id"]: e["value"] for e in ari.since(mark, "ChannelVarset")
+             if e["variable"] == "BRIDGEPEER"}
+    assert peers == {"c1": "Local/102@caller-00000001;1", "c2": "Local/100@caller-00000000;1"}
+    assert [e for e in ari.events if e["type"] == "ChannelVarset" and e["variable"] == "STASISSTATUS"]
+
+
+async def test_12_unmute_without_direction_is_400(ari: Ari) -> None:
+    await caller(ari, "c1")
+    assert await ari.req("DELETE", "/channels/c1/mute") == (400, {"message": "Direction is required"})
+    assert (await ari.req("DELETE", "/channels/c1/mute", direction="both"))[0] == 204
+
+
+async def test_13_answer_when_up_is_204(ari: Ari) -> None:
+    await caller(ari, "c1")
+    mark = len(ari.events)
+    assert (await ari.req("POST", "/channels/c1/answer"))[0] == 204
+    await ari.req("GET", "/asterisk/ping")
+    assert not ari.since(mark, "ChannelStateChange")
+
+
+async def test_14_recording_without_audio_is_a_44_byte_wav(ari: Ari) -> None:
+    await caller(ari, "c1")
+    mark = len(ari.events)
+    status, rec = await ari.req("POST", "/channels/c1/record", name="quiet", format="wav",
+                                maxDurationSeconds=1)
+    assert status == 201 and rec["state"] == "queued"
+    done = await ari.wait("RecordingFinished", since=mark)
+    assert done["recording"]["duration"] == 0
+    status, data = await ari.req("GET", "/recordings/stored/quiet/file", check=False)
+    assert status == 200 and len(data) == 44
+    # a simulated caller talks: its recording has the length it lasted
+    call = await ari.sim("POST", "/calls", {"number": "193", "caller": "7701"})
+    await ari.req("POST", f"/channels/{call['id']}/answer")
+    mark = len(ari.events)
+    await ari.req("POST", f"/channels/{call['id']}/record", name="voice", format="wav", maxDurationSeconds=2)
+    done = await ari.wait("RecordingFinished", since=mark)
+    assert done["recording"]["duration"] == 2
+    status, data = await ari.req("GET", "/recordings/stored/voice/file", check=False)
+    assert len(data) == 44 + 2 * 8000 * 2
+
+
+async def test_15_bad_credentials_and_missing_app(ari: Ari) -> None:
+    bad = {"Authorization": "Basic " + "YWNkOndyb25n"}
+    async with ari.session.get(f"{ari.url}/ari/asterisk/info", headers=bad) as r:
+        assert r.status == 401 and await r.json() == {"message": "Authentication required"}
+        assert r.headers["WWW-Authenticate"] == 'Basic realm="Asterisk REST Interface"'
+    for headers, query, status in ((bad, "?app=acd", 401), (AUTH, "", 400)):
+        try:
+            await ari.session.ws_connect(f"{ari.url}/ari/events{query}", headers=headers)
+            raise AssertionError("upgrade accepted")
+        except aiohttp.WSServerHandshakeError as e:
+            assert e.status == status
+
+
+async def test_16_snoop_channel_enters_stasis_with_args(ari: Ari) -> None:
+    await caller(ari, "c1")
+    mark = len(ari.events)
+    status, snoop = await ari.req("POST", "/channels/c1/snoop", spy="both", whisper="out", app="acd",
+                                  appArgs="snoop", snoopId="sn1")
+    assert status == 200 and re.fullmatch(r"Snoop/c1-[0-9a-f]{8}", snoop["name"])
+    start = await ari.wait("StasisStart", chan("sn1"), since=mark)
+    assert start["args"] == ["snoop"] and start["channel"]["dialplan"]["app_data"] == "acd,snoop"
+    assert (await ari.req("POST", "/channels/sn1/record", name="sn-rec", format="wav"))[0] == 201
+    await ari.req("POST", "/recordings/live/sn-rec/stop")
+    await ari.wait("RecordingFinished", since=mark)
+    mark = len(ari.events)
+    await ari.req("DELETE", "/channels/sn1")
+    await ari.wait("StasisEnd", chan("sn1"), since=mark)
+    await ari.req("GET", "/asterisk/ping")
+    assert not [e for e in ari.since(mark, "ChannelDestroyed") if e["channel"]["id"] == "sn1"]
+
+
+async def test_19_error_answers(ari: Ari) -> None:
+    await caller(ari, "c1")
+    await ari.req("POST", "/channels/create", endpoint="PJSIP/agent5", app="acd", channelId="down1")
+    await ari.wait("StasisStart", chan("down1"))
+    cases = [
+        ("POST", "/channels/c1-2/answer", {}, 409, "Channel not in Stasis application"),
+        ("POST", "/channels/c1-2/play", {"media": "sound:x"}, 409, "Channel not in Stasis application"),
+        ("DELETE", "/channels/nope", {}, 404, "Channel not found"),
+        ("POST", "/channels/down1/answer", {}, 412, "Channel in invalid state"),
+        ("POST", "/channels/down1/hold", {}, 412, "Channel in invalid state"),
+        ("POST", "/bridges/nob/addChannel", {"channel": "c1"}, 404, "Bridge not found"),
+        ("POST", "/channels/c1/play", {}, 500, "Failed to queue media for playback"),
+        ("POST", "/channels/c1/record", {"format": "wav"}, 500, "Error parsing request"),
+        ("GET", "/channels/c1-2/variable", {"variable": "CALLERID(num)"}, 200, None),
+        ("DELETE", "/applications/acd/subscription", {"eventSource": "endpoint:PJSIP/agent1"}, 422,
+         "Event source was not subscribed to"),
+    ]
+    for method, path, params, status, message in cases:
+        got, body = await ari.req(method, path, **params)
+        assert got == status, (method, path, body)
+        if message:
+            assert body == {"message": message}, (path, body)
+    await ari.req("POST", "/bridges", bridgeId="br1")
+    assert await ari.req("POST", "/bridges/br1/addChannel", channel="nope") == (
+        400, {"message": "Channel not found"})
+    assert (await ari.req("POST", "/bridges/br1/addChannel", channel="c1-2"))[0] == 422
+    assert (await ari.req("POST", "/bridges/br1/removeChannel", channel="c1"))[1] == {
+        "message": "Channel not in this bridge"}
+    assert await ari.req("POST", "/channels", endpoint="NoSuchTech/1", app="acd") == (
+        500, {"error": "Allocation failed"})
+    # no false 409 after a duplicate id (the Asterisk bug of originate_bad_tech is not copied)
+    dup = await ari.req("POST", "/channels", endpoint="Local/1@caller", app="acd", channelId="c1")
+    assert dup[0] == 409
+    assert (await ari.req("POST", "/channels", endpoint="NoSuchTech/1", app="acd"))[0] == 500
+    # recording a bridged channel: 201, then RecordingFailed
+    await ari.req("POST", "/bridges/br1/addChannel", channel="c1")
+    mark = len(ari.events)
+    assert (await ari.req("POST", "/channels/c1/record", name="inbr", format="wav"))[0] == 201
+    failed = await ari.wait("RecordingFailed", since=mark)
+    assert failed["recording"]["cause"] == "Cannot record channel while in bridge"
+    # stopped playback ends "done"; unpausing sends PlaybackStarted again
+    await ari.req("POST", "/bridges/br1/removeChannel", channel="c1")
+    mark = len(ari.events)
+    await ari.req("POST", "/channels/c1/play", media="sound:demo-instruct", playbackId="long")
+    await ari.wait("PlaybackStarted", since=mark)
+    await ari.req("POST", "/playbacks/long/control", operation="pause")
+    assert (await ari.req("GET", "/playbacks/long"))[1]["state"] == "paused"
+    await ari.req("POST", "/playbacks/long/control", operation="unpause")
+    assert len(ari.since(mark, "PlaybackStarted")) == 2
+    await ari.req("DELETE", "/playbacks/long")
+    assert (await ari.wait("PlaybackFinished", since=mark))["playback"]["state"] == "done"
+    assert json.dumps(await ari.req("GET", "/playbacks/long")) == json.dumps(
+        [404, {"message": "Playback not found"}])
