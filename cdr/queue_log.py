@@ -37,6 +37,8 @@ def call_rows(call_id: str, events: Iterable[CallEvent], caller: str | None = No
     """queue_log rows for one call (all of its events, any order)."""
     evs = ordered(events)
     rows: list[dict[str, Any]] = []
+    if not any(e.kind == "queued" for e in evs):
+        return rows  # app_queue logs only calls that entered a queue
     queue: str | None = None
     entered = connected = offer_at = None
     agent: str | None = None
