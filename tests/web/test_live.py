@@ -8,9 +8,12 @@ from datetime import date
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.web.conftest import Api, auth
+from acd.settings import Settings
+from acd.web.app import create_app
+from tests.web.conftest import USERS, Api, FakeEngine, auth
 
 
 async def test_health_reports_ari_and_db(api: Api) -> None:
@@ -22,13 +25,21 @@ async def test_health_reports_ari_and_db(api: Api) -> None:
     assert r.status == 503 and (await r.json())["ari_connected"] is False
 
 
-async def test_health_is_503_when_the_database_is_gone(api: Api) -> None:
-    await api.db.dispose()
-    (api.root.parent / "acd.db").unlink()
-    (api.root.parent / "acd.db").mkdir()  # the path now cannot be opened as a database
-    r = await api.client.get("/health")
+class _UnreachableDb:
+    """Stands in for an engine whose server is down: every connection attempt fails."""
+
+    def connect(self) -> Any:
+        raise ConnectionRefusedError("connection refused")
+
+
+async def test_health_is_503_when_the_database_is_gone(aiohttp_client: Any) -> None:
+    app = create_app(settings=Settings(users=USERS), engine=FakeEngine(), db=_UnreachableDb(),  # type: ignore[arg-type]
+                     metrics=CollectorRegistry(), clock=lambda: 0.0)
+    client = await aiohttp_client(app)
+    r = await client.get("/health")
     body = await r.json()
     assert r.status == 503 and body["db_reachable"] is False and body["ari_connected"] is True
+    assert body["db_detail"] == "ConnectionRefusedError"
 
 
 async def test_metrics_are_prometheus_text(api: Api) -> None:
