@@ -231,6 +231,9 @@ class EventStream:
             # A connect that hangs (Asterisk host down) must neither outlive stop() nor last forever.
             await asyncio.wait({connecting, stopping}, timeout=self.client.timeout_s,
                                return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            connecting.cancel()
+            raise
         finally:
             stopping.cancel()
         if not connecting.done():

@@ -40,6 +40,8 @@ class FakeAri:
     ws_requests: list[Recorded] = field(default_factory=list)
     ws_refuse: int | None = None
     """Answer the WebSocket upgrade with this HTTP status instead of accepting it."""
+    autoping: bool = True
+    """False: never answer the client's pings, like a peer that vanished without closing."""
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     connected: asyncio.Queue[web.WebSocketResponse] = field(default_factory=asyncio.Queue)
 
@@ -92,7 +94,7 @@ class FakeAri:
             return web.json_response({"message": "refused"}, status=self.ws_refuse)
         if "app" not in request.query:
             return web.json_response({"message": "Missing parameter app"}, status=400)
-        ws = web.WebSocketResponse()
+        ws = web.WebSocketResponse(autoping=self.autoping)
         await ws.prepare(request)
         self.sockets.append(ws)
         self.connected.put_nowait(ws)

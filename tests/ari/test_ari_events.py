@@ -307,6 +307,19 @@ async def test_refused_upgrades_are_retried_with_growing_jittered_back_off(
     assert len(set(delays[2:])) > 1, "jitter spreads reconnects of several daemons"
 
 
+async def test_a_silent_peer_is_detected_by_the_heartbeat(
+    start: Callable[..., Running], fake: FakeAri
+) -> None:
+    """Asterisk's host vanished without closing the TCP connection: no pong, so reconnect."""
+    fake.autoping = False
+    r = start(heartbeat_s=0.05)
+    await asyncio.wait_for(fake.connected.get(), 5)
+    fake.autoping = True
+    await asyncio.wait_for(fake.connected.get(), 5)
+    await asyncio.wait_for(r.stream.wait_connected(), 5)
+    assert r.stream.reconnects == 1
+
+
 async def test_stop_ends_run_and_disconnects(start: Callable[..., Running], fake: FakeAri) -> None:
     r = start()
     await asyncio.wait_for(r.stream.wait_connected(), 5)
