@@ -20,8 +20,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Table, and_, false, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cdr.schema import metadata
 from recording.layout import UnsafePath, relative_path, resolve_inside
-from recording.schema import metadata, recordings
+from recording.schema import recordings
 from recording.wavinfo import NotWav, wav_duration
 
 _CALL_COLUMNS = {

@@ -32,14 +32,14 @@ def wav_duration(path: Path) -> float:
                 fmt = fh.read(clen)
                 if len(fmt) < 12:
                     raise NotWav(f"{path.name}: short fmt chunk")
-                byte_rate = struct.unpack("<I", fmt[8:12])[0]
+                byte_rate = int(struct.unpack("<I", fmt[8:12])[0])
                 if clen % 2:
                     fh.read(1)
             elif cid == b"data":
                 if byte_rate <= 0:
                     raise NotWav(f"{path.name}: data before fmt, or zero byte rate")
                 present = max(0, size - fh.tell())
-                return min(clen, present) / byte_rate
+                return float(min(clen, present) / byte_rate)
             else:
                 fh.seek(clen + (clen % 2), 1)
 
