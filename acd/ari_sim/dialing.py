@@ -295,11 +295,12 @@ class Dialer:
             raise AriError(404, "Requested label can not be found")
         w.leave_stasis(ch)
         ctx = context or ch.context
-        if ch.tech == "PJSIP" and ch.stasis_args[:1] == ["inbound"] and not context:
-            # [acd-inbound]: Stasis() returned with STASISSTATUS=SUCCESS; the next priority is Hangup().
+        inbound = ch.tech == "PJSIP" and ch.stasis_args[:1] == ["inbound"]
+        if not context and (inbound or w.dialplan.local(ch.context).kind == "stasis"):
+            # [acd-inbound]: Stasis() returned with STASISSTATUS=SUCCESS; the next priority is Hangup()
+            # (rest-samples ``continue_default``).
             self._dialplan(ch, "Hangup", "")
-            w.emit_channel(ch, "ChannelHangupRequest", cause=16, soft=True)
-            w.hangup(ch, 16, remote=True)
+            w.hangup(ch, 16, remote=True, dialplan=True)
             return
         ch.context, ch.exten = ctx, exten or ch.exten
         ch.priority = max(1, priority or ch.priority + 1)

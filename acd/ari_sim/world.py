@@ -236,16 +236,19 @@ class World:
         self.hangup(ch, 19, remote=True)
 
     # ---- hang-up ----------------------------------------------------------------------------------
-    def hangup(self, ch: Channel, cause: int, *, remote: bool = False, from_peer: bool = False) -> None:
+    def hangup(self, ch: Channel, cause: int, *, remote: bool = False, from_peer: bool = False,
+               dialplan: bool = False) -> None:
         """Tear a channel down with Asterisk's event order (rest-samples ``hangup_*``, items 7 and 10).
 
         ``remote``: the far end (or the dialplan) hung up: ChannelHangupRequest carries the cause.
         Otherwise it is an ARI DELETE: ChannelHangupRequest says cause 32 (soft), ChannelDestroyed the
-        real cause.
+        real cause. ``dialplan``: the channel ran ``Hangup()`` (soft request; a Local peer gets one request).
         """
         if ch.gone:
             return
-        if remote:
+        if dialplan:
+            self.emit_channel(ch, "ChannelHangupRequest", cause=cause, soft=True)
+        elif remote:
             self.emit_channel(ch, "ChannelHangupRequest", cause=cause)
         else:
             self.emit_channel(ch, "ChannelHangupRequest", cause=32, soft=True)
@@ -278,7 +281,8 @@ class World:
         for app in self.hub.apps.values():
             app.channel_ids.discard(ch.id)
         if peer is not None and not peer.gone and not from_peer:
-            self.emit_channel(peer, "ChannelHangupRequest", cause=16, soft=True)
+            if not dialplan:
+                self.emit_channel(peer, "ChannelHangupRequest", cause=16, soft=True)
             self._destroy_peer(peer, cause)
 
     def _destroy_peer(self, peer: Channel, cause: int) -> None:
@@ -287,6 +291,7 @@ class World:
         if peer.in_stasis:
             peer.in_stasis = False
             self.emit_channel(peer, "StasisEnd")
+            self.varset(peer, "STASISSTATUS", "SUCCESS")
         peer.gone = True
         self.cancel_timers(peer.id)
         self.cancel_timers(peer.id + ":ring")
