@@ -71,7 +71,7 @@ def demo(
 def _register() -> None:
     from acd.sim.cli import simulate
     from cdr.cli import report
-    from ivr.cli import prompts_app
+    from ivr.cli import prompts_build
     from recording.cli import qa_app, recordings_app
     from routing.cli import check, schema
 
@@ -79,6 +79,8 @@ def _register() -> None:
     app.command()(check)
     app.command()(schema)
     app.command()(report)
+    prompts_app = typer.Typer(no_args_is_help=True)
+    prompts_app.command("build")(prompts_build)
     app.add_typer(recordings_app, name="recordings", help="Search and purge recordings (R14).")
     app.add_typer(qa_app, name="qa", help="Quality assessment of calls (R15).")
     app.add_typer(prompts_app, name="prompts", help="Build the IVR prompts (espeak-ng + sox).")

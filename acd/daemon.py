@@ -113,7 +113,7 @@ class Daemon:
         from routing.reload import ConfigReloader
 
         self.reloader = ConfigReloader(self.config_dir, self._reloaded)
-        self._tasks.append(asyncio.create_task(self.reloader.run(), name="config-reload"))
+        await self.reloader.start()
         log.info("daemon_started", version=__version__, http_port=self.port)
 
     async def _start_http(self) -> None:
@@ -187,6 +187,7 @@ class Daemon:
         """Stop taking calls, leave the calls in Asterisk, flush the CDR writer."""
         log.info("daemon_stopping")
         self.stream.stop()
+        await self.reloader.stop()
         await self.engine.stop()
         for task in self._tasks:
             task.cancel()

@@ -116,7 +116,7 @@ async def run_demo(*, calls: int, agents: int, speed: float, db_url: str | None,
     sim = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "acd.ari_sim", "--port", str(ari_port), "--user", "acd", "--password", "demo",
         "--app", "acd", "--clock", clock.spec(), "--sounds", ",".join(sounds),
-        "--recordings", str(work / "recordings"), "--agents", str(agents),
+        "--recordings", str(work / "recordings"),
         stdout=sim_log, stderr=sim_log, env=env)
     daemon = None
     rng = random.Random(seed)

@@ -70,6 +70,7 @@ class Engine:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.Task[None] | None = None
+        self._wrapups: dict[str, tuple[str, float]] = {}
 
     # ---- helpers ---------------------------------------------------------------------------------
     def new_id(self, kind: str) -> str:
@@ -161,10 +162,19 @@ class Engine:
             elif isinstance(d, Announce | CallQueued):
                 self._announce(d.call_id, d.position, d.estimate.expected_s, d.estimate)
             elif isinstance(d, AgentStateChanged):
+                self._wrapup_accounting(d)
                 self.writer.emit(AgentEvent(agent_id=d.agent_id, state=d.state, at=d.at, previous=d.previous,
                                             reason=d.reason, by=d.by, call_id=d.call_id))
                 self.metrics.agent_state(d.agent_id, d.state)
         self._wake.set()
+
+    def _wrapup_accounting(self, d: AgentStateChanged) -> None:
+        """The CDR counts wrap-up per call (R17 "Заверш."): from entering wrap-up to leaving it."""
+        if d.state == "wrap_up" and d.call_id:
+            self._wrapups[d.agent_id] = (d.call_id, d.at)
+        elif d.previous == "wrap_up" and d.agent_id in self._wrapups:
+            call_id, since = self._wrapups.pop(d.agent_id)
+            self.emit_call(call_id, "wrapup_ended", {"agent": d.agent_id, "seconds": round(d.at - since, 3)})
 
     def _overflow(self, d: Overflow) -> None:
         session = self.sessions.get(d.call_id)
@@ -183,7 +193,7 @@ class Engine:
             return
         from ivr.announcements import position_and_wait
 
-        minutes = announce_minutes(estimate, position)
+        minutes = announce_minutes(estimate)
         media = list(position_and_wait(session.info.language,
                                        position if session.hold.announce_position else None,
                                        minutes if session.hold.announce_wait else None))
@@ -339,10 +349,13 @@ class Engine:
             return
         if not self.accepting:
             return
-        self.start_call(channel)
+        # extensions.conf runs Stasis(acd,inbound,${EXTEN}): the dialled number is the second argument.
+        dialled = args[1] if len(args) > 1 and args[0] == "inbound" else None
+        self.start_call(channel, dialled=dialled)
 
-    def start_call(self, channel: Any, *, language: str | None = None, resume: dict[str, str] | None = None) -> None:
-        dialled = channel.dialplan.exten if channel.dialplan else ""
+    def start_call(self, channel: Any, *, dialled: str | None = None, language: str | None = None,
+                   resume: dict[str, str] | None = None) -> None:
+        dialled = dialled or (channel.dialplan.exten if channel.dialplan else "")
         info = CallInfo(call_id=channel.id, caller=channel.caller.number, caller_name=channel.caller.name,
                         dialled=dialled, language=language or "")
         session = CallSession(self, info, channel.name)
@@ -370,7 +383,7 @@ class Engine:
                     await session.hangup("unallocated")
                 else:
                     session.emit("scenario", name=loaded.name, version=loaded.version)
-                    await session.set_vars(scenario=loaded.name)
+                    await session.set_vars(scenario=loaded.name, dialled=session.info.dialled)
                     outcome = await run_scenario(session, loaded, self.config)
                     bound.info("scenario_done", outcome=outcome)
         except CallerHungUp:

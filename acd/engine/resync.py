@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 VARS = ("STATE", "QUEUE", "ENTERED", "PRIORITY", "LANG", "AGENT", "BRIDGE", "AGENT_CHANNEL", "RECORDING",
-        "CONNECTED", "ROLE", "CALL", "SCENARIO")
+        "CONNECTED", "ROLE", "CALL", "SCENARIO", "DIALLED")
 
 
 async def read_vars(engine: Engine, channel_id: str) -> dict[str, str]:
@@ -81,7 +81,7 @@ async def resync(engine: Engine) -> None:
         if v.get("state") == "connected" and leg_id in legs:
             adopted_legs.add(leg_id)
         log.info("adopting_call", call_id=cid, state=v.get("state", "ivr"))
-        engine.start_call(channels[cid], language=v.get("lang"), resume=v)
+        engine.start_call(channels[cid], dialled=v.get("dialled"), language=v.get("lang"), resume=v)
     for cid in legs:
         if cid not in adopted_legs:
             with contextlib.suppress(AriError):

@@ -91,7 +91,7 @@ class CallSession(CallControl):
     def now(self) -> float:
         return self.engine.clock.now()
 
-    def emit(self, kind: str, **data: object) -> None:
+    def emit(self, kind: str, /, **data: object) -> None:
         self.engine.emit_call(self.channel_id, kind, data)
 
     def log(self) -> Any:
