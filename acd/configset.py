@@ -422,6 +422,8 @@ def _prompts_of(step: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
             yield (i,), ref
     elif isinstance(step, LanguageMenuStep):
         yield from each("prompt", step.language_menu.prompt)
+        if step.language_menu.retries:
+            yield ("retries",), "invalid_input"  # played by the interpreter after an invalid key
     elif isinstance(step, MenuStep):
         m = step.menu
         yield from each("prompt", m.prompt)

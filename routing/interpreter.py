@@ -78,7 +78,7 @@ class _Run:
 
     # ---------------------------------------------------------------- driver
     async def run(self) -> str:
-        self.call.emit("scenario", name=self.name, version=self.version)
+        # The engine emits the ``scenario`` event (name, version) as it starts the run.
         if not self.call.info.language:
             self.call.info.language = self.scenario.language
         loc: Loc | None = self.flow.start
@@ -160,7 +160,7 @@ class _Run:
         lang, how = args.default, "default"
         for attempt in range(args.retries + 1):
             digits = await self.call.collect_digits(_play_media(args.prompt), max_digits=1,
-                                                    timeout_s=args.timeout_s)
+                                                    timeout_s=args.timeout_s, terminator="")
             if not digits:
                 how = "timeout"
                 break
@@ -179,8 +179,9 @@ class _Run:
         name = args.name or node.label or "menu"
         self.trace(node, name)
         for attempt in range(1, args.retries + 2):
+            # no terminator: '#' and '*' may be menu keys
             digits = await self.call.collect_digits(_play_media(args.prompt), max_digits=1,
-                                                    timeout_s=args.timeout_s)
+                                                    timeout_s=args.timeout_s, terminator="")
             key = digits[:1]
             if key and key in args.options:
                 self.call.emit("menu", menu=name, choice=key, attempt=attempt)

@@ -48,13 +48,6 @@ async def test_language_defaults_to_kazakh_on_timeout(config: ConfigSet) -> None
     assert call.info.language == "kk"
 
 
-async def test_scenario_and_its_version_are_emitted_first(config: ConfigSet) -> None:
-    call = FakeCall(digits=["1", "1"])
-    await run(config, call)
-    kind, data = call.events[0]
-    assert kind == "scenario" and data["name"] == "line-193" and len(data["version"]) == 12
-
-
 async def test_invalid_key_then_a_valid_one(config: ConfigSet) -> None:
     call = FakeCall(digits=["1", "9", "1"])
     assert await run(config, call) == "completed"
@@ -165,3 +158,13 @@ async def test_every_step_is_an_event(config: ConfigSet) -> None:
     steps = [d["step"] for d in call.kinds("step")]
     assert steps[:4] == ["language_menu", "play", "hours", "main"]
     assert "operator" in steps
+
+
+async def test_hash_and_star_can_be_menu_keys(config: ConfigSet) -> None:
+    scenario = Scenario.model_validate({"numbers": ["555"], "steps": [
+        {"menu": {"prompt": "main_menu", "options": {"#": {"queue": "second_line"}, "*": {"hangup": []}}}},
+    ]})
+    call = FakeCall(dialled="555", digits=["#"])
+    assert await run_scenario(call, scenario, config) == "completed"
+    assert call.enqueued() == ["second_line"]
+    assert call.kinds("menu") == [{"menu": "menu", "choice": "#", "attempt": 1}]
