@@ -6,6 +6,7 @@ network, not part of what a real Asterisk offers.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -37,14 +38,8 @@ async def _body(request: web.Request) -> dict[str, Any]:
 
 
 def routes(sim: Simulator) -> list[web.RouteDef]:
-    world, hub, parties = sim.world, sim.hub, sim.parties
-
-    @web.middleware
-    async def _noop(request: web.Request, handler: Any) -> web.StreamResponse:  # pragma: no cover
-        return await handler(request)
-
-    def local_only(fn: Any) -> Any:
-        async def wrapped(request: web.Request) -> web.StreamResponse:
+    def local_only(fn: Callable[[web.Request], Awaitable[web.Response]]) -> Any:
+        async def wrapped(request: web.Request) -> web.Response:
             if request.remote not in LOOPBACK:
                 return _bad("control API is for loopback clients only", 403)
             try:
@@ -55,24 +50,24 @@ def routes(sim: Simulator) -> list[web.RouteDef]:
 
     @local_only
     async def new_call(request: web.Request) -> web.Response:
-        c = parties.new_call(await _body(request))
-        ch = world.channels.get(c.id)
+        c = sim.parties.new_call(await _body(request))
+        ch = sim.world.channels.get(c.id)
         return _json({**c.to_json(), "channel": ch.to_json() if ch else None}, 201)
 
     @local_only
     async def call_dtmf(request: web.Request) -> web.Response:
-        ch = world.channels.get(request.match_info["id"])
+        ch = sim.world.channels.get(request.match_info["id"])
         if ch is None:
             return _bad("no such call", 404)
         digits = str((await _body(request)).get("digits") or "")
         if not digits:
             return _bad("digits required")
-        parties.press(ch, digits)
+        sim.parties.press(ch, digits)
         return _json({"ok": True})
 
     @local_only
     async def call_hangup(request: web.Request) -> web.Response:
-        if not parties.hangup(request.match_info["id"]):
+        if not sim.parties.hangup(request.match_info["id"]):
             return _bad("no such call", 404)
         return _json({"ok": True})
 
@@ -80,40 +75,40 @@ def routes(sim: Simulator) -> list[web.RouteDef]:
     async def put_endpoint(request: web.Request) -> web.Response:
         key = f"{request.match_info['tech']}/{request.match_info['resource']}"
         body = await _body(request)
-        ep = world.endpoints.get(key)
+        ep = sim.world.endpoints.get(key)
         if ep is None:
             tech, _, res = key.partition("/")
             ep = Endpoint(tech, res)
-            world.endpoints[key] = ep
+            sim.world.endpoints[key] = ep
         before = ep.state
         apply_endpoint_settings(ep, body)
         if ep.state != before:
-            world.emit_endpoint(ep, "EndpointStateChange")
-            world.emit_endpoint(ep, "ContactStatusChange", contact_info={
+            sim.world.emit_endpoint(ep, "EndpointStateChange")
+            sim.world.emit_endpoint(ep, "ContactStatusChange", contact_info={
                 "uri": f"sip:{ep.resource}@127.0.0.1:5070",
                 "contact_status": "NonQualified" if ep.state == "online" else "Removed",
                 "aor": ep.resource, "roundtrip_usec": "0"})
-        return _json({**world.endpoint_json(ep), **ep.settings()})
+        return _json({**sim.world.endpoint_json(ep), **ep.settings()})
 
     @local_only
     async def ws_drop(request: web.Request) -> web.Response:
         body = await _body(request)
-        return _json({"closed": await hub.drop(body.get("app"))})
+        return _json({"closed": await sim.hub.drop(body.get("app"))})
 
     @local_only
     async def state(request: web.Request) -> web.Response:
-        snap = world.snapshot()
-        snap["callers"] = parties.snapshot()
+        snap = sim.world.snapshot()
+        snap["callers"] = sim.parties.snapshot()
         snap["playbacks"] = [p.to_json() for p in sim.media.playbacks.values()]
         snap["recordings"] = {"live": [r.to_json() for r in sim.media.live.values()],
                               "stored": sim.media.stored()}
-        snap["now"] = world.clock.now()
+        snap["now"] = sim.world.clock.now()
         return _json(snap)
 
     @local_only
     async def events(request: web.Request) -> web.Response:
         since = int(request.query.get("since", "0"))
-        return _json(hub.events_since(since))
+        return _json(sim.hub.events_since(since))
 
     @local_only
     async def reset(request: web.Request) -> web.Response:

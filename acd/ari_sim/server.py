@@ -95,11 +95,14 @@ class Simulator:
                     await t
         return ws
 
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        return await self.rest.dispatch(request)  # looked up per request: reset() rebuilds the parts
+
     def app(self) -> web.Application:
         application = web.Application(client_max_size=16 * 1024 * 1024)
         application.router.add_get("/ari/events", self.events_ws)
         application.router.add_routes(control.routes(self))
-        application.router.add_route("*", "/ari/{tail:.*}", self.rest.dispatch)
+        application.router.add_route("*", "/ari/{tail:.*}", self._dispatch)
         return application
 
 

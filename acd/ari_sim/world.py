@@ -125,11 +125,11 @@ class World:
     def emit_bridge(self, br: Bridge, ch: Channel, kind: str) -> None:
         event = {"type": kind, "bridge": br.to_json(), "channel": ch.to_json()}
         listeners = dict(self._listeners(ch))
-        for app in self.hub.apps.values():
-            if br.id in app.bridge_ids and app.name not in listeners:
-                listeners[app.name] = 1
-        for app, n in listeners.items():
-            self.hub.send(app, event, n)
+        for subscriber in self.hub.apps.values():
+            if br.id in subscriber.bridge_ids and subscriber.name not in listeners:
+                listeners[subscriber.name] = 1
+        for name, n in listeners.items():
+            self.hub.send(name, event, n)
 
     def emit_dial(self, ch: Channel, status: str, dialstring: str = "") -> None:
         event = {"type": "Dial", "dialstatus": status, "forward": "", "dialstring": dialstring,
