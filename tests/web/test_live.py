@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import sys
 import types
-from datetime import date
 from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd.settings import Settings
 from acd.web.app import create_app
@@ -121,36 +119,28 @@ async def test_topic_by_the_agent_on_the_call_or_a_supervisor(api: Api) -> None:
     assert api.engine.topics == [("call-1", "tax refund", "form 270", "agent1")]
 
 
-class _Result:
-    def __init__(self, name: str, start: date, end: date) -> None:
-        self.data = {"report": name, "from": start.isoformat(), "to": end.isoformat()}
-
-    def to_json(self) -> dict[str, Any]:
-        return self.data
-
-
-async def test_reports_call_run_report_with_local_dates(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[Any] = []
-
-    async def run_report(db: AsyncEngine, name: str, start: date, end: date, *, tz: Any,
-                         options: dict[str, str]) -> _Result:
-        if name == "nope":
-            raise KeyError(name)
-        seen.append((name, start, end, str(tz), options))
-        return _Result(name, start, end)
-
-    monkeypatch.setitem(sys.modules, "cdr.reports", types.SimpleNamespace(run_report=run_report))
-    r = await api.client.get("/api/reports/daily?from=2026-11-01&to=2026-11-30&queue=general",
+async def test_reports_run_over_local_dates_with_options(api: Api) -> None:
+    r = await api.client.get("/api/reports/daily?from=2026-11-01&to=2026-11-03&queue=general,second_line",
                              headers=auth("rep"))
-    assert r.status == 200
-    assert (await r.json()) == {"report": "daily", "from": "2026-11-01", "to": "2026-11-30"}
-    assert seen == [("daily", date(2026, 11, 1), date(2026, 11, 30), "Asia/Almaty", {"queue": "general"})]
+    assert r.status == 200, await r.text()
+    body = await r.json()
+    assert (body["report"], body["from"], body["to"], body["tz"]) == ("daily", "2026-11-01", "2026-11-03",
+                                                                      "Asia/Almaty")
+    assert len(body["rows"]) == 3  # one row a local day, even with no calls
     r = await api.client.get("/api/reports/nope?from=2026-11-01&to=2026-11-30", headers=auth("rep"))
-    assert r.status == 404
+    assert r.status == 404 and "unknown report" in (await r.json())["error"]
     r = await api.client.get("/api/reports/daily?from=2026-11-30&to=2026-11-01", headers=auth("rep"))
     assert r.status == 400 and "impossible" in (await r.json())["error"]
     r = await api.client.get("/api/reports/daily?from=yesterday&to=2026-11-01", headers=auth("rep"))
     assert r.status == 400 and (await r.json())["field"] == "from"
+    r = await api.client.get("/api/reports/daily?to=2026-11-01", headers=auth("rep"))
+    assert r.status == 400 and (await r.json())["field"] == "from"
+    r = await api.client.get("/api/reports/daily?from=2026-11-01&to=2026-11-01&sl_variant=best",
+                             headers=auth("rep"))
+    assert r.status == 400 and (await r.json())["field"] == "sl_variant"
+    r = await api.client.get("/api/reports/daily?from=2026-11-01&to=2026-11-01&colour=red",
+                             headers=auth("rep"))
+    assert r.status == 400 and (await r.json())["field"] == "colour"
 
 
 async def test_reports_unavailable_is_a_clear_503(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
