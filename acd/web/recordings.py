@@ -116,7 +116,7 @@ async def audio(request: web.Request, user: Principal | None) -> web.StreamRespo
         raise ApiError(404, f"recording {row['id']}: file missing from the recordings directory")
     download = request.query.get("download") in ("1", "true", "yes")
     rng = request.http_range
-    if rng.start in (None, 0):  # one audit row per listen, not one per chunk a player fetches
+    if request.method != "HEAD" and rng.start in (None, 0):  # one audit row per listen, not per chunk
         await _audit(request, who, "download" if download else "listen", recording_id=row["id"],
                      call_id=row["call_id"])
     response = web.FileResponse(path, headers={"Cache-Control": "private, no-store"})
