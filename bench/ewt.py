@@ -65,6 +65,11 @@ def _print(figures: dict[str, Any]) -> None:
         print(
             f"  {name}: {sc['arrivals']} arrivals, {sc['scored']} waited, mean wait {sc['mean_wait_s']:.1f} s"
         )
+        cov = sc["range_coverage"]
+        print(
+            f"    range of the default: {cov['below_low']:.1%} below, {cov['inside']:.1%} inside, "
+            f"{cov['above_high']:.1%} above (aim 10/80/10)"
+        )
         for est, a in sc["estimators"].items():
             print(
                 f"    {est:10s} rmse {a['rmse_s']:7.2f} s  mae {a['mae_s']:7.2f} s  "

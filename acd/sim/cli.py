@@ -138,3 +138,8 @@ def print_report(w: WhatIf, r: SimReport, console: Console) -> None:
         acc.add_row(name, f"{a.rmse_s:.1f}", f"{a.relative_rmse:.2f}", f"{a.mae_s:.1f}", f"{a.bias_s:+.1f}")
     if r.scored:
         console.print(acc)
+        cov = r.range_coverage
+        console.print(
+            f"the core's announced range (10-90 %) held {cov['inside']:.0%} of the waits "
+            f"({cov['below_low']:.0%} shorter, {cov['above_high']:.0%} longer)"
+        )

@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from acd.core.prediction import ESTIMATORS, Estimator, QueueStatistics, QueueView
+from acd.core.prediction import ESTIMATORS, Estimator, QueueStatistics, QueueView, estimate
 from acd.sim.scoring import Accuracy, Scorer
 from acd.sim.traffic import DAY, HOUR, DailyProfile, Sampler, arrivals, exponential, stationary_arrivals
 
@@ -60,6 +60,8 @@ class FifoResult:
     mean_wait_s: float = 0.0
     """Mean wait (or would-have-been wait) of the scored callers."""
     accuracy: dict[str, Accuracy] = field(default_factory=dict)
+    range_coverage: dict[str, float] = field(default_factory=dict)
+    """Of the default estimator's (low, high) range: fractions of actual waits below, inside, above."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -69,6 +71,7 @@ class FifoResult:
             "scored": self.waited,
             "mean_wait_s": round(self.mean_wait_s, 3),
             "estimators": {k: v.as_dict() for k, v in self.accuracy.items()},
+            "range_coverage": self.range_coverage,
         }
 
 
@@ -188,7 +191,8 @@ def run_fifo(
             view = QueueView(
                 ahead=n_waiting, servers=servers, elapsed_s=0.0, hol_elapsed_s=hol, les_wait_s=les_wait
             )
-            scorer.predicted(cid, tuple(f(view) for f in fns))
+            band = estimate(view, online)
+            scorer.predicted(cid, tuple(f(view) for f in fns), (band.low_s, band.high_s))
             result.waited += 1
             waiting.append(cid)
             n_waiting += 1
@@ -217,6 +221,7 @@ def run_fifo(
 
     result.accuracy = scorer.results()
     result.mean_wait_s = scorer.mean_actual
+    result.range_coverage = scorer.band_coverage()
     return result
 
 

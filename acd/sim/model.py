@@ -116,6 +116,8 @@ class SimReport:
     announcements: int
     estimators: dict[str, Accuracy]
     scored: int
+    range_coverage: dict[str, float]
+    """How often the core's announced range held the actual wait (below / inside / above)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -137,6 +139,7 @@ class SimReport:
             "announcements": self.announcements,
             "scored_waits": self.scored,
             "estimators": {k: v.as_dict() for k, v in self.estimators.items()},
+            "range_coverage": self.range_coverage,
         }
 
 
@@ -281,7 +284,7 @@ class Simulation:
         values = (d.estimate.expected_s, *(fn(view, stats) for fn in ESTIMATORS.values()))
         key = len(self._score_key)
         self._score_key[call.id] = key
-        self._scorer.predicted(key, values)
+        self._scorer.predicted(key, values, (d.estimate.low_s, d.estimate.high_s))
 
     def _servers(self, queue: str) -> int:
         serving = {"ready", "ringing", "on_call", "wrap_up"}
@@ -412,6 +415,7 @@ class Simulation:
             announcements=self.announcements,
             estimators=self._scorer.results(),
             scored=self._scorer.results()["core"].n,
+            range_coverage=self._scorer.band_coverage(),
         )
 
     @staticmethod

@@ -39,19 +39,31 @@ class Scorer:
     _err: list[float] = field(init=False)
     _n: int = 0
     _actual_sum: float = 0.0
+    _bands: dict[int, tuple[float, float]] = field(default_factory=dict)
+    _band_n: int = 0
+    _below: int = 0
+    _above: int = 0
 
     def __post_init__(self) -> None:
         k = len(self.names)
         self._sq, self._abs, self._err = [0.0] * k, [0.0] * k, [0.0] * k
 
-    def predicted(self, key: int, values: tuple[float, ...]) -> None:
+    def predicted(self, key: int, values: tuple[float, ...], band: tuple[float, float] | None = None) -> None:
+        """Remember the predictions for caller ``key``; ``band`` is the announced (low, high) range."""
         self._pending[key] = values
+        if band is not None:
+            self._bands[key] = band
 
     def actual(self, key: int, waited_s: float) -> None:
         """The caller's real (or would-have-been) wait is known; callers never predicted are ignored."""
         values = self._pending.pop(key, None)
         if values is None:
             return
+        band = self._bands.pop(key, None)
+        if band is not None:
+            self._band_n += 1
+            self._below += waited_s < band[0]
+            self._above += waited_s > band[1]
         self._n += 1
         self._actual_sum += waited_s
         for i, p in enumerate(values):
@@ -63,6 +75,16 @@ class Scorer:
     @property
     def unresolved(self) -> int:
         return len(self._pending)
+
+    def band_coverage(self) -> dict[str, float]:
+        """How often the actual wait fell below, inside and above the predicted range (aim: 10/80/10 %)."""
+        n = max(self._band_n, 1)
+        return {
+            "n": self._band_n,
+            "below_low": round(self._below / n, 4),
+            "inside": round(1 - (self._below + self._above) / n, 4),
+            "above_high": round(self._above / n, 4),
+        }
 
     @property
     def mean_actual(self) -> float:

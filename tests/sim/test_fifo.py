@@ -45,3 +45,11 @@ def test_same_seed_same_result_and_staffing_changes_are_followed() -> None:
     assert one.as_dict() == two.as_dict()
     assert one.answered + one.abandoned == one.arrivals
     assert one.accuracy["qla"].n == one.waited  # the closing shift clears every shadow
+
+
+def test_the_announced_range_holds_about_eight_callers_in_ten() -> None:
+    result = run_fifo(stationary_scenario(8, 0.95, 20000), seed=8)
+    cov = result.range_coverage
+    assert cov["n"] == result.waited
+    assert 0.75 < cov["inside"] < 0.85
+    assert 0.06 < cov["below_low"] < 0.14 and 0.06 < cov["above_high"] < 0.14
