@@ -21,17 +21,17 @@ SCHEMAS: dict[str, Any] = {
 prompts/<lang>.yaml."""
 
 
-def check(directory: Annotated[Path, typer.Argument(help="The config directory")] = Path("config")) -> None:
+def check(dir: Annotated[Path, typer.Argument(help="The config directory")] = Path("config")) -> None:  # noqa: A002
     """Validate the whole config directory; every problem on stderr as file:line: field: message."""
     try:
-        config = load_config(directory)
+        config = load_config(dir)
     except ConfigError as exc:
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
         n = len(exc.problems)
-        typer.echo(f"{n} problem{'s' if n != 1 else ''} in {directory}", err=True)
+        typer.echo(f"{n} problem{'s' if n != 1 else ''} in {dir}", err=True)
         raise typer.Exit(1) from exc
-    typer.echo(f"{directory}: valid")
+    typer.echo(f"{dir}: valid")
     typer.echo(config.summary())
 
 
