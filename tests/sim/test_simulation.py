@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from acd.sim.model import erlang_c_service_level
+from acd.core.config import AgentConfig, QueueConfig
+from acd.sim.model import CallSpec, Shift, Simulation, erlang_c_service_level
 from acd.sim.whatif import WhatIf, run
 
 
@@ -64,3 +65,25 @@ def test_service_level_agrees_with_erlang_c_for_patient_callers() -> None:
 def test_least_talked_today_spreads_talk_time_evenly() -> None:
     fair = run(WhatIf(agents=6, calls_per_day=500, seed=8, strategy="least_talked_today"))
     assert fair.talk_spread_cv < 0.1
+
+
+def test_a_real_configuration_with_overflow_between_queues() -> None:
+    """The library API: any queues/agents, hand-made callers and shifts; overflowed callers move queues."""
+    queues = [
+        QueueConfig(name="front", max_wait_s=20.0, overflow="queue:back", when_empty="wait"),
+        QueueConfig(name="back", when_empty="wait"),
+    ]
+    agents = [
+        AgentConfig(id="f1", languages=["ru"], queues={"front": 1}),
+        AgentConfig(id="b1", languages=["ru"], queues={"back": 1}),
+        AgentConfig(id="b2", languages=["ru"], queues={"back": 1}),
+    ]
+    t0 = 1_795_400_000.0
+    # six callers at once, long talks: f1 takes one, the rest overflow to the back office after 20 s
+    calls = [
+        CallSpec(at=t0 + i, queue="front", talk_s=600.0, patience_s=3600.0, language="ru") for i in range(6)
+    ]
+    shifts = [Shift(a.id, t0 - 60, t0 + 4 * 3600) for a in agents]
+    r = Simulation(queues, agents, calls, shifts, start=t0 - 120, answer_delay_s=1.0).run()
+    assert r.offered == 6 and r.answered == 6 and r.abandoned == 0
+    assert r.calls_per_agent["f1"] >= 1 and r.calls_per_agent["b1"] >= 1 and r.calls_per_agent["b2"] >= 1
