@@ -55,6 +55,20 @@ def query_params(params: Mapping[str, QueryValue]) -> dict[str, str]:
     return out
 
 
+class _Redacted:
+    """Holds a credential; prints as ``<redacted>`` so that dumping a client's ``vars()`` leaks nothing."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<redacted>"
+
+    __str__ = __repr__
+
+
 class AriClient:
     """ARI over HTTP for one Stasis application."""
 
@@ -78,7 +92,7 @@ class AriClient:
         self.app = app
         self.timeout_s = timeout_s
         secret = password.get_secret_value() if isinstance(password, SecretStr) else password
-        self.__authorization = aiohttp.encode_basic_auth(user, secret)
+        self.__authorization = _Redacted(aiohttp.encode_basic_auth(user, secret))
         self._session = session
         self._own_session = session is None
         self.channels = Channels(self)
@@ -96,7 +110,7 @@ class AriClient:
     @property
     def auth_headers(self) -> dict[str, str]:
         """The ``Authorization`` header, for the events WebSocket; never log it."""
-        return {"Authorization": self.__authorization}
+        return {"Authorization": self.__authorization.value}
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -131,6 +145,7 @@ class AriClient:
         body: Mapping[str, Any] | None = None,
         expect: Expect = "json",
         own_connection: bool = False,
+        timeout_s: float | None = None,
     ) -> Any:
         """Send one request; the decoded JSON body (None for 204/empty), or bytes; AriError otherwise.
 
@@ -138,7 +153,7 @@ class AriClient:
         Used for originate: after a duplicate-id 409, Asterisk 22 may answer a false 409 to the next
         originate on the same connection (BEHAVIOUR.md 19); a TCP handshake per call is cheap.
         """
-        headers = {"Authorization": self.__authorization}
+        headers = {"Authorization": self.__authorization.value}
         if own_connection:
             headers["Connection"] = "close"
         data: bytes | None = None
@@ -153,7 +168,7 @@ class AriClient:
                 params=query_params(params or {}),
                 data=data,
                 headers=headers,
-                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+                timeout=aiohttp.ClientTimeout(total=timeout_s or self.timeout_s),
             ) as resp:
                 status = resp.status
                 raw = await resp.read()

@@ -43,6 +43,7 @@ class Requester(Protocol):
         body: Mapping[str, Any] | None = None,
         expect: Literal["json", "bytes"] = "json",
         own_connection: bool = False,
+        timeout_s: float | None = None,
     ) -> Any: ...
 
 
@@ -399,9 +400,13 @@ class Recordings(_Group):
                                      params={"destinationRecordingName": destination})
         return StoredRecording.model_validate(data)
 
-    async def stored_file(self, name: str) -> bytes:
-        """The recording's file as stored by Asterisk (e.g. a WAV), for copying into our archive."""
-        data: bytes = await self._c.request("GET", _p("recordings", "stored", name, "file"), expect="bytes")
+    async def stored_file(self, name: str, *, timeout_s: float = 120) -> bytes:
+        """The recording's file as stored by Asterisk (e.g. a WAV), for copying into our archive.
+
+        A longer time-out than commands get: an hour-long WAV is ~60 MB.
+        """
+        data: bytes = await self._c.request("GET", _p("recordings", "stored", name, "file"), expect="bytes",
+                                            timeout_s=timeout_s)
         return data
 
 

@@ -272,7 +272,7 @@ async def test_credentials_stay_in_the_header_never_in_urls_reprs_or_logs(
     token = fake.requests[1].headers["Authorization"]
     assert token.startswith("Basic ")
     assert all(fake.password not in r.raw_path and fake.password not in str(r.query) for r in fake.requests)
-    text = repr(logs) + repr(client) + str(vars(client.channels))
+    text = repr(logs) + repr(client) + str(vars(client)) + str(vars(client.channels))
     for secret in (fake.password, "wrong-secret-xyz", token.split()[1]):
         assert secret not in text
     assert logs, "requests are logged (without credentials)"

@@ -241,15 +241,18 @@ async def test_a_failing_handler_does_not_stop_the_others(
 
 
 async def test_bad_credentials_are_fatal_with_a_clear_message(fake: FakeAri, base_url: str) -> None:
-    async with AriClient(base_url, fake.user, "wrong-password", "acd") as bad:
-        stream = EventStream(bad, backoff_initial_s=0.01)
-        task = asyncio.create_task(stream.run())
-        with pytest.raises(AriAuthError, match="ari.conf"):
-            await asyncio.wait_for(stream.wait_connected(), 5)
-        with pytest.raises(AriAuthError, match="ari.conf") as info:
-            await asyncio.wait_for(task, 5)
+    with structlog.testing.capture_logs() as logs:
+        async with AriClient(base_url, fake.user, "wrong-password", "acd") as bad:
+            stream = EventStream(bad, backoff_initial_s=0.01)
+            task = asyncio.create_task(stream.run())
+            with pytest.raises(AriAuthError, match="ari.conf"):
+                await asyncio.wait_for(stream.wait_connected(), 5)
+            with pytest.raises(AriAuthError, match="ari.conf") as info:
+                await asyncio.wait_for(task, 5)
     assert info.value.status == 401 and "wrong-password" not in str(info.value)
     assert fake.ws_attempts == 1, "no retry storm"
+    assert any(e["event"] == "ari.events.auth_failed" for e in logs)
+    assert "wrong-password" not in repr(logs) + repr(stream)
 
 
 async def test_stop_ends_a_connect_that_hangs() -> None:
