@@ -29,7 +29,7 @@ async def test_caller_hangs_up_when_patience_runs_out(ari: Ari) -> None:
     lang = await ari.req("GET", f"/channels/{cid}/variable", variable="CHANNEL(language)")
     assert lang == (200, {"value": "kk"})
     hup = await ari.wait("ChannelHangupRequest", chan(cid))
-    assert 9.5 <= ts(hup) - ts(start) <= 11
+    assert 9.9 <= ts(hup) - ts(start) <= 13  # virtual seconds; loose above for scheduling jitter
     state = await ari.sim("GET", "/state")
     assert [c["end"] for c in state["callers"]] == ["patience"]
 
@@ -67,7 +67,7 @@ async def test_agent_that_hangs_up_first(ari: Ari) -> None:
     agent = await connect_agent(ari, cid, "PJSIP/agent2")
     entered = await ari.wait("ChannelEnteredBridge", chan(agent))
     hup = await ari.wait("ChannelHangupRequest", chan(agent))
-    assert 3.5 <= ts(hup) - ts(entered) <= 5 and hup["cause"] == 16
+    assert 3.9 <= ts(hup) - ts(entered) <= 7 and hup["cause"] == 16
     assert (await ari.req("GET", f"/channels/{cid}"))[0] == 200  # the caller is still there for the app
 
 
@@ -139,7 +139,7 @@ async def test_state_reset_and_virtual_time(ari: Ari) -> None:
     await ari.req("POST", f"/channels/{cid}/play", media="sound:acd-welcome")  # 5 s at speed 50 = 0.1 s
     start = await ari.wait("PlaybackStarted", since=mark)
     end = await ari.wait("PlaybackFinished", since=mark)
-    assert 4.9 <= ts(end) - ts(start) <= 5.5 and time.monotonic() - wall < 1.0
+    assert 4.9 <= ts(end) - ts(start) <= 8 and time.monotonic() - wall < 1.0
     state = await ari.sim("GET", "/state")
     assert [c["id"] for c in state["channels"]] == [cid] and state["callers"][0]["state"] == "waiting"
     await ari.sim("POST", "/reset")
