@@ -179,7 +179,7 @@ async def _traffic(http: aiohttp.ClientSession, console: Console, sim_url: str, 
                     if r.status == 200:
                         table_state["queues"] = await r.json()
             live.update(_progress_table(table_state, placed, calls, clock))
-            active = len(table_state.get("sim", {}).get("callers", []) or [])
+            active = sum(1 for c in table_state.get("sim", {}).get("callers", []) or [] if c.get("ended_at") is None)
             if placer.done() and active == 0:
                 break
             await asyncio.sleep(0.25)
@@ -199,7 +199,8 @@ def _progress_table(state: dict[str, Any], placed: int, calls: int, clock: Clock
         t.add_row(str(name), str(q.get("waiting", 0)), str(q.get("agents_ready", q.get("ready", ""))),
                   str(q.get("agents_busy", q.get("busy", ""))))
     callers = state.get("sim", {}).get("callers", []) or []
-    t.caption = f"callers on the line: {len(callers)}"
+    on_line = sum(1 for c in callers if c.get("ended_at") is None)
+    t.caption = f"callers on the line: {on_line}, finished: {len(callers) - on_line}"
     return t
 
 
