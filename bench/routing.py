@@ -22,9 +22,7 @@ import random
 import time
 from typing import Any
 
-from acd.core.config import AgentConfig, QueueConfig
-from acd.core.decisions import Offer
-from acd.core.engine import Acd
+from acd.core import Acd, AgentConfig, Offer, QueueConfig
 from bench.common import Goal, Section, percentile
 
 AGENTS = 1000

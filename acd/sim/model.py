@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from acd.core.config import AgentConfig, QueueConfig
+from acd.core import Acd, AgentConfig, QueueConfig
 from acd.core.decisions import (
     AgentStateChanged,
     Announce,
@@ -38,7 +38,6 @@ from acd.core.decisions import (
     Overflow,
     RingNoAnswer,
 )
-from acd.core.engine import Acd
 from acd.core.prediction import ESTIMATORS, QueueStatistics, QueueView
 from acd.sim.scheduler import Handle, Scheduler
 from acd.sim.scoring import Accuracy, Scorer

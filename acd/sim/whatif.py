@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from acd.core.config import AgentConfig, QueueConfig
+from acd.core import AgentConfig, QueueConfig
 from acd.sim.model import CallSpec, Shift, SimReport, Simulation
 from acd.sim.traffic import HOUR, DailyProfile, arrivals, exponential, pick, service_sampler
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from acd.core.config import AgentConfig, QueueConfig
+from acd.core import AgentConfig, QueueConfig
 from acd.sim.model import CallSpec, Shift, Simulation, erlang_c_service_level
 from acd.sim.whatif import WhatIf, run
 
