@@ -1,0 +1,167 @@
+"""Nothing lost, nothing doubled: the database goes away, records spool to disk, and come back in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+import orjson
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from acd.events import AgentEvent, CallEvent
+from cdr.schema import agent_state_log, call_events, calls
+from cdr.spool import Spool
+from cdr.writer import CdrWriter
+from tests.cdr.conftest import _pg_schema, _with_search_path
+from tests.cdr.dataset import L, all_events
+
+
+async def event_ids_in_db(writer: CdrWriter) -> list[str]:
+    async with writer.engine.connect() as conn:
+        return list((await conn.execute(select(call_events.c.event_id).order_by(call_events.c.id))).scalars())
+
+
+async def test_sqlite_unreachable_then_back_replays_once_in_order(tmp_path: Path) -> None:
+    db_dir = tmp_path / "not-yet"                      # SQLite cannot open a file in a missing directory
+    w = CdrWriter(f"sqlite+aiosqlite:///{db_dir / 'cdr.db'}", tmp_path / "spool", retry_min_s=0.05,
+                  retry_max_s=0.2)
+    await w.start()                                    # must not fail: the daemon starts anyway
+    events = all_events()
+    for e in events:
+        w.emit(e)
+    await w.flush()
+    lines = (tmp_path / "spool" / "spool.jsonl").read_bytes().splitlines()
+    assert [orjson.loads(x)["event_id"] for x in lines] == [e.event_id for e in events]
+    assert w.written == 0
+    db_dir.mkdir()                                     # the database is back
+    await asyncio.wait_for(w.wait_healthy(), 10)
+    assert not (tmp_path / "spool" / "spool.jsonl").exists()
+    call_ids = [e.event_id for e in events if isinstance(e, CallEvent)]
+    assert await event_ids_in_db(w) == call_ids        # all of them, once, in emission order
+    for e in events:                                   # a second replay of the same records
+        w.emit(e)
+    await w.flush()
+    assert await event_ids_in_db(w) == call_ids
+    async with w.engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(calls))).scalar_one() == 14
+        assert (await conn.execute(select(func.count()).select_from(agent_state_log))).scalar_one() == 8
+    await w.close()
+
+
+async def test_a_spool_left_by_a_crashed_daemon_is_replayed_at_start(tmp_path: Path) -> None:
+    events = all_events()
+    spool = Spool(tmp_path / "spool")
+    spool.append(events[:40])
+    with (tmp_path / "spool" / "spool.jsonl").open("ab") as fh:
+        fh.write(b'{"type": "call", "call_id": "torn')       # the crash cut the last line
+    w = CdrWriter(f"sqlite+aiosqlite:///{tmp_path / 'cdr.db'}", tmp_path / "spool")
+    await w.start()
+    assert await event_ids_in_db(w) == [e.event_id for e in events[:40] if isinstance(e, CallEvent)]
+    assert not spool.pending()
+    assert b"unreadable spool line 41" in (tmp_path / "spool" / "rejects.jsonl").read_bytes()
+    await w.close()
+
+
+async def test_emit_never_raises_nor_blocks_even_when_closed(tmp_path: Path) -> None:
+    w = CdrWriter(f"sqlite+aiosqlite:///{tmp_path / 'cdr.db'}", tmp_path / "spool")
+    await w.start()
+    await w.close()
+    w.emit(CallEvent("late", "ended", L(10, 0), {"by": "caller"}))
+    w.emit("not a record")  # type: ignore[arg-type]
+    await w.flush()                                    # without a task: written directly
+    assert w.written == 1 and w.rejected == 1
+
+
+class TcpProxy:
+    """A loopback TCP proxy to PostgreSQL that the test can cut (an outage) and restore."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.listen_port = 0
+        self.server: asyncio.Server | None = None
+        self.transports: set[asyncio.BaseTransport] = set()
+
+    async def open(self) -> None:
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", self.listen_port,
+                                                 reuse_address=True)
+        self.listen_port = self.server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for t in list(self.transports):
+            t.abort()
+        await self.server.wait_closed()
+        self.server = None
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_r, up_w = await asyncio.open_connection(self.host, self.port)
+        except OSError:
+            writer.transport.abort()
+            return
+        self.transports.update({writer.transport, up_w.transport})
+
+        async def pipe(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(Exception):
+                while data := await r.read(65536):
+                    w.write(data)
+                    await w.drain()
+            w.transport.abort()
+            self.transports.discard(w.transport)
+
+        await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer))
+
+
+@pytest.mark.postgres
+async def test_postgres_outage_under_a_stream_of_events(pg_url: str, tmp_path: Path) -> None:
+    u = make_url(pg_url)
+    proxy = TcpProxy(u.host or "127.0.0.1", u.port or 5432)
+    await proxy.open()
+    schema = "cdr_outage_" + tmp_path.name[-8:].replace("-", "_").lower()
+    await _pg_schema("create", schema)
+    url = _with_search_path(u.set(host="127.0.0.1", port=proxy.listen_port).render_as_string(False), schema)
+    w = CdrWriter(url, tmp_path / "spool", retry_min_s=0.05, retry_max_s=0.3)
+    try:
+        await w.start()
+        data = {"arrived": {"caller": "2581500"}, "ended": {"by": "caller"}}
+        other = {"queue": "q", "agent": "a9"}
+        stream = [CallEvent(f"s{i // 5:04d}", kind, 1_800_000_000 + i, data.get(kind, other))
+                  for i, kind in enumerate(["arrived", "queued", "offered", "connected", "ended"] * 120)]
+        stream += [AgentEvent("a9", "ready" if i % 2 else "not_ready", 1_800_000_000 + i, reason="break")
+                   for i in range(40)]
+        third = len(stream) // 3
+        for e in stream[:third]:
+            w.emit(e)
+        await w.flush()
+        assert w.written == third
+        await proxy.close()                                 # the outage begins, mid-stream
+        for e in stream[third:2 * third]:
+            w.emit(e)
+            await asyncio.sleep(0)                          # let the writer run between emits
+        await w.flush()
+        assert w.spooled > 0                                # records went to disk, not lost
+        await proxy.open()                                  # the database is back
+        for e in stream[2 * third:]:
+            w.emit(e)
+        await w.flush()
+        await asyncio.wait_for(w.wait_healthy(), 15)
+        for e in stream:                                    # and a full replay on top
+            w.emit(e)
+        await w.flush()
+        async with w.engine.connect() as conn:
+            n_events = (await conn.execute(select(func.count()).select_from(call_events))).scalar_one()
+            distinct = select(func.count(func.distinct(call_events.c.event_id)))
+            n_unique = (await conn.execute(distinct)).scalar_one()
+            n_states = (await conn.execute(select(func.count()).select_from(agent_state_log))).scalar_one()
+            n_calls = (await conn.execute(select(func.count()).select_from(calls)
+                                          .where(calls.c.outcome == "answered"))).scalar_one()
+        assert (n_events, n_unique, n_states, n_calls) == (600, 600, 40, 120)
+    finally:
+        await w.close()
+        with contextlib.suppress(Exception):
+            await proxy.close()
+        await _pg_schema("drop", schema)
