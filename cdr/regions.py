@@ -10,13 +10,18 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from acd.yamlconf import load_model
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "regions.yaml"
 _JUNK = re.compile(r"[\s\-().]")
+
+
+Prefix = Annotated[str, StringConstraints(pattern=r"^[0-9]+$")]
+"""Digits after +7; quote them in YAML so that a leading zero or a long prefix stays a string."""
 
 
 class RegionsConfig(BaseModel):
@@ -28,16 +33,8 @@ class RegionsConfig(BaseModel):
     foreign: str = "foreign"
     unknown: str = "unknown"
     internal_max_digits: int = 4
-    mobile: dict[str, str] = {}
-    areas: dict[str, str] = {}
-
-    @field_validator("mobile", "areas")
-    @classmethod
-    def _digits(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = [k for k in value if not k.isdigit()]
-        if bad:
-            raise ValueError(f"prefixes must be digits (quote them): {', '.join(map(str, bad))}")
-        return value
+    mobile: dict[Prefix, str] = {}
+    areas: dict[Prefix, str] = {}
 
 
 def normalise_number(raw: str | None) -> str | None:
