@@ -146,10 +146,10 @@ kept as the string Asterisk sent.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 
 class AriModel(BaseModel):
@@ -177,12 +177,23 @@ class MalformedEvent(ValueError):
         self.raw = text
 
 
+_EVENT_UNION: Any = Annotated[Union[tuple(EVENT_TYPES.values())], Field(discriminator="type")]  # noqa: UP007
+_KNOWN_EVENT: TypeAdapter[Event] = TypeAdapter(_EVENT_UNION)
+"""All known event types as one discriminated union: pydantic parses and validates JSON in one pass."""
+
+
 def parse_event(raw: bytes | str | dict[str, Any]) -> Event:
     """One WebSocket message to its typed event; unknown types become GenericEvent, never dropped.
 
-    The class is looked up by ``type`` in a dict rather than through a discriminated union: one dict lookup
-    and one validator call is the cheapest path in pydantic v2 (see bench/ari.py).
+    Fast path: the discriminated union validates the JSON text in one pass in pydantic's core (about 1.5x
+    faster than orjson then a model, see bench/ari.py). When it fails (unknown type, malformed JSON, a bad
+    field), the slow path below finds out which and says so.
     """
+    if not isinstance(raw, dict):
+        try:
+            return _KNOWN_EVENT.validate_json(raw)
+        except ValidationError:
+            pass
     if isinstance(raw, dict):
         data: Any = raw
     else:
