@@ -36,6 +36,7 @@ def test_every_sample_event_parses_into_its_class_and_round_trips(line: str) -> 
     assert type(event) is EVENT_TYPES[raw["type"]]
     assert not isinstance(event, GenericEvent)
     assert event.model_dump(by_alias=True, exclude_unset=True) == raw
+    assert parse_event(raw) == event, "the dict path (no union) gives the same event"
 
 
 def test_bytes_str_and_dict_give_the_same_event() -> None:
