@@ -117,6 +117,7 @@ class EventStream:
         self._finished = asyncio.Event()
         self._failure: BaseException | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._closing: asyncio.Task[bool] | None = None
         self._generation = 0
         self._running = False
 
@@ -162,7 +163,8 @@ class EventStream:
         """Ask ``run()`` to return: closes the socket; events still queued are not dispatched."""
         self._stopping.set()
         if self._ws is not None and not self._ws.closed:
-            asyncio.get_running_loop().create_task(self._ws.close())
+            # Keep a reference: the loop holds tasks only weakly.
+            self._closing = asyncio.get_running_loop().create_task(self._ws.close())
 
     async def run(self) -> None:
         """Read and dispatch until ``stop()``; raises ``AriAuthError`` if ARI refuses our credentials."""
