@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+from collections import deque
 from typing import Any
 
 import orjson
@@ -18,6 +20,8 @@ from acd.ari_sim.model import App, ari_time
 from acd.clock import Clock
 
 ASTERISK_ID = "02:fc:00:00:00:01"
+LOG_LIMIT = 200_000
+"""Events kept for ``GET /_sim/events`` (a long demo must not grow without bound)."""
 
 
 class _Socket:
@@ -49,7 +53,8 @@ class EventHub:
         self.apps: dict[str, App] = {}
         self.subscribe_all: set[str] = set()
         self._sockets: dict[str, _Socket] = {}
-        self.log: list[dict[str, Any]] = []
+        self.log: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
+        self._seq = itertools.count(1)
 
     # ---- applications and sockets -----------------------------------------------------------------
     def active(self, app: str) -> bool:
@@ -115,7 +120,7 @@ class EventHub:
             return  # inactive app: the event is lost, as in Asterisk
         data = self._encode(stamped)
         for _ in range(times):
-            self.log.append({"seq": len(self.log) + 1, "event": stamped})
+            self.log.append({"seq": next(self._seq), "event": stamped})
             sock.queue.put_nowait(data)
 
     def events_since(self, since: int) -> list[dict[str, Any]]:

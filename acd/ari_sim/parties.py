@@ -54,6 +54,8 @@ class Parties:
         self.callers: dict[str, Caller] = {}
         self.agent_legs: dict[str, Endpoint] = {}
         self._talking: set[str] = set()
+        self._bridge_of: dict[str, str] = {}
+        """Party channel -> the bridge it was last seen in, so a bridge change looks at its parties only."""
         world.on_stasis_start.append(self._stasis_started)
         world.on_answered.append(self._answered)
         world.on_bridge_change.append(self._bridge_changed)
@@ -168,10 +170,14 @@ class Parties:
 
     def _bridge_changed(self, br: Bridge) -> None:
         w = self.world
-        for cid in list(self.callers) + list(self.agent_legs):
+        candidates = [c for c in br.channels if c in self.callers or c in self.agent_legs]
+        candidates += [c for c, b in self._bridge_of.items() if b == br.id and c not in candidates]
+        for cid in candidates:
             ch = w.channels.get(cid)
             if ch is None or ch.gone:
                 continue
+            if ch.bridge_id == br.id:
+                self._bridge_of[cid] = br.id
             others = self._others(br, cid) if ch.bridge_id == br.id else []
             c = self.callers.get(cid)
             talking = ch.bridge_id == br.id and bool(others)
@@ -198,6 +204,7 @@ class Parties:
 
     def _gone(self, ch: Channel) -> None:
         self._talking.discard(ch.id)
+        self._bridge_of.pop(ch.id, None)
         for suffix in (":patience", ":talk"):
             self.world.cancel_timers(ch.id + suffix)
         self.agent_legs.pop(ch.id, None)
