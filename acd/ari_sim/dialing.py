@@ -55,10 +55,11 @@ class Dialer:
     def _pjsip_endpoint(self, resource: str) -> str:
         """``agent1`` or ``77011234567@trunk`` -> the endpoint name; unknown or offline fails like Asterisk.
 
-        chan_pjsip's request_cb() cannot create an outgoing session to an endpoint without a contact
-        (res_pjsip.c: "Could not create dialog to invalid URI ... Is endpoint registered and reachable?"), so
-        ast_request() fails and ARI's originate/create answers 500 "Allocation failed" (resource_channels.c
-        ast_dial_prerun() failure -> ast_ari_response_alloc_failed()); no channel and no event.
+        For an endpoint without a contact, res_pjsip.c ast_sip_create_dialog_uac() fails ("Could not create
+        dialog to invalid URI '<endpoint>'. Is endpoint registered and reachable?") and chan_pjsip.c request()
+        logs "Failed to create outgoing session to endpoint"; ast_request() returns no channel, so ARI's
+        originate/create answer 500 "Allocation failed" (resource_channels.c: ast_dial_prerun() failure ->
+        ast_ari_response_alloc_failed()), with no channel and no event.
         """
         name = resource.split("@", 1)[1] if "@" in resource else resource
         ep = self.world.endpoints.get(f"PJSIP/{name}")
