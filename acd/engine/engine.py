@@ -92,8 +92,18 @@ class Engine:
             log.exception("task_failed")
             return None
 
-    def emit_call(self, call_id: str, kind: str, data: dict[str, Any]) -> None:
-        self.writer.emit(CallEvent(call_id=call_id, kind=kind, at=self.clock.now(), data=data))
+    def emit_call(self, call_id: str, kind: str, data: dict[str, Any], *, at: float | None = None,
+                  event_id: str | None = None) -> None:
+        """A CDR event. Milestones get a deterministic ``event_id`` (``<call>/<kind>/<time>``): a daemon
+        that adopts the call after a crash emits them again from the channel's variables, and the
+        writer's unique key keeps whichever copy arrived first (R27: a SIGKILL may lose the last batch)."""
+        event = CallEvent(call_id=call_id, kind=kind, at=self.clock.now() if at is None else at, data=data)
+        if event_id is not None:
+            event = CallEvent(call_id=call_id, kind=kind, at=event.at, data=data, event_id=event_id)
+        self.writer.emit(event)
+
+    def emit_milestone(self, call_id: str, kind: str, at: float, data: dict[str, Any]) -> None:
+        self.emit_call(call_id, kind, data, at=at, event_id=f"{call_id}/{kind}/{at:.3f}")
 
     def recording_path(self, name: str, fmt: str) -> Path:
         return self.settings.paths.recordings / f"{name}.{fmt}"
@@ -284,10 +294,12 @@ class Engine:
                 recording = self.recording_name(session.channel_id)
                 await self._record_bridge(session, bridge.id, recording)
             if leg.kind == "agent":
-                session.emit("connected", queue=queue, agent=leg.agent_id, bridge=bridge.id)
+                connected = self.clock.now()
+                self.emit_milestone(session.channel_id, "connected", connected,
+                                    {"queue": queue, "agent": leg.agent_id, "bridge": bridge.id})
                 await session.set_vars(state="connected", agent=leg.agent_id or "", bridge=bridge.id,
                                        agent_channel=leg.channel_id, recording=recording or "",
-                                       connected=f"{self.clock.now():.3f}")
+                                       connected=f"{connected:.3f}")
             await self.wait_conversation(session, leg)
         finally:
             with contextlib.suppress(AriError):
@@ -361,10 +373,11 @@ class Engine:
         session = CallSession(self, info, channel.name)
         self.sessions[channel.id] = session
         self.metrics.calls.inc()
-        if resume is None:
-            self.emit_call(channel.id, "arrived", {"direction": "inbound", "dialled": dialled,
-                                                   "caller": info.caller, "caller_name": info.caller_name,
-                                                   "channel": channel.name, "linked_id": channel.id})
+        arrived = float(resume["arrived"]) if resume and resume.get("arrived") else self.clock.now()
+        session.arrived_at = arrived
+        self.emit_milestone(channel.id, "arrived", arrived, {
+            "direction": "inbound", "dialled": dialled, "caller": info.caller, "caller_name": info.caller_name,
+            "channel": channel.name, "linked_id": channel.id})
         session.task = self.spawn(self._run_call(session, resume), f"call-{channel.id}")
 
     async def _run_call(self, session: CallSession, resume: dict[str, str] | None) -> None:
@@ -383,7 +396,8 @@ class Engine:
                     await session.hangup("unallocated")
                 else:
                     session.emit("scenario", name=loaded.name, version=loaded.version)
-                    await session.set_vars(scenario=loaded.name, dialled=session.info.dialled)
+                    await session.set_vars(scenario=loaded.name, dialled=session.info.dialled,
+                                           arrived=f"{session.arrived_at:.3f}")
                     outcome = await run_scenario(session, loaded, self.config)
                     bound.info("scenario_done", outcome=outcome)
         except CallerHungUp:

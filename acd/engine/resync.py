@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 VARS = ("STATE", "QUEUE", "ENTERED", "PRIORITY", "LANG", "AGENT", "BRIDGE", "AGENT_CHANNEL", "RECORDING",
-        "CONNECTED", "ROLE", "CALL", "SCENARIO", "DIALLED")
+        "CONNECTED", "ROLE", "CALL", "SCENARIO", "DIALLED", "ARRIVED", "ANSWERED")
 
 
 async def read_vars(engine: Engine, channel_id: str) -> dict[str, str]:
@@ -106,7 +106,21 @@ async def resume_call(engine: Engine, session: CallSession, v: dict[str, str]) -
         await run_scenario(session, loaded, engine.config)
 
 
+def _replay_milestones(engine: Engine, session: CallSession, v: dict[str, str]) -> None:
+    """Emit again, with the same ids and times, what the crashed daemon may not have written yet."""
+    cid = session.channel_id
+    if v.get("answered"):
+        engine.emit_milestone(cid, "answered", float(v["answered"]), {})
+    if v.get("entered") and v.get("queue"):
+        engine.emit_milestone(cid, "queued", float(v["entered"]),
+                              {"queue": v["queue"], "priority": int(v.get("priority") or 0)})
+    if v.get("connected") and v.get("agent"):
+        engine.emit_milestone(cid, "connected", float(v["connected"]),
+                              {"queue": v.get("queue"), "agent": v["agent"], "bridge": v.get("bridge")})
+
+
 async def _resume_connected(engine: Engine, session: CallSession, v: dict[str, str]) -> None:
+    _replay_milestones(engine, session, v)
     agent = v.get("agent", "")
     leg = Leg(v["agent_channel"], session.channel_id, "agent", agent or None)
     assert leg.answered is not None
@@ -138,6 +152,7 @@ async def _resume_connected(engine: Engine, session: CallSession, v: dict[str, s
 
 
 async def _resume_queued(engine: Engine, session: CallSession, v: dict[str, str]) -> None:
+    _replay_milestones(engine, session, v)
     queue = v["queue"]
     qcfg = engine.config.queues.get(queue)
     hold = HoldSpec(announce_every_s=getattr(qcfg, "announce_every_s", None))

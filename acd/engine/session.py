@@ -86,6 +86,7 @@ class CallSession(CallControl):
         self.bridge_id: str | None = None
         self.task: asyncio.Task[Any] | None = None
         self.ended_emitted = False
+        self.arrived_at = 0.0
 
     # ---- plumbing -------------------------------------------------------------------------------
     def now(self) -> float:
@@ -138,7 +139,9 @@ class CallSession(CallControl):
     # ---- CallControl ----------------------------------------------------------------------------
     async def answer(self) -> None:
         await self._ari(self.ari.channels.answer(self.channel_id))
-        self.emit("answered")
+        now = self.now()
+        self.engine.emit_milestone(self.channel_id, "answered", now, {})
+        await self.set_vars(answered=f"{now:.3f}")
 
     def _lang(self) -> str:
         return self.info.language
@@ -218,7 +221,7 @@ class CallSession(CallControl):
         self.queue, self.hold = queue, hold
         self.queue_result = asyncio.get_running_loop().create_future()
         entered = self.now()
-        self.emit("queued", queue=queue, priority=priority)
+        self.engine.emit_milestone(self.channel_id, "queued", entered, {"queue": queue, "priority": priority})
         await self.set_vars(state="queued", queue=queue, entered=f"{entered:.3f}", priority=priority,
                             lang=self.info.language)
         await self.start_moh()
