@@ -102,6 +102,11 @@ class Daemon:
 
         self.engine = Engine(settings=settings, config=config, ari=self.ari, clock=self.clock,
                              writer=self.writer, acd=self.acd, metrics=self.metrics)
+        from acd.engine.recorder import RecordingIndex
+
+        self.recorder = RecordingIndex(self.db, settings.paths.recordings)
+        self.recorder.start()
+        self.engine.recorder = self.recorder
         for agent_id in config.agents:
             if self.initial_agent_state != "logged_out":
                 self.engine.apply(self.acd.set_agent_state(agent_id, self.initial_agent_state, now))
@@ -189,6 +194,7 @@ class Daemon:
         self.stream.stop()
         await self.reloader.stop()
         await self.engine.stop()
+        await self.recorder.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

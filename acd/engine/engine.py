@@ -71,6 +71,8 @@ class Engine:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.Task[None] | None = None
         self._wrapups: dict[str, tuple[str, float]] = {}
+        self.recorder: Any = None
+        """``RecordingIndex`` (rows of the recordings table), set by the daemon."""
 
     # ---- helpers ---------------------------------------------------------------------------------
     def new_id(self, kind: str) -> str:
@@ -292,7 +294,7 @@ class Engine:
             recording = None
             if record:
                 recording = self.recording_name(session.channel_id)
-                await self._record_bridge(session, bridge.id, recording)
+                await self._record_bridge(session, bridge.id, recording, leg.agent_id)
             if leg.kind == "agent":
                 connected = self.clock.now()
                 self.emit_milestone(session.channel_id, "connected", connected,
@@ -305,12 +307,19 @@ class Engine:
             with contextlib.suppress(AriError):
                 await self.ari.bridges.destroy(bridge.id)
 
-    async def _record_bridge(self, session: CallSession, bridge_id: str, name: str) -> None:
+    def recording_started(self, session: CallSession, name: str, *, kind: str, agent: str | None) -> None:
+        if self.recorder is not None:
+            self.recorder.started(name, self.clock.now(), call_id=session.channel_id,
+                                  fmt=self.settings.recording.format, kind=kind, agent=agent)
+
+    async def _record_bridge(self, session: CallSession, bridge_id: str, name: str,
+                             agent: str | None) -> None:
         fmt = self.settings.recording.format
         self.recordings[name] = session
         try:
             await self.ari.bridges.record(bridge_id, name, fmt, if_exists="overwrite", beep=False)
             session.emit("recording_started", recording=name, path=f"{name}.{fmt}", kind="call")
+            self.recording_started(session, name, kind="call", agent=agent)
         except AriError as exc:
             self.recordings.pop(name, None)
             session.emit("recording_failed", recording=name, reason=str(exc))
@@ -486,6 +495,11 @@ class Engine:
         session = self.recordings.pop(rec.name, None)
         call_id = session.channel_id if session else None
         info = {"duration": getattr(rec, "duration", None) or 0, "state": rec.state}
+        if self.recorder is not None and session is not None:
+            if failed:
+                self.recorder.failed(rec.name, self.clock.now(), str(getattr(rec, "cause", None) or "failed"))
+            else:
+                self.recorder.finished(rec.name, self.clock.now())
         if call_id:
             if failed:
                 self.metrics.recording_failures.inc()

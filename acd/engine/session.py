@@ -275,6 +275,7 @@ class CallSession(CallControl):
                                                  max_silence_s=5, if_exists="overwrite", beep=beep,
                                                  terminate_on="#"))
         self.emit("recording_started", recording=name, path=f"{name}.{fmt}", kind="voicemail")
+        self.engine.recording_started(self, name, kind="voicemail", agent=None)
         # A voicemail normally ends with the caller hanging up: wait for the recording, not for the caller.
         try:
             info = await asyncio.wait_for(asyncio.shield(fut), self.engine.clock.real_seconds(max_s + 10))

@@ -22,6 +22,12 @@ async def test_call_to_193_is_answered_by_an_agent_and_recorded(harness: Harness
     assert row["connected_at"] is not None and row["ended_at"] is not None
     wav = harness.tmp / "recordings" / f"{row['recording']}.wav"
     assert wav.is_file() and wav.stat().st_size > 44  # a real WAV of the conversation
+    assert harness.daemon is not None
+    await harness.daemon.recorder.drain()
+    [rec] = await harness.rows("SELECT * FROM recordings WHERE call_id = :id", id=call)
+    assert rec["status"] == "done" and rec["kind"] == "call" and rec["agent_id"] == row["agent"]
+    assert rec["size_bytes"] == wav.stat().st_size and len(rec["sha256"]) == 64
+    assert abs(rec["duration_s"] - row["talk_s"]) < 3
     # wrap-up (10 s in queues.yaml) is counted on the call once the agent is ready again
     row = await harness.call_row(call)
     await eventually(lambda: _wrapup(harness, call), 10, "wrap-up not written")
