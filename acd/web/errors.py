@@ -6,6 +6,7 @@ from typing import Any
 
 import structlog
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from acd.web.json import json_response
 
@@ -41,6 +42,9 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         if exc.status < 400:
             raise
         return json_response({"error": exc.reason}, status=exc.status)
+    except SQLAlchemyError as exc:  # e.g. an outage: nothing personal is served unaudited meanwhile
+        log.warning("http_database_error", method=request.method, path=request.path, error=type(exc).__name__)
+        return json_response({"error": "database unavailable, try again shortly"}, status=503)
     except Exception:
         log.exception("http_unhandled", method=request.method, path=request.path)
         return json_response({"error": "internal error (logged on the server)"}, status=500)

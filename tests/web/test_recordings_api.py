@@ -183,3 +183,11 @@ async def test_no_database_is_a_clear_503(aiohttp_client: Any) -> None:
     assert r.status == 503 and "database" in (await r.json())["error"]
     r = await client.get("/health")
     assert r.status == 200 and (await r.json())["db_reachable"] is None
+
+
+async def test_audio_is_not_served_when_the_audit_cannot_be_written(api: Api) -> None:
+    rid = await _recording(api, "c-o", "a1")
+    async with api.db.begin() as conn:
+        await conn.exec_driver_sql("DROP TABLE recording_access_log")
+    r = await api.client.get(f"/api/recordings/{rid}/audio", headers=auth("sup"))
+    assert r.status == 503 and "database unavailable" in (await r.json())["error"]
