@@ -41,14 +41,14 @@ BEGIN, END = "<!-- fields:begin -->", "<!-- fields:end -->"
 
 def _type(prop: dict[str, Any]) -> str:
     if "$ref" in prop:
-        return prop["$ref"].rsplit("/", 1)[-1]
+        return str(prop["$ref"]).rsplit("/", 1)[-1]
     if "anyOf" in prop:
         return " or ".join(_type(p) for p in prop["anyOf"])
     if "enum" in prop:
         return " / ".join(str(v) for v in prop["enum"])
     if "const" in prop:
         return str(prop["const"])
-    t = prop.get("type", "any")
+    t = str(prop.get("type", "any"))
     if t == "array":
         return f"list of {_type(prop.get('items', {}))}"
     if t == "object":

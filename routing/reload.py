@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,18 +23,20 @@ import structlog
 from acd.configset import ConfigSet, load_config
 from acd.yamlconf import ConfigError
 
-Fingerprint = dict[str, tuple[int, int]]
+Fingerprint = dict[str, tuple[int, int, int]]
 
 
 def fingerprint(directory: Path) -> Fingerprint:
-    """(mtime_ns, size) of every file under ``directory``: cheap enough to take every second."""
+    """(mtime_ns, size, crc32) of every file under ``directory``. A config directory is a few dozen small
+    files, so reading them every second costs nothing, and the checksum catches an edit that keeps the
+    size within one tick of a coarse file-system clock."""
     out: Fingerprint = {}
     for path in sorted(directory.rglob("*")):
         try:
             if path.is_file():
                 st = path.stat()
-                out[str(path)] = (st.st_mtime_ns, st.st_size)
-        except OSError:  # removed between listing and stat: the next poll sees it
+                out[str(path)] = (st.st_mtime_ns, st.st_size, zlib.crc32(path.read_bytes()))
+        except OSError:  # removed between listing and reading: the next poll sees it
             continue
     return out
 
