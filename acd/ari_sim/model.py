@@ -97,6 +97,8 @@ class Channel:
     """App the channel enters once answered (originate), with ``pending_args``."""
     pending_args: list[str] = field(default_factory=list)
     dialed_by_app: str = ""
+    dial_caller: str | None = None
+    """``POST /dial?caller=<id>``: that channel appears as ``caller`` in this channel's Dial events."""
 
     def to_json(self) -> dict[str, Any]:
         return {

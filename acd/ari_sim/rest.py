@@ -288,6 +288,10 @@ class Rest:
 
     async def dial(self, r: web.Request, ids: dict[str, str], p: Params) -> web.Response:
         ch = self.world.channel(ids["channelId"], stasis=True)
+        caller = self.world.channels.get(str(p.get("caller") or ""))
+        if caller is not None:
+            ch.dial_caller = caller.id
+            ch.connected_name, ch.connected_number = caller.caller_name, caller.caller_number
         self.dialer.dial(ch, float(_int(p.get("timeout"), 0)))
         return json_response(None, 204)
 

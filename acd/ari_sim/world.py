@@ -132,8 +132,11 @@ class World:
             self.hub.send(name, event, n)
 
     def emit_dial(self, ch: Channel, status: str, dialstring: str = "") -> None:
-        event = {"type": "Dial", "dialstatus": status, "forward": "", "dialstring": dialstring,
-                 "peer": ch.to_json()}
+        event: dict[str, Any] = {"type": "Dial", "dialstatus": status, "forward": "",
+                                 "dialstring": dialstring, "peer": ch.to_json()}
+        caller = self.channels.get(ch.dial_caller or "")
+        if caller is not None:
+            event["caller"] = caller.to_json()
         for app, n in self._listeners(ch):
             self.hub.send(app, event, n)
 

@@ -89,8 +89,11 @@ async def test_4_originate_event_order_and_create_then_dial(ari: Ari) -> None:
                                  appArgs="agent", channelId="ag2")
     start = await ari.wait("StasisStart", chan("ag2"), since=mark)
     assert start["channel"]["state"] == "Down"
-    assert (await ari.req("POST", "/channels/ag2/dial", timeout=10))[0] == 204
-    await ari.wait("Dial", lambda e: e["peer"]["id"] == "ag2" and e["dialstatus"] == "ANSWER", since=mark)
+    await caller(ari, "c1", callerId='"Ivan" <79990001122>')
+    assert (await ari.req("POST", "/channels/ag2/dial", timeout=10, caller="c1"))[0] == 204
+    answer = await ari.wait("Dial", lambda e: e["peer"]["id"] == "ag2" and e["dialstatus"] == "ANSWER",
+                            since=mark)
+    assert answer["caller"]["id"] == "c1" and answer["peer"]["connected"]["number"] == "79990001122"
 
 
 async def test_5_busy_leaves_channel_alive_and_ring_timeout_is_cause_19(ari: Ari) -> None:
