@@ -235,7 +235,11 @@ class _Run:
     async def go(self, node: Node, target: str) -> Loc | None:
         """Carry out a target string (overflow): label, voicemail, hangup, external or branch."""
         if target.startswith("label:"):
-            return self.flow.labels[target.removeprefix("label:")]
+            label = target.removeprefix("label:")
+            if label not in self.flow.labels:  # a queue reached by overflow may name another scenario's label
+                self.log.warning("scenario.unknown_overflow_label", target=target)
+                return node.next
+            return self.flow.labels[label]
         if target == "voicemail":
             await self.voicemail(self.scenario.voicemail)
         if target == "hangup":
