@@ -27,7 +27,8 @@ from acd.daemon import Daemon
 ROOT = Path(__file__).resolve().parents[2]
 ALMATY = ZoneInfo("Asia/Almaty")
 T = TypeVar("T")
-TOKENS = {"admin": "t-admin", "supervisor": "t-super", "agent1": "t-agent1", "reports": "t-reports"}
+TOKENS = {"admin": "t-admin", "supervisor": "t-super", "reports": "t-reports",
+          **{f"agent{i}": f"t-agent{i}" for i in range(1, 9)}}
 
 
 def local_clock(iso_local: str, speed: float) -> Clock:
@@ -37,6 +38,8 @@ def local_clock(iso_local: str, speed: float) -> Clock:
 
 def write_config(dest: Path, *, ari_url: str, db_url: str, recordings: Path, extra: str = "") -> Path:
     shutil.copytree(ROOT / "config", dest, ignore=shutil.ignore_patterns("acd.yaml"))
+    agent_users = "\n".join(f"  - {{name: user{i}, role: agent, agent: agent{i}, token: t-agent{i}}}"
+                             for i in range(1, 9))
     (dest / "acd.yaml").write_text(f"""
 ari: {{url: "{ari_url}/ari", app: acd, user: acd, password: secret}}
 database: {{url: "{db_url}", spool_dir: {dest.parent / 'spool'}}}
@@ -47,8 +50,8 @@ http: {{host: 127.0.0.1, port: 0}}
 users:
   - {{name: admin, role: admin, token: {TOKENS['admin']}}}
   - {{name: supervisor, role: supervisor, token: {TOKENS['supervisor']}}}
-  - {{name: aigerim, role: agent, agent: agent1, token: {TOKENS['agent1']}}}
   - {{name: reports, role: reporting, token: {TOKENS['reports']}}}
+{agent_users}
 {extra}
 """, encoding="utf-8")
     return dest
