@@ -101,7 +101,7 @@ def check_record(record: Any) -> str | None:
 class CdrWriter:
     def __init__(self, db_url: str, spool_dir: Path | str, *, short_abandon_s: float = 5.0,
                  clock: Callable[[], float] = time.time, regions: RegionLookup | None = None,
-                 batch_size: int = 500, batch_wait_s: float = 0.05, retry_min_s: float = 0.5,
+                 batch_size: int = 2000, batch_wait_s: float = 0.05, retry_min_s: float = 0.5,
                  retry_max_s: float = 30.0) -> None:
         self.db_url = db_url
         self.spool = Spool(spool_dir)
@@ -343,7 +343,8 @@ class CdrWriter:
         async with self.engine.begin() as conn:
             if call_rows:
                 await conn.execute(insert_ignore(conn, call_events, "event_id"), call_rows)
-                await self._refold(conn, sorted({r["call_id"] for r in call_rows}))
+                await self._refold(conn, sorted({r["call_id"] for r in call_rows}),
+                                   {r["event_id"] for r in call_rows})
             if agent_rows:
                 await conn.execute(insert_ignore(conn, agent_state_log, "event_id"), agent_rows)
                 ql = [row for row in map(qlog.agent_row, agent_events) if row is not None]
@@ -351,7 +352,9 @@ class CdrWriter:
                     await conn.execute(insert_ignore(conn, queue_log, "event_id"), ql)
                 await self._durations(conn, agent_events)
 
-    async def _refold(self, conn: AsyncConnection, call_ids: list[str]) -> None:
+    async def _refold(self, conn: AsyncConnection, call_ids: list[str], new_events: set[str]) -> None:
+        """Re-fold the touched calls from all their stored events; derive the queue_log rows of the events
+        in this batch (earlier ones were derived when they came), the classic cdr row of ended calls."""
         now = utc(self.clock())
         by_call: dict[str, list[CallEvent]] = {cid: [] for cid in call_ids}
         for i in range(0, len(call_ids), 500):
@@ -367,8 +370,10 @@ class CdrWriter:
             row = fold(cid, evs, short_abandon_s=self.short_abandon_s, regions=self.regions)
             row["updated_at"] = now
             summaries.append(row)
-            ql_rows.extend(qlog.call_rows(cid, evs, row.get("caller")))
-            cdr_rows.append(_classic_cdr(row, evs))
+            ql_rows.extend(q for q in qlog.call_rows(cid, evs, row.get("caller"))
+                           if q["event_id"].rpartition(":")[0] in new_events)
+            if row.get("ended_at") is not None:
+                cdr_rows.append(_classic_cdr(row, evs))
             cb_rows.extend(_callbacks(row, evs))
         cols = [c.name for c in calls.columns if c.name != "id"]
         for row in summaries:
@@ -378,7 +383,8 @@ class CdrWriter:
         if ql_rows:
             await conn.execute(insert_ignore(conn, queue_log, "event_id"), ql_rows)
         cdr_cols = [c.name for c in cdr.columns if c.name != "uniqueid"]
-        await conn.execute(upsert(conn, cdr, "uniqueid", cdr_cols), cdr_rows)
+        if cdr_rows:
+            await conn.execute(upsert(conn, cdr, "uniqueid", cdr_cols), cdr_rows)
         if cb_rows:
             await conn.execute(insert_ignore(conn, callbacks, "id"), cb_rows)
 

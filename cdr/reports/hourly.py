@@ -44,7 +44,7 @@ def hour_rows(calls: list[CallRow]) -> list[dict[str, object]]:
             row["outbound"] += 1  # type: ignore[operator]
             continue
         row["inbound"] += 1  # type: ignore[operator]
-        if c.queued_at is not None:
+        if c.queued:
             row["offered"] += 1  # type: ignore[operator]
             if c.outcome == "answered":
                 row["answered"] += 1  # type: ignore[operator]

@@ -20,8 +20,8 @@ LOST = ("abandoned", "short_abandoned")
 REDIRECTED = ("overflowed", "transferred", "voicemail")
 
 
-def _avg(values: Sequence[float]) -> float | None:
-    return round(sum(values) / len(values), 1) if values else None
+def _div(total: float, n: int) -> float | None:
+    return round(total / n, 1) if n else None
 
 
 def _pct(n: int, d: int) -> float | None:
@@ -29,41 +29,64 @@ def _pct(n: int, d: int) -> float | None:
 
 
 def offered_calls(rows: Iterable[CallRow]) -> list[CallRow]:
-    return [r for r in rows if r.direction == "inbound" and r.queued_at is not None]
+    return [r for r in rows if r.queued and r.direction == "inbound"]
 
 
 def queue_figures(rows: Sequence[CallRow], threshold_s: float, variant: str = "offered") -> dict[str, Any]:
-    """Figures over ``rows`` (already the offered calls)."""
-    answered = [r for r in rows if r.outcome == "answered"]
-    lost = [r for r in rows if r.outcome in LOST]
-    short = [r for r in rows if r.outcome == "short_abandoned"]
-    redirected = [r for r in rows if r.outcome in REDIRECTED]
-    aw = [r.wait_s or 0.0 for r in answered]
-    lw = [r.wait_s or 0.0 for r in lost]
-    within = sum(1 for w in aw if w <= threshold_s)
-    denominators = {
-        "offered": len(rows),
-        "offered_no_short": len(rows) - len(short),
-        "answered_and_lost": len(answered) + len(lost),
-        "answered": len(answered),
-    }
+    """Figures over ``rows`` (already the offered calls), in one pass."""
+    n_ans = n_ans_late = within = n_lost = n_lost_late = n_short = n_redir = n_open = 0
+    sum_aw = sum_lw = sum_talk = sum_wrap = sum_handle = 0.0
+    max_aw: float | None = None
+    max_lw: float | None = None
+    for r in rows:
+        o = r.outcome
+        if o == "answered":
+            w = r.wait_s or 0.0
+            n_ans += 1
+            sum_aw += w
+            if w > threshold_s:
+                n_ans_late += 1
+            else:
+                within += 1
+            if max_aw is None or w > max_aw:
+                max_aw = w
+            talk, hold, wrap = r.talk_s or 0.0, r.hold_s or 0.0, r.wrapup_s or 0.0
+            sum_talk += talk
+            sum_wrap += wrap
+            sum_handle += talk + hold + wrap
+        elif o in LOST:
+            w = r.wait_s or 0.0
+            n_lost += 1
+            sum_lw += w
+            if w > threshold_s:
+                n_lost_late += 1
+            if o == "short_abandoned":
+                n_short += 1
+            if max_lw is None or w > max_lw:
+                max_lw = w
+        elif o in REDIRECTED:
+            n_redir += 1
+        elif o is None:
+            n_open += 1
+    n = len(rows)
+    denominators = {"offered": n, "offered_no_short": n - n_short, "answered_and_lost": n_ans + n_lost,
+                    "answered": n_ans}
     return {
-        "offered": len(rows),
-        "answered": len(answered),
-        "answered_late": sum(1 for w in aw if w > threshold_s),
-        "transferred": len(redirected),
-        "lost": len(lost),
-        "lost_late": sum(1 for w in lw if w > threshold_s),
-        "lost_short": len(short),
-        "lost_pct": _pct(len(lost), len(rows)),
-        "avg_wait_lost_s": _avg(lw),
-        "avg_wait_answered_s": _avg(aw),
-        "avg_talk_s": _avg([r.talk_s or 0.0 for r in answered]),
-        "avg_wrapup_s": _avg([r.wrapup_s or 0.0 for r in answered]),
-        "avg_handling_s": _avg([(r.talk_s or 0.0) + (r.hold_s or 0.0) + (r.wrapup_s or 0.0)
-                                for r in answered]),
+        "offered": n,
+        "answered": n_ans,
+        "answered_late": n_ans_late,
+        "transferred": n_redir,
+        "lost": n_lost,
+        "lost_late": n_lost_late,
+        "lost_short": n_short,
+        "lost_pct": _pct(n_lost, n),
+        "avg_wait_lost_s": _div(sum_lw, n_lost),
+        "avg_wait_answered_s": _div(sum_aw, n_ans),
+        "avg_talk_s": _div(sum_talk, n_ans),
+        "avg_wrapup_s": _div(sum_wrap, n_ans),
+        "avg_handling_s": _div(sum_handle, n_ans),
         "sl_pct": _pct(within, denominators[variant]),
-        "max_wait_answered_s": round(max(aw), 1) if aw else None,
-        "max_wait_lost_s": round(max(lw), 1) if lw else None,
-        "in_progress": sum(1 for r in rows if r.outcome is None),
+        "max_wait_answered_s": None if max_aw is None else round(max_aw, 1),
+        "max_wait_lost_s": None if max_lw is None else round(max_lw, 1),
+        "in_progress": n_open,
     }
