@@ -1,0 +1,334 @@
+"""Scenarios and IVR end to end (issue 3, part 6): language by key and by time-out, menus with invalid keys
+and retries, business-hour boundaries and a public holiday in Asia/Almaty, after-hours voicemail with its
+callback request, the transfer to the second line and transfers out through the trunk.
+
+Every call goes through the ARI simulator and the real daemon; the results are read where a user would:
+the CDR (``calls``, ``call_events``, ``callbacks``), the recordings folder and the prompts the caller heard
+(the simulator's event log). The boundary tests run at real speed because the hour is judged a few tens of
+milliseconds after the call arrives; the others run accelerated.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.harness import ALMATY, Harness, close_harness, eventually, make_harness
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+AGENTS_OF_SECOND_LINE = {"agent7", "agent8"}
+LEAD_S = 2.5
+"""Real seconds between the boundary tests' start and the first call: room for the daemon to start."""
+
+
+# ---------------------------------------------------------------- helpers
+def local(iso: str) -> float:
+    """Epoch seconds of an Asia/Almaty wall-clock time."""
+    return datetime.fromisoformat(iso).replace(tzinfo=ALMATY).timestamp()
+
+
+def epoch(value: Any) -> float:
+    """A UTC timestamp column as epoch seconds (SQLite hands raw SQL results back as text)."""
+    dt = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
+
+
+def install(h: Harness, *files: str) -> None:
+    """Copy test-only scenarios into the harness's config before the daemon starts."""
+    for name in files:
+        shutil.copy(SCENARIOS / name, h.config_dir / "scenarios" / name)
+
+
+async def prompts_heard(h: Harness, call_id: str) -> list[tuple[str, str]]:
+    """(media URI, language) of every playback the simulator started on the caller's channel, in order."""
+    async with h.http.get(f"{h.sim_url}/_sim/events") as r:
+        log = await r.json()
+    out = []
+    for entry in log:
+        ev = entry["event"]
+        pb = ev.get("playback") or {}
+        if ev["type"] == "PlaybackStarted" and pb.get("target_uri") == f"channel:{call_id}":
+            out.append((pb["media_uri"], pb["language"]))
+    return out
+
+
+async def dialstrings(h: Harness, channel_id: str) -> set[str]:
+    """What the simulator was asked to dial for an outgoing channel (its Dial events)."""
+    async with h.http.get(f"{h.sim_url}/_sim/events") as r:
+        log = await r.json()
+    return {e["event"]["dialstring"] for e in log
+            if e["event"]["type"] == "Dial" and e["event"].get("peer", {}).get("id") == channel_id}
+
+
+async def events_of(h: Harness, call_id: str, kind: str) -> list[dict[str, Any]]:
+    """The CDR events of one kind for a call, in order, each as its data plus ``at`` (epoch seconds)."""
+    import orjson
+
+    rows = await h.rows("SELECT at, data FROM call_events WHERE call_id = :id AND kind = :kind ORDER BY id",
+                        id=call_id, kind=kind)
+    out = []
+    for r in rows:
+        data = r["data"] if isinstance(r["data"], dict) else orjson.loads(r["data"])
+        out.append({**data, "at": epoch(r["at"])})
+    return out
+
+
+async def hours_decision(h: Harness, call_id: str) -> dict[str, Any]:
+    """The ``hours`` step's trace event: its detail says open/closed, its time is when it was judged."""
+    steps = await events_of(h, call_id, "step")
+    found = [s for s in steps if str(s.get("detail", "")).startswith("tender:")]
+    assert found, f"no hours step traced for {call_id}: {steps}"
+    return found[0]
+
+
+async def speaks(h: Harness, agent: str) -> list[str]:
+    assert h.daemon is not None
+    return list(h.daemon.config.agents[agent].languages)
+
+
+async def assert_voicemail_with_callback(h: Harness, call_id: str) -> dict[str, Any]:
+    """After hours: the call ends in voicemail, the message is a WAV in the recordings folder and a
+    callback request is due 24 h after the call (R8, R25)."""
+    row = await h.call_row(call_id)
+    assert row["outcome"] == "voicemail"
+    assert row["agent"] is None and row["connected_at"] is None
+    [cb] = await eventually(lambda: h.rows("SELECT * FROM callbacks WHERE call_id = :id", id=call_id), 10,
+                            f"no callback request for {call_id}")
+    assert cb["reason"] == "voicemail" and cb["status"] == "open"
+    assert cb["number"] == row["caller"]
+    assert abs(epoch(cb["due_at"]) - epoch(row["arrived_at"]) - 24 * 3600) < 120
+    wavs = list((h.tmp / "recordings").rglob(f"{cb['recording']}.wav"))
+    assert wavs, f"voicemail {cb['recording']} not in {sorted(p.name for p in (h.tmp / 'recordings').rglob('*'))}"
+    assert wavs[0].stat().st_size > 44  # more than a bare WAV header: the caller's message
+    return row
+
+
+# ---------------------------------------------------------------- language (R7)
+@pytest.mark.parametrize(("key", "language"), [("1", "kk"), ("2", "ru"), (None, "kk")],
+                         ids=["dtmf-1-kazakh", "dtmf-2-russian", "timeout-default-kazakh"])
+async def test_language_choice_sets_cdr_agent_and_prompts(harness: Harness, key: str | None,
+                                                          language: str) -> None:
+    await harness.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+    await harness.start_daemon()
+    dtmf_on = {"main_menu": "1"} | ({"language_menu": key} if key else {})
+    call = await harness.call("193", "77011234567", language="en", talk_s=3, dtmf_on=dtmf_on)
+    await harness.wait_gone(call)
+    row = await harness.call_row(call)
+    assert row["language"] == language
+    assert row["outcome"] == "answered"
+    assert language in await speaks(harness, row["agent"])
+    [chosen] = await events_of(harness, call, "language")
+    assert chosen["lang"] == language and chosen["how"] == ("dtmf" if key else "timeout")
+
+    heard = await prompts_heard(harness, call)
+    uris = [u for u, _ in heard]
+    assert uris[0] == "sound:acd/language_menu"
+    after_choice = heard[1:]
+    assert {"sound:acd/greeting", "sound:acd/main_menu", "sound:acd/recording_notice"} <= {u for u, _ in after_choice}
+    assert {lang for _, lang in after_choice} == {language}, heard
+
+
+async def test_other_languages_callers_reach_only_agents_who_speak_them(harness: Harness) -> None:
+    """Three callers at once, two Russian and one Kazakh: each is answered in their own language."""
+    await harness.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+    await harness.start_daemon()
+    calls = {
+        await harness.call("193", "77011110001", talk_s=4, dtmf_on={"language_menu": "2", "main_menu": "1"}): "ru",
+        await harness.call("193", "77011110002", talk_s=4, dtmf_on={"language_menu": "2", "main_menu": "1"}): "ru",
+        await harness.call("193", "77011110003", talk_s=4, dtmf_on={"language_menu": "1", "main_menu": "1"}): "kk",
+    }
+    agents = set()
+    for call, language in calls.items():
+        await harness.wait_gone(call)
+        row = await harness.call_row(call)
+        assert row["language"] == language and row["outcome"] == "answered"
+        assert language in await speaks(harness, row["agent"])
+        agents.add(row["agent"])
+    assert len(agents) == 3
+
+
+# ---------------------------------------------------------------- menus (R9)
+async def test_unknown_key_then_valid_key(tmp_path: Path) -> None:
+    """Key 9 is not on the main menu: the caller hears the invalid-input prompt and the menu again, then
+    key 3 (information) is taken on the second attempt."""
+    h = await make_harness(tmp_path, speed=10)
+    try:
+        await h.start_daemon()
+        call = await h.call("193", "77011234567", talk_s=3,
+                            dtmf_on={"language_menu": "2", "main_menu": "9", "invalid_input": "3"})
+        await h.wait_gone(call)
+        row = await h.call_row(call)
+        assert row["outcome"] == "handled_in_ivr"
+        assert row["service"] == "information" and row["call_type"] == "info"
+        menus = await events_of(h, call, "menu")
+        assert [(m["choice"], m["attempt"]) for m in menus] == [("invalid", 1), ("3", 2)]
+        uris = [u for u, _ in await prompts_heard(h, call)]
+        first = uris.index("sound:acd/main_menu")
+        assert uris[first + 1] == "sound:acd/invalid_input"
+        assert "sound:acd/info_hours" in uris[first + 2:]
+    finally:
+        await close_harness(h)
+
+
+async def test_no_key_at_all_ends_in_the_menu_fallback(harness: Harness) -> None:
+    """No key: the main menu times out three times (retries: 2), each time with the time-out prompt, then
+    the fallback puts the caller through to an operator."""
+    await harness.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+    await harness.start_daemon()
+    call = await harness.call("193", "77011234567", talk_s=3, dtmf_on={"language_menu": "2"})
+    await harness.wait_gone(call)
+    row = await harness.call_row(call)
+    menus = await events_of(harness, call, "menu")
+    assert [(m["choice"], m["attempt"]) for m in menus] == [("timeout", 1), ("timeout", 2), ("timeout", 3)]
+    uris = [u for u, _ in await prompts_heard(harness, call)]
+    assert uris.count("sound:acd/main_menu") == 3 and uris.count("sound:acd/timeout") == 3
+    assert row["outcome"] == "answered" and row["queue"] == "general" and row["service"] == "general"
+
+
+# ---------------------------------------------------------------- business hours (R12)
+async def _across_boundary(tmp_path: Path, before: str, at: str) -> tuple[dict[str, Any], dict[str, Any],
+                                                                           Harness]:
+    """One call arriving at ``before`` and one at ``at`` (local times, one second apart) to the hours-first
+    scenario at real speed; returns the two hours decisions and the (open) harness."""
+    start = datetime.fromtimestamp(local(before) - LEAD_S, ALMATY).replace(tzinfo=None)
+    h = await make_harness(tmp_path, start_local=start.isoformat(), speed=1)
+    install(h, "hours_first_5551.yaml")
+    await h.all_agents(state="online", behaviour="answer", answer_after_s=0.5, hangup="caller")
+    await h.start_daemon()
+    assert h.clock.now() < local(before), "the daemon took too long to start for this boundary test"
+    await h.clock.sleep_until(local(before))
+    first = await h.call("5551", "77011230001", patience_s=2, talk_s=1)
+    await h.clock.sleep_until(local(at))
+    second = await h.call("5551", "77011230002", patience_s=2, talk_s=1)
+    for call in (first, second):
+        await h.wait_gone(call)
+    return await hours_decision(h, first) | {"call": first}, await hours_decision(h, second) | {"call": second}, h
+
+
+async def test_morning_boundary_0859_59_closed_0900_00_open(tmp_path: Path) -> None:
+    closed, opened, h = await _across_boundary(tmp_path, "2026-11-24T08:59:59", "2026-11-24T09:00:00")
+    try:
+        assert local("2026-11-24T08:59:59") <= closed["at"] < local("2026-11-24T09:00:00")
+        assert closed["detail"] == "tender: closed"
+        await assert_voicemail_with_callback(h, closed["call"])
+        assert local("2026-11-24T09:00:00") <= opened["at"] < local("2026-11-24T09:00:01")
+        assert opened["detail"] == "tender: open"
+        row = await h.call_row(opened["call"])
+        assert row["queue"] == "general" and row["outcome"] == "answered" and row["call_type"] == "in_hours"
+    finally:
+        await close_harness(h)
+
+
+async def test_evening_boundary_2059_59_open_2100_00_closed(tmp_path: Path) -> None:
+    opened, closed, h = await _across_boundary(tmp_path, "2026-11-24T20:59:59", "2026-11-24T21:00:00")
+    try:
+        assert local("2026-11-24T20:59:59") <= opened["at"] < local("2026-11-24T21:00:00")
+        assert opened["detail"] == "tender: open"
+        row = await h.call_row(opened["call"])
+        assert row["queue"] == "general" and row["outcome"] == "answered"
+        assert local("2026-11-24T21:00:00") <= closed["at"] < local("2026-11-24T21:00:01")
+        assert closed["detail"] == "tender: closed"
+        row = await assert_voicemail_with_callback(h, closed["call"])
+        assert row["call_type"] == "after_hours"
+    finally:
+        await close_harness(h)
+
+
+@pytest.mark.parametrize(("when", "expected"), [("2026-12-16T09:30:00", "closed"), ("2026-11-25T09:30:00", "open")],
+                         ids=["independence-day-closed", "ordinary-wednesday-open"])
+async def test_holiday_hours(tmp_path: Path, when: str, expected: str) -> None:
+    """16 December (Independence Day, a Wednesday) keeps holiday hours 10:00-19:00: closed at 09:30, while
+    an ordinary Wednesday is open at 09:30."""
+    h = await make_harness(tmp_path, start_local=when, speed=20)
+    try:
+        install(h, "hours_first_5551.yaml")
+        await h.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+        await h.start_daemon()
+        call = await h.call("5551", "77011234567", patience_s=30, talk_s=3)
+        await h.wait_gone(call)
+        assert (await hours_decision(h, call))["detail"] == f"tender: {expected}"
+        if expected == "closed":
+            await assert_voicemail_with_callback(h, call)
+        else:
+            row = await h.call_row(call)
+            assert row["outcome"] == "answered" and row["queue"] == "general"
+    finally:
+        await close_harness(h)
+
+
+async def test_after_hours_voicemail_on_193(tmp_path: Path) -> None:
+    """22:00 on a Tuesday: the shipped 193 scenario plays the after-hours prompt and takes a message."""
+    h = await make_harness(tmp_path, start_local="2026-11-24T22:00:00", speed=20)
+    try:
+        await h.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+        await h.start_daemon()
+        call = await h.call("193", "77011234567", patience_s=40, dtmf_on={"language_menu": "2"})
+        await h.wait_gone(call)
+        row = await assert_voicemail_with_callback(h, call)
+        assert row["language"] == "ru" and row["call_type"] == "after_hours"
+        uris = [u for u, lang in await prompts_heard(h, call) if lang == "ru"]
+        assert uris[:3] == ["sound:acd/greeting", "sound:acd/after_hours", "sound:acd/voicemail_greeting"]
+    finally:
+        await close_harness(h)
+
+
+# ---------------------------------------------------------------- transfers (R13)
+async def test_main_menu_2_goes_to_the_second_line(harness: Harness) -> None:
+    await harness.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+    await harness.start_daemon()
+    call = await harness.call("193", "77011234567", talk_s=3, dtmf_on={"language_menu": "2", "main_menu": "2"})
+    await harness.wait_gone(call)
+    row = await harness.call_row(call)
+    assert row["outcome"] == "answered"
+    assert row["agent"] in AGENTS_OF_SECOND_LINE
+    assert row["queue"] == "second_line"
+    assert row["service"] == "technical_support" and row["call_type"] == "support"
+    [transfer] = await events_of(harness, call, "transfer")
+    assert transfer["target"] == "queue:second_line"
+
+
+async def test_transfer_out_to_an_external_number_through_the_trunk(tmp_path: Path) -> None:
+    h = await make_harness(tmp_path, speed=20)
+    try:
+        install(h, "external_5552.yaml")
+        await h.start_daemon()
+        call = await h.call("5552", "77011234567", talk_s=5)
+        out = await eventually(lambda: _trunk_leg(h, call), 10, "no outgoing leg on the trunk")
+        await h.wait_gone(call)
+        row = await h.call_row(call)
+        assert row["outcome"] == "transferred"
+        assert row["transferred_to"] == "external:+7 701 555 00 00" or "7015550000" in str(row["transferred_to"])
+        assert "+77015550000@trunk" in await dialstrings(h, out["id"])
+        assert row["service"] == "external_transfer" and row["agent"] is None
+    finally:
+        await close_harness(h)
+
+
+async def test_almaty_menu_2_transfers_to_the_astana_branch(tmp_path: Path) -> None:
+    h = await make_harness(tmp_path, speed=20)
+    try:
+        await h.start_daemon()
+        call = await h.call("+77272581500", "77011234567", talk_s=5, dtmf_on={"main_menu": "2"})
+        out = await eventually(lambda: _trunk_leg(h, call), 10, "no outgoing leg on the trunk")
+        await h.wait_gone(call)
+        row = await h.call_row(call)
+        assert row["scenario"] == "line-almaty" and row["language"] == "ru"  # menu default: Russian
+        assert row["outcome"] == "transferred"
+        assert "branch:astana" in str(row["transferred_to"])
+        assert "+77172000000@trunk" in await dialstrings(h, out["id"])
+    finally:
+        await close_harness(h)
+
+
+async def _trunk_leg(h: Harness, call_id: str) -> dict[str, Any] | None:
+    """The outgoing channel the daemon made on the trunk for a transfer (not the caller's own)."""
+    st = await h.state()
+    chans = st.get("channels", [])
+    for ch in chans.values() if isinstance(chans, dict) else chans:
+        if isinstance(ch, dict) and ch.get("id") != call_id and "trunk" in str(ch.get("name", "")):
+            return ch
+    return None
