@@ -42,7 +42,7 @@ def by_day(rows: list[CallRow]) -> dict[date, list[CallRow]]:
 
 async def run(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
               options: ReportOptions) -> ReportResult:
-    offered = offered_calls(await load_calls(engine, start, end, tz, options.queues))
+    offered = offered_calls(await load_calls(engine, start, end, tz, options.queues, lean=True))
     days = by_day(offered)
     rows = []
     d = start

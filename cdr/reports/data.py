@@ -45,6 +45,7 @@ class CallRow(NamedTuple):
     wrapup_s: float | None
     queued: bool
     local: datetime
+    """Local wall time of arrival (naive: the report's zone)."""
 
 
 def utc_range(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -54,28 +55,67 @@ def utc_range(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]
     return lo, hi
 
 
-def _aware(value: Any) -> datetime:
-    """The raw ``arrived_at``: text on SQLite (naive UTC), a datetime on PostgreSQL."""
+def _naive_utc(value: Any) -> datetime:
+    """The raw ``arrived_at``: text on SQLite (naive UTC), an aware datetime on PostgreSQL."""
     if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return datetime.fromisoformat(value)
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo is not None else value  # type: ignore[no-any-return]
+
+
+class LocalClock:
+    """UTC (naive) -> local wall time (naive) for rows sorted by time, without a zoneinfo call per row: the
+    offset of each local day is computed once, and exactly per row only on a day whose offset changes."""
+
+    def __init__(self, start: date, end: date, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self.bounds: list[tuple[datetime, timedelta, bool]] = []
+        d = start
+        while d <= end + timedelta(days=1):
+            midnight = datetime.combine(d, time(0), tzinfo=tz)
+            nxt = datetime.combine(d + timedelta(days=1), time(0), tzinfo=tz)
+            off = midnight.utcoffset() or timedelta(0)
+            changes = off != (nxt.utcoffset() or timedelta(0))
+            self.bounds.append((midnight.astimezone(UTC).replace(tzinfo=None), off, changes))
+            d += timedelta(days=1)
+        self.i = 0
+
+    def local(self, utc_naive: datetime) -> datetime:
+        b = self.bounds
+        while self.i + 1 < len(b) and utc_naive >= b[self.i + 1][0]:
+            self.i += 1
+        while self.i > 0 and utc_naive < b[self.i][0]:
+            self.i -= 1
+        _, off, changes = b[self.i]
+        if changes:
+            return utc_naive.replace(tzinfo=UTC).astimezone(self.tz).replace(tzinfo=None)
+        return utc_naive + off
+
+
+LEAN = ("id", "direction", "outcome", "wait_s", "talk_s", "hold_s", "wrapup_s")
+"""What the queue figures (daily, sla) need; the other fields are left None."""
 
 
 async def load_calls(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
-                     queues: list[str] | None = None) -> list[CallRow]:
+                     queues: list[str] | None = None, *, lean: bool = False) -> list[CallRow]:
+    """The period's calls ordered by arrival; ``local`` is the naive local wall time of arrival."""
     lo, hi = utc_range(start, end, tz)
     c = calls.c
-    # arrived_at is read raw (no per-row type processing) and converted once below; queued_at only matters
+    names = LEAN if lean else FIELDS
+    # arrived_at is read raw (no per-row type processing) and converted by LocalClock; queued_at only matters
     # as "was the call queued".
-    stmt = (select(*(c[name] for name in FIELDS), c.queued_at.is_not(None),
-                   type_coerce(c.arrived_at, _Raw()))
-            .where(c.arrived_at >= lo, c.arrived_at < hi).order_by(c.arrived_at, c.id))
+    stmt = (select(*(c[name] for name in names), c.queued_at.is_not(None), type_coerce(c.arrived_at, _Raw()))
+            .where(c.arrived_at >= lo, c.arrived_at < hi).order_by(c.arrived_at))
     if queues:
         stmt = stmt.where(c.queue.in_(queues))
     async with engine.connect() as conn:
         raw = (await conn.execute(stmt)).all()
+    clock = LocalClock(start, end, tz)
+    to_local = clock.local
+    if lean:
+        return [CallRow(r[0], r[1], None, None, None, None, None, None, None, None, r[2], None, r[3], None,
+                        r[4], r[5], r[6], bool(r[7]), to_local(_naive_utc(r[8]))) for r in raw]
     make = CallRow._make
-    return [make((*r[:-2], bool(r[-2]), _aware(r[-1]).astimezone(tz))) for r in raw]
+    return [make((*r[:-2], bool(r[-2]), to_local(_naive_utc(r[-1])))) for r in raw]
 
 
 class _Raw(TypeDecorator[Any]):

@@ -38,7 +38,7 @@ def _row(key: str, ru: str, en: str, goal: str, actual: float | None, met: bool 
 async def run(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
               options: ReportOptions) -> ReportResult:
     t = options.sla
-    all_calls = await load_calls(engine, start, end, tz, options.queues)
+    all_calls = await load_calls(engine, start, end, tz, options.queues, lean=True)
     inbound = [c for c in all_calls if c.direction == "inbound"]
     offered = offered_calls(inbound)
     rows: list[dict[str, Any]] = []
