@@ -22,6 +22,7 @@ SECTIONS: dict[str, str] = {
     "ewt": "bench.ewt",
     "sim_day": "bench.sim_day",
     "ari": "bench.ari",
+    "cdr": "bench.cdr", "reports": "bench.reports",
 }
 """Section name -> module with ``run(quick: bool) -> Section``. Add an area with one line here."""
 
