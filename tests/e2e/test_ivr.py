@@ -101,8 +101,9 @@ async def assert_voicemail_with_callback(h: Harness, call_id: str) -> dict[str, 
     assert cb["reason"] == "voicemail" and cb["status"] == "open"
     assert cb["number"] == row["caller"]
     assert abs(epoch(cb["due_at"]) - epoch(row["arrived_at"]) - 24 * 3600) < 120
+    assert row["recording"] == cb["recording"]
     wavs = list((h.tmp / "recordings").rglob(f"{cb['recording']}.wav"))
-    assert wavs, f"voicemail {cb['recording']} not in {sorted(p.name for p in (h.tmp / 'recordings').rglob('*'))}"
+    assert wavs, f"no {cb['recording']}.wav in {sorted(p.name for p in (h.tmp / 'recordings').rglob('*'))}"
     assert wavs[0].stat().st_size > 44  # more than a bare WAV header: the caller's message
     return row
 
@@ -128,7 +129,8 @@ async def test_language_choice_sets_cdr_agent_and_prompts(harness: Harness, key:
     uris = [u for u, _ in heard]
     assert uris[0] == "sound:acd/language_menu"
     after_choice = heard[1:]
-    assert {"sound:acd/greeting", "sound:acd/main_menu", "sound:acd/recording_notice"} <= {u for u, _ in after_choice}
+    expected = {"sound:acd/greeting", "sound:acd/main_menu", "sound:acd/recording_notice"}
+    assert expected <= {u for u, _ in after_choice}
     assert {lang for _, lang in after_choice} == {language}, heard
 
 
@@ -136,11 +138,11 @@ async def test_other_languages_callers_reach_only_agents_who_speak_them(harness:
     """Three callers at once, two Russian and one Kazakh: each is answered in their own language."""
     await harness.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
     await harness.start_daemon()
-    calls = {
-        await harness.call("193", "77011110001", talk_s=4, dtmf_on={"language_menu": "2", "main_menu": "1"}): "ru",
-        await harness.call("193", "77011110002", talk_s=4, dtmf_on={"language_menu": "2", "main_menu": "1"}): "ru",
-        await harness.call("193", "77011110003", talk_s=4, dtmf_on={"language_menu": "1", "main_menu": "1"}): "kk",
-    }
+    calls = {}
+    for caller, key, language in [("77011110001", "2", "ru"), ("77011110002", "2", "ru"),
+                                  ("77011110003", "1", "kk")]:
+        call = await harness.call("193", caller, talk_s=4, dtmf_on={"language_menu": key, "main_menu": "1"})
+        calls[call] = language
     agents = set()
     for call, language in calls.items():
         await harness.wait_gone(call)
@@ -206,7 +208,9 @@ async def _across_boundary(tmp_path: Path, before: str, at: str) -> tuple[dict[s
     second = await h.call("5551", "77011230002", patience_s=2, talk_s=1)
     for call in (first, second):
         await h.wait_gone(call)
-    return await hours_decision(h, first) | {"call": first}, await hours_decision(h, second) | {"call": second}, h
+    one = await hours_decision(h, first) | {"call": first}
+    two = await hours_decision(h, second) | {"call": second}
+    return one, two, h
 
 
 async def test_morning_boundary_0859_59_closed_0900_00_open(tmp_path: Path) -> None:
@@ -238,7 +242,8 @@ async def test_evening_boundary_2059_59_open_2100_00_closed(tmp_path: Path) -> N
         await close_harness(h)
 
 
-@pytest.mark.parametrize(("when", "expected"), [("2026-12-16T09:30:00", "closed"), ("2026-11-25T09:30:00", "open")],
+@pytest.mark.parametrize(("when", "expected"),
+                         [("2026-12-16T09:30:00", "closed"), ("2026-11-25T09:30:00", "open")],
                          ids=["independence-day-closed", "ordinary-wednesday-open"])
 async def test_holiday_hours(tmp_path: Path, when: str, expected: str) -> None:
     """16 December (Independence Day, a Wednesday) keeps holiday hours 10:00-19:00: closed at 09:30, while
@@ -280,7 +285,8 @@ async def test_after_hours_voicemail_on_193(tmp_path: Path) -> None:
 async def test_main_menu_2_goes_to_the_second_line(harness: Harness) -> None:
     await harness.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
     await harness.start_daemon()
-    call = await harness.call("193", "77011234567", talk_s=3, dtmf_on={"language_menu": "2", "main_menu": "2"})
+    call = await harness.call("193", "77011234567", talk_s=3,
+                              dtmf_on={"language_menu": "2", "main_menu": "2"})
     await harness.wait_gone(call)
     row = await harness.call_row(call)
     assert row["outcome"] == "answered"
@@ -301,9 +307,27 @@ async def test_transfer_out_to_an_external_number_through_the_trunk(tmp_path: Pa
         await h.wait_gone(call)
         row = await h.call_row(call)
         assert row["outcome"] == "transferred"
-        assert row["transferred_to"] == "external:+7 701 555 00 00" or "7015550000" in str(row["transferred_to"])
+        assert row["transferred_to"] == "external:+7 701 555 00 00"
         assert "+77015550000@trunk" in await dialstrings(h, out["id"])
         assert row["service"] == "external_transfer" and row["agent"] is None
+    finally:
+        await close_harness(h)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the CDR language stays NULL when a scenario has no language menu: routing/interpreter.py _Run.run sets "
+    "call.info.language = scenario.language but emits no 'language' event, and cdr/summary.py takes the "
+    "column from 'language' events only"))
+async def test_scenario_language_is_in_the_cdr_without_a_language_menu(tmp_path: Path) -> None:
+    """5552 has no language menu: its calls are in its language, Russian, and the CDR says so."""
+    h = await make_harness(tmp_path, speed=20)
+    try:
+        install(h, "external_5552.yaml")
+        await h.start_daemon()
+        call = await h.call("5552", "77011234567", talk_s=2)
+        await h.wait_gone(call)
+        assert {lang for _, lang in await prompts_heard(h, call)} == {"ru"}  # the transfer prompt
+        assert (await h.call_row(call))["language"] == "ru"
     finally:
         await close_harness(h)
 
@@ -318,7 +342,7 @@ async def test_almaty_menu_2_transfers_to_the_astana_branch(tmp_path: Path) -> N
         row = await h.call_row(call)
         assert row["scenario"] == "line-almaty" and row["language"] == "ru"  # menu default: Russian
         assert row["outcome"] == "transferred"
-        assert "branch:astana" in str(row["transferred_to"])
+        assert row["transferred_to"] == "branch:astana"
         assert "+77172000000@trunk" in await dialstrings(h, out["id"])
     finally:
         await close_harness(h)

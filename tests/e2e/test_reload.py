@@ -1,0 +1,116 @@
+"""Hot reload with calls in flight (R11): a scenario edited while a caller waits in its queue changes the
+calls that arrive afterwards, never the one in progress; a broken file is refused and the running
+configuration keeps serving new calls."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from tests.e2e.harness import Harness, eventually
+
+SCENARIO = "line-193"
+NOTICE_ON = "recording_notice: true      # R10, played when an agent is connected"
+NOTICE_OFF = "recording_notice: false     # edited by tests/e2e/test_reload.py"
+RUSSIAN_SPEAKERS = ("agent3", "agent5")
+RUSSIAN_OPERATOR = {"language_menu": "2", "main_menu": "1"}
+"""Keys for Russian, then the operator."""
+
+
+def scenario_file(h: Harness) -> Path:
+    return h.config_dir / "scenarios" / "193.yaml"
+
+
+def running_version(h: Harness) -> str:
+    assert h.daemon is not None
+    return h.daemon.config.scenarios[SCENARIO].version
+
+
+async def reload_now(h: Harness) -> bool:
+    """SIGHUP's path: ``trigger()``, then wait for that attempt to finish; True when it was accepted."""
+    assert h.daemon is not None
+    reloader = h.daemon.reloader
+    done = asyncio.create_task(reloader.wait_reloaded())  # armed before the reload can finish
+    await asyncio.sleep(0)
+    reloader.trigger()
+    await asyncio.wait_for(done, 10)
+    return reloader.last_error is None
+
+
+async def queued(h: Harness, call: str) -> None:
+    async def in_queue() -> bool:
+        rows = await h.rows("SELECT queued_at FROM calls WHERE id = :id", id=call)
+        return bool(rows and rows[0]["queued_at"] is not None)
+    await eventually(in_queue, 10, f"call {call} never reached the queue")
+
+
+async def heard_recording_notice(h: Harness, call: str) -> bool:
+    async with h.http.get(f"{h.sim_url}/_sim/events") as r:
+        log = await r.json()
+    return any(e["event"]["type"] == "PlaybackStarted"
+               and e["event"]["playback"]["target_uri"] == f"channel:{call}"
+               and e["event"]["playback"]["media_uri"] == "sound:acd/recording_notice" for e in log)
+
+
+async def test_call_in_flight_keeps_its_version_while_new_calls_get_the_new_one(harness: Harness) -> None:
+    await harness.start_daemon(initial_agent_state="not_ready")  # logged in, nobody ready: callers wait
+    old = running_version(harness)
+    waiting = await harness.call("193", "77011230001", talk_s=2, patience_s=600, dtmf_on=RUSSIAN_OPERATOR)
+    await queued(harness, waiting)
+
+    path = scenario_file(harness)
+    text = path.read_text(encoding="utf-8")
+    assert NOTICE_ON in text, "the shipped 193 scenario changed; update this test's edit"
+    path.write_text(text.replace(NOTICE_ON, NOTICE_OFF), encoding="utf-8")
+    assert await reload_now(harness)
+    new = running_version(harness)
+    assert new != old
+
+    fresh = await harness.call("193", "77011230002", talk_s=2, patience_s=600, dtmf_on=RUSSIAN_OPERATOR)
+    await queued(harness, fresh)
+    assert await harness.channel_alive(waiting), "the reload dropped the call in progress"
+    for agent in RUSSIAN_SPEAKERS:
+        status, body = await harness.api_post(f"/api/agents/{agent}/state", {"state": "ready"})
+        assert status == 200, body
+    for call in (waiting, fresh):
+        await harness.wait_gone(call)
+
+    before, after = await harness.call_row(waiting), await harness.call_row(fresh)
+    assert before["outcome"] == after["outcome"] == "answered"
+    assert before["scenario_version"] == old and after["scenario_version"] == new
+    assert await heard_recording_notice(harness, waiting)  # the old version's queue step
+    assert not await heard_recording_notice(harness, fresh)  # the edited one
+
+
+async def test_a_broken_file_is_refused_and_the_running_set_keeps_serving(harness: Harness) -> None:
+    await harness.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+    await harness.start_daemon()
+    old = running_version(harness)
+    path = scenario_file(harness)
+    path.write_text(path.read_text(encoding="utf-8") + "\n  - play: [greeting\n", encoding="utf-8")
+
+    assert not await reload_now(harness)
+    assert harness.daemon is not None and harness.daemon.reloader.last_error is not None
+    assert "193.yaml" in str(harness.daemon.reloader.last_error)
+    assert running_version(harness) == old
+
+    call = await harness.call("193", "77011234567", talk_s=2, dtmf_on=RUSSIAN_OPERATOR)
+    await harness.wait_gone(call)
+    row = await harness.call_row(call)
+    assert row["outcome"] == "answered" and row["scenario_version"] == old
+
+
+async def test_saving_a_file_is_enough(harness: Harness) -> None:
+    """No SIGHUP: the reloader notices the saved file by itself (polling, then a short debounce)."""
+    await harness.start_daemon()
+    assert harness.daemon is not None
+    old = running_version(harness)
+    path = scenario_file(harness)
+    path.write_text(path.read_text(encoding="utf-8").replace("Main help line", "Main help line (edited)"),
+                    encoding="utf-8")
+    await eventually(lambda: _changed(harness, old), 10, "the saved scenario was never reloaded")
+    assert harness.daemon.config.scenarios[SCENARIO].scenario.description == "Main help line (edited)"
+
+
+async def _changed(h: Harness, old: str) -> bool:
+    return running_version(h) != old
