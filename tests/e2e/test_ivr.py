@@ -17,10 +17,13 @@ from typing import Any
 
 import pytest
 
+from acd.ari_sim.wav import write_wav
 from tests.e2e.harness import ALMATY, Harness, close_harness, eventually, make_harness
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 AGENTS_OF_SECOND_LINE = {"agent7", "agent8"}
+SECOND_LINE_KEYS = {"language_menu": "2", "main_menu": "2"}
+"""Russian, then main menu key 2: technical support (queue second_line)."""
 LEAD_S = 2.5
 """Real seconds between the boundary tests' start and the first call: room for the daemon to start."""
 
@@ -54,6 +57,41 @@ async def prompts_heard(h: Harness, call_id: str) -> list[tuple[str, str]]:
         if ev["type"] == "PlaybackStarted" and pb.get("target_uri") == f"channel:{call_id}":
             out.append((pb["media_uri"], pb["language"]))
     return out
+
+
+def with_prompts(h: Harness, seconds: dict[str, float] | None = None, default_s: float = 1.0) -> None:
+    """Give the simulator a WAV for every catalogue prompt in Kazakh and Russian, so prompts last as long as
+    a studio recording would (the repository ships none; without them every playback fails at once)."""
+    from ruamel.yaml import YAML
+
+    sounds = h.tmp / "sounds"
+    for lang in ("kk", "ru"):
+        ids = YAML(typ="safe").load((h.config_dir / "prompts" / f"{lang}.yaml").read_text(encoding="utf-8"))
+        for pid in ids:
+            write_wav(sounds / lang / "acd" / f"{pid}.wav", (seconds or {}).get(pid, default_s))
+    h.sim.sim.media.sounds.insert(0, sounds)  # the harness fixes the sound folders at start; add ours first
+
+
+async def playback_log(h: Harness, call_id: str) -> list[dict[str, Any]]:
+    """Every Playback* event on the caller's channel: type, media, language, state, virtual time."""
+    async with h.http.get(f"{h.sim_url}/_sim/events") as r:
+        log = await r.json()
+    out = []
+    for entry in log:
+        ev = entry["event"]
+        pb = ev.get("playback") or {}
+        if ev["type"].startswith("Playback") and pb.get("target_uri") == f"channel:{call_id}":
+            at = datetime.strptime(ev["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+            out.append({"type": ev["type"], "media": pb["media_uri"], "language": pb["language"],
+                        "state": pb["state"], "at": at})
+    return out
+
+
+async def queued(h: Harness, call_id: str) -> None:
+    async def in_queue() -> bool:
+        rows = await h.rows("SELECT queued_at FROM calls WHERE id = :id", id=call_id)
+        return bool(rows and rows[0]["queued_at"] is not None)
+    await eventually(in_queue, 10, f"call {call_id} never reached a queue")
 
 
 async def dialstrings(h: Harness, channel_id: str) -> set[str]:
@@ -153,6 +191,81 @@ async def test_other_languages_callers_reach_only_agents_who_speak_them(harness:
     assert len(agents) == 3
 
 
+@pytest.mark.parametrize(("second_key", "language", "how"), [("2", "ru", "dtmf"), ("9", "kk", "default")],
+                         ids=["invalid-then-russian", "invalid-twice-default-kazakh"])
+async def test_language_menu_retries_after_an_invalid_key(tmp_path: Path, second_key: str, language: str,
+                                                          how: str) -> None:
+    """Key 9 is no language: the caller hears the invalid-input prompt (still in Kazakh) and the menu once
+    more (retries: 1); a valid key then wins, another invalid one leaves the default, Kazakh."""
+    h = await make_harness(tmp_path, speed=5)  # timed keys: 1 virtual second is 200 ms of slack
+    try:
+        await h.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+        await h.start_daemon()
+        call = await h.call("193", "77011234567", talk_s=2, dtmf=[[1.0, "9"], [2.0, second_key]],
+                            dtmf_on={"main_menu": "1"})
+        await h.wait_gone(call)
+        row = await h.call_row(call)
+        assert row["language"] == language and row["outcome"] == "answered"
+        assert language in await speaks(h, row["agent"])
+        [chosen] = await events_of(h, call, "language")
+        assert (chosen["lang"], chosen["how"]) == (language, how)
+        heard = await prompts_heard(h, call)
+        assert heard[:3] == [("sound:acd/language_menu", "kk"), ("sound:acd/invalid_input", "kk"),
+                             ("sound:acd/language_menu", "kk")]
+        assert heard[3] == ("sound:acd/greeting", language)
+    finally:
+        await close_harness(h)
+
+
+async def test_a_key_cuts_the_menu_prompt_short_but_not_the_greeting(harness: Harness) -> None:
+    """With real prompt lengths: the 4 s language menu stops the moment the caller presses 2; the 2 s
+    greeting, which is no menu, plays to its end."""
+    with_prompts(harness, {"language_menu": 4.0, "greeting": 2.0})
+    await harness.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+    await harness.start_daemon()
+    call = await harness.call("193", "77011234567", talk_s=2,
+                              dtmf_on={"language_menu": "2", "main_menu": "1"})
+    await harness.wait_gone(call)
+    log = await playback_log(harness, call)
+
+    def span(media: str) -> tuple[float, float, str]:
+        start = next(e for e in log if e["media"] == media and e["type"] == "PlaybackStarted")
+        end = next(e for e in log if e["media"] == media and e["type"] == "PlaybackFinished")
+        return start["at"], end["at"], end["state"]
+
+    started, stopped, state = span("sound:acd/language_menu")
+    assert state == "done" and stopped - started < 2.0  # cut short at the key (0.3 s in), not after 4 s
+    started, stopped, state = span("sound:acd/greeting")
+    assert state == "done" and stopped - started >= 1.95
+    assert (await harness.call_row(call))["language"] == "ru"
+
+
+async def test_queue_announcements_speak_the_callers_language(harness: Harness) -> None:
+    """Nobody ready: a Russian caller waits first, a Kazakh caller second. Each hears the queue's entry
+    announcement in their own language: "you are next" and "your position: 2, expected wait ..."."""
+    with_prompts(harness, default_s=0.5)
+    await harness.start_daemon(initial_agent_state="not_ready")
+    first = await harness.call("193", "77011230001", patience_s=25,
+                               dtmf_on={"language_menu": "2", "main_menu": "1"})
+    await queued(harness, first)
+    second = await harness.call("193", "77011230002", patience_s=25,
+                                dtmf_on={"language_menu": "1", "main_menu": "1"})
+    await queued(harness, second)
+    for call in (first, second):
+        await harness.wait_gone(call)
+
+    heard = {call: await prompts_heard(harness, call) for call in (first, second)}
+    assert ("sound:acd/queue_next", "ru") in heard[first]
+    kk = heard[second]
+    at = kk.index(("sound:acd/queue_position", "kk"))
+    assert kk[at + 1] == ("sound:digits/2", "kk")
+    assert ("sound:acd/expected_wait", "kk") in kk[at:] and ("sound:acd/please_hold", "kk") in kk[at:]
+    for call, language in ((first, "ru"), (second, "kk")):
+        assert {lang for _, lang in heard[call][1:]} == {language}, heard[call]
+        row = await harness.call_row(call)
+        assert row["outcome"] == "abandoned" and row["language"] == language
+
+
 # ---------------------------------------------------------------- menus (R9)
 async def test_unknown_key_then_valid_key(tmp_path: Path) -> None:
     """Key 9 is not on the main menu: the caller hears the invalid-input prompt and the menu again, then
@@ -243,11 +356,14 @@ async def test_evening_boundary_2059_59_open_2100_00_closed(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(("when", "expected"),
-                         [("2026-12-16T09:30:00", "closed"), ("2026-11-25T09:30:00", "open")],
-                         ids=["independence-day-closed", "ordinary-wednesday-open"])
+                         [("2026-12-16T09:30:00", "closed"), ("2026-11-25T09:30:00", "open"),
+                          ("2026-12-16T10:30:00", "open"), ("2026-11-28T09:30:00", "closed"),
+                          ("2026-11-28T10:30:00", "open")],
+                         ids=["independence-day-0930-closed", "ordinary-wednesday-0930-open",
+                              "independence-day-1030-open", "saturday-0930-closed", "saturday-1030-open"])
 async def test_holiday_hours(tmp_path: Path, when: str, expected: str) -> None:
-    """16 December (Independence Day, a Wednesday) keeps holiday hours 10:00-19:00: closed at 09:30, while
-    an ordinary Wednesday is open at 09:30."""
+    """16 December (Independence Day, a Wednesday) keeps holiday hours 10:00-19:00: closed at 09:30 and
+    open at 10:30, while an ordinary Wednesday is open at 09:30; Saturdays keep the same 10:00-19:00."""
     h = await make_harness(tmp_path, start_local=when, speed=20)
     try:
         install(h, "hours_first_5551.yaml")
@@ -346,6 +462,91 @@ async def test_almaty_menu_2_transfers_to_the_astana_branch(tmp_path: Path) -> N
         assert "+77172000000@trunk" in await dialstrings(h, out["id"])
     finally:
         await close_harness(h)
+
+
+async def test_toll_free_goes_straight_to_the_operators(harness: Harness) -> None:
+    await harness.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+    await harness.start_daemon()
+    call = await harness.call("88000800193", "77011234567", talk_s=2, dtmf_on={"language_menu": "2"})
+    await harness.wait_gone(call)
+    row = await harness.call_row(call)
+    assert row["scenario"] == "line-8800" and row["call_type"] == "toll_free"
+    assert row["outcome"] == "answered" and row["queue"] == "general" and row["language"] == "ru"
+    assert "sound:acd/main_menu" not in [u for u, _ in await prompts_heard(harness, call)]
+
+
+async def test_a_busy_branch_falls_back_to_the_operators(tmp_path: Path) -> None:
+    """The Astana branch is busy: the Almaty scenario's on_failure puts the caller through to an operator."""
+    h = await make_harness(tmp_path, speed=20)
+    try:
+        await h.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+        await h.endpoint("trunk", behaviour="busy")
+        await h.start_daemon()
+        call = await h.call("+77272581500", "77011234567", talk_s=2, dtmf_on={"main_menu": "2"})
+        await h.wait_gone(call)
+        row = await h.call_row(call)
+        assert row["outcome"] == "answered" and row["queue"] == "general"
+        assert "ru" in await speaks(h, row["agent"])
+        details = [s["detail"] for s in await events_of(h, call, "step")]
+        assert "transfer branch:astana: busy" in details
+    finally:
+        await close_harness(h)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a scenario transfer that FAILED still counts as a transfer: routing/interpreter.py _Run.transfer emits "
+    "the 'transfer' event before dial_out's result is known, and cdr/summary.py (kind == 'transfer', ~l.139) "
+    "then sets scenario_transfer/out_of_queue_at, so a caller who later abandons the queue is 'transferred' "
+    "and wait_since_answer_s stops at the transfer attempt"))
+async def test_caller_who_abandons_after_a_failed_transfer_is_abandoned(tmp_path: Path) -> None:
+    h = await make_harness(tmp_path, speed=20)
+    try:
+        await h.endpoint("trunk", behaviour="busy")
+        await h.start_daemon(initial_agent_state="not_ready")  # logged in, nobody ready: the caller waits
+        call = await h.call("+77272581500", "77011234567", patience_s=30, dtmf_on={"main_menu": "2"})
+        await h.wait_gone(call)
+        row = await h.call_row(call)
+        assert row["queue"] == "general" and row["agent"] is None
+        assert row["outcome"] == "abandoned"
+        waited = epoch(row["ended_at"]) - epoch(row["answered_at"])
+        assert abs(row["wait_since_answer_s"] - waited) < 1
+    finally:
+        await close_harness(h)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the transfer to queue:second_line is a scenario 'transfer' event, which cdr/summary.py (~l.139-143) "
+    "turns into outcome 'transferred' even though the caller then waits and abandons in second_line "
+    "(same root cause as the failed branch transfer: routing/interpreter.py _Run.transfer; docs/cdr.md "
+    "outcome rule 4 needs the exception rule 3 has for overflows to queue:...)"))
+async def test_caller_who_abandons_the_second_line_is_abandoned(harness: Harness) -> None:
+    await harness.start_daemon(initial_agent_state="not_ready")
+    call = await harness.call("193", "77011234567", patience_s=30, dtmf_on=SECOND_LINE_KEYS)
+    await harness.wait_gone(call)
+    row = await harness.call_row(call)
+    assert row["queue"] == "second_line" and row["agent"] is None
+    assert row["outcome"] == "abandoned"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a call that overflows the moment it is queued still gets the entry announcement: acd/core returns "
+    "[CallQueued, Overflow] together; acd/engine/engine.py Engine.apply spawns session.announce() for "
+    "CallQueued, _overflow finds no announcement playing yet, and acd/engine/session.py CallSession.announce "
+    "never re-checks that the call is still queued, so 'you are next' plays during the voicemail greeting"))
+async def test_second_line_with_nobody_logged_in_goes_to_voicemail_without_queue_announcements(
+        harness: Harness) -> None:
+    await harness.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+    await harness.start_daemon()
+    for agent in AGENTS_OF_SECOND_LINE:
+        status, body = await harness.api_post(f"/api/agents/{agent}/state", {"state": "logout"})
+        assert status == 200, body
+    call = await harness.call("193", "77011234567", patience_s=30, dtmf_on=SECOND_LINE_KEYS)
+    await harness.wait_gone(call)
+    row = await assert_voicemail_with_callback(harness, call)
+    assert row["overflow_target"] == "voicemail" and row["service"] == "technical_support"
+    uris = [u for u, _ in await prompts_heard(harness, call)]
+    assert "sound:acd/voicemail_greeting" in uris
+    assert not [u for u in uris if u.startswith("sound:acd/queue_")], uris
 
 
 async def _trunk_leg(h: Harness, call_id: str) -> dict[str, Any] | None:
