@@ -115,6 +115,7 @@ class Daemon:
         await self._start_http()
         self._tasks.append(asyncio.create_task(self._run_stream(), name="ari-events"))
         self._tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
+        self._tasks.append(asyncio.create_task(self._retention(), name="retention"))
         from routing.reload import ConfigReloader
 
         self.reloader = ConfigReloader(self.config_dir, self._reloaded)
@@ -171,6 +172,20 @@ class Daemon:
                     self.metrics.waiting.labels(name).set(q.get("waiting", 0))
             if self.stream.connected:
                 await self.engine.poll_endpoints()
+
+    async def _retention(self) -> None:
+        """R14: purge recordings past the retention period, hourly (virtual time); held or disputed ones stay."""
+        from recording.retention import purge
+
+        while True:
+            try:
+                result = await purge(self.db, self.clock.now_dt(), False, root=self.settings.paths.recordings,
+                                     retention_days=self.settings.recording.retention_days)
+                if result.purged:
+                    log.info("recordings_purged", count=len(result.purged), cutoff=str(result.cutoff))
+            except Exception as exc:
+                log.warning("retention_failed", error=str(exc))
+            await self.clock.sleep(3600)
 
     def _reloaded(self, config: ConfigSet) -> None:
         """A new valid configuration: swap it in; calls in flight keep the scenario they started with."""

@@ -98,5 +98,6 @@ class CallControl(Protocol):
 
     async def hangup(self, reason: str = "normal") -> None: ...
 
-    def emit(self, kind: str, **data: object) -> None:
-        """A call event for the CDR (kinds in ``acd/events.py``)."""
+    def emit(self, kind: str, /, **data: object) -> None:
+        """A call event for the CDR (kinds in ``acd/events.py``); positional-only ``kind`` leaves the
+        name free for event data (a transfer's ``kind='blind'``)."""

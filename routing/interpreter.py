@@ -81,6 +81,9 @@ class _Run:
         # The engine emits the ``scenario`` event (name, version) as it starts the run.
         if not self.call.info.language:
             self.call.info.language = self.scenario.language
+        if not any(n.kind == "language_menu" for n in self.flow):
+            # No menu will choose: the CDR's language column is the scenario's own.
+            self.call.emit("language", lang=self.call.info.language, how="default")
         loc: Loc | None = self.flow.start
         try:
             await self.call.answer()
@@ -272,16 +275,18 @@ class _Run:
 
     async def transfer(self, node: Node, args: TransferArgs, *, via_overflow: bool = False) -> Loc | None:
         await self.call.play(_play_media(args.prompt))
-        # The event's documented ``kind`` ('blind') cannot pass through ``emit(kind, **data)``: the name
-        # clashes with the event kind. A scenario's transfers are always blind; see docs/decisions.
-        self.call.emit("transfer", target=args.to, by="scenario", mode="blind")
         if args.to.startswith("queue:"):
+            # Routing to another queue (the second line) is a queue of this call, not a transfer out of it:
+            # the CDR follows the caller there (queued, answered or abandoned in that queue).
+            self.call.emit("step", step=node.label or node.kind, detail=f"to {args.to}")
             return await self.queue(node, None, None, args.to.removeprefix("queue:"))
         endpoint = self.endpoint(args.to)
         result = await self.call.dial_out(endpoint, timeout_s=args.timeout_s,
                                           caller_id=self.scenario.caller_id or self.call.info.caller or None)
         self.log.info("scenario.transfer", target=args.to, endpoint=endpoint, outcome=result.outcome)
         if result.outcome == "answered":
+            # Only a transfer that reached the far end counts as one (R17 "Перев.").
+            self.call.emit("transfer", target=args.to, by="scenario", kind="blind")
             raise _End("transferred")
         self.call.emit("step", step=node.label or node.kind, detail=f"transfer {args.to}: {result.outcome}")
         return node.next if via_overflow else node.branches.get("on_failure", node.next)

@@ -110,11 +110,14 @@ class Engine:
     def recording_path(self, name: str, fmt: str) -> Path:
         return self.settings.paths.recordings / f"{name}.{fmt}"
 
-    def recording_name(self, call_id: str) -> str:
-        """recordings/YYYY/MM/DD/<call id> by the call's local date (docs/recording.md)."""
+    def recording_name(self, session: CallSession) -> str:
+        """recordings/YYYY/MM/DD/<call id> by the call's local date (docs/recording.md); a call's second
+        conversation (after a transfer, or a re-offer) gets a suffix, as names are unique."""
         from recording.layout import recording_name
 
-        return recording_name(call_id, self.clock.now(), self.settings.tz)
+        session.recording_count += 1
+        suffix = "" if session.recording_count == 1 else str(session.recording_count)
+        return recording_name(session.channel_id, self.clock.now(), self.settings.tz, suffix=suffix)
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -293,7 +296,7 @@ class Engine:
             await self.ari.bridges.add_channel(bridge.id, [session.channel_id, leg.channel_id])
             recording = None
             if record:
-                recording = self.recording_name(session.channel_id)
+                recording = self.recording_name(session)
                 await self._record_bridge(session, bridge.id, recording, leg.agent_id)
             if leg.kind == "agent":
                 connected = self.clock.now()

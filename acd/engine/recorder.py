@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from recording import store
@@ -65,6 +66,9 @@ class RecordingIndex:
             while True:
                 try:
                     await self._apply(op)
+                    break
+                except IntegrityError as exc:  # a row that cannot be: retrying would stall every later one
+                    log.error("recording_row_refused", recording=op.name, error=str(exc))
                     break
                 except Exception as exc:  # the database is down: keep the order, try again
                     log.warning("recording_index_retry", recording=op.name, error=str(exc))

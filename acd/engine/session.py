@@ -87,6 +87,7 @@ class CallSession(CallControl):
         self.task: asyncio.Task[Any] | None = None
         self.ended_emitted = False
         self.arrived_at = 0.0
+        self.recording_count = 0
 
     # ---- plumbing -------------------------------------------------------------------------------
     def now(self) -> float:
@@ -250,10 +251,10 @@ class CallSession(CallControl):
     async def announce(self, media: list[str]) -> None:
         """Play a hold announcement over the music; an offer being answered stops it (DESIGN: stop an
         announcement in progress the moment an agent is free)."""
-        if self.announcing or self.connecting or not media or self.gone.is_set():
+        if self.announcing or not media or not self.waiting():
             return
         await self.stop_moh()
-        if self.connecting:
+        if not self.waiting():
             return
         playback_id, done = await self._start_playback(media)
         self.announcing = playback_id
@@ -265,6 +266,11 @@ class CallSession(CallControl):
             self.announcing = None
         if not self.connecting and self.queue is not None:
             await self.start_moh()
+
+    def waiting(self) -> bool:
+        """Still in a queue, not being connected, not gone: announcements make sense only then."""
+        return (self.queue_result is not None and not self.queue_result.done() and not self.connecting
+                and not self.gone.is_set())
 
     async def record_message(self, name: str, *, max_s: float, beep: bool = True) -> RecordResult:
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()

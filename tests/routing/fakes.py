@@ -78,7 +78,7 @@ class FakeCall:
     async def hangup(self, reason: str = "normal") -> None:
         self.actions.append(("hangup", reason))
 
-    def emit(self, kind: str, **data: Any) -> None:
+    def emit(self, kind: str, /, **data: Any) -> None:
         self.events.append((kind, data))
 
     # helpers for assertions
