@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from pathlib import Path
 
 import typer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Call-routing engine for Asterisk: ACD, IVR, recording and CDR over ARI.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Call-routing engine for Asterisk: ACD, IVR, recording and CDR over ARI.",
+)
 
 
 def _clock(spec: str | None):  # type: ignore[no-untyped-def]
@@ -29,9 +31,15 @@ def _clock(spec: str | None):  # type: ignore[no-untyped-def]
 
 @app.command()
 def run(
-    config: Path = typer.Option(Path("config/acd.yaml"), "-c", "--config", help="The daemon's acd.yaml; "
-                                "queues, agents and scenarios are read from the same folder."),
-    clock: str | None = typer.Option(None, help="Virtual clock 'start=ISO,speed=X,anchor=EPOCH' (tests, demo)."),
+    config: Path = typer.Option(
+        Path("config/acd.yaml"),
+        "-c",
+        "--config",
+        help="The daemon's acd.yaml; queues, agents and scenarios are read from the same folder.",
+    ),
+    clock: str | None = typer.Option(
+        None, help="Virtual clock 'start=ISO,speed=X,anchor=EPOCH' (tests, demo)."
+    ),
     agents_ready: bool = typer.Option(False, help="Start every agent ready (demo); default logged out."),
 ) -> None:
     """Run the daemon beside Asterisk."""
@@ -42,7 +50,9 @@ def run(
         typer.echo(f"error: {config}: no such file (give the daemon's acd.yaml with -c)", err=True)
         raise typer.Exit(1)
     try:
-        code = asyncio.run(run_daemon(config.parent, _clock(clock), "ready" if agents_ready else "logged_out"))
+        code = asyncio.run(
+            run_daemon(config.parent, _clock(clock), "ready" if agents_ready else "logged_out")
+        )
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
@@ -92,4 +102,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -47,9 +47,15 @@ def local_midnight(now: float, tz: Any) -> float:
 
 
 class Daemon:
-    def __init__(self, config_dir: Path | str, *, clock: Clock | None = None,
-                 initial_agent_state: str = "logged_out", http_port: int | None = None,
-                 configure_logs: bool = True) -> None:
+    def __init__(
+        self,
+        config_dir: Path | str,
+        *,
+        clock: Clock | None = None,
+        initial_agent_state: str = "logged_out",
+        http_port: int | None = None,
+        configure_logs: bool = True,
+    ) -> None:
         self.config_dir = Path(config_dir)
         self.clock = clock or Clock.real()
         self.initial_agent_state = initial_agent_state
@@ -73,12 +79,18 @@ class Daemon:
         db_url = settings.database.url.get_secret_value()
         settings.paths.var.mkdir(parents=True, exist_ok=True)
         settings.paths.recordings.mkdir(parents=True, exist_ok=True)
-        self.writer = CdrWriter(db_url, settings.database.spool_dir,
-                                short_abandon_s=settings.reports.short_abandon_s, clock=self.clock.now)
+        self.writer = CdrWriter(
+            db_url,
+            settings.database.spool_dir,
+            short_abandon_s=settings.reports.short_abandon_s,
+            clock=self.clock.now,
+        )
         await self.writer.start()
         self.db = make_engine(db_url)
         now = self.clock.now()
-        self.acd = Acd(list(config.queues.values()), list(config.agents.values()), tz=settings.timezone, now=now)
+        self.acd = Acd(
+            list(config.queues.values()), list(config.agents.values()), tz=settings.timezone, now=now
+        )
         try:
             totals = await self.writer.agent_totals(local_midnight(now, settings.tz))
         except Exception as exc:  # the database may be down: fairness starts from zero, calls still flow
@@ -88,20 +100,30 @@ class Daemon:
             if agent_id in config.agents:
                 self.acd.set_agent_totals(agent_id, talk_s, calls)
 
-        self.ari = AriClient(settings.ari.url, settings.ari.user, settings.ari.password.get_secret_value(),
-                             settings.ari.app)
+        self.ari = AriClient(
+            settings.ari.url, settings.ari.user, settings.ari.password.get_secret_value(), settings.ari.app
+        )
         try:
             info = await self.ari.asterisk.info()
         except AriAuthError as exc:
-            raise StartupError(f"ARI refused the credentials of user {settings.ari.user!r} at {settings.ari.url} "
-                               "(check ari.conf, ACD_ARI_USER and ACD_ARI_PASSWORD)") from exc
+            raise StartupError(
+                f"ARI refused the credentials of user {settings.ari.user!r} at {settings.ari.url} "
+                "(check ari.conf, ACD_ARI_USER and ACD_ARI_PASSWORD)"
+            ) from exc
         except AriError as exc:
             raise StartupError(f"cannot reach ARI at {settings.ari.url}: {exc}") from exc
         version = info.system.version if info.system else "?"
         log.info("ari_ready", url=settings.ari.url, asterisk=version, app=settings.ari.app)
 
-        self.engine = Engine(settings=settings, config=config, ari=self.ari, clock=self.clock,
-                             writer=self.writer, acd=self.acd, metrics=self.metrics)
+        self.engine = Engine(
+            settings=settings,
+            config=config,
+            ari=self.ari,
+            clock=self.clock,
+            writer=self.writer,
+            acd=self.acd,
+            metrics=self.metrics,
+        )
         from acd.engine.recorder import RecordingIndex
 
         self.recorder = RecordingIndex(self.db, settings.paths.recordings)
@@ -128,8 +150,14 @@ class Daemon:
 
         qa_dir = self.config_dir / "qa"
         forms = load_forms(qa_dir) if qa_dir.is_dir() else {}
-        app = create_app(settings=self.settings, engine=EnginePortAdapter(self), db=self.db,
-                         metrics=self.metrics.registry, clock=self.clock, qa_forms=forms)
+        app = create_app(
+            settings=self.settings,
+            engine=EnginePortAdapter(self),
+            db=self.db,
+            metrics=self.metrics.registry,
+            clock=self.clock,
+            qa_forms=forms,
+        )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         port = self.settings.http.port if self.http_port is None else self.http_port
@@ -165,7 +193,7 @@ class Daemon:
             self.metrics.malformed.set(self.stream.malformed)
             self.metrics.dropped.set(self.stream.dropped)
             self.metrics.reconnects.set(self.stream.reconnects)
-            self.metrics.cdr_spooled.set(self.writer.spooled())
+            self.metrics.cdr_spooled.set(self.writer.spooled)
             with contextlib.suppress(Exception):
                 snap = self.acd.snapshot(self.clock.now())
                 for name, q in snap.get("queues", {}).items():
@@ -174,13 +202,18 @@ class Daemon:
                 await self.engine.poll_endpoints()
 
     async def _retention(self) -> None:
-        """R14: purge recordings past the retention period, hourly (virtual time); held or disputed ones stay."""
+        """R14: purge recordings past the retention period, hourly (virtual time); held or disputed stay."""
         from recording.retention import purge
 
         while True:
             try:
-                result = await purge(self.db, self.clock.now_dt(), False, root=self.settings.paths.recordings,
-                                     retention_days=self.settings.recording.retention_days)
+                result = await purge(
+                    self.db,
+                    self.clock.now_dt(),
+                    False,
+                    root=self.settings.paths.recordings,
+                    retention_days=self.settings.recording.retention_days,
+                )
                 if result.purged:
                     log.info("recordings_purged", count=len(result.purged), cutoff=str(result.cutoff))
             except Exception as exc:
@@ -191,8 +224,9 @@ class Daemon:
         """A new valid configuration: swap it in; calls in flight keep the scenario they started with."""
         self.config = config
         self.engine.config = config
-        self.engine.apply(self.acd.reconfigure(list(config.queues.values()), list(config.agents.values()),
-                                               self.clock.now()))
+        self.engine.apply(
+            self.acd.reconfigure(list(config.queues.values()), list(config.agents.values()), self.clock.now())
+        )
         log.info("config_reloaded", scenarios=len(config.scenarios))
 
     fatal: str | None = None
@@ -261,5 +295,3 @@ async def run_daemon(config_dir: Path, clock: Clock, initial_agent_state: str = 
         log.error("daemon_failed", reason=daemon.fatal)
         return 1
     return 0
-
-

@@ -11,17 +11,22 @@ class Metrics:
         r = self.registry
         self.calls = Counter("acd_calls", "Calls that entered the engine", registry=r)
         self.events = Counter("acd_ari_events", "ARI events dispatched, by type", ["type"], registry=r)
-        self.malformed = Gauge("acd_ari_malformed_events", "ARI events that could not be parsed (skipped)",
-                               registry=r)
-        self.dropped = Gauge("acd_ari_dropped_events", "ARI events dropped because the queue was full",
-                             registry=r)
+        self.malformed = Gauge(
+            "acd_ari_malformed_events", "ARI events that could not be parsed (skipped)", registry=r
+        )
+        self.dropped = Gauge(
+            "acd_ari_dropped_events", "ARI events dropped because the queue was full", registry=r
+        )
         self.reconnects = Gauge("acd_ari_reconnects", "ARI WebSocket reconnections", registry=r)
         self.connected = Gauge("acd_ari_connected", "1 while the ARI WebSocket is connected", registry=r)
         self.recording_failures = Counter("acd_recording_failures", "Recordings that failed", registry=r)
-        self.agents = Gauge("acd_agent_state", "1 for each agent's current state", ["agent", "state"], registry=r)
+        self.agents = Gauge(
+            "acd_agent_state", "1 for each agent's current state", ["agent", "state"], registry=r
+        )
         self.waiting = Gauge("acd_queue_waiting", "Callers waiting, by queue", ["queue"], registry=r)
-        self.cdr_spooled = Gauge("acd_cdr_spooled", "CDR records in the disk spool (database unreachable)",
-                                 registry=r)
+        self.cdr_spooled = Gauge(
+            "acd_cdr_spooled", "CDR records in the disk spool (database unreachable)", registry=r
+        )
         self._agent_state: dict[str, str] = {}
 
     def agent_state(self, agent: str, state: str) -> None:

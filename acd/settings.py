@@ -123,10 +123,16 @@ class Settings(Strict):
     def with_environment(self, env: dict[str, str] | None = None) -> Settings:
         """Apply ACD_ARI_USER, ACD_ARI_PASSWORD and ACD_DB_URL over the file's values."""
         env = dict(os.environ) if env is None else env
-        ari = self.ari.model_copy(update={
-            k: v for k, v in (("user", env.get("ACD_ARI_USER")),
-                              ("password", SecretStr(env["ACD_ARI_PASSWORD"]) if "ACD_ARI_PASSWORD" in env else None))
-            if v is not None})
+        ari = self.ari.model_copy(
+            update={
+                k: v
+                for k, v in (
+                    ("user", env.get("ACD_ARI_USER")),
+                    ("password", SecretStr(env["ACD_ARI_PASSWORD"]) if "ACD_ARI_PASSWORD" in env else None),
+                )
+                if v is not None
+            }
+        )
         db = self.database
         if env.get("ACD_DB_URL"):
             db = db.model_copy(update={"url": SecretStr(env["ACD_DB_URL"])})
@@ -135,14 +141,20 @@ class Settings(Strict):
     def relative_to(self, base: Path) -> Settings:
         """Resolve relative paths (and a relative SQLite file) against ``base``, the config's parent's parent
         for ``config/acd.yaml``, so the daemon behaves the same whatever directory it is started from."""
+
         def fix(p: Path) -> Path:
             return p if p.is_absolute() else base / p
-        paths = self.paths.model_copy(update={k: fix(getattr(self.paths, k)) for k in ("var", "recordings", "sounds")})
+
+        paths = self.paths.model_copy(
+            update={k: fix(getattr(self.paths, k)) for k in ("var", "recordings", "sounds")}
+        )
         url = self.database.url.get_secret_value()
         prefix = "sqlite+aiosqlite:///"
-        if url.startswith(prefix) and not url[len(prefix):].startswith("/") and ":memory:" not in url:
-            url = prefix + str(base / url[len(prefix):])
-        db = self.database.model_copy(update={"url": SecretStr(url), "spool_dir": fix(self.database.spool_dir)})
+        if url.startswith(prefix) and not url[len(prefix) :].startswith("/") and ":memory:" not in url:
+            url = prefix + str(base / url[len(prefix) :])
+        db = self.database.model_copy(
+            update={"url": SecretStr(url), "spool_dir": fix(self.database.spool_dir)}
+        )
         return self.model_copy(update={"paths": paths, "database": db})
 
 

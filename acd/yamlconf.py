@@ -7,6 +7,7 @@ look like ``config/scenarios/193.yaml:14: steps[3].queue: unknown queue 'second_
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,16 +57,12 @@ class YamlDoc:
         node, line = self.tree, _own_line(self.tree)
         for key in loc:
             if isinstance(node, CommentedMap) and key in node:
-                try:
+                with contextlib.suppress(KeyError, TypeError):
                     line = node.lc.key(key)[0] + 1
-                except (KeyError, TypeError):
-                    pass
                 node = node[key]
             elif isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
-                try:
+                with contextlib.suppress(KeyError, TypeError):
                     line = node.lc.item(key)[0] + 1
-                except (KeyError, TypeError):
-                    pass
                 node = node[key]
             else:
                 break
@@ -119,7 +116,9 @@ def read_yaml(path: Path | str, display: str | None = None) -> YamlDoc:
     return YamlDoc(shown, tree if tree is not None else CommentedMap())
 
 
-def validation_problems(doc: YamlDoc, exc: ValidationError, prefix: Sequence[str | int] = ()) -> list[ConfigProblem]:
+def validation_problems(
+    doc: YamlDoc, exc: ValidationError, prefix: Sequence[str | int] = ()
+) -> list[ConfigProblem]:
     problems = []
     for err in exc.errors(include_url=False):
         loc = [*prefix, *(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))]

@@ -109,6 +109,10 @@ class Acd:
         self._seq = 0
         self._offer_seq = 0
         self._roster_version = 0
+        self._free_epoch = 0
+        """Bumped whenever an agent becomes free: a call nobody free could take may now be taken."""
+        self._nobody_fits: dict[tuple[str, str | None, int], int] = {}
+        """(queue, language, stage) -> free epoch at which no free agent fitted: skip the same search."""
         self._count_cache: dict[tuple[str, str | None, int, bool], tuple[int, int]] = {}
         self._requirements_cache: dict[tuple[str, int], tuple[tuple[str, int], ...]] = {}
         self._install(queues, agents)
@@ -178,6 +182,7 @@ class Acd:
         """The agent may have become or stopped being free: refresh the free-agent index."""
         agent.free_version += 1
         if agent.free:
+            self._free_epoch += 1
             agent.random_token = self._rng.random()
             self._free.push(agent, self._agent_queues(agent))
 
@@ -502,10 +507,16 @@ class Acd:
         if queue is None:
             return []
         stage = self._stage(queue, call, now)
+        language = call.language if queue.language_skill else None
+        memo = (queue.name, language, stage)
+        if skip is None and self._nobody_fits.get(memo) == self._free_epoch:
+            return []  # nobody new is free since the same search found no one
         agent = self._free.best(
             call.queue, lambda a: a.id != skip and self._fits(a, queue, call.language, stage), call.missed
         )
         if agent is None:
+            if skip is None:
+                self._nobody_fits[memo] = self._free_epoch
             return []
         return self._offer(call, agent, queue, now)
 
@@ -809,6 +820,7 @@ class Acd:
         old = dict(self._queues)
         keep_ids = {a.id for a in agents}
         self._requirements_cache.clear()
+        self._nobody_fits.clear()
         self._install(queues, agents)
         for name, config in old.items():
             if name not in self._queues:

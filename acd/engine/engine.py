@@ -45,12 +45,29 @@ from routing.control import CallerHungUp, CallInfo, QueueResult
 
 log = structlog.get_logger(__name__)
 
-HANGUP_RESULTS = {17: "busy", 19: "no_answer", 18: "no_answer", 21: "busy", 20: "unreachable", 3: "unreachable"}
+HANGUP_RESULTS = {
+    17: "busy",
+    19: "no_answer",
+    18: "no_answer",
+    21: "busy",
+    20: "unreachable",
+    3: "unreachable",
+}
 
 
 class Engine:
-    def __init__(self, *, settings: Settings, config: Any, ari: AriClient, clock: Clock, writer: Any,
-                 acd: Acd, metrics: Metrics, initial_agent_state: str = "logged_out") -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        config: Any,
+        ari: AriClient,
+        clock: Clock,
+        writer: Any,
+        acd: Acd,
+        metrics: Metrics,
+        initial_agent_state: str = "logged_out",
+    ) -> None:
         self.settings = settings
         self.config = config
         self.ari = ari
@@ -94,8 +111,15 @@ class Engine:
             log.exception("task_failed")
             return None
 
-    def emit_call(self, call_id: str, kind: str, data: dict[str, Any], *, at: float | None = None,
-                  event_id: str | None = None) -> None:
+    def emit_call(
+        self,
+        call_id: str,
+        kind: str,
+        data: dict[str, Any],
+        *,
+        at: float | None = None,
+        event_id: str | None = None,
+    ) -> None:
         """A CDR event. Milestones get a deterministic ``event_id`` (``<call>/<kind>/<time>``): a daemon
         that adopts the call after a crash emits them again from the channel's variables, and the
         writer's unique key keeps whichever copy arrived first (R27: a SIGKILL may lose the last batch)."""
@@ -157,8 +181,15 @@ class Engine:
         self.apply(decisions)
 
     def enqueue(self, session: CallSession, queue: str, *, priority: int, entered_at: float) -> None:
-        self.core("enqueue", session.channel_id, queue, self.clock.now(), priority=priority,
-                  language=session.info.language, entered_at=entered_at)
+        self.core(
+            "enqueue",
+            session.channel_id,
+            queue,
+            self.clock.now(),
+            priority=priority,
+            language=session.info.language,
+            entered_at=entered_at,
+        )
 
     def apply(self, decisions: list[Any]) -> None:
         for d in decisions:
@@ -170,16 +201,28 @@ class Engine:
                     leg.fail("cancelled")
                     self.spawn(self._hangup_leg(leg))
             elif isinstance(d, RingNoAnswer):
-                self.emit_call(d.call_id, "ring_no_answer", {"queue": d.queue, "agent": d.agent_id,
-                                                             "reason": "no_answer"})
+                self.emit_call(
+                    d.call_id,
+                    "ring_no_answer",
+                    {"queue": d.queue, "agent": d.agent_id, "reason": "no_answer"},
+                )
             elif isinstance(d, Overflow):
                 self._overflow(d)
             elif isinstance(d, Announce | CallQueued):
                 self._announce(d.call_id, d.position, d.estimate.expected_s, d.estimate)
             elif isinstance(d, AgentStateChanged):
                 self._wrapup_accounting(d)
-                self.writer.emit(AgentEvent(agent_id=d.agent_id, state=d.state, at=d.at, previous=d.previous,
-                                            reason=d.reason, by=d.by, call_id=d.call_id))
+                self.writer.emit(
+                    AgentEvent(
+                        agent_id=d.agent_id,
+                        state=d.state,
+                        at=d.at,
+                        previous=d.previous,
+                        reason=d.reason,
+                        by=d.by,
+                        call_id=d.call_id,
+                    )
+                )
                 self.metrics.agent_state(d.agent_id, d.state)
         self._wake.set()
 
@@ -209,24 +252,41 @@ class Engine:
         from ivr.announcements import position_and_wait
 
         minutes = announce_minutes(estimate)
-        media = list(position_and_wait(session.info.language,
-                                       position if session.hold.announce_position else None,
-                                       minutes if session.hold.announce_wait else None))
+        media = list(
+            position_and_wait(
+                session.info.language,
+                position if session.hold.announce_position else None,
+                minutes if session.hold.announce_wait else None,
+            )
+        )
         media += list(session.hold.periodic_media)
         session.emit("announced", position=position, expected_s=round(expected_s, 1))
         self.spawn(session.announce(media))
 
     # ---- offers and legs --------------------------------------------------------------------------
-    async def originate_leg(self, session: CallSession, endpoint: str, *, kind: str, timeout_s: float,
-                            agent_id: str | None = None, caller_id: str | None = None) -> Leg:
+    async def originate_leg(
+        self,
+        session: CallSession,
+        endpoint: str,
+        *,
+        kind: str,
+        timeout_s: float,
+        agent_id: str | None = None,
+        caller_id: str | None = None,
+    ) -> Leg:
         leg = Leg(self.new_id(kind), session.channel_id, kind, agent_id)
         self.legs[leg.channel_id] = leg
         session.legs[leg.channel_id] = leg
         try:
             await self.ari.channels.originate(
-                endpoint, app=self.settings.ari.app, app_args=f"{kind},{session.channel_id},{agent_id or ''}",
-                channel_id=leg.channel_id, caller_id=caller_id, timeout=max(1, math.ceil(timeout_s)),
-                variables={"ACD_ROLE": kind, "ACD_CALL": session.channel_id, "ACD_AGENT": agent_id or ""})
+                endpoint,
+                app=self.settings.ari.app,
+                app_args=f"{kind},{session.channel_id},{agent_id or ''}",
+                channel_id=leg.channel_id,
+                caller_id=caller_id,
+                timeout=max(1, math.ceil(timeout_s)),
+                variables={"ACD_ROLE": kind, "ACD_CALL": session.channel_id, "ACD_AGENT": agent_id or ""},
+            )
         except AriError as exc:
             log.warning("originate_failed", call_id=session.channel_id, endpoint=endpoint, error=str(exc))
             leg.fail("unreachable" if exc.status in (400, 404, 500) else "failed")
@@ -250,8 +310,14 @@ class Engine:
             self.core("offer_rejected", d.call_id, d.agent_id, self.clock.now(), reason="failed")
             return
         session.emit("offered", queue=d.queue, agent=d.agent_id)
-        leg = await self.originate_leg(session, agent.endpoint, kind="agent", agent_id=d.agent_id,
-                                       timeout_s=d.ring_timeout_s + 5, caller_id=session.info.caller)
+        leg = await self.originate_leg(
+            session,
+            agent.endpoint,
+            kind="agent",
+            agent_id=d.agent_id,
+            timeout_s=d.ring_timeout_s + 5,
+            caller_id=session.info.caller,
+        )
         self.offers[(d.call_id, d.agent_id)] = leg
         assert leg.answered is not None
         answered = await leg.answered
@@ -288,8 +354,9 @@ class Engine:
             if session.queue_result is not None and not session.queue_result.done():
                 session.queue_result.set_result(QueueResult("completed", agent=leg.agent_id))
 
-    async def bridge_and_wait(self, session: CallSession, leg: Leg, *, record: bool,
-                              queue: str | None = None) -> None:
+    async def bridge_and_wait(
+        self, session: CallSession, leg: Leg, *, record: bool, queue: str | None = None
+    ) -> None:
         bridge = await self.ari.bridges.create("mixing", bridge_id=self.new_id("br"))
         session.bridge_id = bridge.id
         try:
@@ -300,11 +367,20 @@ class Engine:
                 await self._record_bridge(session, bridge.id, recording, leg.agent_id)
             if leg.kind == "agent":
                 connected = self.clock.now()
-                self.emit_milestone(session.channel_id, "connected", connected,
-                                    {"queue": queue, "agent": leg.agent_id, "bridge": bridge.id})
-                await session.set_vars(state="connected", agent=leg.agent_id or "", bridge=bridge.id,
-                                       agent_channel=leg.channel_id, recording=recording or "",
-                                       connected=f"{connected:.3f}")
+                self.emit_milestone(
+                    session.channel_id,
+                    "connected",
+                    connected,
+                    {"queue": queue, "agent": leg.agent_id, "bridge": bridge.id},
+                )
+                await session.set_vars(
+                    state="connected",
+                    agent=leg.agent_id or "",
+                    bridge=bridge.id,
+                    agent_channel=leg.channel_id,
+                    recording=recording or "",
+                    connected=f"{connected:.3f}",
+                )
             await self.wait_conversation(session, leg)
         finally:
             with contextlib.suppress(AriError):
@@ -312,11 +388,18 @@ class Engine:
 
     def recording_started(self, session: CallSession, name: str, *, kind: str, agent: str | None) -> None:
         if self.recorder is not None:
-            self.recorder.started(name, self.clock.now(), call_id=session.channel_id,
-                                  fmt=self.settings.recording.format, kind=kind, agent=agent)
+            self.recorder.started(
+                name,
+                self.clock.now(),
+                call_id=session.channel_id,
+                fmt=self.settings.recording.format,
+                kind=kind,
+                agent=agent,
+            )
 
-    async def _record_bridge(self, session: CallSession, bridge_id: str, name: str,
-                             agent: str | None) -> None:
+    async def _record_bridge(
+        self, session: CallSession, bridge_id: str, name: str, agent: str | None
+    ) -> None:
         fmt = self.settings.recording.format
         self.recordings[name] = session
         try:
@@ -377,19 +460,40 @@ class Engine:
         dialled = args[1] if len(args) > 1 and args[0] == "inbound" else None
         self.start_call(channel, dialled=dialled)
 
-    def start_call(self, channel: Any, *, dialled: str | None = None, language: str | None = None,
-                   resume: dict[str, str] | None = None) -> None:
+    def start_call(
+        self,
+        channel: Any,
+        *,
+        dialled: str | None = None,
+        language: str | None = None,
+        resume: dict[str, str] | None = None,
+    ) -> None:
         dialled = dialled or (channel.dialplan.exten if channel.dialplan else "")
-        info = CallInfo(call_id=channel.id, caller=channel.caller.number, caller_name=channel.caller.name,
-                        dialled=dialled, language=language or "")
+        info = CallInfo(
+            call_id=channel.id,
+            caller=channel.caller.number,
+            caller_name=channel.caller.name,
+            dialled=dialled,
+            language=language or "",
+        )
         session = CallSession(self, info, channel.name)
         self.sessions[channel.id] = session
         self.metrics.calls.inc()
         arrived = float(resume["arrived"]) if resume and resume.get("arrived") else self.clock.now()
         session.arrived_at = arrived
-        self.emit_milestone(channel.id, "arrived", arrived, {
-            "direction": "inbound", "dialled": dialled, "caller": info.caller, "caller_name": info.caller_name,
-            "channel": channel.name, "linked_id": channel.id})
+        self.emit_milestone(
+            channel.id,
+            "arrived",
+            arrived,
+            {
+                "direction": "inbound",
+                "dialled": dialled,
+                "caller": info.caller,
+                "caller_name": info.caller_name,
+                "channel": channel.name,
+                "linked_id": channel.id,
+            },
+        )
         session.task = self.spawn(self._run_call(session, resume), f"call-{channel.id}")
 
     async def _run_call(self, session: CallSession, resume: dict[str, str] | None) -> None:
@@ -408,8 +512,11 @@ class Engine:
                     await session.hangup("unallocated")
                 else:
                     session.emit("scenario", name=loaded.name, version=loaded.version)
-                    await session.set_vars(scenario=loaded.name, dialled=session.info.dialled,
-                                           arrived=f"{session.arrived_at:.3f}")
+                    await session.set_vars(
+                        scenario=loaded.name,
+                        dialled=session.info.dialled,
+                        arrived=f"{session.arrived_at:.3f}",
+                    )
                     outcome = await run_scenario(session, loaded, self.config)
                     bound.info("scenario_done", outcome=outcome)
         except CallerHungUp:
@@ -435,8 +542,12 @@ class Engine:
             return
         session.hangup_by = session.hangup_by or "caller"
         session.gone.set()
-        if session.queue is not None and not session.connecting and session.queue_result is not None \
-                and not session.queue_result.done():
+        if (
+            session.queue is not None
+            and not session.connecting
+            and session.queue_result is not None
+            and not session.queue_result.done()
+        ):
             session.emit("left_queue", queue=session.queue, reason="abandoned")
             self.core("remove_call", session.channel_id, self.clock.now(), reason="abandoned")
 
@@ -506,11 +617,15 @@ class Engine:
         if call_id:
             if failed:
                 self.metrics.recording_failures.inc()
-                self.emit_call(call_id, "recording_failed", {"recording": rec.name,
-                                                             "reason": getattr(rec, "cause", None) or "failed"})
+                self.emit_call(
+                    call_id,
+                    "recording_failed",
+                    {"recording": rec.name, "reason": getattr(rec, "cause", None) or "failed"},
+                )
             else:
-                self.emit_call(call_id, "recording_finished", {"recording": rec.name,
-                                                               "duration_s": info["duration"]})
+                self.emit_call(
+                    call_id, "recording_finished", {"recording": rec.name, "duration_s": info["duration"]}
+                )
         if session is not None:
             session.recording_done(rec.name, info)
 
@@ -533,13 +648,23 @@ class Engine:
         states = {f"{e.technology}/{e.resource}": e.state for e in endpoints}
         for agent in self.config.agents.values():
             if agent.endpoint in states:
-                self.core("set_agent_reachable", agent.id, states[agent.endpoint] == "online", self.clock.now())
+                self.core(
+                    "set_agent_reachable", agent.id, states[agent.endpoint] == "online", self.clock.now()
+                )
 
     # ---- what the web API needs (acd.web.ports.EnginePort) ----------------------------------------
     def snapshot(self) -> dict[str, Any]:
         snap: dict[str, Any] = self.acd.snapshot(self.clock.now())
-        snap["calls"] = [{"id": s.channel_id, "caller": s.info.caller, "dialled": s.info.dialled,
-                          "language": s.info.language, "queue": s.queue} for s in self.sessions.values()]
+        snap["calls"] = [
+            {
+                "id": s.channel_id,
+                "caller": s.info.caller,
+                "dialled": s.info.dialled,
+                "language": s.info.language,
+                "queue": s.queue,
+            }
+            for s in self.sessions.values()
+        ]
         return snap
 
     def set_agent_state(self, agent_id: str, state: str, reason: str | None, by: str | None) -> None:

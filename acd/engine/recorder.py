@@ -47,8 +47,9 @@ class RecordingIndex:
             self._task.cancel()
 
     def started(self, name: str, at: float, *, call_id: str, fmt: str, kind: str, agent: str | None) -> None:
-        self._queue.put_nowait(_Op("started", name, at, {"call_id": call_id, "fmt": fmt, "kind": kind,
-                                                        "agent": agent}))
+        self._queue.put_nowait(
+            _Op("started", name, at, {"call_id": call_id, "fmt": fmt, "kind": kind, "agent": agent})
+        )
 
     def finished(self, name: str, at: float) -> None:
         self._queue.put_nowait(_Op("finished", name, at, {}))
@@ -80,8 +81,14 @@ class RecordingIndex:
         if op.action == "started":
             d = op.data
             self.ids[op.name] = await store.register_started(
-                self.db, call_id=d["call_id"], name=op.name, fmt=d["fmt"], started_at=at, kind=d["kind"],
-                agent_id=d["agent"])
+                self.db,
+                call_id=d["call_id"],
+                name=op.name,
+                fmt=d["fmt"],
+                started_at=at,
+                kind=d["kind"],
+                agent_id=d["agent"],
+            )
             return
         rec_id = self.ids.pop(op.name, None)
         if rec_id is None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -27,8 +27,24 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-VARS = ("STATE", "QUEUE", "ENTERED", "PRIORITY", "LANG", "AGENT", "BRIDGE", "AGENT_CHANNEL", "RECORDING",
-        "CONNECTED", "ROLE", "CALL", "SCENARIO", "DIALLED", "ARRIVED", "ANSWERED")
+VARS = (
+    "STATE",
+    "QUEUE",
+    "ENTERED",
+    "PRIORITY",
+    "LANG",
+    "AGENT",
+    "BRIDGE",
+    "AGENT_CHANNEL",
+    "RECORDING",
+    "CONNECTED",
+    "ROLE",
+    "CALL",
+    "SCENARIO",
+    "DIALLED",
+    "ARRIVED",
+    "ANSWERED",
+)
 
 
 async def read_vars(engine: Engine, channel_id: str) -> dict[str, str]:
@@ -68,7 +84,9 @@ async def resync(engine: Engine) -> None:
             engine.recordings.pop(name, None)
         except AriError:
             pass
-    unknown = [cid for cid in ours if cid in channels and cid not in engine.sessions and cid not in engine.legs]
+    unknown = [
+        cid for cid in ours if cid in channels and cid not in engine.sessions and cid not in engine.legs
+    ]
     if not unknown:
         return
     found = {cid: await read_vars(engine, cid) for cid in unknown}
@@ -112,11 +130,16 @@ def _replay_milestones(engine: Engine, session: CallSession, v: dict[str, str]) 
     if v.get("answered"):
         engine.emit_milestone(cid, "answered", float(v["answered"]), {})
     if v.get("entered") and v.get("queue"):
-        engine.emit_milestone(cid, "queued", float(v["entered"]),
-                              {"queue": v["queue"], "priority": int(v.get("priority") or 0)})
+        engine.emit_milestone(
+            cid, "queued", float(v["entered"]), {"queue": v["queue"], "priority": int(v.get("priority") or 0)}
+        )
     if v.get("connected") and v.get("agent"):
-        engine.emit_milestone(cid, "connected", float(v["connected"]),
-                              {"queue": v.get("queue"), "agent": v["agent"], "bridge": v.get("bridge")})
+        engine.emit_milestone(
+            cid,
+            "connected",
+            float(v["connected"]),
+            {"queue": v.get("queue"), "agent": v["agent"], "bridge": v.get("bridge")},
+        )
 
 
 async def _resume_connected(engine: Engine, session: CallSession, v: dict[str, str]) -> None:
@@ -133,8 +156,9 @@ async def _resume_connected(engine: Engine, session: CallSession, v: dict[str, s
         engine.recordings[v["recording"]] = session
     connected_at = float(v.get("connected") or engine.clock.now())
     with contextlib.suppress(KeyError, ValueError):
-        engine.acd.restore_call(session.channel_id, agent, v.get("queue", ""), engine.clock.now(),
-                                connected_at=connected_at)
+        engine.acd.restore_call(
+            session.channel_id, agent, v.get("queue", ""), engine.clock.now(), connected_at=connected_at
+        )
     # The leg may already be gone (hung up while no daemon listened).
     try:
         await engine.ari.channels.get(leg.channel_id)

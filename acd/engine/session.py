@@ -153,8 +153,9 @@ class CallSession(CallControl):
         self.playbacks[playback_id] = fut
         self.engine.playbacks[playback_id] = self
         try:
-            await self._ari(self.ari.channels.play(self.channel_id, media, lang=self._lang(),
-                                                   playback_id=playback_id))
+            await self._ari(
+                self.ari.channels.play(self.channel_id, media, lang=self._lang(), playback_id=playback_id)
+            )
         except AriError as exc:
             self._forget_playback(playback_id)
             self.log().warning("play_failed", media=media, error=str(exc))
@@ -196,8 +197,9 @@ class CallSession(CallControl):
             if not digit.done():
                 digit.cancel()
 
-    async def collect_digits(self, media: list[str], *, max_digits: int, timeout_s: float,
-                             terminator: str = "#") -> str:
+    async def collect_digits(
+        self, media: list[str], *, max_digits: int, timeout_s: float, terminator: str = "#"
+    ) -> str:
         digits = ""
         first = await self.play(media, stop_on_dtmf=True)
         if first is not None:
@@ -223,8 +225,9 @@ class CallSession(CallControl):
         self.queue_result = asyncio.get_running_loop().create_future()
         entered = self.now()
         self.engine.emit_milestone(self.channel_id, "queued", entered, {"queue": queue, "priority": priority})
-        await self.set_vars(state="queued", queue=queue, entered=f"{entered:.3f}", priority=priority,
-                            lang=self.info.language)
+        await self.set_vars(
+            state="queued", queue=queue, entered=f"{entered:.3f}", priority=priority, lang=self.info.language
+        )
         await self.start_moh()
         self.engine.enqueue(self, queue, priority=priority, entered_at=entered)
         try:
@@ -269,17 +272,30 @@ class CallSession(CallControl):
 
     def waiting(self) -> bool:
         """Still in a queue, not being connected, not gone: announcements make sense only then."""
-        return (self.queue_result is not None and not self.queue_result.done() and not self.connecting
-                and not self.gone.is_set())
+        return (
+            self.queue_result is not None
+            and not self.queue_result.done()
+            and not self.connecting
+            and not self.gone.is_set()
+        )
 
     async def record_message(self, name: str, *, max_s: float, beep: bool = True) -> RecordResult:
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.recordings[name] = fut
         self.engine.recordings[name] = self
         fmt = self.engine.settings.recording.format
-        await self._ari(self.ari.channels.record(self.channel_id, name, fmt, max_duration_s=int(max_s),
-                                                 max_silence_s=5, if_exists="overwrite", beep=beep,
-                                                 terminate_on="#"))
+        await self._ari(
+            self.ari.channels.record(
+                self.channel_id,
+                name,
+                fmt,
+                max_duration_s=int(max_s),
+                max_silence_s=5,
+                if_exists="overwrite",
+                beep=beep,
+                terminate_on="#",
+            )
+        )
         self.emit("recording_started", recording=name, path=f"{name}.{fmt}", kind="voicemail")
         self.engine.recording_started(self, name, kind="voicemail", agent=None)
         # A voicemail normally ends with the caller hanging up: wait for the recording, not for the caller.
@@ -288,8 +304,9 @@ class CallSession(CallControl):
         except TimeoutError:
             info = {"duration": 0, "state": "timeout"}
         path = self.engine.recording_path(name, fmt)
-        return RecordResult(name=name, path=str(path) if path.exists() else None,
-                            duration_s=float(info.get("duration") or 0))
+        return RecordResult(
+            name=name, path=str(path) if path.exists() else None, duration_s=float(info.get("duration") or 0)
+        )
 
     def recording_done(self, name: str, info: dict[str, Any]) -> None:
         fut = self.recordings.pop(name, None)
@@ -298,8 +315,9 @@ class CallSession(CallControl):
             fut.set_result(info)
 
     async def dial_out(self, endpoint: str, *, timeout_s: float, caller_id: str | None = None) -> DialResult:
-        leg = await self.engine.originate_leg(self, endpoint, kind="out", timeout_s=timeout_s,
-                                              caller_id=caller_id or self.info.caller)
+        leg = await self.engine.originate_leg(
+            self, endpoint, kind="out", timeout_s=timeout_s, caller_id=caller_id or self.info.caller
+        )
         assert leg.answered is not None
         answered = await self._until(asyncio.shield(leg.answered))
         if not answered:

@@ -27,8 +27,12 @@ from acd.daemon import Daemon
 ROOT = Path(__file__).resolve().parents[2]
 ALMATY = ZoneInfo("Asia/Almaty")
 T = TypeVar("T")
-TOKENS = {"admin": "t-admin", "supervisor": "t-super", "reports": "t-reports",
-          **{f"agent{i}": f"t-agent{i}" for i in range(1, 9)}}
+TOKENS = {
+    "admin": "t-admin",
+    "supervisor": "t-super",
+    "reports": "t-reports",
+    **{f"agent{i}": f"t-agent{i}" for i in range(1, 9)},
+}
 
 
 def local_clock(iso_local: str, speed: float) -> Clock:
@@ -38,22 +42,26 @@ def local_clock(iso_local: str, speed: float) -> Clock:
 
 def write_config(dest: Path, *, ari_url: str, db_url: str, recordings: Path, extra: str = "") -> Path:
     shutil.copytree(ROOT / "config", dest, ignore=shutil.ignore_patterns("acd.yaml"))
-    agent_users = "\n".join(f"  - {{name: user{i}, role: agent, agent: agent{i}, token: t-agent{i}}}"
-                             for i in range(1, 9))
-    (dest / "acd.yaml").write_text(f"""
+    agent_users = "\n".join(
+        f"  - {{name: user{i}, role: agent, agent: agent{i}, token: t-agent{i}}}" for i in range(1, 9)
+    )
+    (dest / "acd.yaml").write_text(
+        f"""
 ari: {{url: "{ari_url}/ari", app: acd, user: acd, password: secret}}
-database: {{url: "{db_url}", spool_dir: {dest.parent / 'spool'}}}
-paths: {{var: {dest.parent}, recordings: {recordings}, sounds: {ROOT / 'var' / 'sounds'}}}
+database: {{url: "{db_url}", spool_dir: {dest.parent / "spool"}}}
+paths: {{var: {dest.parent}, recordings: {recordings}, sounds: {ROOT / "var" / "sounds"}}}
 timezone: Asia/Almaty
 log: {{format: console, level: warning}}
 http: {{host: 127.0.0.1, port: 0}}
 users:
-  - {{name: admin, role: admin, token: {TOKENS['admin']}}}
-  - {{name: supervisor, role: supervisor, token: {TOKENS['supervisor']}}}
-  - {{name: reports, role: reporting, token: {TOKENS['reports']}}}
+  - {{name: admin, role: admin, token: {TOKENS["admin"]}}}
+  - {{name: supervisor, role: supervisor, token: {TOKENS["supervisor"]}}}
+  - {{name: reports, role: reporting, token: {TOKENS["reports"]}}}
 {agent_users}
 {extra}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return dest
 
 
@@ -77,8 +85,13 @@ class Harness:
         return f"http://127.0.0.1:{self.daemon.port}"
 
     async def start_daemon(self, initial_agent_state: str = "ready") -> Daemon:
-        self.daemon = Daemon(self.config_dir, clock=self.clock, initial_agent_state=initial_agent_state,
-                             http_port=0, configure_logs=False)
+        self.daemon = Daemon(
+            self.config_dir,
+            clock=self.clock,
+            initial_agent_state=initial_agent_state,
+            http_port=0,
+            configure_logs=False,
+        )
         await self.daemon.start()
         await asyncio.wait_for(self.daemon.stream.wait_connected(), 10)
         return self.daemon
@@ -116,7 +129,10 @@ class Harness:
     async def channel_alive(self, channel_id: str) -> bool:
         st = await self.state()
         chans = st.get("channels", [])
-        ids = {c["id"] if isinstance(c, dict) else c for c in (chans.values() if isinstance(chans, dict) else chans)}
+        ids = {
+            c["id"] if isinstance(c, dict) else c
+            for c in (chans.values() if isinstance(chans, dict) else chans)
+        }
         return channel_id in ids
 
     async def wait_gone(self, channel_id: str, timeout_s: float = 20) -> None:
@@ -138,15 +154,19 @@ class Harness:
             if found and (not complete or found[0]["ended_at"] is not None):
                 return found[0]
             return None
+
         return await eventually(ready, timeout_s, f"no complete CDR row for {call_id}")
 
     async def api_get(self, path: str, who: str = "supervisor") -> tuple[int, Any]:
-        async with self.http.get(f"{self.api}{path}", headers={"Authorization": f"Bearer {TOKENS[who]}"}) as r:
+        async with self.http.get(
+            f"{self.api}{path}", headers={"Authorization": f"Bearer {TOKENS[who]}"}
+        ) as r:
             return r.status, await r.json(content_type=None)
 
     async def api_post(self, path: str, body: dict[str, Any], who: str = "supervisor") -> tuple[int, Any]:
-        async with self.http.post(f"{self.api}{path}", json=body,
-                                  headers={"Authorization": f"Bearer {TOKENS[who]}"}) as r:
+        async with self.http.post(
+            f"{self.api}{path}", json=body, headers={"Authorization": f"Bearer {TOKENS[who]}"}
+        ) as r:
             return r.status, await r.json(content_type=None)
 
 
@@ -163,15 +183,30 @@ async def eventually(check: Callable[[], Awaitable[T | None | bool]], timeout_s:
         await asyncio.sleep(0.05)
 
 
-async def make_harness(tmp: Path, *, start_local: str = "2026-11-24T10:00:00", speed: float = 20.0,
-                       db_url: str | None = None, extra_config: str = "") -> Harness:
+async def make_harness(
+    tmp: Path,
+    *,
+    start_local: str = "2026-11-24T10:00:00",
+    speed: float = 20.0,
+    db_url: str | None = None,
+    extra_config: str = "",
+) -> Harness:
     clock = local_clock(start_local, speed)
     recordings = tmp / "recordings"
     sounds = [ROOT / "var" / "sounds", Path("/usr/share/asterisk/sounds")]
-    sim = await start_simulator(SimulatorConfig(port=0, password="secret", clock=clock,
-                                                sounds=[s for s in sounds if s.is_dir()], recordings=recordings))
+    sim = await start_simulator(
+        SimulatorConfig(
+            port=0,
+            password="secret",
+            clock=clock,
+            sounds=[s for s in sounds if s.is_dir()],
+            recordings=recordings,
+        )
+    )
     db_url = db_url or f"sqlite+aiosqlite:///{tmp / 'acd.db'}"
-    cfg = write_config(tmp / "config", ari_url=sim.url, db_url=db_url, recordings=recordings, extra=extra_config)
+    cfg = write_config(
+        tmp / "config", ari_url=sim.url, db_url=db_url, recordings=recordings, extra=extra_config
+    )
     http = aiohttp.ClientSession()
     return Harness(tmp=tmp, clock=clock, sim=sim, http=http, config_dir=cfg)
 

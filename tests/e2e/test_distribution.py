@@ -21,13 +21,21 @@ async def _only(harness: Harness, **behaviours: dict[str, object]) -> None:
             await harness.endpoint(name, state="offline")
 
 
-async def test_most_skilled_free_agent_gets_the_call_and_a_silent_phone_passes_it_on(harness: Harness) -> None:
+async def test_most_skilled_free_agent_gets_the_call_and_a_silent_phone_passes_it_on(
+    harness: Harness,
+) -> None:
     # agent6 is the most skilled Kazakh speaker (general: 9) but never answers; agent2 (5) does.
     queues = harness.config_dir / "queues.yaml"
-    queues.write_text(queues.read_text().replace("language_skill: true  ", "required_skills: {general: 1}\n"
-                                                  "    language_skill: true  ", 1))
-    await _only(harness, agent6={"behaviour": "no_answer"},
-                agent2={"behaviour": "answer", "answer_after_s": 1, "hangup": "caller"})
+    queues.write_text(
+        queues.read_text().replace(
+            "language_skill: true  ", "required_skills: {general: 1}\n    language_skill: true  ", 1
+        )
+    )
+    await _only(
+        harness,
+        agent6={"behaviour": "no_answer"},
+        agent2={"behaviour": "answer", "answer_after_s": 1, "hangup": "caller"},
+    )
     await harness.start_daemon()
     call = await harness.call("193", "77015550001", language="kk", talk_s=5, dtmf_on=KK_DTMF)
     await harness.wait_gone(call, 60)
@@ -37,8 +45,9 @@ async def test_most_skilled_free_agent_gets_the_call_and_a_silent_phone_passes_i
     assert row["offers"] == 2 and row["ring_no_answers"] == 1
     assert 15 <= row["wait_s"] <= 20  # the 15 s ring time-out of queues.yaml, then agent2's 1 s
     # R5: the silent agent is set not ready with reason no_answer, timestamped in the state log
-    states = await harness.rows("SELECT state, reason FROM agent_state_log WHERE agent = 'agent6' "
-                                "ORDER BY at")
+    states = await harness.rows(
+        "SELECT state, reason FROM agent_state_log WHERE agent = 'agent6' ORDER BY at"
+    )
     assert {"state": "not_ready", "reason": "no_answer"} in states
     log = await harness.rows("SELECT event, agent FROM queue_log WHERE callid = :c ORDER BY id", c=call)
     assert [r["event"] for r in log][:1] == ["ENTERQUEUE"]
@@ -47,8 +56,11 @@ async def test_most_skilled_free_agent_gets_the_call_and_a_silent_phone_passes_i
 
 
 async def test_a_busy_phone_is_skipped_and_the_agent_stays_available(harness: Harness) -> None:
-    await _only(harness, agent6={"behaviour": "busy"},
-                agent1={"behaviour": "answer", "answer_after_s": 1, "hangup": "caller"})
+    await _only(
+        harness,
+        agent6={"behaviour": "busy"},
+        agent1={"behaviour": "answer", "answer_after_s": 1, "hangup": "caller"},
+    )
     await harness.start_daemon()
     call = await harness.call("193", "77015550002", language="kk", talk_s=3, dtmf_on=KK_DTMF)
     await harness.wait_gone(call, 60)
@@ -62,12 +74,16 @@ async def test_nobody_logged_in_overflows_to_the_scenario_target(tmp_path: Path)
     try:
         await h.all_agents(state="online", behaviour="answer")
         await h.start_daemon(initial_agent_state="logged_out")
-        call = await h.call("193", "77015550003", language="ru", talk_s=5,
-                            dtmf_on={"language_menu": "2", "main_menu": "1"})
+        call = await h.call(
+            "193", "77015550003", language="ru", talk_s=5, dtmf_on={"language_menu": "2", "main_menu": "1"}
+        )
         await h.wait_gone(call, 60)
         row = await h.call_row(call)
-        # queues.yaml: general has when_empty: overflow; 193's queue step overflows to label:busy, then voicemail
-        [overflow] = await h.rows("SELECT data FROM call_events WHERE call_id = :c AND kind = 'overflow'", c=call)
+        # queues.yaml: general has when_empty: overflow; 193's queue step overflows to label:busy,
+        # then voicemail
+        [overflow] = await h.rows(
+            "SELECT data FROM call_events WHERE call_id = :c AND kind = 'overflow'", c=call
+        )
         assert "no_agents" in str(overflow["data"])
         assert row["outcome"] == "voicemail"
         assert row["agent"] is None
@@ -82,12 +98,21 @@ async def test_caller_who_gives_up_is_an_abandon_with_the_wait_he_had(tmp_path: 
     try:
         await h.all_agents(state="online", behaviour="answer")
         await h.start_daemon(initial_agent_state="ready")
-        for i in range(1, 9):  # logged in but on a break: the caller waits (when_empty needs nobody logged in)
-            status, _ = await h.api_post(f"/api/agents/agent{i}/state", {"state": "not_ready", "reason": "break"},
-                                         who=f"agent{i}")
+        for i in range(
+            1, 9
+        ):  # logged in but on a break: the caller waits (when_empty needs nobody logged in)
+            status, _ = await h.api_post(
+                f"/api/agents/agent{i}/state", {"state": "not_ready", "reason": "break"}, who=f"agent{i}"
+            )
             assert status == 200
-        call = await h.call("193", "77015550004", language="ru", patience_s=40, talk_s=5,
-                            dtmf_on={"language_menu": "2", "main_menu": "1"})
+        call = await h.call(
+            "193",
+            "77015550004",
+            language="ru",
+            patience_s=40,
+            talk_s=5,
+            dtmf_on={"language_menu": "2", "main_menu": "1"},
+        )
         await h.wait_gone(call, 60)
         row = await h.call_row(call)
         assert row["outcome"] == "abandoned"
@@ -104,10 +129,17 @@ async def test_an_agent_becoming_ready_takes_the_waiting_caller_at_once(tmp_path
         await h.endpoint("agent3", state="online", behaviour="answer", answer_after_s=0, hangup="caller")
         await h.start_daemon(initial_agent_state="ready")
         for i in range(1, 9):
-            await h.api_post(f"/api/agents/agent{i}/state", {"state": "not_ready", "reason": "lunch"},
-                             who=f"agent{i}")
-        call = await h.call("193", "77015550005", language="ru", patience_s=300, talk_s=3,
-                            dtmf_on={"language_menu": "2", "main_menu": "1"})
+            await h.api_post(
+                f"/api/agents/agent{i}/state", {"state": "not_ready", "reason": "lunch"}, who=f"agent{i}"
+            )
+        call = await h.call(
+            "193",
+            "77015550005",
+            language="ru",
+            patience_s=300,
+            talk_s=3,
+            dtmf_on={"language_menu": "2", "main_menu": "1"},
+        )
 
         async def waiting() -> bool:
             status, body = await h.api_get("/api/queues")
@@ -140,10 +172,7 @@ def _waiting(body: object, queue: str) -> int:
 def _epoch(value: object) -> float:
     from datetime import UTC, datetime
 
-    if isinstance(value, datetime):
-        dt = value
-    else:
-        dt = datetime.fromisoformat(str(value))
+    dt = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
@@ -156,8 +185,9 @@ async def test_agents_change_their_own_state_and_supervisors_force_others(harnes
     assert status == 200
     status, body = await harness.api_post("/api/agents/agent2/state", {"state": "ready"}, who="agent1")
     assert status == 403, body
-    status, body = await harness.api_post("/api/agents/agent1/state", {"state": "not_ready", "reason": "nap"},
-                                          who="agent1")
+    status, body = await harness.api_post(
+        "/api/agents/agent1/state", {"state": "not_ready", "reason": "nap"}, who="agent1"
+    )
     assert status == 400 and "reason" in str(body)
     status, _ = await harness.api_post("/api/agents/agent2/state", {"state": "ready"}, who="supervisor")
     assert status == 200

@@ -10,8 +10,9 @@ from tests.e2e.harness import Harness, eventually
 async def test_call_to_193_is_answered_by_an_agent_and_recorded(harness: Harness) -> None:
     await harness.all_agents(state="online", behaviour="answer", answer_after_s=2, hangup="caller")
     await harness.start_daemon()
-    call = await harness.call("193", "77011234567", language="ru", talk_s=20,
-                              dtmf_on={"language_menu": "2", "main_menu": "1"})
+    call = await harness.call(
+        "193", "77011234567", language="ru", talk_s=20, dtmf_on={"language_menu": "2", "main_menu": "1"}
+    )
     await harness.wait_gone(call)
     row = await harness.call_row(call)
     assert row["caller"] == "+77011234567"

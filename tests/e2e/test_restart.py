@@ -18,8 +18,9 @@ from tests.e2e.harness import ROOT, eventually, local_clock, write_config
 
 
 async def _spawn(*args: str, env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(sys.executable, *args, env=env, cwd=ROOT,
-                                                stdout=log.open("ab"), stderr=asyncio.subprocess.STDOUT)
+    return await asyncio.create_subprocess_exec(
+        sys.executable, *args, env=env, cwd=ROOT, stdout=log.open("ab"), stderr=asyncio.subprocess.STDOUT
+    )
 
 
 async def _health(http: aiohttp.ClientSession, url: str) -> bool:
@@ -42,14 +43,29 @@ async def test_sigkill_mid_call_then_restart_completes_the_call_and_its_cdr(tmp_
     clock: Clock = local_clock("2026-11-24T11:00:00", speed=10)
     sim_port, api_port = _port(), _port()
     db_url = f"sqlite+aiosqlite:///{tmp_path / 'acd.db'}"
-    cfg = write_config(tmp_path / "config", ari_url=f"http://127.0.0.1:{sim_port}", db_url=db_url,
-                       recordings=tmp_path / "recordings")
+    cfg = write_config(
+        tmp_path / "config",
+        ari_url=f"http://127.0.0.1:{sim_port}",
+        db_url=db_url,
+        recordings=tmp_path / "recordings",
+    )
     text_cfg = (cfg / "acd.yaml").read_text().replace("port: 0", f"port: {api_port}")
     (cfg / "acd.yaml").write_text(text_cfg)
     env = dict(os.environ, ACD_CLOCK=clock.spec(), PYTHONUNBUFFERED="1")
-    sim = await _spawn("-m", "acd.ari_sim", "--port", str(sim_port), "--password", "secret", "--clock",
-                       clock.spec(), "--recordings", str(tmp_path / "recordings"), env=env,
-                       log=tmp_path / "sim.log")
+    sim = await _spawn(
+        "-m",
+        "acd.ari_sim",
+        "--port",
+        str(sim_port),
+        "--password",
+        "secret",
+        "--clock",
+        clock.spec(),
+        "--recordings",
+        str(tmp_path / "recordings"),
+        env=env,
+        log=tmp_path / "sim.log",
+    )
     daemon_args = ("-m", "acd.cli", "run", "-c", str(cfg / "acd.yaml"), "--agents-ready")
     daemon = second = None
     sim_url = f"http://127.0.0.1:{sim_port}/_sim"
@@ -57,16 +73,27 @@ async def test_sigkill_mid_call_then_restart_completes_the_call_and_its_cdr(tmp_
         async with aiohttp.ClientSession() as http:
             await eventually(lambda: _health(http, f"{sim_url}/state"), 20, "simulator did not start")
             for i in range(1, 9):
-                async with http.put(f"{sim_url}/endpoints/PJSIP/agent{i}",
-                                    json={"state": "online", "behaviour": "answer", "answer_after_s": 1,
-                                          "hangup": "caller"}) as r:
+                async with http.put(
+                    f"{sim_url}/endpoints/PJSIP/agent{i}",
+                    json={"state": "online", "behaviour": "answer", "answer_after_s": 1, "hangup": "caller"},
+                ) as r:
                     assert r.status < 300
             daemon = await _spawn(*daemon_args, env=env, log=tmp_path / "daemon1.log")
-            await eventually(lambda: _health(http, f"http://127.0.0.1:{api_port}/health"), 30,
-                             "daemon did not become healthy")
-            async with http.post(f"{sim_url}/calls", json={
-                    "number": "193", "caller": "77012223344", "language": "kk", "talk_s": 120,
-                    "dtmf_on": {"language_menu": "1", "main_menu": "1"}}) as r:
+            await eventually(
+                lambda: _health(http, f"http://127.0.0.1:{api_port}/health"),
+                30,
+                "daemon did not become healthy",
+            )
+            async with http.post(
+                f"{sim_url}/calls",
+                json={
+                    "number": "193",
+                    "caller": "77012223344",
+                    "language": "kk",
+                    "talk_s": 120,
+                    "dtmf_on": {"language_menu": "1", "main_menu": "1"},
+                },
+            ) as r:
                 call_id = (await r.json())["id"]
 
             async def talking() -> bool:
@@ -79,8 +106,11 @@ async def test_sigkill_mid_call_then_restart_completes_the_call_and_its_cdr(tmp_
             await daemon.wait()
 
             second = await _spawn(*daemon_args, env=env, log=tmp_path / "daemon2.log")
-            await eventually(lambda: _health(http, f"http://127.0.0.1:{api_port}/health"), 30,
-                             "restarted daemon did not become healthy")
+            await eventually(
+                lambda: _health(http, f"http://127.0.0.1:{api_port}/health"),
+                30,
+                "restarted daemon did not become healthy",
+            )
 
             async def caller_state() -> str:
                 async with http.get(f"{sim_url}/state") as r:
@@ -91,10 +121,14 @@ async def test_sigkill_mid_call_then_restart_completes_the_call_and_its_cdr(tmp_
 
             engine = make_engine(db_url)
             try:
+
                 async def complete() -> dict[str, object] | None:
                     async with engine.connect() as conn:
-                        row = (await conn.execute(text("SELECT * FROM calls WHERE id = :id"),
-                                                  {"id": call_id})).mappings().first()
+                        row = (
+                            (await conn.execute(text("SELECT * FROM calls WHERE id = :id"), {"id": call_id}))
+                            .mappings()
+                            .first()
+                        )
                     return dict(row) if row and row["ended_at"] is not None else None
 
                 row = await eventually(complete, 60, "the CDR row never completed after the restart")
