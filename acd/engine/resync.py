@@ -7,7 +7,7 @@ the app's channels and bridges. So after every connect:
 - channels in our app that this process does not know (it was restarted) are adopted from the
   ``ACD_*`` variables the previous process wrote on them: a connected call is followed to its end (its CDR
   row completes), a waiting caller goes back to its queue with its original entry time, and a call that was
-  still in the IVR starts its scenario again (docs/decisions/0002-restart-resume.md).
+  still in the IVR starts its scenario again (docs/decisions/engine-01-restart-resume.md).
 """
 
 from __future__ import annotations
