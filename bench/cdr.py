@@ -2,7 +2,8 @@
 (events inserted, every touched call re-folded and upserted, queue_log and cdr rows derived).
 
 Goal: >= 5,000 call events/s on SQLite. PostgreSQL is measured too when ``ACD_TEST_PG_URL`` is set.
-Run alone: ``python -m bench cdr [--quick]`` (or ``python -m bench.cdr``).
+Run alone: ``python -m bench cdr [--quick]`` (or ``python -m bench.cdr``). The 60 s PostgreSQL outage soak
+(R27, not in CI): ``ACD_TEST_PG_URL=... python -m bench.cdr --outage-s 60``.
 """
 
 from __future__ import annotations
@@ -97,7 +98,113 @@ def run(quick: bool) -> Section:
     return Section(figures, goals)
 
 
+class TcpProxy:
+    """Loopback TCP proxy to PostgreSQL; ``close()`` is the outage (connections cut, new ones refused)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port, self.listen_port = host, port, 0
+        self.server: asyncio.Server | None = None
+        self.transports: set[asyncio.BaseTransport] = set()
+
+    async def open(self) -> None:
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", self.listen_port,
+                                                 reuse_address=True)
+        self.listen_port = self.server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            for t in list(self.transports):
+                t.abort()
+            await self.server.wait_closed()
+            self.server = None
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_r, up_w = await asyncio.open_connection(self.host, self.port)
+        except OSError:
+            writer.transport.abort()
+            return
+        self.transports.update({writer.transport, up_w.transport})
+
+        async def pipe(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            try:
+                while data := await r.read(65536):
+                    w.write(data)
+                    await w.drain()
+            except Exception:
+                pass
+            w.transport.abort()
+            self.transports.discard(w.transport)
+
+        await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer))
+
+
+async def outage_soak(pg_url: str, outage_s: float = 60.0, rate_per_s: float = 200.0) -> dict[str, Any]:
+    """R27 soak: a steady stream of call events while PostgreSQL is unreachable for ``outage_s``; then
+    count what arrived. Nothing lost (every event once), nothing doubled."""
+    from sqlalchemy import func, select, text
+    from sqlalchemy.engine import make_url
+
+    from cdr.schema import call_events
+    from cdr.writer import CdrWriter
+
+    u = make_url(pg_url)
+    proxy = TcpProxy(u.host or "127.0.0.1", u.port or 5432)
+    await proxy.open()
+    schema = f"soak_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(pg_url)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = u.set(host="127.0.0.1", port=proxy.listen_port).render_as_string(False)
+    url += ("&" if "?" in url else "?") + f"search_path={schema}"
+    events = synthetic_calls(int(rate_per_s * (outage_s + 20) / 10) + 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        w = CdrWriter(url, Path(tmp) / "spool", retry_max_s=5.0)
+        await w.start()
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        max_spooled = 0
+        try:
+            for i, e in enumerate(events):
+                w.emit(e)
+                elapsed = loop.time() - t0
+                if proxy.server is not None and 10 <= elapsed < 10 + outage_s:
+                    await proxy.close()
+                elif proxy.server is None and elapsed >= 10 + outage_s:
+                    await proxy.open()
+                if i % 200 == 0:
+                    max_spooled = max(max_spooled, w.spooled)
+                await asyncio.sleep(max(0.0, t0 + (i + 1) / rate_per_s - loop.time()))
+            if proxy.server is None:
+                await proxy.open()
+            await w.flush()
+            await asyncio.wait_for(w.wait_healthy(), 120)
+            async with w.engine.connect() as conn:
+                n = (await conn.execute(select(func.count()).select_from(call_events))).scalar_one()
+                distinct = select(func.count(func.distinct(call_events.c.event_id)))
+                unique = (await conn.execute(distinct)).scalar_one()
+        finally:
+            await w.close()
+            await proxy.close()
+            async with admin.begin() as conn:
+                await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            await admin.dispose()
+    return {"outage_s": outage_s, "events": len(events), "stored": n, "unique": unique,
+            "max_spooled": max_spooled, "lost": len(events) - unique, "doubled": n - unique}
+
+
 if __name__ == "__main__":
+    import argparse
+
     import orjson
 
-    print(orjson.dumps(run(quick=True).as_dict(), option=orjson.OPT_INDENT_2).decode())
+    parser = argparse.ArgumentParser(prog="python -m bench.cdr")
+    parser.add_argument("--outage-s", type=float, default=0.0,
+                        help="run the PostgreSQL outage soak (ACD_TEST_PG_URL) for this many seconds instead")
+    args = parser.parse_args()
+    if args.outage_s:
+        result = asyncio.run(outage_soak(os.environ["ACD_TEST_PG_URL"], args.outage_s))
+    else:
+        result = run(quick=True).as_dict()
+    print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())

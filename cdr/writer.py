@@ -175,12 +175,20 @@ class CdrWriter:
         await self.engine.dispose()
 
     async def agent_totals(self, since_utc: float) -> dict[str, tuple[float, int]]:
-        """Talk seconds and connected calls per agent since ``since_utc`` (e.g. local midnight)."""
+        """Talk seconds and connected calls per agent since ``since_utc`` (e.g. local midnight); {} if the
+        database is unreachable."""
         stmt = (select(calls.c.agent, func.coalesce(func.sum(calls.c.talk_s), 0.0), func.count())
                 .where(calls.c.connected_at >= utc(since_utc), calls.c.agent.is_not(None))
                 .group_by(calls.c.agent))
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(stmt)).all()
+        try:
+            async with self.engine.connect() as conn:
+                rows = (await conn.execute(stmt)).all()
+        except Exception as exc:
+            if not _unavailable(exc):
+                raise
+            # Start-up must not wait for the database: fairness starts from zero instead.
+            log.warning("cdr.agent_totals_unavailable", error=str(exc)[:300])
+            return {}
         return {agent: (float(talk or 0.0), int(n)) for agent, talk, n in rows}
 
     @property
@@ -198,9 +206,13 @@ class CdrWriter:
                 if self._db_ok and not self.spool.pending():
                     await self._wake.wait()
                 else:  # wake for new records, or at the next retry to replay the spool
+                    delay = max(0.0, self._retry_at - time.monotonic())
+                    timer = asyncio.get_running_loop().call_later(delay, self._wake.set)
                     try:
-                        await asyncio.wait_for(self._wake.wait(), max(0.0, self._retry_at - time.monotonic()))
-                    except TimeoutError:
+                        await self._wake.wait()
+                    finally:
+                        timer.cancel()
+                    if not self._queue:
                         await self._try_replay()
                         continue
             if len(self._queue) < self.batch_size and not self._flush_requested and not self._closed:

@@ -165,3 +165,10 @@ async def test_postgres_outage_under_a_stream_of_events(pg_url: str, tmp_path: P
         with contextlib.suppress(Exception):
             await proxy.close()
         await _pg_schema("drop", schema)
+
+
+async def test_agent_totals_do_not_block_start_up_when_the_database_is_down(tmp_path: Path) -> None:
+    w = CdrWriter(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'cdr.db'}", tmp_path / "spool")
+    await w.start()
+    assert await w.agent_totals(L(0, 0)) == {}
+    await w.close()
