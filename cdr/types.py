@@ -27,12 +27,14 @@ class UtcDateTime(TypeDecorator[datetime]):
             value = datetime.fromtimestamp(value, UTC)
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: CDR timestamps must be timezone-aware (UTC)")
-        value = value.astimezone(UTC)
-        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+        aware: datetime = value.astimezone(UTC)
+        return aware if dialect.name == "postgresql" else aware.replace(tzinfo=None)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
+        if not isinstance(value, datetime):  # pragma: no cover - drivers hand back datetimes
+            raise TypeError(f"expected a datetime, got {value!r}")
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)

@@ -346,8 +346,9 @@ class CdrWriter:
             log.exception("cdr.reject_write_failed")
 
     async def _write_tx(self, batch: Sequence[CdrRecord]) -> None:
-        call_rows = [{"event_id": r.event_id, "call_id": r.call_id, "kind": r.kind, "at": utc(r.at),
-                      "data": r.data} for r in batch if isinstance(r, CallEvent)]
+        call_rows: list[dict[str, Any]] = [
+            {"event_id": r.event_id, "call_id": r.call_id, "kind": r.kind, "at": utc(r.at), "data": r.data}
+            for r in batch if isinstance(r, CallEvent)]
         agent_events = [r for r in batch if isinstance(r, AgentEvent)]
         agent_rows = [{"event_id": r.event_id, "agent": r.agent_id, "state": r.state, "previous": r.previous,
                        "reason": r.reason, "by_user": r.by, "call_id": r.call_id, "at": utc(r.at)}
@@ -355,8 +356,8 @@ class CdrWriter:
         async with self.engine.begin() as conn:
             if call_rows:
                 await conn.execute(insert_ignore(conn, call_events, "event_id"), call_rows)
-                await self._refold(conn, sorted({r["call_id"] for r in call_rows}),
-                                   {r["event_id"] for r in call_rows})
+                await self._refold(conn, sorted({str(r["call_id"]) for r in call_rows}),
+                                   {str(r["event_id"]) for r in call_rows})
             if agent_rows:
                 await conn.execute(insert_ignore(conn, agent_state_log, "event_id"), agent_rows)
                 ql = [row for row in map(qlog.agent_row, agent_events) if row is not None]
@@ -377,7 +378,10 @@ class CdrWriter:
                     .order_by(call_events.c.call_id, call_events.c.at, call_events.c.id))
             for cid, kind, at, data, eid in (await conn.execute(stmt)).all():
                 by_call[cid].append(CallEvent(cid, kind, at.timestamp(), data or {}, eid))
-        summaries, ql_rows, cdr_rows, cb_rows = [], [], [], []
+        summaries: list[dict[str, Any]] = []
+        ql_rows: list[dict[str, Any]] = []
+        cdr_rows: list[dict[str, Any]] = []
+        cb_rows: list[dict[str, Any]] = []
         for cid, evs in by_call.items():
             row = fold(cid, evs, short_abandon_s=self.short_abandon_s, regions=self.regions)
             row["updated_at"] = now

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -35,25 +36,26 @@ STATE_COLUMNS = [
 ]
 
 
-def hour_rows(calls: list[CallRow]) -> list[dict[str, object]]:
-    rows = [{"hour": f"{h:02d}:00", "inbound": 0, "outbound": 0, "offered": 0, "answered": 0, "lost": 0}
-            for h in range(24)]
+def hour_rows(calls: list[CallRow]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [
+        {"hour": f"{h:02d}:00", "inbound": 0, "outbound": 0, "offered": 0, "answered": 0, "lost": 0}
+        for h in range(24)]
     for c in calls:
         row = rows[c.local.hour]
         if c.direction == "outbound":
-            row["outbound"] += 1  # type: ignore[operator]
+            row["outbound"] += 1
             continue
-        row["inbound"] += 1  # type: ignore[operator]
+        row["inbound"] += 1
         if c.queued:
-            row["offered"] += 1  # type: ignore[operator]
+            row["offered"] += 1
             if c.outcome == "answered":
-                row["answered"] += 1  # type: ignore[operator]
+                row["answered"] += 1
             elif c.outcome in LOST:
-                row["lost"] += 1  # type: ignore[operator]
+                row["lost"] += 1
     return rows
 
 
-def chart(rows: list[dict[str, object]], title: str) -> bytes:
+def chart(rows: list[dict[str, Any]], title: str) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -62,8 +64,8 @@ def chart(rows: list[dict[str, object]], title: str) -> bytes:
     hours = list(range(24))
     fig, ax = plt.subplots(figsize=(10, 4), dpi=100)
     try:
-        ax.bar(hours, [r["answered"] for r in rows], label="answered / отвечено", color="#2e7d32")  # type: ignore[misc]
-        ax.bar(hours, [r["lost"] for r in rows], bottom=[r["answered"] for r in rows],  # type: ignore[misc]
+        ax.bar(hours, [r["answered"] for r in rows], label="answered / отвечено", color="#2e7d32")
+        ax.bar(hours, [r["lost"] for r in rows], bottom=[r["answered"] for r in rows],
                label="lost / потеряно", color="#c62828")
         ax.set_xticks(hours)
         ax.set_xlabel("hour / час")
@@ -82,9 +84,9 @@ async def run(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
               options: ReportOptions) -> ReportResult:
     calls = await load_calls(engine, start, end, tz, options.queues)
     rows = hour_rows(calls)
-    totals: dict[str, object] = {"hour": "Итого"}
+    totals: dict[str, Any] = {"hour": "Итого"}
     for c in COLUMNS[1:]:
-        totals[c.key] = sum(r[c.key] for r in rows)  # type: ignore[misc]
+        totals[c.key] = sum(r[c.key] for r in rows)
     lo, hi = utc_range(start, end, tz)
     now = datetime.fromtimestamp(options.now, UTC) if options.now is not None else hi
     acc: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0.0])

@@ -62,9 +62,9 @@ def to_json(result: ReportResult) -> bytes:
 
 
 def to_xlsx(result: ReportResult, lang: str = "ru") -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.drawing.image import Image
-    from openpyxl.styles import Font
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+    from openpyxl.drawing.image import Image  # type: ignore[import-untyped]
+    from openpyxl.styles import Font  # type: ignore[import-untyped]
 
     wb = Workbook()
     first = True
