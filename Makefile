@@ -20,7 +20,8 @@ install: $(STAMP)
 deps:
 	bash scripts/install-debian-deps.sh
 
-demo: $(STAMP)
+demo: $(STAMP) deps
+	$(BIN)/acd prompts build
 	$(BIN)/acd demo
 
 run: $(STAMP)

@@ -193,7 +193,8 @@ async def make_harness(
 ) -> Harness:
     clock = local_clock(start_local, speed)
     recordings = tmp / "recordings"
-    sounds = [ROOT / "var" / "sounds", Path("/usr/share/asterisk/sounds")]
+    # Debian's sounds only, not var/sounds: prompt lengths must not depend on a local `acd prompts build`
+    sounds = [Path("/usr/share/asterisk/sounds")]
     sim = await start_simulator(
         SimulatorConfig(
             port=0,
