@@ -298,5 +298,6 @@ async def _summary(console: Console, db_url: str, work: Path) -> int:
     for outcome, n, avg_w, max_w, avg_t in rows:
         t.add_row(str(outcome), str(n), f"{avg_w or 0:.1f}", f"{max_w or 0:.1f}", f"{avg_t or 0:.1f}")
     console.print(t)
-    console.print(f"Reports: acd report daily --db '{db_url}' --from today --to today; logs in {work}")
+    day = datetime.now(ZoneInfo("Asia/Almaty")).date().isoformat()
+    console.print(f"Reports: acd report daily --db '{db_url}' --from {day} --to {day}; logs in {work}")
     return 0 if total else 1
