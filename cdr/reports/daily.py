@@ -42,7 +42,8 @@ def by_day(rows: list[CallRow]) -> dict[date, list[CallRow]]:
 
 async def run(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
               options: ReportOptions) -> ReportResult:
-    offered = offered_calls(await load_calls(engine, start, end, tz, options.queues, lean=True))
+    all_calls = await load_calls(engine, start, end, tz, options.queues, lean=True)
+    offered = offered_calls(all_calls)
     days = by_day(offered)
     rows = []
     d = start
@@ -61,6 +62,9 @@ async def run(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
         "Перев.: ушли из очереди без оператора (переполнение, голосовая почта, перевод) / "
         "left the queue without an operator (overflow, voicemail, transfer).",
     ]
+    from cdr.reports.sla import evaluate, summary_note
+
+    notes.append(summary_note(evaluate(all_calls, options)))
     warnings = []
     if total["in_progress"]:
         warnings.append(f"{total['in_progress']} call(s) still in progress are counted as offered only.")

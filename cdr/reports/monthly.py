@@ -134,7 +134,10 @@ async def run(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
                 Counter(c.call_type or "(нет)" for c in inbound)),
         agents,
     ]
-    notes = ["Инвариант / invariant: всего = отвечено оператором + обслужено в IVR + потеряно в IVR "
+    from cdr.reports.sla import evaluate, summary_note
+
+    notes = [summary_note(evaluate(rows_all, options)),
+             "Инвариант / invariant: всего = отвечено оператором + обслужено в IVR + потеряно в IVR "
              "(total = answered by operator + handled in IVR + missed in IVR): "
              + ("нарушен / BROKEN" if warnings else "выполнен / holds") + ".",
              "Ожидание от ответа системы до ответа оператора или отбоя, IVR включительно / wait from the "

@@ -35,10 +35,9 @@ def _row(key: str, ru: str, en: str, goal: str, actual: float | None, met: bool 
             "met_en": "n/a" if met is None else ("yes" if met else "NO"), "met_bool": met, "detail": detail}
 
 
-async def run(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
-              options: ReportOptions) -> ReportResult:
+def evaluate(all_calls: list[CallRow], options: ReportOptions) -> list[dict[str, Any]]:
+    """One row per configured target: goal, actual figure, met (``met_bool``: True, False or None)."""
     t = options.sla
-    all_calls = await load_calls(engine, start, end, tz, options.queues, lean=True)
     inbound = [c for c in all_calls if c.direction == "inbound"]
     offered = offered_calls(inbound)
     rows: list[dict[str, Any]] = []
@@ -82,11 +81,22 @@ async def run(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
         rows.append(_row("min_served_pct", "Обслужено входящих, %", "Inbound calls served, %",
                          f">= {t.min_served_pct:g}", pct, None if pct is None else pct >= t.min_served_pct,
                          f"{served} of {len(ended)}"))
+    return rows
+
+
+def summary_note(rows: list[dict[str, Any]]) -> str:
+    """"SLA: met 2 of 6; missed: ..." for the notes of any report."""
     met = [r for r in rows if r["met_bool"] is True]
     missed = [r for r in rows if r["met_bool"] is False]
+    return (f"SLA (R21): выполнено {len(met)} из {len(rows)} / met {len(met)} of {len(rows)}"
+            + ("; не выполнено / missed: " + ", ".join(r["key"] for r in missed) if missed else "") + ".")
+
+
+async def run(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
+              options: ReportOptions) -> ReportResult:
+    rows = evaluate(await load_calls(engine, start, end, tz, options.queues, lean=True), options)
+    missed = [r for r in rows if r["met_bool"] is False]
     ru, en = SL_VARIANTS[options.sl_variant]
-    notes = [f"Выполнено {len(met)} из {len(rows)} / met {len(met)} of {len(rows)}"
-             + (": не выполнено / missed: " + ", ".join(r["key"] for r in missed) if missed else "."),
-             f"Уровень сервиса / service level ({options.sl_variant}): {ru} / {en}."]
+    notes = [summary_note(rows), f"Уровень сервиса / service level ({options.sl_variant}): {ru} / {en}."]
     return ReportResult("sla", "Проверка SLA", "SLA check", start, end, str(tz), COLUMNS, rows, None, notes,
                         [f"SLA target missed: {r['key']} ({r['actual']} vs {r['goal']})" for r in missed])
