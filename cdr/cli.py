@@ -101,7 +101,8 @@ def report(
     try:
         result = asyncio.run(_run(url, name, start, end, tz, options))
     except Exception as exc:  # the database is unreachable or not an ACD database
-        raise _fail(f"cannot read the CDR at {_safe(url)}: {type(exc).__name__}: {exc}", 1) from None
+        first = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+        raise _fail(f"cannot read the CDR at {_safe(url)}: {type(exc).__name__}: {first}", 1) from None
     _emit(result, fmt, lang, output)
     if result.warnings:
         for line in result.warnings:

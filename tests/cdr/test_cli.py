@@ -72,3 +72,10 @@ def test_usage_errors_exit_2_with_a_clear_message(db: str, args: list[str], mess
     r = run(*args, "--db", db, "-c", str(tmp_path / "none.yaml"))
     assert r.exit_code == 2
     assert message in r.stderr and r.stdout == ""
+
+
+def test_a_database_without_the_cdr_is_exit_1_with_one_line(tmp_path: Path) -> None:
+    r = run("daily", "--from", "2026-11-23", "--db", f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}",
+            "-c", str(tmp_path / "none.yaml"))
+    assert r.exit_code == 1
+    assert r.stderr.strip().endswith("no such table: calls") and len(r.stderr.strip().splitlines()) == 1
