@@ -142,13 +142,19 @@ class CdrWriter:
         self._task = asyncio.create_task(self._run(), name="cdr-writer")
 
     def emit(self, record: CdrRecord) -> None:
-        """Queue a record. Never blocks, never raises."""
+        """Queue a record. Never blocks, never raises. After ``close()`` a record goes straight to the spool
+        (replayed at the next start) rather than being lost."""
         try:
+            if self._closed and self._task is None:
+                reason = check_record(record)
+                if reason is not None:
+                    self._reject(record, reason)
+                else:
+                    self._to_spool([record])
+                return
             self._queue.append(record)
             self._idle.clear()
             self._wake.set()
-            if self._closed or self._task is None or self._task.done():
-                return
         except Exception:  # pragma: no cover - emit must never take a call down
             log.exception("cdr.emit_failed")
 

@@ -65,14 +65,19 @@ async def test_a_spool_left_by_a_crashed_daemon_is_replayed_at_start(tmp_path: P
     await w.close()
 
 
-async def test_emit_never_raises_nor_blocks_even_when_closed(tmp_path: Path) -> None:
-    w = CdrWriter(f"sqlite+aiosqlite:///{tmp_path / 'cdr.db'}", tmp_path / "spool")
+async def test_emit_after_close_never_raises_and_the_record_survives(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cdr.db'}"
+    w = CdrWriter(url, tmp_path / "spool")
     await w.start()
     await w.close()
-    w.emit(CallEvent("late", "ended", L(10, 0), {"by": "caller"}))
+    late = CallEvent("late", "ended", L(10, 0), {"by": "caller"})
+    w.emit(late)                                       # a call ending during shutdown
     w.emit("not a record")  # type: ignore[arg-type]
-    await w.flush()                                    # without a task: written directly
-    assert w.written == 1 and w.rejected == 1
+    assert w.spooled == 1 and w.rejected == 1
+    w2 = CdrWriter(url, tmp_path / "spool")
+    await w2.start()                                   # the next start replays it
+    assert await event_ids_in_db(w2) == [late.event_id]
+    await w2.close()
 
 
 class TcpProxy:
