@@ -35,7 +35,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         settings = dict(connect_args.get("server_settings", {}))
         settings["search_path"] = str(search_path)
         connect_args["server_settings"] = settings
-    connect_args.setdefault("timeout", 5)
+    connect_args.setdefault("timeout", 5)  # connecting: a dead server is noticed fast (then the spool)
+    connect_args.setdefault("command_timeout", 30)  # a silently dropped connection does not hang the writer
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(u, connect_args=connect_args, **kwargs)
 
