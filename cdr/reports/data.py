@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import TypeDecorator
 
@@ -91,31 +91,43 @@ class LocalClock:
         return utc_naive + off
 
 
-LEAN = ("id", "direction", "outcome", "wait_s", "talk_s", "hold_s", "wrapup_s")
+LEAN = ("id", "outcome", "wait_s", "talk_s", "hold_s", "wrapup_s")
 """What the queue figures (daily, sla) need; the other fields are left None."""
 
 
 async def load_calls(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
                      queues: list[str] | None = None, *, lean: bool = False) -> list[CallRow]:
-    """The period's calls ordered by arrival; ``local`` is the naive local wall time of arrival."""
+    """The period's calls ordered by arrival; ``local`` is the naive local wall time of arrival.
+    ``lean``: inbound calls only, with just what the queue figures need (daily, sla)."""
     lo, hi = utc_range(start, end, tz)
     c = calls.c
     names = LEAN if lean else FIELDS
-    # arrived_at is read raw (no per-row type processing) and converted by LocalClock; queued_at only matters
-    # as "was the call queued".
-    stmt = (select(*(c[name] for name in names), c.queued_at.is_not(None), type_coerce(c.arrived_at, _Raw()))
+    pg = engine.dialect.name == "postgresql"
+    # arrived_at is read without per-row type processing: PostgreSQL converts it to local time itself
+    # (timezone(zone, timestamptz) is a naive local timestamp); SQLite's UTC text goes through LocalClock.
+    # queued_at only matters as "was the call queued".
+    arrival = func.timezone(tz.key, c.arrived_at) if pg else type_coerce(c.arrived_at, _Raw())
+    stmt = (select(*(c[name] for name in names), c.queued_at.is_not(None), arrival)
             .where(c.arrived_at >= lo, c.arrived_at < hi).order_by(c.arrived_at))
+    if lean:
+        stmt = stmt.where(c.direction == "inbound")
     if queues:
         stmt = stmt.where(c.queue.in_(queues))
     async with engine.connect() as conn:
         raw = (await conn.execute(stmt)).all()
-    clock = LocalClock(start, end, tz)
-    to_local = clock.local
+    if pg:
+        def to_local(v: Any) -> datetime:
+            return v  # type: ignore[no-any-return]
+    else:
+        clock = LocalClock(start, end, tz)
+
+        def to_local(v: Any) -> datetime:
+            return clock.local(_naive_utc(v))
     if lean:
-        return [CallRow(r[0], r[1], None, None, None, None, None, None, None, None, r[2], None, r[3], None,
-                        r[4], r[5], r[6], bool(r[7]), to_local(_naive_utc(r[8]))) for r in raw]
+        return [CallRow(r[0], "inbound", None, None, None, None, None, None, None, None, r[1], None, r[2],
+                        None, r[3], r[4], r[5], bool(r[6]), to_local(r[7])) for r in raw]
     make = CallRow._make
-    return [make((*r[:-2], bool(r[-2]), to_local(_naive_utc(r[-1])))) for r in raw]
+    return [make((*r[:-2], bool(r[-2]), to_local(r[-1]))) for r in raw]
 
 
 class _Raw(TypeDecorator[Any]):
