@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cdr.conftest import db_url  # noqa: F401 - the SQLite/PostgreSQL fixture, shared
 from tests.e2e.harness import Harness, close_harness, make_harness
 
 
