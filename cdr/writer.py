@@ -465,7 +465,9 @@ def _callbacks(row: dict[str, Any], events: list[CallEvent]) -> list[dict[str, A
             out.append({"id": str(e.data["callback_id"])[:64], "call_id": row["id"],
                         "number": row.get("caller"), "reason": "voicemail",
                         "recording": e.data.get("recording"),
-                        "due_at": utc(e.at + CALLBACK_DUE["voicemail"].total_seconds()), "status": "open",
+                        "due_at": utc(float(e.data.get("callback_due_at")
+                                            or e.at + CALLBACK_DUE["voicemail"].total_seconds())),
+                        "status": "open",
                         "created_at": utc(e.at), "attempts": 0, "notes": None, "updated_at": utc(e.at)})
     return out
 
