@@ -32,7 +32,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy acd/core acd/clock.py acd/events.py
+	$(BIN)/mypy acd routing ivr cdr recording
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
