@@ -29,10 +29,10 @@ def requirements(queue: QueueConfig, stage: int) -> tuple[tuple[str, int], ...]:
 
 def stage_at(queue: QueueConfig, entered_at: float, now: float) -> int:
     """How many relax steps apply to a caller who entered at ``entered_at``."""
-    waited = now - entered_at
+    # Compare absolute times, exactly as the timers are set: now - entered_at can round below after_s.
     stage = 0
     for step in queue.relax:
-        if step.after_s > waited:
+        if entered_at + step.after_s > now:
             break
         stage += 1
     return stage

@@ -132,3 +132,13 @@ def test_inputs_the_core_cannot_accept() -> None:
     with pytest.raises(AcdError, match="state must be"):
         acd.set_agent_state("a1", "ringing", T0)
     assert acd.remove_call("never-seen", T0) == []
+
+
+def test_relaxation_timer_with_awkward_float_times_terminates() -> None:
+    q = queue(required_skills={"tax": 8}, relax=[{"after_s": 60, "min_level": 1}], when_empty="wait")
+    acd = make([q], [agent("a1", skills={"tax": 1})], now=0.0)
+    entered = 4.002  # entered + 60 - entered rounds below 60
+    assert entered + 60 - entered < 60
+    acd.enqueue("c1", "support", entered)
+    acd.set_agent_state("a1", "ready", entered + 1)
+    assert offers(acd.tick(entered + 60)) == [("c1", "a1")]
