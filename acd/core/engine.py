@@ -209,8 +209,10 @@ class Acd:
         states = SERVING_STATES if serving else LOGGED_IN_STATES
         count = 0
         for agent_id in self._members.get(queue.name, {}):
-            agent = self._agents[agent_id]
-            if agent.state not in states or agent.removed or (serving and not agent.reachable):
+            agent = self._agents.get(agent_id)
+            if agent is None or agent.state not in states or agent.removed:
+                continue
+            if serving and not agent.reachable:
                 continue
             if self._fits(agent, queue, language, stage):
                 count += 1
@@ -677,11 +679,18 @@ class Acd:
         self._reindex(agent)
         if after is AgentState.LOGGED_OUT:
             if agent.removed:
-                del self._agents[agent.id]
+                self._forget(agent)
             out += self._overflow_unservable(agent, now)
         if dispatch:
             out += self._dispatch_agent(agent, now)
         return out
+
+    def _forget(self, agent: Agent) -> None:
+        """A removed agent is logged out: drop them from every table."""
+        del self._agents[agent.id]
+        for members in self._members.values():
+            members.pop(agent.id, None)
+        self._roster_changed()
 
     # ------------------------------------------------------------------ overflow
 
@@ -774,7 +783,7 @@ class Acd:
         for name, queue in self._queues.items():
             waiting = self._waiting[name]
             head = waiting.head()
-            members = [self._agents[a] for a in self._members.get(name, {})]
+            members = [a for a in map(self._agents.get, self._members.get(name, {})) if a is not None]
             ewt = self._new_caller_estimate(queue, now)
             figures = self._figures[name]
             ended = figures.answered + figures.abandoned + figures.overflowed
@@ -845,7 +854,7 @@ class Acd:
             if agent.state in (AgentState.RINGING, AgentState.ON_CALL):
                 continue
             if agent.state is AgentState.LOGGED_OUT:
-                del self._agents[agent.id]
+                self._forget(agent)
             else:
                 out += self._change(agent, AgentEvent.LOG_OUT, now, dispatch=False)
         self._rebuild_indexes()

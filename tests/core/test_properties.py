@@ -198,6 +198,19 @@ class CoreMachine(RuleBasedStateMachine):
         self.reachable[aid] = not self.reachable[aid]
         self.apply(self.acd.set_agent_reachable(aid, self.reachable[aid], self.now))
 
+    @rule(dt=st.floats(0, 30), i=st.integers(0, 100), tax=st.integers(1, 10))
+    def reload(self, dt: float, i: int, tax: int) -> None:
+        """Hot reload: one agent removed (if several), another one's skill level changed."""
+        self.step(dt)
+        ids = sorted(self.agents)
+        kept = dict(self.agents)
+        if len(ids) > 1:
+            del kept[ids[i % len(ids)]]
+        changed = sorted(kept)[i % len(kept)]
+        kept[changed] = kept[changed].model_copy(update={"skills": {"tax": tax}})
+        self.agents = kept
+        self.apply(self.acd.reconfigure(list(self.queues.values()), list(kept.values()), self.now))
+
     # -- the model --------------------------------------------------------------------------------
 
     def apply(self, decisions: list[Decision]) -> None:
