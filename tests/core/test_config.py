@@ -73,3 +73,18 @@ def test_schema_describes_fields_for_admins() -> None:
     props = schema["$defs"]["QueueConfig"]["properties"]
     assert "ring-no-answer" in props["ring_timeout_s"]["description"]
     assert all("description" in p for p in props.values())
+
+
+def test_yaml_examples_in_the_docs_are_valid() -> None:
+    import re
+    from pathlib import Path
+
+    from ruamel.yaml import YAML
+
+    from acd.core import AgentsFile
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "acd-core.md").read_text(encoding="utf-8")
+    queues_yaml, agents_yaml = re.findall(r"```yaml\n(.*?)```", doc, re.S)[:2]
+    queues = QueuesFile.model_validate(YAML(typ="safe").load(queues_yaml)).queues
+    agents = AgentsFile.model_validate(YAML(typ="safe").load(agents_yaml)).agents
+    assert queues[0].relax[1].drop == ["*"] and agents[0].queues["support_kk_ru"] == 1
