@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tests.e2e.harness import Harness, eventually
+from tests.e2e.harness import Harness, close_harness, eventually, make_harness
 
 SCENARIO = "line-193"
 NOTICE_ON = "recording_notice: true      # R10, played when an agent is connected"
@@ -80,6 +80,43 @@ async def test_call_in_flight_keeps_its_version_while_new_calls_get_the_new_one(
     assert before["scenario_version"] == old and after["scenario_version"] == new
     assert await heard_recording_notice(harness, waiting)  # the old version's queue step
     assert not await heard_recording_notice(harness, fresh)  # the edited one
+
+
+async def test_caller_in_a_menu_keeps_the_menu_it_heard(tmp_path: Path) -> None:
+    """The reload lands while a caller is in the main menu: key 3 still does what it did when the call
+    started (service 'information'), while a new caller's key 3 follows the edited file."""
+    h = await make_harness(tmp_path, speed=2)  # 5 s menu time-out, 3 attempts: 7.5 real seconds to act
+    try:
+        await h.start_daemon()
+        old = running_version(h)
+        in_menu = await h.call("193", "77011230001", talk_s=1, dtmf_on={"language_menu": "2"})
+        await eventually(lambda: _playing(h, in_menu, "sound:acd/main_menu"), 10, "main menu never played")
+
+        path = scenario_file(h)
+        text = path.read_text(encoding="utf-8")
+        marker = "- tag: {service: information, call_type: info}"
+        assert marker in text, "the shipped 193 scenario changed; update this test's edit"
+        path.write_text(text.replace(marker, "- tag: {service: information_v2, call_type: info}"),
+                        encoding="utf-8")
+        assert await reload_now(h)
+        await h.sim_post(f"calls/{in_menu}/dtmf", {"digits": "3"})
+        fresh = await h.call("193", "77011230002", talk_s=1, dtmf_on={"language_menu": "2", "main_menu": "3"})
+        for call in (in_menu, fresh):
+            await h.wait_gone(call)
+
+        before, after = await h.call_row(in_menu), await h.call_row(fresh)
+        assert before["outcome"] == after["outcome"] == "handled_in_ivr"
+        assert (before["service"], before["scenario_version"]) == ("information", old)
+        assert (after["service"], after["scenario_version"]) == ("information_v2", running_version(h))
+    finally:
+        await close_harness(h)
+
+
+async def _playing(h: Harness, call: str, media: str) -> bool:
+    async with h.http.get(f"{h.sim_url}/_sim/events") as r:
+        log = await r.json()
+    return any(e["event"]["type"] == "PlaybackStarted" and e["event"]["playback"]["media_uri"] == media
+               and e["event"]["playback"]["target_uri"] == f"channel:{call}" for e in log)
 
 
 async def test_a_broken_file_is_refused_and_the_running_set_keeps_serving(harness: Harness) -> None:
