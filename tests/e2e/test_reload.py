@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 from pathlib import Path
 
 from tests.e2e.harness import Harness, close_harness, eventually, make_harness
@@ -118,6 +119,30 @@ async def _playing(h: Harness, call: str, media: str) -> bool:
         log = await r.json()
     return any(e["event"]["type"] == "PlaybackStarted" and e["event"]["playback"]["media_uri"] == media
                and e["event"]["playback"]["target_uri"] == f"channel:{call}" for e in log)
+
+
+async def test_an_edited_shared_schedule_applies_to_the_next_call(tmp_path: Path) -> None:
+    """Tuesday 09:30: open under the shipped schedule; after Tuesdays are changed to 10:00-21:00 in
+    scenarios/_schedules.yaml and reloaded, the next call is after hours."""
+    h = await make_harness(tmp_path, start_local="2026-11-24T09:30:00", speed=20)
+    try:
+        shutil.copy(Path(__file__).parent / "scenarios" / "hours_first_5551.yaml", h.config_dir / "scenarios")
+        await h.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+        await h.start_daemon()
+        before = await h.call("5551", "77011230001", talk_s=1, patience_s=20)
+        await h.wait_gone(before)
+        schedules = h.config_dir / "scenarios" / "_schedules.yaml"
+        text = schedules.read_text(encoding="utf-8")
+        assert 'tue: ["09:00-21:00"]' in text, "the shipped schedules changed; update this test's edit"
+        edited = text.replace('tue: ["09:00-21:00"]', 'tue: ["10:00-21:00"]', 1)
+        schedules.write_text(edited, encoding="utf-8")
+        assert await reload_now(h)
+        after = await h.call("5551", "77011230002", talk_s=1, patience_s=20)
+        await h.wait_gone(after)
+        assert (await h.call_row(before))["outcome"] == "answered"
+        assert (await h.call_row(after))["outcome"] == "voicemail"
+    finally:
+        await close_harness(h)
 
 
 async def test_a_broken_file_is_refused_and_the_running_set_keeps_serving(harness: Harness) -> None:
