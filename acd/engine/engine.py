@@ -88,6 +88,7 @@ class Engine:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.Task[None] | None = None
         self._wrapups: dict[str, tuple[str, float]] = {}
+        self._rejections: dict[tuple[str, str], str] = {}
         self.recorder: Any = None
         """``RecordingIndex`` (rows of the recordings table), set by the daemon."""
 
@@ -201,10 +202,11 @@ class Engine:
                     leg.fail("cancelled")
                     self.spawn(self._hangup_leg(leg))
             elif isinstance(d, RingNoAnswer):
+                reason = self._rejections.pop((d.call_id, d.agent_id), "no_answer")
                 self.emit_call(
                     d.call_id,
                     "ring_no_answer",
-                    {"queue": d.queue, "agent": d.agent_id, "reason": "no_answer"},
+                    {"queue": d.queue, "agent": d.agent_id, "reason": reason},
                 )
             elif isinstance(d, Overflow):
                 self._overflow(d)
@@ -325,7 +327,9 @@ class Engine:
         if not answered:
             if leg.result != "cancelled":
                 reason = leg.result if leg.result in ("busy", "unreachable", "no_answer") else "failed"
+                self._rejections[(d.call_id, d.agent_id)] = reason  # for the RingNoAnswer that follows
                 self.core("offer_rejected", d.call_id, d.agent_id, self.clock.now(), reason=reason)
+                self._rejections.pop((d.call_id, d.agent_id), None)
             return
         if session.gone.is_set() or session.queue_result is None or session.queue_result.done():
             await self._hangup_leg(leg)

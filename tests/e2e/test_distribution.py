@@ -11,6 +11,17 @@ KAZAKH = {"agent1", "agent2", "agent4", "agent6", "agent7"}
 KK_DTMF = {"language_menu": "1", "main_menu": "1"}
 
 
+def _skills_matter(harness: Harness) -> None:
+    """The shipped `general` queue requires no skill, so most_skilled ties; require `general` for these
+    tests so that the order of offers is known: agent6 (9), agent1 (7), agent7 (6), agent2 (5), ..."""
+    queues = harness.config_dir / "queues.yaml"
+    queues.write_text(
+        queues.read_text().replace(
+            "language_skill: true  ", "required_skills: {general: 1}\n    language_skill: true  ", 1
+        )
+    )
+
+
 async def _only(harness: Harness, **behaviours: dict[str, object]) -> None:
     """These agents' phones online with their behaviour; every other phone offline."""
     for i in range(1, 9):
@@ -25,12 +36,7 @@ async def test_most_skilled_free_agent_gets_the_call_and_a_silent_phone_passes_i
     harness: Harness,
 ) -> None:
     # agent6 is the most skilled Kazakh speaker (general: 9) but never answers; agent2 (5) does.
-    queues = harness.config_dir / "queues.yaml"
-    queues.write_text(
-        queues.read_text().replace(
-            "language_skill: true  ", "required_skills: {general: 1}\n    language_skill: true  ", 1
-        )
-    )
+    _skills_matter(harness)
     await _only(
         harness,
         agent6={"behaviour": "no_answer"},
@@ -56,6 +62,7 @@ async def test_most_skilled_free_agent_gets_the_call_and_a_silent_phone_passes_i
 
 
 async def test_a_busy_phone_is_skipped_and_the_agent_stays_available(harness: Harness) -> None:
+    _skills_matter(harness)  # agent6 (general: 9) is offered first
     await _only(
         harness,
         agent6={"behaviour": "busy"},
@@ -67,6 +74,10 @@ async def test_a_busy_phone_is_skipped_and_the_agent_stays_available(harness: Ha
     row = await harness.call_row(call)
     assert row["agent"] == "agent1"
     assert row["wait_s"] < 10  # busy is known at once, no ring time-out
+    [missed] = await harness.rows(
+        "SELECT data FROM call_events WHERE call_id = :c AND kind = 'ring_no_answer'", c=call
+    )
+    assert "busy" in str(missed["data"])
 
 
 async def test_nobody_logged_in_overflows_to_the_scenario_target(tmp_path: Path) -> None:
