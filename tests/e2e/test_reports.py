@@ -22,7 +22,9 @@ async def _agents_state(h: Harness, state: str, reason: str | None = None) -> No
         assert status == 200, answer
 
 
-async def test_a_known_day_gives_the_hand_computed_daily_and_monthly_figures(tmp_path: Path, db_url: str) -> None:
+async def test_a_known_day_gives_the_hand_computed_daily_and_monthly_figures(
+    tmp_path: Path, db_url: str
+) -> None:
     """On SQLite, and on PostgreSQL when ACD_TEST_PG_URL is set (CI)."""
     h = await make_harness(tmp_path, start_local="2026-11-24T10:00:00", speed=20, db_url=db_url)
     try:
