@@ -118,3 +118,20 @@ def test_announcements_round_up_and_stay_silent_for_short_waits(
     expected_s: float, minutes: int | None
 ) -> None:
     assert announce_minutes(WaitEstimate(expected_s, expected_s / 2, expected_s * 2)) == minutes
+
+
+@pytest.mark.parametrize("ahead", [63, 64, 65, 500, 10_000])
+@pytest.mark.parametrize("theta_scale", [1e-6, 0.05, 1.0, 40.0])
+def test_long_queue_sums_in_closed_form_match_the_term_by_term_sums(ahead: int, theta_scale: float) -> None:
+    """Beyond 64 callers ahead QLA uses digamma/trigamma; it must equal the sum it replaces."""
+    from acd.core.prediction import _qla_sums
+
+    stats = QueueStatistics()
+    view = QueueView(ahead=ahead, servers=8, elapsed_s=0.0, hol_elapsed_s=0.0, les_wait_s=None)
+    rate = 8 * stats.mu
+    theta = rate * theta_scale / 8
+    stats_theta = type("S", (), {"mu": stats.mu, "theta": theta})()
+    mean, var = _qla_sums(view, stats_theta)  # type: ignore[arg-type]
+    rates = [rate + i * theta for i in range(ahead + 1)]
+    assert mean == pytest.approx(sum(1 / r for r in rates), rel=1e-9)
+    assert var == pytest.approx(sum(1 / (r * r) for r in rates), rel=1e-9)
