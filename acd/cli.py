@@ -66,9 +66,9 @@ def run(
 
 @app.command()
 def demo(
-    calls: int = typer.Option(60, help="How many calls the simulated callers make."),
+    calls: int = typer.Option(40, help="How many calls the simulated callers make."),
     agents: int = typer.Option(8, help="How many simulated agents answer (agent1..agentN)."),
-    speed: float = typer.Option(30.0, help="Time acceleration: 30 makes a 5-minute call last 10 s."),
+    speed: float = typer.Option(40.0, help="Time acceleration: 40 makes a 5-minute call last 7.5 s."),
     db: str | None = typer.Option(None, help="Database URL (default: SQLite under var/demo/)."),
     seed: int = typer.Option(1, help="Seed of the traffic."),
 ) -> None:
