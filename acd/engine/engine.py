@@ -37,7 +37,7 @@ from acd.core import (
     RingNoAnswer,
 )
 from acd.core.prediction import announce_minutes
-from acd.engine.session import CallSession, Leg
+from acd.engine.session import STATE_VAR, CallSession, Leg, encode_state
 from acd.events import AgentEvent, CallEvent
 from acd.metrics import Metrics
 from acd.settings import Settings
@@ -287,7 +287,8 @@ class Engine:
                 channel_id=leg.channel_id,
                 caller_id=caller_id,
                 timeout=max(1, math.ceil(timeout_s)),
-                variables={"ACD_ROLE": kind, "ACD_CALL": session.channel_id, "ACD_AGENT": agent_id or ""},
+                variables={STATE_VAR: encode_state({"role": kind, "call": session.channel_id,
+                                                    "agent": agent_id or ""})},
             )
         except AriError as exc:
             log.warning("originate_failed", call_id=session.channel_id, endpoint=endpoint, error=str(exc))
@@ -364,19 +365,11 @@ class Engine:
         bridge = await self.ari.bridges.create("mixing", bridge_id=self.new_id("br"))
         session.bridge_id = bridge.id
         try:
-            await self.ari.bridges.add_channel(bridge.id, [session.channel_id, leg.channel_id])
-            recording = None
-            if record:
-                recording = self.recording_name(session)
-                await self._record_bridge(session, bridge.id, recording, leg.agent_id)
+            recording = self.recording_name(session) if record else None
             if leg.kind == "agent":
+                # Written before the bridge exists for Asterisk's callers: a daemon killed from here on
+                # finds the whole connection on the channel and finishes it (resync.ensure_bridged).
                 connected = self.clock.now()
-                self.emit_milestone(
-                    session.channel_id,
-                    "connected",
-                    connected,
-                    {"queue": queue, "agent": leg.agent_id, "bridge": bridge.id},
-                )
                 await session.set_vars(
                     state="connected",
                     agent=leg.agent_id or "",
@@ -385,10 +378,20 @@ class Engine:
                     recording=recording or "",
                     connected=f"{connected:.3f}",
                 )
+                self.emit_milestone(
+                    session.channel_id,
+                    "connected",
+                    connected,
+                    {"queue": queue, "agent": leg.agent_id, "bridge": bridge.id},
+                )
+            await self.ari.bridges.add_channel(bridge.id, [session.channel_id, leg.channel_id])
+            if recording is not None:
+                await self._record_bridge(session, bridge.id, recording, leg.agent_id)
             await self.wait_conversation(session, leg)
         finally:
-            with contextlib.suppress(AriError):
-                await self.ari.bridges.destroy(bridge.id)
+            if self.accepting:  # a stopping daemon leaves the conversation to its successor (R27)
+                with contextlib.suppress(AriError):
+                    await self.ari.bridges.destroy(bridge.id)
 
     def recording_started(self, session: CallSession, name: str, *, kind: str, agent: str | None) -> None:
         if self.recorder is not None:
@@ -528,9 +531,10 @@ class Engine:
         except Exception:
             bound.exception("scenario_failed")
         finally:
-            if not session.gone.is_set():
-                await session.hangup()
-            self.finish_call(session)
+            if self.accepting:  # a stopping daemon leaves the call in Asterisk for its successor (R27)
+                if not session.gone.is_set():
+                    await session.hangup()
+                self.finish_call(session)
 
     def finish_call(self, session: CallSession) -> None:
         if session.ended_emitted:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from acd.ari.errors import AriError, AriNotFound
-from acd.engine.session import CallSession, Leg
+from acd.engine.session import STATE_VAR, CallSession, Leg, decode_state
 from routing.control import CallerHungUp, HoldSpec
 
 if TYPE_CHECKING:
@@ -27,36 +27,12 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-VARS = (
-    "STATE",
-    "QUEUE",
-    "ENTERED",
-    "PRIORITY",
-    "LANG",
-    "AGENT",
-    "BRIDGE",
-    "AGENT_CHANNEL",
-    "RECORDING",
-    "CONNECTED",
-    "ROLE",
-    "CALL",
-    "SCENARIO",
-    "DIALLED",
-    "ARRIVED",
-    "ANSWERED",
-)
-
-
 async def read_vars(engine: Engine, channel_id: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name in VARS:
-        try:
-            value = await engine.ari.channels.get_var(channel_id, f"ACD_{name}")
-        except AriError:
-            continue
-        if value:
-            out[name.lower()] = value
-    return out
+    """The ``ACD_STATE`` a previous daemon wrote on the channel ({} for none)."""
+    try:
+        return decode_state(await engine.ari.channels.get_var(channel_id, STATE_VAR))
+    except AriError:
+        return {}
 
 
 async def resync(engine: Engine) -> None:
@@ -124,6 +100,31 @@ async def resume_call(engine: Engine, session: CallSession, v: dict[str, str]) -
         await run_scenario(session, loaded, engine.config)
 
 
+async def ensure_bridged(engine: Engine, session: CallSession, leg: Leg, recording: str | None) -> None:
+    """The previous daemon may have died between writing the connection and making it: finish the job
+    (the bridge with both channels, and its recording)."""
+    bridge_id = session.bridge_id or engine.new_id("br")
+    try:
+        bridge = await engine.ari.bridges.get(bridge_id)
+        members = set(bridge.channels)
+    except AriNotFound:
+        await engine.ari.bridges.create("mixing", bridge_id=bridge_id)
+        members = set()
+    session.bridge_id = bridge_id
+    missing = [c for c in (session.channel_id, leg.channel_id) if c not in members]
+    if missing:
+        with contextlib.suppress(AriError):
+            await engine.ari.bridges.add_channel(bridge_id, missing)
+    if recording is None:
+        return
+    try:
+        await engine.ari.recordings.get_live(recording)
+    except AriNotFound:
+        await engine._record_bridge(session, bridge_id, engine.recording_name(session), leg.agent_id)
+    except AriError:
+        pass
+
+
 def _replay_milestones(engine: Engine, session: CallSession, v: dict[str, str]) -> None:
     """Emit again, with the same ids and times, what the crashed daemon may not have written yet."""
     cid = session.channel_id
@@ -154,6 +155,7 @@ async def _resume_connected(engine: Engine, session: CallSession, v: dict[str, s
     session.bridge_id = v.get("bridge")
     if v.get("recording"):
         engine.recordings[v["recording"]] = session
+    session.recording_count = 1  # a recording made again gets a new name (unique)
     connected_at = float(v.get("connected") or engine.clock.now())
     with contextlib.suppress(KeyError, ValueError):
         engine.acd.restore_call(
@@ -164,10 +166,12 @@ async def _resume_connected(engine: Engine, session: CallSession, v: dict[str, s
         await engine.ari.channels.get(leg.channel_id)
     except AriNotFound:
         leg.fail("gone")
+    else:
+        await ensure_bridged(engine, session, leg, v.get("recording") or None)
     try:
         await engine.wait_conversation(session, leg)
     finally:
-        if session.bridge_id:
+        if session.bridge_id and engine.accepting:
             with contextlib.suppress(AriError):
                 await engine.ari.bridges.destroy(session.bridge_id)
         if agent:

@@ -35,6 +35,21 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+STATE_VAR = "ACD_STATE"
+
+
+def encode_state(values: dict[str, str]) -> str:
+    """``k=v;k=v``: the values are ids, numbers, queue names and epoch times, never ';' or '='."""
+    return ";".join(f"{k}={v.replace(';', ',').replace('=', ':')}" for k, v in values.items())
+
+
+def decode_state(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in text.split(";"):
+        key, sep, value = part.partition("=")
+        if sep and key:
+            out[key] = value
+    return out
 
 
 @dataclass
@@ -88,6 +103,8 @@ class CallSession(CallControl):
         self.ended_emitted = False
         self.arrived_at = 0.0
         self.recording_count = 0
+        self.saved: dict[str, str] = {}
+        """What is written in ACD_STATE on the channel."""
 
     # ---- plumbing -------------------------------------------------------------------------------
     def now(self) -> float:
@@ -128,14 +145,14 @@ class CallSession(CallControl):
             raise CallerHungUp(self.channel_id) from exc
 
     async def set_vars(self, **values: object) -> None:
-        """Keep what a restarted daemon needs on the channel itself (best effort)."""
-        for name, value in values.items():
-            try:
-                await self.ari.channels.set_var(self.channel_id, f"ACD_{name.upper()}", str(value))
-            except AriError as exc:
-                if isinstance(exc, AriNotFound):
-                    return
-                self.log().warning("set_var_failed", variable=name, error=str(exc))
+        """Keep what a restarted daemon needs on the channel itself, in ONE variable (``ACD_STATE``,
+        ``k=v;k=v``): one request per change, and a crash can never leave half of a change written."""
+        self.saved.update({k: str(v) for k, v in values.items()})
+        try:
+            await self.ari.channels.set_var(self.channel_id, STATE_VAR, encode_state(self.saved))
+        except AriError as exc:
+            if not isinstance(exc, AriNotFound):
+                self.log().warning("set_var_failed", error=str(exc))
 
     # ---- CallControl ----------------------------------------------------------------------------
     async def answer(self) -> None:

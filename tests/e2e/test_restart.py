@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 from sqlalchemy import text
 
 from acd.clock import Clock
@@ -39,7 +40,11 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_sigkill_mid_call_then_restart_completes_the_call_and_its_cdr(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+async def test_daemon_stopped_mid_call_then_restarted_completes_the_call_and_its_cdr(
+    tmp_path: Path, how: str
+) -> None:
+    """SIGKILL: a crash. SIGTERM: a clean stop, which must leave the call in Asterisk and exit 0."""
     clock: Clock = local_clock("2026-11-24T11:00:00", speed=10)
     sim_port, api_port = _port(), _port()
     db_url = f"sqlite+aiosqlite:///{tmp_path / 'acd.db'}"
@@ -102,8 +107,12 @@ async def test_sigkill_mid_call_then_restart_completes_the_call_and_its_cdr(tmp_
                 return any(c["id"] == call_id and c["state"] == "talking" for c in callers)
 
             await eventually(talking, 30, "the caller never got to an agent")
-            daemon.send_signal(signal.SIGKILL)
-            await daemon.wait()
+            caller_talking = talking
+            daemon.send_signal(getattr(signal, how))
+            code = await daemon.wait()
+            if how == "SIGTERM":
+                assert code == 0
+                assert await caller_talking()  # the stopping daemon did not hang up the call
 
             second = await _spawn(*daemon_args, env=env, log=tmp_path / "daemon2.log")
             await eventually(
