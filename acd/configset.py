@@ -47,7 +47,8 @@ from routing.schedule import Schedule
 
 @dataclass(frozen=True)
 class LoadedScenario:
-    """A scenario as loaded: its model, where it came from, and its version (hash of the file's bytes)."""
+    """A scenario as loaded: its model, where it came from, and its version (hash of the file's bytes and
+    of the shared ``scenarios/_*.yaml``)."""
 
     name: str
     file: str
@@ -272,6 +273,9 @@ class _Loader:
                   schedules: Mapping[str, Schedule]) -> tuple[dict[str, LoadedScenario], dict[str, str]]:
         out: dict[str, LoadedScenario] = {}
         numbers: dict[str, tuple[str, str]] = {}
+        # A scenario's version covers the shared schedules too: editing _schedules.yaml changes routing.
+        files = _yaml_files(self.dir / "scenarios")
+        shared = b"".join(p.read_bytes() for p in files if p.name.startswith("_"))
         for path in _yaml_files(self.dir / "scenarios"):
             if path.name.startswith("_"):
                 continue
@@ -293,7 +297,7 @@ class _Loader:
                 numbers.setdefault(num, (name, doc.path))
             flow = Flow.of(sc)
             _ScenarioChecks(self, doc, sc, flow, queues, prompts, schedules).run()
-            out[name] = LoadedScenario(name, doc.path, content_version(path.read_bytes()), sc, flow)
+            out[name] = LoadedScenario(name, doc.path, content_version(path.read_bytes() + shared), sc, flow)
         if not out and not any(p.file.startswith(self.shown(self.dir / "scenarios")) for p in self.problems):
             self.problems.append(ConfigProblem(self.shown(self.dir / "scenarios"), None, "",
                                                "no scenario: add one file per number or set of numbers"))
