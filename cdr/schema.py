@@ -70,6 +70,7 @@ calls = Table(
     Column("overflow_target", String(128)),
     Column("agent", String(64)),
     Column("recording", String(255)),
+    Column("recording_status", String(16), comment="recording, done, failed; NULL: none was made"),
     Column("hangup_by", String(16)),
     Column("hangup_cause", String(16)),
     Column("offers", Integer, nullable=False, server_default="0"),

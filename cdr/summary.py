@@ -81,7 +81,7 @@ def fold(call_id: str, events: Iterable[CallEvent], *, short_abandon_s: float = 
     evs = ordered(events)
     s = _State()
     r = s.row
-    r.update(id=call_id, offers=0, ring_no_answers=0, direction="inbound")
+    r.update(id=call_id, offers=0, ring_no_answers=0, direction="inbound", recording_status=None)
     for e in evs:
         d = e.data or {}
         k, at = e.kind, e.at
@@ -133,6 +133,13 @@ def fold(call_id: str, events: Iterable[CallEvent], *, short_abandon_s: float = 
                 s.offer_open = None
         elif k == "recording_started":
             r.setdefault("recording", _str(d.get("recording")))
+            if r.get("recording_status") != "failed":
+                r["recording_status"] = "recording"
+        elif k == "recording_finished":
+            if r.get("recording_status") != "failed":
+                r["recording_status"] = "done"
+        elif k == "recording_failed":
+            r["recording_status"] = "failed"  # R14: a failed recording is marked on the call, loudly
         elif k == "hold":
             s.hold += _f(d.get("seconds"))
         elif k == "transfer":

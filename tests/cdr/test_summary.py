@@ -83,3 +83,20 @@ def test_in_progress_call_has_no_outcome_yet_and_overflow_to_a_queue_is_not_over
     evs.append(CallEvent("y", "ended", 100.0, {"by": "caller"}))
     row = fold("y", evs)
     assert (row["outcome"], row["queue"], row["wait_s"]) == ("abandoned", "b", pytest.approx(98))
+
+
+def test_a_failed_recording_is_marked_on_the_call_whatever_comes_after() -> None:
+    def ev(kind: str, at: float, **data: object) -> CallEvent:
+        return CallEvent("r1", kind, at, data)
+
+    base = [ev("arrived", 1.0, dialled="193", caller="77011234567"), ev("queued", 2.0, queue="general"),
+            ev("connected", 5.0, agent="a1", queue="general")]
+    ok = fold("r1", [*base, ev("recording_started", 5.1, recording="2026/11/24/r1"),
+                     ev("recording_finished", 60.0, recording="2026/11/24/r1"),
+                     ev("ended", 60.0, by="caller")])
+    assert (ok["recording"], ok["recording_status"]) == ("2026/11/24/r1", "done")
+    failed = fold("r1", [*base, ev("recording_started", 5.1, recording="2026/11/24/r1"),
+                         ev("recording_failed", 5.2, recording="2026/11/24/r1", reason="disk full"),
+                         ev("recording_finished", 60.0, recording="2026/11/24/r1")])
+    assert failed["recording_status"] == "failed"
+    assert fold("r1", base)["recording_status"] is None

@@ -27,6 +27,7 @@ async def test_call_to_193_is_answered_by_an_agent_and_recorded(harness: Harness
     await harness.daemon.recorder.drain()
     [rec] = await harness.rows("SELECT * FROM recordings WHERE call_id = :id", id=call)
     assert rec["status"] == "done" and rec["kind"] == "call" and rec["agent_id"] == row["agent"]
+    assert row["recording_status"] == "done"
     assert rec["size_bytes"] == wav.stat().st_size and len(rec["sha256"]) == 64
     assert abs(rec["duration_s"] - row["talk_s"]) < 3
     # wrap-up (10 s in queues.yaml) is counted on the call once the agent is ready again
