@@ -25,6 +25,7 @@ import structlog
 
 from acd.ari.client import AriClient
 from acd.ari.errors import AriError
+from acd.ari.models import parse_ari_time
 from acd.clock import Clock
 from acd.core import (
     Acd,
@@ -287,8 +288,11 @@ class Engine:
                 channel_id=leg.channel_id,
                 caller_id=caller_id,
                 timeout=max(1, math.ceil(timeout_s)),
-                variables={STATE_VAR: encode_state({"role": kind, "call": session.channel_id,
-                                                    "agent": agent_id or ""})},
+                variables={
+                    STATE_VAR: encode_state(
+                        {"role": kind, "call": session.channel_id, "agent": agent_id or ""}
+                    )
+                },
             )
         except AriError as exc:
             log.warning("originate_failed", call_id=session.channel_id, endpoint=endpoint, error=str(exc))
@@ -540,12 +544,27 @@ class Engine:
         if session.ended_emitted:
             return
         session.ended_emitted = True
-        session.emit("ended", by=session.hangup_by or "caller", cause=session.hangup_cause)
+        self.emit_call(
+            session.channel_id,
+            "ended",
+            {"by": session.hangup_by or "caller", "cause": session.hangup_cause},
+            at=session.gone_at,
+        )
         self.sessions.pop(session.channel_id, None)
 
-    def _caller_gone(self, session: CallSession, cause: int | None) -> None:
+    def event_time(self, ev: Any) -> float:
+        """When Asterisk says it happened: a busy daemon may handle a hang-up later than it happened, and
+        the CDR's waits must not grow with the daemon's load."""
+        try:
+            return min(parse_ari_time(ev.timestamp).timestamp(), self.clock.now())
+        except (AttributeError, TypeError, ValueError):
+            return self.clock.now()
+
+    def _caller_gone(self, session: CallSession, cause: int | None, at: float | None = None) -> None:
         if session.hangup_cause is None and cause is not None:
             session.hangup_cause = cause
+        if session.gone_at is None and at is not None:
+            session.gone_at = at
         if session.gone.is_set() and session.hangup_by:
             return
         session.hangup_by = session.hangup_by or "caller"
@@ -556,7 +575,12 @@ class Engine:
             and session.queue_result is not None
             and not session.queue_result.done()
         ):
-            session.emit("left_queue", queue=session.queue, reason="abandoned")
+            self.emit_call(
+                session.channel_id,
+                "left_queue",
+                {"queue": session.queue, "reason": "abandoned"},
+                at=session.gone_at,
+            )
             self.core("remove_call", session.channel_id, self.clock.now(), reason="abandoned")
 
     def _leg_gone(self, leg: Leg, cause: int | None) -> None:
@@ -567,12 +591,14 @@ class Engine:
     def _on_StasisEnd(self, ev: Any) -> None:  # noqa: N802
         cid = ev.channel.id
         if (session := self.sessions.get(cid)) is not None:
-            self._caller_gone(session, None)
+            self._caller_gone(session, None, self.event_time(ev))
         elif (leg := self.legs.get(cid)) is not None:
             self._leg_gone(leg, None)
 
     def _on_ChannelHangupRequest(self, ev: Any) -> None:  # noqa: N802
         session = self.sessions.get(ev.channel.id)
+        if session is not None and session.gone_at is None and not session.gone.is_set():
+            session.gone_at = self.event_time(ev)  # the caller hung up: this is when
         if session is not None and session.hangup_cause is None and not getattr(ev, "soft", False):
             session.hangup_cause = ev.cause
 
@@ -580,7 +606,7 @@ class Engine:
         cid = ev.channel.id
         if (session := self.sessions.get(cid)) is not None:
             session.hangup_cause = ev.cause
-            self._caller_gone(session, ev.cause)
+            self._caller_gone(session, ev.cause, self.event_time(ev))
         elif (leg := self.legs.get(cid)) is not None:
             self._leg_gone(leg, ev.cause)
 

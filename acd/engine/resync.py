@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
+
 async def read_vars(engine: Engine, channel_id: str) -> dict[str, str]:
     """The ``ACD_STATE`` a previous daemon wrote on the channel ({} for none)."""
     try:

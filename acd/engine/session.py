@@ -87,6 +87,8 @@ class CallSession(CallControl):
         self.gone = asyncio.Event()
         self.hangup_by: str | None = None
         self.hangup_cause: int | None = None
+        self.gone_at: float | None = None
+        """When the caller hung up, by Asterisk's event timestamp."""
         self.dtmf: asyncio.Queue[str] = asyncio.Queue()
         self.playbacks: dict[str, asyncio.Future[str]] = {}
         self.recordings: dict[str, asyncio.Future[dict[str, Any]]] = {}
