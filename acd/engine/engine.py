@@ -711,7 +711,12 @@ class Engine:
         self.emit_call(call_id, "topic", {"topic": topic, "comment": comment, "by": by})
 
     def agent_of_call(self, call_id: str) -> str | None:
+        """The agent ringing for, talking on, or in wrap-up after ``call_id`` (R22: the topic is typed in
+        during wrap-up, after the caller has gone)."""
         for leg in self.legs.values():
             if leg.call_id == call_id and leg.agent_id:
                 return leg.agent_id
+        for agent, (wrapped_call, _since) in self._wrapups.items():
+            if wrapped_call == call_id:
+                return agent
         return None

@@ -207,3 +207,24 @@ async def test_agents_change_their_own_state_and_supervisors_force_others(harnes
     rows = await harness.rows("SELECT agent, state, by_user FROM agent_state_log ORDER BY at, agent")
     assert {"agent": "agent1", "state": "ready", "by_user": None} in rows
     assert {"agent": "agent2", "state": "logged_out", "by_user": "supervisor"} in rows
+
+
+async def test_the_agent_types_the_topic_during_wrap_up_and_it_lands_in_the_cdr(harness: Harness) -> None:
+    await _only(harness, agent3={"behaviour": "answer", "answer_after_s": 1, "hangup": "caller"})
+    await harness.start_daemon()
+    call = await harness.call(
+        "193", "77015550009", language="ru", talk_s=3, dtmf_on={"language_menu": "2", "main_menu": "1"}
+    )
+    await harness.wait_gone(call, 60)  # the caller has gone: agent3 is in wrap-up (10 s)
+    status, body = await harness.api_post(f"/api/calls/{call}/topic", {"topic": "tax"}, who="agent5")
+    assert status in (403, 404), body  # not agent5's call
+    status, body = await harness.api_post(
+        f"/api/calls/{call}/topic", {"topic": "tax", "comment": "asked about VAT"}, who="agent3"
+    )
+    assert status == 200, body
+
+    async def topic_written() -> bool:
+        row = await harness.call_row(call)
+        return row["topic"] == "tax" and row["comment"] == "asked about VAT"
+
+    await eventually(topic_written, 10, "the topic never reached the calls row")
