@@ -19,7 +19,7 @@ import math
 import os
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -27,6 +27,7 @@ from acd.ari.client import AriClient
 from acd.ari.errors import AriError
 from acd.ari.models import parse_ari_time
 from acd.clock import Clock
+from acd.configset import ConfigSet
 from acd.core import (
     Acd,
     AgentStateChanged,
@@ -39,12 +40,19 @@ from acd.core import (
 )
 from acd.core.prediction import announce_minutes
 from acd.engine.session import STATE_VAR, CallSession, Leg, encode_state
-from acd.events import AgentEvent, CallEvent
+from acd.events import AgentEvent, CallEvent, CdrRecord
 from acd.metrics import Metrics
 from acd.settings import Settings
 from routing.control import CallerHungUp, CallInfo, QueueResult
 
 log = structlog.get_logger(__name__)
+
+
+class CdrSink(Protocol):
+    """What the engine needs of the CDR writer: a call that never blocks and never raises."""
+
+    def emit(self, record: CdrRecord) -> None: ...
+
 
 HANGUP_RESULTS = {
     17: "busy",
@@ -61,13 +69,12 @@ class Engine:
         self,
         *,
         settings: Settings,
-        config: Any,
+        config: ConfigSet,
         ari: AriClient,
         clock: Clock,
-        writer: Any,
+        writer: CdrSink,
         acd: Acd,
         metrics: Metrics,
-        initial_agent_state: str = "logged_out",
     ) -> None:
         self.settings = settings
         self.config = config
@@ -76,7 +83,6 @@ class Engine:
         self.writer = writer
         self.acd = acd
         self.metrics = metrics
-        self.initial_agent_state = initial_agent_state
         self.sessions: dict[str, CallSession] = {}
         self.legs: dict[str, Leg] = {}
         self.offers: dict[tuple[str, str], Leg] = {}
@@ -125,10 +131,9 @@ class Engine:
         """A CDR event. Milestones get a deterministic ``event_id`` (``<call>/<kind>/<time>``): a daemon
         that adopts the call after a crash emits them again from the channel's variables, and the
         writer's unique key keeps whichever copy arrived first (R27: a SIGKILL may lose the last batch)."""
-        event = CallEvent(call_id=call_id, kind=kind, at=self.clock.now() if at is None else at, data=data)
-        if event_id is not None:
-            event = CallEvent(call_id=call_id, kind=kind, at=event.at, data=data, event_id=event_id)
-        self.writer.emit(event)
+        when = self.clock.now() if at is None else at
+        extra = {} if event_id is None else {"event_id": event_id}
+        self.writer.emit(CallEvent(call_id=call_id, kind=kind, at=when, data=data, **extra))
 
     def emit_milestone(self, call_id: str, kind: str, at: float, data: dict[str, Any]) -> None:
         self.emit_call(call_id, kind, data, at=at, event_id=f"{call_id}/{kind}/{at:.3f}")
@@ -319,7 +324,7 @@ class Engine:
         session.emit("offered", queue=d.queue, agent=d.agent_id)
         leg = await self.originate_leg(
             session,
-            agent.endpoint,
+            agent.endpoint or f"PJSIP/{agent.id}",
             kind="agent",
             agent_id=d.agent_id,
             timeout_s=d.ring_timeout_s + 5,
