@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from acd.ari import models
 from acd.ari.client import AriClient
 from acd.ari.errors import AriError
 from acd.ari.models import parse_ari_time
@@ -34,15 +35,17 @@ from acd.core import (
     Announce,
     CallQueued,
     CancelOffer,
+    Decision,
     Offer,
     Overflow,
     RingNoAnswer,
 )
-from acd.core.prediction import announce_minutes
+from acd.core.prediction import WaitEstimate, announce_minutes
 from acd.engine.session import STATE_VAR, CallSession, Leg, encode_state
 from acd.events import AgentEvent, CallEvent, CdrRecord
 from acd.metrics import Metrics
 from acd.settings import Settings
+from ivr.announcements import position_and_wait
 from routing.control import CallerHungUp, CallInfo, QueueResult
 
 log = structlog.get_logger(__name__)
@@ -198,7 +201,7 @@ class Engine:
             entered_at=entered_at,
         )
 
-    def apply(self, decisions: list[Any]) -> None:
+    def apply(self, decisions: list[Decision]) -> None:
         for d in decisions:
             if isinstance(d, Offer):
                 self.spawn(self._offer(d), f"offer-{d.call_id}-{d.agent_id}")
@@ -217,7 +220,7 @@ class Engine:
             elif isinstance(d, Overflow):
                 self._overflow(d)
             elif isinstance(d, Announce | CallQueued):
-                self._announce(d.call_id, d.position, d.estimate.expected_s, d.estimate)
+                self._announce(d.call_id, d.position, d.estimate)
             elif isinstance(d, AgentStateChanged):
                 self._wrapup_accounting(d)
                 self.writer.emit(
@@ -253,12 +256,10 @@ class Engine:
         self.spawn(session.stop_moh())
         session.queue_result.set_result(QueueResult("overflow", target=d.target, reason=d.reason))
 
-    def _announce(self, call_id: str, position: int, expected_s: float, estimate: Any) -> None:
+    def _announce(self, call_id: str, position: int, estimate: WaitEstimate) -> None:
         session = self.sessions.get(call_id)
         if session is None or session.queue is None or session.connecting:
             return
-        from ivr.announcements import position_and_wait
-
         minutes = announce_minutes(estimate)
         media = list(
             position_and_wait(
@@ -268,7 +269,7 @@ class Engine:
             )
         )
         media += list(session.hold.periodic_media)
-        session.emit("announced", position=position, expected_s=round(expected_s, 1))
+        session.emit("announced", position=position, expected_s=round(estimate.expected_s, 1))
         self.spawn(session.announce(media))
 
     # ---- offers and legs --------------------------------------------------------------------------
@@ -454,7 +455,7 @@ class Engine:
             except Exception:
                 log.exception("event_handler_failed", type=kind)
 
-    def _on_StasisStart(self, ev: Any) -> None:  # noqa: N802 - ARI's event names
+    def _on_StasisStart(self, ev: models.StasisStart) -> None:  # noqa: N802 - ARI's event names
         args = list(ev.args or [])
         channel = ev.channel
         if args and args[0] in ("agent", "out"):
@@ -593,21 +594,21 @@ class Engine:
         leg.fail(result)
         self._forget_leg(leg)
 
-    def _on_StasisEnd(self, ev: Any) -> None:  # noqa: N802
+    def _on_StasisEnd(self, ev: models.StasisEnd) -> None:  # noqa: N802
         cid = ev.channel.id
         if (session := self.sessions.get(cid)) is not None:
             self._caller_gone(session, None, self.event_time(ev))
         elif (leg := self.legs.get(cid)) is not None:
             self._leg_gone(leg, None)
 
-    def _on_ChannelHangupRequest(self, ev: Any) -> None:  # noqa: N802
+    def _on_ChannelHangupRequest(self, ev: models.ChannelHangupRequest) -> None:  # noqa: N802
         session = self.sessions.get(ev.channel.id)
         if session is not None and session.gone_at is None and not session.gone.is_set():
             session.gone_at = self.event_time(ev)  # the caller hung up: this is when
         if session is not None and session.hangup_cause is None and not getattr(ev, "soft", False):
             session.hangup_cause = ev.cause
 
-    def _on_ChannelDestroyed(self, ev: Any) -> None:  # noqa: N802
+    def _on_ChannelDestroyed(self, ev: models.ChannelDestroyed) -> None:  # noqa: N802
         cid = ev.channel.id
         if (session := self.sessions.get(cid)) is not None:
             session.hangup_cause = ev.cause
@@ -615,7 +616,7 @@ class Engine:
         elif (leg := self.legs.get(cid)) is not None:
             self._leg_gone(leg, ev.cause)
 
-    def _on_Dial(self, ev: Any) -> None:  # noqa: N802
+    def _on_Dial(self, ev: models.Dial) -> None:  # noqa: N802
         peer = getattr(ev, "peer", None)
         leg = self.legs.get(peer.id) if peer is not None else None
         if leg is None:
@@ -627,21 +628,21 @@ class Engine:
             self._forget_leg(leg)
             self.spawn(self._hangup_leg(leg))
 
-    def _on_ChannelDtmfReceived(self, ev: Any) -> None:  # noqa: N802
+    def _on_ChannelDtmfReceived(self, ev: models.ChannelDtmfReceived) -> None:  # noqa: N802
         session = self.sessions.get(ev.channel.id)
         if session is not None:
             session.dtmf.put_nowait(ev.digit)
 
-    def _on_PlaybackFinished(self, ev: Any) -> None:  # noqa: N802
+    def _on_PlaybackFinished(self, ev: models.PlaybackFinished) -> None:  # noqa: N802
         pb = ev.playback
         session = self.playbacks.get(pb.id)
         if session is not None:
             session.playback_finished(pb.id, pb.state)
 
-    def _on_RecordingFinished(self, ev: Any) -> None:  # noqa: N802
+    def _on_RecordingFinished(self, ev: models.RecordingFinished) -> None:  # noqa: N802
         self._recording_ended(ev.recording, failed=False)
 
-    def _on_RecordingFailed(self, ev: Any) -> None:  # noqa: N802
+    def _on_RecordingFailed(self, ev: models.RecordingFailed) -> None:  # noqa: N802
         self._recording_ended(ev.recording, failed=True)
 
     def _recording_ended(self, rec: Any, *, failed: bool) -> None:
@@ -668,7 +669,7 @@ class Engine:
         if session is not None:
             session.recording_done(rec.name, info)
 
-    def _on_EndpointStateChange(self, ev: Any) -> None:  # noqa: N802
+    def _on_EndpointStateChange(self, ev: models.EndpointStateChange) -> None:  # noqa: N802
         ep = ev.endpoint
         self.endpoint_state(f"{ep.technology}/{ep.resource}", ep.state)
 
