@@ -751,7 +751,7 @@ class Acd:
         queue = self._queue_config(call.queue)
         waiting = self._waiting[call.queue]
         if queue.language_skill:
-            ahead = waiting.ahead_in_bucket(call)
+            ahead = self._effective_ahead(queue, call, now)
             head = waiting.bucket_head(call.language)
         else:
             ahead = waiting.position(call) - 1
@@ -764,6 +764,40 @@ class Acd:
             les_wait_s=self._les.get(call.queue),
         )
         return estimate(view, self._stats[call.queue], self._estimator_of(queue))
+
+    def _effective_ahead(self, queue: QueueConfig, call: Call, now: float) -> int:
+        """Callers ahead who compete for this caller's agents: all of its own language, and of each other
+        language the share its agents serve too. With bilingual agents a Russian caller ahead delays a
+        Kazakh one as much as a Kazakh caller does; with separate teams not at all."""
+        waiting = self._waiting[call.queue]
+        ahead = float(waiting.ahead_in_bucket(call))
+        stage = self._stage(queue, call, now)
+        for other in waiting.languages():
+            if other == call.language:
+                continue
+            n_other = waiting.ahead_in_language(call, other)
+            if not n_other:
+                continue
+            servers_other = self._count(queue, other, stage, serving=True)
+            if servers_other:
+                ahead += n_other * self._count_shared(queue, call.language, other, stage) / servers_other
+        return round(ahead)
+
+    def _count_shared(self, queue: QueueConfig, language: str | None, other: str | None, stage: int) -> int:
+        """Serving agents of ``queue`` who could take a call in either language (cached per roster)."""
+        key = (queue.name, f"{language}|{other}", stage, True)
+        cached = self._count_cache.get(key)
+        if cached is not None and cached[0] == self._roster_version:
+            return cached[1]
+        count = 0
+        for agent_id in self._members.get(queue.name, {}):
+            agent = self._agents.get(agent_id)
+            if agent is None or agent.state not in SERVING_STATES or agent.removed or not agent.reachable:
+                continue
+            if self._fits(agent, queue, language, stage) and self._fits(agent, queue, other, stage):
+                count += 1
+        self._count_cache[key] = (self._roster_version, count)
+        return count
 
     def _new_caller_estimate(self, queue: QueueConfig, now: float) -> WaitEstimate:
         waiting = self._waiting[queue.name]

@@ -92,6 +92,10 @@ class WaitingQueue:
         """Callers ahead of ``call`` with the same language (they compete for the same agents)."""
         return bisect_left(self._buckets.get(call.language, []), call.key)
 
+    def ahead_in_language(self, call: Call, language: str | None) -> int:
+        """Callers of ``language`` ahead of ``call`` (its own bucket or another)."""
+        return bisect_left(self._buckets.get(language, []), call.key)
+
     def bucket_size(self, language: str | None) -> int:
         return len(self._buckets.get(language, []))
 
