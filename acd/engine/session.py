@@ -243,12 +243,16 @@ class CallSession(CallControl):
         self.queue, self.hold = queue, hold
         self.queue_result = asyncio.get_running_loop().create_future()
         entered = self.now()
-        self.engine.emit_milestone(self.channel_id, "queued", entered, {"queue": queue, "priority": priority})
         await self.set_vars(
             state="queued", queue=queue, entered=f"{entered:.3f}", priority=priority, lang=self.info.language
         )
         await self.start_moh()
         self.engine.enqueue(self, queue, priority=priority, entered_at=entered)
+        # after the core has placed the caller, so queue_log's ENTERQUEUE carries the real position
+        position = self.engine.acd.position(self.channel_id) or 1
+        self.engine.emit_milestone(
+            self.channel_id, "queued", entered, {"queue": queue, "priority": priority, "position": position}
+        )
         try:
             return await self._until(self.queue_result)
         finally:

@@ -65,6 +65,12 @@ async def test_a_known_day_gives_the_hand_computed_daily_and_monthly_figures(
         fast = await h.call("193", "77011110006", language="ru", talk_s=10, dtmf_on=RU)
         await h.wait_gone(fast, 30)
         rows = {c: await h.call_row(c) for c in (late, short, long_, info, ivr_hangup, fast)}
+        enter = await h.rows("SELECT callid, data3 FROM queue_log WHERE event = 'ENTERQUEUE'")
+        positions = {r["callid"]: r["data3"] for r in enter}
+        # late, short and long queued one behind the other (1, 2, 3 in the order they arrived there);
+        # fast came to an empty queue (1)
+        assert sorted(positions[c] for c in (late, short, long_)) == ["1", "2", "3"]
+        assert positions[fast] == "1"
         assert [rows[c]["outcome"] for c in (late, short, long_, info, ivr_hangup, fast)] == [
             "answered",
             "short_abandoned",
