@@ -27,7 +27,7 @@ demo: $(STAMP) deps
 run: $(STAMP)
 	$(BIN)/acd run -c config/acd.yaml
 
-test: $(STAMP)
+test: $(STAMP) deps
 	$(BIN)/pytest
 
 lint: $(STAMP)
