@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from acd.events import AgentEvent, CallEvent, CdrRecord
 from cdr import queue_log as qlog
 from cdr.db import make_engine, migrate
+from cdr.journal import Journal
 from cdr.regions import RegionLookup, default_regions
 from cdr.schema import agent_state_log, call_events, callbacks, calls, cdr, queue_log
 from cdr.spool import Spool
@@ -105,6 +106,7 @@ class CdrWriter:
                  retry_max_s: float = 30.0) -> None:
         self.db_url = db_url
         self.spool = Spool(spool_dir)
+        self.journal = Journal(spool_dir)
         self.short_abandon_s = short_abandon_s
         self.clock = clock
         self.regions = regions or default_regions()
@@ -132,6 +134,11 @@ class CdrWriter:
     async def start(self) -> None:
         """Create/migrate the schema and replay the spool; an unreachable database is not an error here:
         records spool until it is back."""
+        recovered = self.journal.recover()
+        if recovered:  # accepted by a process that died before storing them: replay (idempotent)
+            log.warning("cdr.journal_recovered", records=len(recovered))
+            self.spool.append(recovered)
+        self.journal.open()
         try:
             await self._ensure_schema()
             await self._replay()
@@ -153,6 +160,7 @@ class CdrWriter:
                     self._to_spool([record])
                 return
             self._queue.append(record)
+            self.journal.write(record)
             self._idle.clear()
             self._wake.set()
         except Exception:  # pragma: no cover - emit must never take a call down
@@ -178,6 +186,7 @@ class CdrWriter:
                 await self._task
             self._task = None
         await self._drain_without_task()
+        self.journal.close()
         await self.engine.dispose()
 
     async def agent_totals(self, since_utc: float) -> dict[str, tuple[float, int]]:
@@ -227,11 +236,13 @@ class CdrWriter:
             while self._queue:
                 batch = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))]
                 await self._handle(batch)
+            self.journal.reset()  # every accepted record is in the database or the spool
 
     async def _drain_without_task(self) -> None:
         while self._queue:
             batch = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))]
             await self._handle(batch)
+        self.journal.reset()
         self._idle.set()
 
     async def _try_replay(self) -> bool:

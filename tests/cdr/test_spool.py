@@ -8,7 +8,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from acd.events import AgentEvent, CallEvent
@@ -177,3 +177,33 @@ async def test_agent_totals_do_not_block_start_up_when_the_database_is_down(tmp_
     await w.start()
     assert await w.agent_totals(L(0, 0)) == {}
     await w.close()
+
+
+async def test_records_of_a_killed_writer_are_recovered_from_the_journal(tmp_path: Path) -> None:
+    """A process killed between emit() and its batch write (SIGKILL) leaves the records in the journal;
+    the next writer stores them, once."""
+    from cdr.journal import Journal
+    from cdr.writer import CdrWriter
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cdr.db'}"
+    spool = tmp_path / "spool"
+    # what a killed writer leaves behind: journalled, never written (the journal of a live writer)
+    dead = Journal(spool)
+    dead.open()
+    lost = [CallEvent("k1", "arrived", 1000.0, {"dialled": "193", "caller": "77011234567"}),
+            CallEvent("k1", "ended", 1010.0, {"by": "caller"})]
+    for r in lost:
+        dead.write(r)
+    dead.close()
+
+    writer = CdrWriter(url, spool)
+    await writer.start()
+    writer.emit(lost[0])  # the same event again: idempotent
+    await writer.flush()
+    async with writer.engine.connect() as conn:
+        n_events = (await conn.execute(text("SELECT count(*) FROM call_events WHERE call_id='k1'"))).scalar()
+        row = (await conn.execute(text("SELECT outcome, ended_at FROM calls WHERE id='k1'"))).one()
+    await writer.close()
+    assert n_events == 2
+    assert row.outcome == "missed_in_ivr" and row.ended_at is not None
+    assert (spool / "journal.jsonl").stat().st_size == 0  # all stored: the journal is empty again
