@@ -100,6 +100,24 @@ def to_xlsx(result: ReportResult, lang: str = "ru") -> bytes:
     return out.getvalue()
 
 
+def _print_transposed(console: Any, title: str, titles: list[str], rows: list[list[str]]) -> None:
+    """Figures down, days (rows) across, in as many tables as the terminal's width needs."""
+    from rich.table import Table
+
+    label_w = max(len(h) for h in titles[1:]) + 3
+    col_w = max(len(r[j]) for r in rows for j in range(len(titles))) + 3
+    per_table = max(1, (console.width - label_w) // col_w)
+    for start in range(0, len(rows), per_table):
+        chunk = rows[start:start + per_table]
+        table = Table(title=title, show_lines=False)
+        table.add_column(titles[0])
+        for r in chunk:
+            table.add_column(r[0], justify="right")
+        for j, h in enumerate(titles[1:], 1):
+            table.add_row(h, *(r[j] for r in chunk))
+        console.print(table)
+
+
 def _xl(value: Any) -> Any:
     if isinstance(value, time):
         return value.isoformat()
@@ -114,14 +132,20 @@ def print_table(result: ReportResult, lang: str = "ru", console: Any = None) -> 
     for i, sec in enumerate(result.tables()):
         title = (f"{result.title(lang)} {result.start.isoformat()} - {result.end.isoformat()}" if i == 0
                  else sec.title(lang))
-        table = Table(title=title, show_lines=False)
-        for c in sec.columns:
-            table.add_column(c.title(lang), justify="left" if c.kind in ("str", "date", "time") else "right")
-        for row in sec.rows:
-            table.add_row(*(text(cell(row, c, lang)) for c in sec.columns))
+        rows = [[text(cell(row, c, lang)) for c in sec.columns] for row in sec.rows]
         if (t := _totals(sec, lang)) is not None:
-            table.add_row(*(text(t.get(c.key)) for c in sec.columns), style="bold")
-        console.print(table)
+            rows.append([text(t.get(c.key)) for c in sec.columns])
+        titles = [c.title(lang) for c in sec.columns]
+        widths = [max(len(h), *(len(r[j]) for r in rows)) if rows else len(h) for j, h in enumerate(titles)]
+        if sum(w + 3 for w in widths) <= console.width or len(titles) < 3:
+            table = Table(title=title, show_lines=False)
+            for c, h in zip(sec.columns, titles, strict=True):
+                table.add_column(h, justify="left" if c.kind in ("str", "date", "time") else "right")
+            for n, r in enumerate(rows):
+                table.add_row(*r, style="bold" if t is not None and n == len(rows) - 1 else None)
+            console.print(table)
+        else:  # too wide for the terminal (the R17 form has 17 columns): one row per figure instead
+            _print_transposed(console, title, titles, rows)
     for line in result.notes:
         console.print(line, style="dim")
     for line in result.warnings:

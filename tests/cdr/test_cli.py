@@ -79,3 +79,15 @@ def test_a_database_without_the_cdr_is_exit_1_with_one_line(tmp_path: Path) -> N
             "-c", str(tmp_path / "none.yaml"))
     assert r.exit_code == 1
     assert r.stderr.strip().endswith("no such table: calls") and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_the_17_column_daily_form_is_readable_on_an_80_column_terminal(db: str, tmp_path: Path) -> None:
+    """Too wide for the terminal, the table turns: one line per figure, the days across."""
+    r = runner.invoke(app, ["daily", "--from", "2026-11-23", "--to", "2026-11-24", "--db", db,
+                            "-c", str(tmp_path / "none.yaml")], env={"COLUMNS": "80"})
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    offered = next(line for line in lines if "Поступ." in line)
+    assert "2026-11-23" in r.stdout and any(ch.isdigit() for ch in offered)  # a figure, not a cut "…"
+    assert "…" not in r.stdout
