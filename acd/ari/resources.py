@@ -65,7 +65,49 @@ class _Group:
         self._c = client
 
 
-class Channels(_Group):
+class _MediaTarget(_Group):
+    """Playing to and recording a channel or a bridge: the same operations on two resources."""
+
+    _resource = ""
+
+    async def play(
+        self,
+        target_id: str,
+        media: str | Sequence[str],
+        lang: str | None = None,
+        playback_id: str | None = None,
+        *,
+        offsetms: int | None = None,
+        skipms: int | None = None,
+    ) -> Playback:
+        params = {"media": _media(media), "lang": lang, "playbackId": playback_id,
+                  "offsetms": offsetms, "skipms": skipms}
+        return Playback.model_validate(
+            await self._c.request("POST", _p(self._resource, target_id, "play"), params=params))
+
+    async def record(
+        self,
+        target_id: str,
+        name: str,
+        format: str = "wav",
+        *,
+        max_duration_s: int | None = None,
+        max_silence_s: int | None = None,
+        if_exists: Literal["fail", "overwrite", "append"] | None = None,
+        beep: bool | None = None,
+        terminate_on: str | None = None,
+    ) -> LiveRecording:
+        """A channel already in a bridge cannot be recorded (RecordingFailed): record the bridge."""
+        params = {"name": name, "format": format, "maxDurationSeconds": max_duration_s,
+                  "maxSilenceSeconds": max_silence_s, "ifExists": if_exists, "beep": beep,
+                  "terminateOn": terminate_on}
+        return LiveRecording.model_validate(
+            await self._c.request("POST", _p(self._resource, target_id, "record"), params=params))
+
+
+class Channels(_MediaTarget):
+    _resource = "channels"
+
     async def list(self) -> builtins.list[Channel]:
         return [Channel.model_validate(c) for c in await self._c.request("GET", "/channels")]
 
@@ -155,40 +197,6 @@ class Channels(_Group):
     async def progress(self, channel_id: str) -> None:
         await self._c.request("POST", _p("channels", channel_id, "progress"))
 
-    async def play(
-        self,
-        channel_id: str,
-        media: str | Sequence[str],
-        lang: str | None = None,
-        playback_id: str | None = None,
-        *,
-        offsetms: int | None = None,
-        skipms: int | None = None,
-    ) -> Playback:
-        params = {"media": _media(media), "lang": lang, "playbackId": playback_id,
-                  "offsetms": offsetms, "skipms": skipms}
-        return Playback.model_validate(
-            await self._c.request("POST", _p("channels", channel_id, "play"), params=params))
-
-    async def record(
-        self,
-        channel_id: str,
-        name: str,
-        format: str = "wav",
-        *,
-        max_duration_s: int | None = None,
-        max_silence_s: int | None = None,
-        if_exists: Literal["fail", "overwrite", "append"] | None = None,
-        beep: bool | None = None,
-        terminate_on: str | None = None,
-    ) -> LiveRecording:
-        """Record one channel; a channel in a bridge cannot be (RecordingFailed): record the bridge."""
-        params = {"name": name, "format": format, "maxDurationSeconds": max_duration_s,
-                  "maxSilenceSeconds": max_silence_s, "ifExists": if_exists, "beep": beep,
-                  "terminateOn": terminate_on}
-        return LiveRecording.model_validate(
-            await self._c.request("POST", _p("channels", channel_id, "record"), params=params))
-
     async def snoop(
         self,
         channel_id: str,
@@ -272,7 +280,9 @@ class Channels(_Group):
                               params={"app": app, "appArgs": app_args})
 
 
-class Bridges(_Group):
+class Bridges(_MediaTarget):
+    _resource = "bridges"
+
     async def list(self) -> builtins.list[Bridge]:
         return [Bridge.model_validate(b) for b in await self._c.request("GET", "/bridges")]
 
@@ -306,39 +316,6 @@ class Bridges(_Group):
     async def remove_channel(self, bridge_id: str, channel: str | Sequence[str]) -> None:
         await self._c.request("POST", _p("bridges", bridge_id, "removeChannel"),
                               params={"channel": _media(channel)})
-
-    async def play(
-        self,
-        bridge_id: str,
-        media: str | Sequence[str],
-        lang: str | None = None,
-        playback_id: str | None = None,
-        *,
-        offsetms: int | None = None,
-        skipms: int | None = None,
-    ) -> Playback:
-        params = {"media": _media(media), "lang": lang, "playbackId": playback_id,
-                  "offsetms": offsetms, "skipms": skipms}
-        return Playback.model_validate(
-            await self._c.request("POST", _p("bridges", bridge_id, "play"), params=params))
-
-    async def record(
-        self,
-        bridge_id: str,
-        name: str,
-        format: str = "wav",
-        *,
-        max_duration_s: int | None = None,
-        max_silence_s: int | None = None,
-        if_exists: Literal["fail", "overwrite", "append"] | None = None,
-        beep: bool | None = None,
-        terminate_on: str | None = None,
-    ) -> LiveRecording:
-        params = {"name": name, "format": format, "maxDurationSeconds": max_duration_s,
-                  "maxSilenceSeconds": max_silence_s, "ifExists": if_exists, "beep": beep,
-                  "terminateOn": terminate_on}
-        return LiveRecording.model_validate(
-            await self._c.request("POST", _p("bridges", bridge_id, "record"), params=params))
 
     async def start_moh(self, bridge_id: str, moh_class: str | None = None) -> None:
         await self._c.request("POST", _p("bridges", bridge_id, "moh"), params={"mohClass": moh_class})
