@@ -79,11 +79,16 @@ class Daemon:
         db_url = settings.database.url.get_secret_value()
         settings.paths.var.mkdir(parents=True, exist_ok=True)
         settings.paths.recordings.mkdir(parents=True, exist_ok=True)
+        from cdr.regions import load_regions
+
+        regions_file = self.config_dir / "regions.yaml"
+        regions = load_regions(regions_file) if regions_file.is_file() else None  # ConfigError: file:line
         self.writer = CdrWriter(
             db_url,
             settings.database.spool_dir,
             short_abandon_s=settings.reports.short_abandon_s,
             clock=self.clock.now,
+            regions=regions,
         )
         await self.writer.start()
         self.db = make_engine(db_url)
