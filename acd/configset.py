@@ -23,7 +23,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from acd.core.config import AgentConfig, AgentsFile, QueueConfig, QueuesFile
 from acd.settings import Settings, load_settings
-from acd.yamlconf import ConfigError, ConfigProblem, YamlDoc, format_loc, read_yaml
+from acd.yamlconf import ConfigError, ConfigProblem, YamlDoc, format_loc, load_model, read_yaml
 from ivr.announcements import ANNOUNCEMENT_PROMPTS
 from ivr.catalogue import PROMPT_ID, Catalogue, is_literal_media
 from routing.flow import Flow, Loc
@@ -176,6 +176,18 @@ class _Loader:
             return str(path.relative_to(self.dir.parent)) if self.dir.parent != Path() else str(path)
         except ValueError:
             return str(path)
+
+    def regions(self) -> None:
+        """regions.yaml (callers' number prefixes -> region, for the CDR): checked here so that
+        ``acd check`` finds its mistakes; the CDR writer loads it."""
+        from cdr.regions import RegionsConfig
+
+        path = self.dir / "regions.yaml"
+        if path.is_file():
+            try:
+                load_model(path, RegionsConfig, display=self.shown(path))
+            except ConfigError as exc:
+                self.problems += exc.problems
 
     def read(self, path: Path) -> YamlDoc | None:
         try:
@@ -472,6 +484,7 @@ def load_config(directory: Path | str) -> ConfigSet:
     prompts = ld.prompts()
     schedules = ld.shared_schedules()
     scenarios, numbers = ld.scenarios(queues, prompts, schedules)
+    ld.regions()
     if ld.problems:
         raise ConfigError(ld.problems)
     return ConfigSet(
