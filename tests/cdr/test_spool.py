@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from acd.events import AgentEvent, CallEvent
+from bench.cdr import TcpProxy  # the same outage proxy as the 60 s soak
 from cdr.schema import agent_state_log, call_events, calls
 from cdr.spool import Spool
 from cdr.writer import CdrWriter
@@ -78,47 +79,6 @@ async def test_emit_after_close_never_raises_and_the_record_survives(tmp_path: P
     await w2.start()                                   # the next start replays it
     assert await event_ids_in_db(w2) == [late.event_id]
     await w2.close()
-
-
-class TcpProxy:
-    """A loopback TCP proxy to PostgreSQL that the test can cut (an outage) and restore."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.listen_port = 0
-        self.server: asyncio.Server | None = None
-        self.transports: set[asyncio.BaseTransport] = set()
-
-    async def open(self) -> None:
-        self.server = await asyncio.start_server(self._client, "127.0.0.1", self.listen_port,
-                                                 reuse_address=True)
-        self.listen_port = self.server.sockets[0].getsockname()[1]
-
-    async def close(self) -> None:
-        assert self.server is not None
-        self.server.close()
-        for t in list(self.transports):
-            t.abort()
-        await self.server.wait_closed()
-        self.server = None
-
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            up_r, up_w = await asyncio.open_connection(self.host, self.port)
-        except OSError:
-            writer.transport.abort()
-            return
-        self.transports.update({writer.transport, up_w.transport})
-
-        async def pipe(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(Exception):
-                while data := await r.read(65536):
-                    w.write(data)
-                    await w.drain()
-            w.transport.abort()
-            self.transports.discard(w.transport)
-
-        await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer))
 
 
 @pytest.mark.postgres
