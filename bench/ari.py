@@ -60,9 +60,8 @@ def measure_dict_path(events: list[bytes], n: int) -> float:
     return n / (time.process_time() - started)
 
 
-async def measure_dispatch(events: list[bytes], n: int) -> float:
-    """Reader and dispatcher as in EventStream, without a socket: feed raw messages, await the handler."""
-    client = AriClient("http://127.0.0.1:9/ari", "bench", "bench", "bench")
+def _counting_stream(client: AriClient, n: int) -> tuple[EventStream, asyncio.Event]:
+    """An event stream whose one handler sets ``done`` at the n-th event."""
     stream = EventStream(client, queue_size=n + 10)
     done = asyncio.Event()
     count = 0
@@ -74,6 +73,13 @@ async def measure_dispatch(events: list[bytes], n: int) -> float:
             done.set()
 
     stream.on("*", handler)
+    return stream, done
+
+
+async def measure_dispatch(events: list[bytes], n: int) -> float:
+    """Reader and dispatcher as in EventStream, without a socket: feed raw messages, await the handler."""
+    client = AriClient("http://127.0.0.1:9/ari", "bench", "bench", "bench")
+    stream, done = _counting_stream(client, n)
     dispatcher = asyncio.create_task(stream._dispatch_loop())
     started = time.process_time()
     batch = 500  # the reader hands over to the dispatcher every so often, as socket reads do
@@ -112,17 +118,7 @@ async def measure_websocket(events: list[bytes], n: int) -> float:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     client = AriClient(f"http://127.0.0.1:{port}/ari", "bench", "bench", "bench")
-    stream = EventStream(client, queue_size=n + 10)
-    done = asyncio.Event()
-    count = 0
-
-    def handler(_: Event) -> None:
-        nonlocal count
-        count += 1
-        if count == n:
-            done.set()
-
-    stream.on("*", handler)
+    stream, done = _counting_stream(client, n)
     task = asyncio.create_task(stream.run())
     await asyncio.wait_for(stream.wait_connected(), 10)
     started = time.process_time()
