@@ -210,12 +210,14 @@ async def test_agents_change_their_own_state_and_supervisors_force_others(harnes
 
 
 async def test_the_agent_types_the_topic_during_wrap_up_and_it_lands_in_the_cdr(harness: Harness) -> None:
+    queues = harness.config_dir / "queues.yaml"  # a 60 s wrap-up: time enough on a loaded machine
+    queues.write_text(queues.read_text().replace("wrapup_s: 10", "wrapup_s: 60", 1))
     await _only(harness, agent3={"behaviour": "answer", "answer_after_s": 1, "hangup": "caller"})
     await harness.start_daemon()
     call = await harness.call(
         "193", "77015550009", language="ru", talk_s=3, dtmf_on={"language_menu": "2", "main_menu": "1"}
     )
-    await harness.wait_gone(call, 60)  # the caller has gone: agent3 is in wrap-up (10 s)
+    await harness.wait_gone(call, 60)  # the caller has gone: agent3 is in wrap-up
     status, body = await harness.api_post(f"/api/calls/{call}/topic", {"topic": "tax"}, who="agent5")
     assert status in (403, 404), body  # not agent5's call
     status, body = await harness.api_post(
