@@ -1,6 +1,7 @@
 """The events the daemon emits for the CDR: the contract between call handling and ``cdr/``.
 
-Everything the CDR tables hold is derived from these two kinds of record. They are append-only and each
+Everything the CDR tables hold is derived from these kinds of record (``RecordingEvent`` keeps the
+``recordings`` table). They are append-only and each
 has a unique ``event_id`` (a UUID made at emission), so that a replay from the disk spool or after a
 restart never doubles a row. Times are epoch seconds UTC from the injected clock.
 
@@ -73,4 +74,37 @@ class AgentEvent:
     event_id: str = field(default_factory=new_event_id)
 
 
-CdrRecord = CallEvent | AgentEvent
+RECORDING_EVENT_KINDS = ("started", "finished", "failed")
+RECORDING_FINAL_STATUSES = ("done", "missing", "failed")
+
+
+@dataclass(frozen=True)
+class RecordingEvent:
+    """A change of one recording's ``recordings`` row (R14), keyed by the recording's NAME (the name given
+    to ARI, unique). The CDR writer applies it idempotently (an upsert by name) through its journal and
+    spool, so a row survives a database outage and a restart like the CDR does (issue 12 item 2).
+
+    ``kind`` is 'started' (call_id, fmt, recording_kind, agent), 'finished' (status 'done' with the file's
+    size, sha256 and duration, or 'missing' with a reason: the file was measured when the event was made)
+    or 'failed' (reason). ``calls.recording_status`` is derived from the same rows, so both always agree.
+    """
+
+    name: str
+    kind: str
+    at: float
+    call_id: str | None = None
+    """Always set for 'started'; may be None later (the row is found by name)."""
+    fmt: str | None = None
+    recording_kind: str | None = None
+    """'call', 'voicemail' or 'outbound' (``recordings.kind``)."""
+    agent: str | None = None
+    status: str | None = None
+    """For 'finished': 'done' or 'missing'."""
+    size_bytes: int | None = None
+    sha256: str | None = None
+    duration_s: float | None = None
+    reason: str | None = None
+    event_id: str = field(default_factory=new_event_id)
+
+
+CdrRecord = CallEvent | AgentEvent | RecordingEvent

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
+    CheckConstraint,
     Column,
     Float,
     Index,
@@ -70,7 +72,8 @@ calls = Table(
     Column("overflow_target", String(128)),
     Column("agent", String(64)),
     Column("recording", String(255)),
-    Column("recording_status", String(16), comment="recording, done, failed; NULL: none was made"),
+    Column("recording_status", String(16),
+           comment="recording, done, failed, missing (as the recordings rows); NULL: none was made"),
     Column("hangup_by", String(16)),
     Column("hangup_cause", String(16)),
     Column("offers", Integer, nullable=False, server_default="0"),
@@ -169,3 +172,37 @@ cdr = Table(
 )
 
 CDR_TABLES = ("calls", "call_events", "agent_state_log", "callbacks", "queue_log", "cdr")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+RECORDING_KINDS = ("call", "voicemail", "outbound")
+RECORDING_STATUSES = ("recording", "done", "failed", "purged", "missing")
+
+
+# The recordings table (migration 0002_recordings; documented in docs/recording.md). It lives here, not in
+# recording/, because the CDR writer keeps its rows from ``RecordingEvent``s: through the same journal and
+# spool as the CDR, idempotent by the recording's name (cdr/recording_rows.py).
+recordings = Table(
+    "recordings", metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("call_id", String(64), nullable=False, index=True),
+    Column("name", String(255), nullable=False, unique=True, comment="ARI record name"),
+    Column("path", String(512), nullable=False, comment="file path relative to the recordings directory"),
+    Column("format", String(16), nullable=False, default="wav"),
+    Column("kind", String(16), nullable=False, default="call"),
+    Column("agent_id", String(64), nullable=True, index=True, comment="agent in the recorded bridge, if any"),
+    Column("started_at", UtcDateTime(), nullable=False, index=True),
+    Column("ended_at", UtcDateTime(), nullable=True),
+    Column("duration_s", Float, nullable=True),
+    Column("size_bytes", BigInteger, nullable=True),
+    Column("sha256", String(64), nullable=True),
+    Column("status", String(16), nullable=False, default="recording"),
+    Column("failure_reason", Text, nullable=True),
+    Column("legal_hold", Boolean, nullable=False, default=False),
+    Column("purged_at", UtcDateTime(), nullable=True),
+    CheckConstraint(_in("kind", RECORDING_KINDS), name="kind"),
+    CheckConstraint(_in("status", RECORDING_STATUSES), name="status"),
+)

@@ -16,10 +16,15 @@ from typing import Any
 
 import orjson
 
-from acd.events import AgentEvent, CallEvent, CdrRecord
+from acd.events import AgentEvent, CallEvent, CdrRecord, RecordingEvent
+
+_RECORDING_FIELDS = ("name", "kind", "at", "call_id", "fmt", "recording_kind", "agent", "status",
+                     "size_bytes", "sha256", "duration_s", "reason", "event_id")
 
 
 def record_to_dict(record: CdrRecord) -> dict[str, Any]:
+    if isinstance(record, RecordingEvent):
+        return {"type": "recording", **{f: getattr(record, f) for f in _RECORDING_FIELDS}}
     if isinstance(record, CallEvent):
         return {"type": "call", "call_id": record.call_id, "kind": record.kind, "at": record.at,
                 "data": record.data, "event_id": record.event_id}
@@ -29,6 +34,14 @@ def record_to_dict(record: CdrRecord) -> dict[str, Any]:
 
 
 def record_from_dict(d: dict[str, Any]) -> CdrRecord:
+    if d.get("type") == "recording":
+        size, duration = d.get("size_bytes"), d.get("duration_s")
+        return RecordingEvent(name=d["name"], kind=d["kind"], at=float(d["at"]), call_id=d.get("call_id"),
+                              fmt=d.get("fmt"), recording_kind=d.get("recording_kind"), agent=d.get("agent"),
+                              status=d.get("status"), size_bytes=None if size is None else int(size),
+                              sha256=d.get("sha256"),
+                              duration_s=None if duration is None else float(duration),
+                              reason=d.get("reason"), event_id=d["event_id"])
     if d.get("type") == "agent":
         return AgentEvent(agent_id=d["agent_id"], state=d["state"], at=float(d["at"]),
                           previous=d.get("previous"), reason=d.get("reason"), by=d.get("by"),

@@ -19,7 +19,7 @@ Outcome rules, first match wins (docs/cdr.md is the user's version):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -61,6 +61,8 @@ class _State:
     handled: bool = False
     ended: float | None = None
     agent_topic: bool = False
+    recordings: dict[str, str] = field(default_factory=dict)
+    """Each recording's status as the call's own events tell it (the ``recordings`` rows win)."""
 
 
 def _f(value: Any) -> float:
@@ -74,9 +76,24 @@ def _str(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
+# One word for a call with several recordings: the worst of them (a failure must be seen, R14).
+_STATUS_RANK = ("failed", "missing", "recording", "done")
+
+
+def recording_status(by_name: Mapping[str, str]) -> str | None:
+    """``calls.recording_status`` from its recordings' statuses: failed > missing > recording > done
+    (``purged`` counts as done: the recording was made; retention removed it later)."""
+    statuses = {"done" if v == "purged" else v for v in by_name.values()}
+    return next((st for st in _STATUS_RANK if st in statuses), None)
+
+
 def fold(call_id: str, events: Iterable[CallEvent], *, short_abandon_s: float = 5.0,
-         regions: RegionLookup | None = None) -> dict[str, Any]:
-    """The ``calls`` row (all columns except ``updated_at``) for one call's events, in any order."""
+         regions: RegionLookup | None = None, recordings: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The ``calls`` row (all columns except ``updated_at``) for one call's events, in any order.
+
+    ``recordings`` are the call's ``recordings`` rows (name -> status) when the writer keeps them: each one
+    replaces what the events say of the same recording, so ``calls.recording_status`` and
+    ``recordings.status`` are one truth (a file missing at the end is ``missing`` in both; issue 9 §4)."""
     regions = regions or default_regions()
     evs = ordered(events)
     s = _State()
@@ -133,13 +150,15 @@ def fold(call_id: str, events: Iterable[CallEvent], *, short_abandon_s: float = 
                 s.offer_open = None
         elif k == "recording_started":
             r.setdefault("recording", _str(d.get("recording")))
-            if r.get("recording_status") != "failed":
-                r["recording_status"] = "recording"
+            name = str(d.get("recording") or "")
+            if s.recordings.get(name) != "failed":
+                s.recordings[name] = "recording"
         elif k == "recording_finished":
-            if r.get("recording_status") != "failed":
-                r["recording_status"] = "done"
+            name = str(d.get("recording") or "")
+            if s.recordings.get(name) != "failed":
+                s.recordings[name] = "done"
         elif k == "recording_failed":
-            r["recording_status"] = "failed"  # R14: a failed recording is marked on the call, loudly
+            s.recordings[str(d.get("recording") or "")] = "failed"  # R14: marked on the call, loudly
         elif k == "hold":
             s.hold += _f(d.get("seconds"))
         elif k == "transfer":
@@ -183,6 +202,7 @@ def fold(call_id: str, events: Iterable[CallEvent], *, short_abandon_s: float = 
         overflow_queue_then_queued = s.last_queued is not None and s.last_queued >= last_overflow
         s.overflow_out = not overflow_queue_then_queued
     _derive(s, short_abandon_s)
+    r["recording_status"] = recording_status({**s.recordings, **(recordings or {})})
     region, carrier = regions.lookup(r.get("caller"))
     r["region"], r["carrier"] = region, carrier
     for col in ("arrived_at", "answered_at", "offered_at", "ended_at"):

@@ -23,15 +23,24 @@ from typing import Any
 
 import orjson
 import structlog
-from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StatementError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from acd.events import AgentEvent, CallEvent, CdrRecord
+from acd.events import AgentEvent, CallEvent, CdrRecord, RecordingEvent
 from cdr import queue_log as qlog
+from cdr import recording_rows
 from cdr.db import make_engine, migrate
 from cdr.journal import Journal
 from cdr.regions import RegionLookup, default_regions
@@ -52,8 +61,33 @@ class DatabaseUnavailable(Exception):
 
 
 def _unavailable(exc: BaseException) -> bool:
+    """The database could not be reached at all (used where only reachability matters)."""
     if isinstance(exc, DBAPIError):
         return bool(exc.connection_invalidated) or isinstance(exc, OperationalError | InterfaceError)
+    return isinstance(exc, OSError | TimeoutError | ConnectionError | DisconnectionError | PoolTimeout)
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """True only when the database refused a VALUE: a constraint it violates (IntegrityError), a value the
+    column cannot hold (DataError), or a bind conversion that raised ValueError/TypeError."""
+    if isinstance(exc, IntegrityError | DataError):
+        return True
+    if isinstance(exc, StatementError) and not isinstance(exc, DBAPIError):
+        return isinstance(exc.orig, ValueError | TypeError | OverflowError)
+    return False
+
+
+def is_transient(exc: BaseException) -> bool:
+    """The write failed for a reason that says nothing about the records: retry (spool), never reject.
+
+    Lock time-outs, "database is locked", serialization failures and deadlocks, lost connections, a
+    statement time-out, a schema not migrated yet: any database error but a data error (issue 12 item 3:
+    valid records were written to ``rejects.jsonl``, which nothing replays, while a lock was held).
+    """
+    if is_data_error(exc):
+        return False
+    if isinstance(exc, DBAPIError):
+        return True
     return isinstance(exc, OSError | TimeoutError | ConnectionError | DisconnectionError | PoolTimeout)
 
 
@@ -71,8 +105,13 @@ def upsert(conn: AsyncConnection, table: Table, key: str, columns: Iterable[str]
 
 def check_record(record: Any) -> str | None:
     """Why the schema cannot hold ``record``, or None."""
+    if isinstance(record, RecordingEvent):
+        reason = recording_rows.check_recording_event(record)
+        if reason is None and (not isinstance(record.at, int | float) or not math.isfinite(record.at)):
+            reason = f"at must be epoch seconds, got {record.at!r}"
+        return reason
     if not isinstance(record, CallEvent | AgentEvent):
-        return f"not a CallEvent or AgentEvent: {type(record).__name__}"
+        return f"not a CallEvent, AgentEvent or RecordingEvent: {type(record).__name__}"
     required = ("call_id", "kind", "event_id") if isinstance(record, CallEvent) else ("agent_id", "state",
                                                                                      "event_id")
     for name, limit in _LIMITS.items():
@@ -89,6 +128,10 @@ def check_record(record: Any) -> str | None:
             return f"{name} longer than {limit} characters"
     if not isinstance(record.at, int | float) or not math.isfinite(record.at):
         return f"at must be epoch seconds, got {record.at!r}"
+    try:
+        utc(record.at)
+    except (ValueError, OverflowError, OSError):
+        return f"at is out of range: {record.at!r}"
     if isinstance(record, CallEvent):
         if not isinstance(record.data, dict):
             return "data must be a mapping"
@@ -103,7 +146,7 @@ class CdrWriter:
     def __init__(self, db_url: str, spool_dir: Path | str, *, short_abandon_s: float = 5.0,
                  clock: Callable[[], float] = time.time, regions: RegionLookup | None = None,
                  batch_size: int = 2000, batch_wait_s: float = 0.05, retry_min_s: float = 0.5,
-                 retry_max_s: float = 30.0) -> None:
+                 retry_max_s: float = 30.0, lock_timeout_s: float = 10.0) -> None:
         self.db_url = db_url
         self.spool = Spool(spool_dir)
         self.journal = Journal(spool_dir)
@@ -113,8 +156,13 @@ class CdrWriter:
         self.batch_size = batch_size
         self.batch_wait_s = batch_wait_s
         self.retry_min_s, self.retry_max_s = retry_min_s, retry_max_s
+        extra: dict[str, Any] = {}
+        if db_url.startswith("postgresql"):
+            # A table lock (a migration, a manual LOCK TABLE) makes a write fail after this long and the
+            # batch spool, instead of holding the writer until the statement time-out.
+            extra["connect_args"] = {"server_settings": {"lock_timeout": str(int(lock_timeout_s * 1000))}}
         self.engine: AsyncEngine = make_engine(db_url, json_serializer=_json_dumps,
-                                               json_deserializer=orjson.loads)
+                                               json_deserializer=orjson.loads, **extra)
         self._queue: deque[CdrRecord] = deque()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -205,6 +253,12 @@ class CdrWriter:
             log.warning("cdr.agent_totals_unavailable", error=str(exc)[:300])
             return {}
         return {agent: (float(talk or 0.0), int(n)) for agent, talk, n in rows}
+
+    @property
+    def db_writable(self) -> bool:
+        """False from a failed write (unreachable, locked, timed out) until a write or a spool replay
+        succeeds again: what ``/health`` reports as ``db_writable``. Reads may still work meanwhile."""
+        return self._db_ok
 
     @property
     def spooled(self) -> int:
@@ -333,8 +387,10 @@ class CdrWriter:
         try:
             await self._write_tx(good)
         except Exception as exc:
-            if _unavailable(exc) and not await self._alive():
-                raise DatabaseUnavailable(str(exc)) from exc
+            if is_transient(exc):  # locked, timed out, gone...: the records are fine, retry later
+                if not _unavailable(exc):
+                    log.warning("cdr.write_failed", error=f"{type(exc).__name__}: {str(exc)[:300]}")
+                raise DatabaseUnavailable(f"{type(exc).__name__}: {exc}") from exc
             if len(good) == 1:
                 self._reject(good[0], f"{type(exc).__name__}: {str(exc)[:500]}")
                 return
@@ -343,19 +399,11 @@ class CdrWriter:
             return
         self.written += len(good)
 
-    async def _alive(self) -> bool:
-        try:
-            async with self.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-            return True
-        except Exception:
-            return False
-
     def _reject(self, record: Any, reason: str) -> None:
         self.rejected += 1
         log.error("cdr.record_rejected", reason=reason, event_id=getattr(record, "event_id", None))
         try:
-            if isinstance(record, CallEvent | AgentEvent):
+            if isinstance(record, CallEvent | AgentEvent | RecordingEvent):
                 self.spool.reject(record, reason)
             else:
                 self.spool.reject({"repr": repr(record)}, reason)
@@ -370,11 +418,16 @@ class CdrWriter:
         agent_rows = [{"event_id": r.event_id, "agent": r.agent_id, "state": r.state, "previous": r.previous,
                        "reason": r.reason, "by_user": r.by, "call_id": r.call_id, "at": utc(r.at)}
                       for r in agent_events]
+        rec_events = [r for r in batch if isinstance(r, RecordingEvent)]
         async with self.engine.begin() as conn:
+            refold: set[str] = set()
+            if rec_events:  # before the calls' re-fold: calls.recording_status is derived from these rows
+                refold |= await recording_rows.apply(conn, rec_events)
             if call_rows:
                 await conn.execute(insert_ignore(conn, call_events, "event_id"), call_rows)
-                await self._refold(conn, sorted({str(r["call_id"]) for r in call_rows}),
-                                   {str(r["event_id"]) for r in call_rows})
+                refold |= {str(r["call_id"]) for r in call_rows}
+            if refold:
+                await self._refold(conn, sorted(refold), {str(r["event_id"]) for r in call_rows})
             if agent_rows:
                 await conn.execute(insert_ignore(conn, agent_state_log, "event_id"), agent_rows)
                 ql = [row for row in map(qlog.agent_row, agent_events) if row is not None]
@@ -395,12 +448,15 @@ class CdrWriter:
                     .order_by(call_events.c.call_id, call_events.c.at, call_events.c.id))
             for cid, kind, at, data, eid in (await conn.execute(stmt)).all():
                 by_call[cid].append(CallEvent(cid, kind, at.timestamp(), data or {}, eid))
+        recs = await recording_rows.statuses_by_call(conn, call_ids)
+        by_call = {cid: evs for cid, evs in by_call.items() if evs}  # a recording alone makes no calls row
         summaries: list[dict[str, Any]] = []
         ql_rows: list[dict[str, Any]] = []
         cdr_rows: list[dict[str, Any]] = []
         cb_rows: list[dict[str, Any]] = []
         for cid, evs in by_call.items():
-            row = fold(cid, evs, short_abandon_s=self.short_abandon_s, regions=self.regions)
+            row = fold(cid, evs, short_abandon_s=self.short_abandon_s, regions=self.regions,
+                       recordings=recs.get(cid))
             row["updated_at"] = now
             summaries.append(row)
             ql_rows.extend(q for q in qlog.call_rows(cid, evs, row.get("caller"))
@@ -412,7 +468,8 @@ class CdrWriter:
         for row in summaries:
             for c in cols:
                 row.setdefault(c, None)
-        await conn.execute(upsert(conn, calls, "id", cols), summaries)
+        if summaries:
+            await conn.execute(upsert(conn, calls, "id", cols), summaries)
         if ql_rows:
             await conn.execute(insert_ignore(conn, queue_log, "event_id"), ql_rows)
         cdr_cols = [c.name for c in cdr.columns if c.name != "uniqueid"]
