@@ -131,7 +131,7 @@ class Daemon:
         )
         from acd.engine.recorder import RecordingIndex
 
-        self.recorder = RecordingIndex(self.db, settings.paths.recordings)
+        self.recorder = RecordingIndex(self.db, settings.paths.recordings, self.writer, clock=self.clock.now)
         self.recorder.start()
         self.engine.recorder = self.recorder
         for agent_id in config.agents:

@@ -74,6 +74,43 @@ def _measure(path: Path, fmt: str) -> tuple[int, str, float | None]:
     return size, digest.hexdigest(), duration
 
 
+@dataclass(frozen=True)
+class Measured:
+    """What a recording's file says once it is finished: ``done`` with its facts, or ``missing``."""
+
+    status: str
+    """'done' or 'missing'."""
+    size_bytes: int | None = None
+    sha256: str | None = None
+    duration_s: float | None = None
+    """From the WAV header; None for other formats (the row then takes end - start)."""
+    reason: str | None = None
+
+
+def measure_file(root: Path, relative: str, fmt: str) -> Measured:
+    """Measure a finished recording's file (blocking: run it in a thread). Never raises: a file that is
+    not where it should be is ``missing`` with the reason, which the row and the call both show."""
+    try:
+        size, sha, duration = _measure(resolve_inside(root, relative), fmt)
+    except (OSError, UnsafePath) as exc:
+        return Measured("missing", reason=f"file not found after recording: {exc}")
+    return Measured("done", size_bytes=size, sha256=sha, duration_s=duration)
+
+
+def find_file(root: Path, name: str) -> str | None:
+    """The relative path of a recording's file when its format is not known (e.g. after a restart): the
+    first ``<name>.<ext>`` that exists, or None."""
+    try:
+        folder = resolve_inside(root, name).parent
+        stem = Path(name).name
+        for candidate in sorted(folder.glob(f"{stem}.*")):
+            if candidate.is_file():
+                return str(Path(name).parent / candidate.name)
+    except (OSError, UnsafePath):
+        return None
+    return None
+
+
 async def finish(db: AsyncEngine, recording_id: int, *, root: Path, ended_at: datetime) -> dict[str, Any]:
     """Measure the finished file (size, sha256, duration from the WAV header) and mark the row done.
 

@@ -649,7 +649,7 @@ class Engine:
         session = self.recordings.pop(rec.name, None)
         call_id = session.channel_id if session else None
         info = {"duration": getattr(rec, "duration", None) or 0, "state": rec.state}
-        if self.recorder is not None and session is not None:
+        if self.recorder is not None:  # a recording of an earlier process too: its row is found by name
             if failed:
                 self.recorder.failed(rec.name, self.clock.now(), str(getattr(rec, "cause", None) or "failed"))
             else:
