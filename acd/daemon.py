@@ -275,6 +275,9 @@ class EnginePortAdapter:
     def ari_connected(self) -> bool:
         return bool(self.d.stream.connected)
 
+    def db_writable(self) -> bool | None:
+        return self.d.writer.db_writable
+
     def not_ready_reasons(self) -> list[str]:
         return list(self.d.settings.not_ready_reasons)
 

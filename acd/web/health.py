@@ -40,10 +40,14 @@ async def health(request: web.Request, user: Principal | None) -> web.Response:
         ari = bool(request.app[ENGINE].ari_connected())
     except Exception:
         ari = False
+    try:
+        writable = request.app[ENGINE].db_writable()
+    except Exception:  # an engine port without a CDR writer: unknown
+        writable = None
     db_ok, db_detail = await _db_reachable(request)
-    healthy = ari and db_ok is not False
+    healthy = ari and db_ok is not False and writable is not False
     body = {"status": "ok" if healthy else "degraded", "version": acd.__version__, "ari_connected": ari,
-            "db_reachable": db_ok}
+            "db_reachable": db_ok, "db_writable": writable}
     if db_detail:
         body["db_detail"] = db_detail
     return json_response(body, status=200 if healthy else 503)

@@ -23,6 +23,11 @@ class EnginePort(Protocol):
         """True while the ARI WebSocket is up (for /health)."""
         ...
 
+    def db_writable(self) -> bool | None:
+        """False while the CDR writer cannot write (database locked, unreachable: records spool to disk
+        meanwhile); None if unknown (for /health)."""
+        ...
+
     def not_ready_reasons(self) -> Sequence[str]:
         """The configured not-ready reasons (R4), e.g. break, lunch, training."""
         ...
