@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from recording.layout import UnsafePath, resolve_inside
 from recording.schema import qa_evaluations, recordings
 
-_PURGEABLE = ("done", "failed", "missing")
+# ``recording`` too: no call lasts ``retention_days`` (at least a day), so a row still ``recording`` that old
+# lost its end (the daemon also reconciles such rows: recording/reconcile.py); it must not outlive the period.
+_PURGEABLE = ("done", "failed", "missing", "recording")
 
 
 @dataclass

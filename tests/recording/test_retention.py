@@ -78,3 +78,19 @@ async def test_purge_never_deletes_outside_the_directory(tmp_path: Path) -> None
     assert [r["id"] for r in result.purged] == [rid]
     assert victim.read_bytes() == b"keep me"
     await db.dispose()
+
+
+async def test_a_row_stuck_at_recording_is_purged_past_the_period(tmp_path: Path) -> None:
+    """Issue 12 item 2: a row whose end never came must not breach retention."""
+    db = await make_db(tmp_path)
+    root = tmp_path / "rec"
+    await add_call(db, "stuck")
+    started = NOW - timedelta(days=100)
+    rid = await store.register_started(db, call_id="stuck", name="old/stuck", fmt="wav", started_at=started)
+    write_silence_wav(root / "old/stuck.wav", 0.1)
+    result = await purge(db, NOW, False, root=root, retention_days=90)
+    assert [r["id"] for r in result.purged] == [rid]
+    assert not (root / "old/stuck.wav").exists()
+    row = await store.get_recording(db, rid)
+    assert row is not None and row["status"] == "purged"
+    await db.dispose()
