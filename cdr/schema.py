@@ -72,8 +72,8 @@ calls = Table(
     Column("overflow_target", String(128)),
     Column("agent", String(64)),
     Column("recording", String(255)),
-    Column("recording_status", String(16),
-           comment="recording, done, failed, missing (as the recordings rows); NULL: none was made"),
+    # also "missing" (a file not found at the end; docs/cdr.md): the comment is migration 0003's
+    Column("recording_status", String(16), comment="recording, done, failed; NULL: none was made"),
     Column("hangup_by", String(16)),
     Column("hangup_cause", String(16)),
     Column("offers", Integer, nullable=False, server_default="0"),

@@ -176,3 +176,46 @@ async def test_a_replayed_start_never_takes_a_finished_row_back(tmp_path: Path) 
     rec, status = await rows(w, "c1")
     assert (rec["status"], rec["duration_s"], status) == ("done", 48.0, "done")
     await w.close()
+
+
+@pytest.mark.postgres
+async def test_rows_complete_after_a_postgres_table_lock(tmp_path: Path) -> None:
+    """PostgreSQL variant: ``LOCK TABLE recordings`` (reads of the other tables work) for the whole call."""
+    from sqlalchemy import text
+
+    from tests.cdr.conftest import PG_SKIP, PG_URL, _pg_schema, _with_search_path
+
+    if not PG_URL:
+        pytest.skip(PG_SKIP)
+    schema = "rec_lock_" + tmp_path.name[-8:].replace("-", "_").lower()
+    await _pg_schema("create", schema)
+    url = _with_search_path(PG_URL, schema)
+    w = CdrWriter(url, tmp_path / "spool", retry_min_s=0.05, retry_max_s=0.2, lock_timeout_s=0.2)
+    locker = cdr.db.make_engine(url)
+    try:
+        await w.start()
+        root = tmp_path / "rec"
+        index = RecordingIndex(w.engine, root, w)
+        conn = await locker.connect()
+        tx = await conn.begin()
+        await conn.execute(text("LOCK TABLE recordings IN ACCESS EXCLUSIVE MODE"))
+        evs = call_events("c1", name=NAME)
+        for e in evs[:4]:
+            w.emit(e)
+        index.started(NAME, T0 + 12, call_id="c1", fmt="wav", kind="call", agent="a1")
+        write_silence_wav(root / f"{NAME}.wav", 2.0)
+        index.finished(NAME, T0 + 60)
+        for e in evs[4:]:
+            w.emit(e)
+        await index.drain()
+        assert not w.db_writable and w.spooled >= 8
+        await tx.rollback()
+        await conn.close()
+        await asyncio.wait_for(w.wait_healthy(), 20)
+        rec, status = await rows(w, "c1")
+        assert (rec["status"], rec["duration_s"], status) == ("done", 2.0, "done")
+        assert w.rejected == 0
+    finally:
+        await w.close()
+        await locker.dispose()
+        await _pg_schema("drop", schema)
