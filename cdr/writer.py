@@ -103,12 +103,22 @@ def upsert(conn: AsyncConnection, table: Table, key: str, columns: Iterable[str]
     return stmt.on_conflict_do_update(index_elements=[key], set_={c: stmt.excluded[c] for c in columns})
 
 
+def _bad_time(at: Any) -> str | None:
+    if not isinstance(at, int | float) or not math.isfinite(at):
+        return f"at must be epoch seconds, got {at!r}"
+    try:
+        utc(at)
+    except (ValueError, OverflowError, OSError):
+        return f"at is out of range: {at!r}"
+    return None
+
+
 def check_record(record: Any) -> str | None:
     """Why the schema cannot hold ``record``, or None."""
     if isinstance(record, RecordingEvent):
         reason = recording_rows.check_recording_event(record)
-        if reason is None and (not isinstance(record.at, int | float) or not math.isfinite(record.at)):
-            reason = f"at must be epoch seconds, got {record.at!r}"
+        if reason is None:
+            reason = _bad_time(record.at)
         return reason
     if not isinstance(record, CallEvent | AgentEvent):
         return f"not a CallEvent, AgentEvent or RecordingEvent: {type(record).__name__}"
@@ -126,12 +136,9 @@ def check_record(record: Any) -> str | None:
             return f"{name} must be a non-empty string, got {value!r}"
         if len(value) > limit:
             return f"{name} longer than {limit} characters"
-    if not isinstance(record.at, int | float) or not math.isfinite(record.at):
-        return f"at must be epoch seconds, got {record.at!r}"
-    try:
-        utc(record.at)
-    except (ValueError, OverflowError, OSError):
-        return f"at is out of range: {record.at!r}"
+    bad = _bad_time(record.at)
+    if bad is not None:
+        return bad
     if isinstance(record, CallEvent):
         if not isinstance(record.data, dict):
             return "data must be a mapping"
