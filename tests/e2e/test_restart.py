@@ -142,11 +142,12 @@ async def test_daemon_stopped_mid_call_then_restarted_completes_the_call_and_its
 
                 row = await eventually(complete, 60, "the CDR row never completed after the restart")
 
+                both = text("SELECT r.status, c.recording_status FROM recordings r "
+                            "JOIN calls c ON c.id = r.call_id WHERE r.call_id = :id")
+
                 async def recording_done() -> tuple[object, object] | None:
                     async with engine.connect() as conn:
-                        rec = (await conn.execute(text("SELECT r.status, c.recording_status FROM recordings r "
-                                                       "JOIN calls c ON c.id = r.call_id WHERE r.call_id = :id"),
-                                                  {"id": call_id})).first()
+                        rec = (await conn.execute(both, {"id": call_id})).first()
                     return (rec[0], rec[1]) if rec and rec[0] != "recording" else None
 
                 # issue 10/12: the row of a recording started by the killed process completes, and the
