@@ -4,9 +4,11 @@
 ``batch_wait_s`` for a batch to fill), and in one transaction inserts the events (``ON CONFLICT DO
 NOTHING`` on their unique event ids), re-folds the ``calls`` row of every call touched from ALL its stored
 events (upsert), derives the Asterisk ``queue_log`` and ``cdr`` rows and the voicemail callbacks, and
-fills agent-state durations. If the database is unreachable, batches go to the disk spool (fsync'd), and
-are replayed in order, with back-off, before anything newer. A record the schema cannot hold goes to the
-spool's rejects file with the reason.
+fills agent-state durations; ``RecordingEvent``s keep the ``recordings`` rows (by recording name) and the
+``recording_status`` of their calls. If a write fails for any reason but a bad value (the database
+unreachable, locked, a time-out, a serialization failure), batches go to the disk spool (fsync'd), and are
+replayed in order, with back-off, before anything newer. Only a record the schema cannot hold goes to the
+spool's rejects file with the reason (nothing replays that file).
 """
 
 from __future__ import annotations
