@@ -167,6 +167,8 @@ def _check_calls(report: CheckReport, plan: Dialplan, etc: Path, confs: dict[str
             _check_queue(report, call, args[0], queues, confs.get("musiconhold.conf"))
         elif app in JUMP_APPS and args:
             _check_jump(report, plan, call, ",".join(args))
+        elif app == "dial" and args:
+            _check_local_dial(report, plan, call, args[0])
 
 
 def _check_sound(report: CheckReport, call: AppCall, name: str, why: str = "") -> None:
@@ -280,6 +282,22 @@ def _check_jump(report: CheckReport, plan: Dialplan, call: AppCall, expr: str) -
         report.count("contexts")
         if parts[0] not in plan.contexts:
             report.add("error", call.loc, f"{call.app}: context [{parts[0]}] does not exist in the dialplan")
+
+
+def _check_local_dial(report: CheckReport, plan: Dialplan, call: AppCall, targets: str) -> None:
+    """``Dial(Local/200@agent-phone)``: the Local channel runs that context, which must exist."""
+    for target in targets.split("&"):
+        tech, _, rest = target.strip().partition("/")
+        context = rest.partition("@")[2].partition("/")[0]
+        if tech.lower() != "local" or not context or "${" in context:
+            continue
+        report.count("contexts")
+        if context not in plan.contexts:
+            report.add(
+                "error",
+                call.loc,
+                f"Dial: {target.strip()}: context [{context}] does not exist in the dialplan",
+            )
 
 
 def _check_contexts(report: CheckReport, plan: Dialplan, pjsip: ConfFile | None) -> None:

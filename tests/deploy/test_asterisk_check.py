@@ -121,3 +121,21 @@ def test_sounds_dir_comes_from_astdatadir(tmp_path: Path) -> None:
     report = check_asterisk(etc)
     assert report.sounds.path == data / "sounds" and report.errors == []
     assert f"sounds: {data / 'sounds'} (astdatadir in {etc / 'asterisk.conf'}:2)" in report.summary()
+
+
+def test_a_local_dial_into_a_missing_context_is_an_error(tmp_path: Path) -> None:
+    etc = copy_conf(tmp_path)
+    ext = etc / "extensions.conf"
+    ext.write_text(ext.read_text() + "\n[forward]\nexten => 5,1,Dial(Local/5@agent-phone,30)\n")
+    report = check_asterisk(etc, built_sounds(tmp_path))
+    assert [str(e) for e in report.errors] == [
+        f"{ext}:{len(ext.read_text().splitlines())}: error: Dial: Local/5@agent-phone: context [agent-phone] "
+        "does not exist in the dialplan"]  # it is a lab context, not in the production file
+
+
+def test_the_simulator_models_the_lab_contexts() -> None:
+    from acd.ari_sim.dialplan import DEFAULT_CONTEXTS
+    from acd.asterisk_conf import read_dialplan
+
+    lab = set(read_dialplan(SHIPPED / "lab" / "extensions-lab.conf").contexts)
+    assert set(DEFAULT_CONTEXTS) == lab | {"from-trunk"}
