@@ -380,6 +380,9 @@ def check(
     that every sound, mailbox, queue and context Asterisk's dialplan names exists."""
     if target == "asterisk" and (etc_dir is not None or not Path(target).is_dir()):
         raise typer.Exit(check_asterisk_cli(etc_dir or ASTERISK_ETC, sounds, languages, strict))
+    if etc_dir is not None:
+        typer.echo(f"error: {etc_dir}: only `acd check asterisk ETC_DIR` takes a second argument", err=True)
+        raise typer.Exit(2)
     from routing.cli import check as check_config
 
     check_config(Path(target))
