@@ -139,3 +139,16 @@ def test_the_simulator_models_the_lab_contexts() -> None:
 
     lab = set(read_dialplan(SHIPPED / "lab" / "extensions-lab.conf").contexts)
     assert set(DEFAULT_CONTEXTS) == lab | {"from-trunk"}
+
+
+def test_every_acd_sound_of_the_dialplan_is_a_prompt_in_every_language() -> None:
+    """So that `acd prompts build` makes what the fallback plays (the apology was made by nothing before)."""
+    from acd.asterisk_conf import read_dialplan, split_args
+
+    plan = read_dialplan(SHIPPED / "extensions.conf")
+    played = {name.removeprefix("acd/") for call in plan.calls if call.app == "Playback"
+              for name in split_args(plan.substitute(call.args))[0].split("&") if name.startswith("acd/")}
+    assert played == {"sorry_unavailable", "please_hold"}
+    catalogue = load_prompts(ROOT / "config")
+    for lang in ("kk", "ru", "en"):
+        assert {pid for pid in played if not catalogue.has(lang, pid)} == set(), lang
