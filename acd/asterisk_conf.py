@@ -11,7 +11,7 @@ blocks, ``#include`` / ``#tryinclude``, and for the dialplan ``exten``/``same``/
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -341,8 +341,3 @@ def placeholders(conf: ConfFile) -> list[tuple[Loc, str]]:
             for m in re.finditer(r"@([A-Z0-9_]+)@", f"{e.key}={e.value}"):
                 out.append((e.loc, m.group(0)))
     return out
-
-
-def globals_of(plan: Dialplan, names: Mapping[str, str]) -> dict[str, str]:
-    """``names`` (global -> default) with the dialplan's values where it sets them."""
-    return {k: plan.globals.get(k, v) for k, v in names.items()}
