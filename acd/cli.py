@@ -79,11 +79,12 @@ def demo(
 
 
 def _register() -> None:
+    from acd.asterisk_check import check  # `acd check DIR`, and `acd check asterisk ETC_DIR`
     from acd.sim.cli import simulate
     from cdr.cli import report
     from ivr.cli import prompts_build
     from recording.cli import qa_app, recordings_app
-    from routing.cli import check, schema
+    from routing.cli import schema
 
     app.command()(simulate)
     app.command()(check)

@@ -45,7 +45,11 @@ class PathSettings(Strict):
     recordings: Path = Path("var/recordings")
     """Where Asterisk's recordings (``/var/spool/asterisk/recording`` on a real box) are read from."""
     sounds: Path = Path("var/sounds")
-    """Generated prompts in Asterisk's sounds layout (sounds/<lang>/acd/...)."""
+    """Where ``acd prompts build`` writes prompts, in Asterisk's sounds layout (<lang>/acd/<id>.wav). On the
+    Asterisk host: Asterisk's own sounds directory (<astdatadir>/sounds), which sound:acd/<id> plays from."""
+    asterisk_sounds: Path | None = None
+    """Asterisk's sounds directory (absolute), whose core digits the build reuses; None: astdatadir of
+    /etc/asterisk/asterisk.conf, else /var/lib/asterisk/sounds or /usr/share/asterisk/sounds."""
 
 
 class LogSettings(Strict):

@@ -22,11 +22,15 @@ def parse_args(argv: list[str] | None = None) -> SimulatorConfig:
     ap.add_argument("--sounds", default="", help="sound dirs, comma-separated (<dir>/<lang>/x.wav)")
     ap.add_argument("--recordings", default="var/ari-sim/recordings")
     ap.add_argument("--config", "--dialplan", dest="config", default=None, help="YAML/JSON config")
+    ap.add_argument("--asterisk-conf", default=None,
+                    help="Asterisk's config dir (e.g. asterisk-conf): fallback names from its extensions.conf"
+                         " [globals] and mailboxes from its voicemail.conf")
     a = ap.parse_args(argv)
     return SimulatorConfig(
         host=a.host, port=a.port, user=a.user, password=a.password, app=a.app, clock=a.clock,
         sounds=[Path(s) for s in a.sounds.split(",") if s], recordings=Path(a.recordings),
         config=Path(a.config) if a.config else None,
+        asterisk_conf=Path(a.asterisk_conf) if a.asterisk_conf else None,
     )
 
 

@@ -3,7 +3,10 @@ and how the far end of a Local channel behaves in each context.
 
 It mirrors ``asterisk-conf/extensions.conf``: every dialled number runs ``Stasis(acd,inbound,${EXTEN})``;
 when that fails (``STASISSTATUS=FAILED``: the app has no WebSocket, BEHAVIOUR.md 2) the call goes on to the
-fallback, an apology and ``VoiceMail()`` or a plain ``Queue()``, never silence.
+fallback, an apology and ``VoiceMail()`` or a plain ``Queue()``. That fallback fails as Asterisk's does when
+a file is missing: no apology sound is a warning and no sound; no mailbox in voicemail.conf is a hang-up.
+``--asterisk-conf DIR`` reads the fallback's names from the same extensions.conf ``[globals]`` and
+voicemail.conf a real Asterisk reads, so a file the deployment lacks fails here too.
 """
 
 from __future__ import annotations
@@ -15,8 +18,14 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from acd.ari_sim.model import Endpoint
+from acd.asterisk_conf import mailbox_key, read_dialplan, read_mailboxes
 
 FALLBACKS = ("voicemail", "queue", "hangup")
+SHIPPED_MAILBOXES = ("100@acd",)
+"""What asterisk-conf/voicemail.conf defines."""
+GLOBALS = {"ACD_APP": "app", "ACD_FALLBACK": "fallback", "ACD_APOLOGY": "apology",
+           "ACD_MAILBOX": "voicemail_box"}
+"""extensions.conf [globals] -> the Route field it sets."""
 LOCAL_KINDS = ("answer", "stasis", "ring", "busy", "congestion", "noanswer")
 
 
@@ -27,7 +36,8 @@ class Route:
     app: str = "acd"
     args: tuple[str, ...] = ("inbound", "${EXTEN}")
     fallback: str = "voicemail"
-    apology: str = "acd-sorry-unavailable"
+    apology: str = "acd/sorry_unavailable"
+    """ACD_APOLOGY: the prompt ``acd prompts build`` makes as <sounds>/<lang>/acd/sorry_unavailable.wav."""
     voicemail_box: str = "100@acd"
     fallback_queue: str = "acd-fallback"
 
@@ -62,9 +72,14 @@ class Dialplan:
     numbers: dict[str, Route] = field(default_factory=dict)
     contexts: dict[str, LocalContext] = field(default_factory=lambda: dict(DEFAULT_CONTEXTS))
     trunk: str = "trunk"
+    mailboxes: set[str] = field(default_factory=lambda: set(SHIPPED_MAILBOXES))
+    """``box@context`` entries of voicemail.conf; VoiceMail() of any other fails (VMSTATUS=FAILED)."""
 
     def route(self, number: str) -> Route:
         return self.numbers.get(number, self.default_route)
+
+    def has_mailbox(self, spec: str) -> bool:
+        return mailbox_key(spec) in self.mailboxes
 
     def local(self, context: str) -> LocalContext:
         return self.contexts.get(context, LocalContext("answer"))
@@ -115,12 +130,27 @@ def apply_endpoint_settings(ep: Endpoint, raw: dict[str, Any]) -> None:
         ep.name = str(raw["name"])
 
 
-def load_config(path: Path | None) -> tuple[Dialplan, list[Endpoint], dict[str, Any]]:
-    """Read ``--config`` (YAML or JSON). Returns the dialplan, the endpoints and the caller defaults."""
+def apply_asterisk_conf(dp: Dialplan, etc: Path) -> None:
+    """Take the fallback from ``<etc>/extensions.conf`` [globals] and the mailboxes from voicemail.conf."""
+    plan = read_dialplan(etc / "extensions.conf")
+    values = {field_name: plan.substitute(plan.globals[name])
+              for name, field_name in GLOBALS.items() if name in plan.globals}
+    dp.default_route = _route(values, dp.default_route)
+    dp.mailboxes = set(read_mailboxes(etc / "voicemail.conf"))
+
+
+def load_config(path: Path | None, asterisk_conf: Path | None = None
+                ) -> tuple[Dialplan, list[Endpoint], dict[str, Any]]:
+    """Read ``--config`` (YAML or JSON), after ``--asterisk-conf`` when given. Returns the dialplan, the
+    endpoints and the caller defaults."""
     raw: dict[str, Any] = {}
     if path is not None:
         raw = YAML(typ="safe").load(path.read_text()) or {}
     dp = Dialplan()
+    if asterisk_conf is not None:
+        apply_asterisk_conf(dp, asterisk_conf)
+    if "voicemail_boxes" in raw:
+        dp.mailboxes = {mailbox_key(str(b)) for b in raw["voicemail_boxes"] or []}
     if "default_route" in raw:
         dp.default_route = _route(raw["default_route"], dp.default_route)
     if "fallback" in raw:

@@ -8,6 +8,7 @@ tests need no timing. An agent's phone answers, refuses or never answers as its 
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from acd.ari_sim.model import Bridge, Channel, Endpoint, Playback
 from acd.ari_sim.world import World
 
 DIGIT_GAP_S = 0.25
+log = logging.getLogger("acd.ari_sim")
 
 
 @dataclass
@@ -96,12 +98,7 @@ class Parties:
         entry = {"channel": ch.id, "number": c.number, "caller": c.caller, "fallback": route.fallback,
                  "at": w.clock.now()}
         if route.fallback == "voicemail":
-            ch.state, ch.app_name, ch.app_data = "Up", "VoiceMail", f"{route.voicemail_box},u"
-            apology = self.media.item_seconds(f"sound:{route.apology}", ch.language)
-            apology_s = apology if isinstance(apology, float) else 3.0
-            message_s = min(c.talk_s, float(self.defaults["voicemail_s"]))
-            entry |= {"apology": route.apology, "mailbox": route.voicemail_box, "message_s": message_s}
-            w.later(ch.id, apology_s + message_s, self._end, ch, "voicemail_left")
+            entry |= self._fallback_voicemail(ch, c, route)
         elif route.fallback == "queue":
             ch.app_name, ch.app_data = "Queue", route.fallback_queue
             entry["queue"] = route.fallback_queue
@@ -109,6 +106,38 @@ class Parties:
         else:
             w.later(ch.id, 0.0, self._end, ch, "hangup")
         w.fallbacks.append(entry)
+
+    def _fallback_voicemail(self, ch: Channel, c: Caller, route: Route) -> dict[str, Any]:
+        """Answer(), Playback(apology), VoiceMail(box,s), Hangup(), failing as Asterisk does: a missing sound
+        is a warning and no sound (PLAYBACKSTATUS=FAILED), an unknown mailbox ends the call at once
+        (VMSTATUS=FAILED). ``warnings`` carries Asterisk's own log lines."""
+        w = self.world
+        ch.state = "Up"
+        warnings: list[str] = []
+        path = self.media.find_sound(route.apology, ch.language)
+        apology_s = (self.media.file_seconds(path) or 0.0) if path is not None else 0.0
+        ch.variables["PLAYBACKSTATUS"] = "SUCCESS" if path is not None else "FAILED"
+        if path is None:
+            warnings += [f"File {route.apology} does not exist in any format",
+                         f"Playback failed on {ch.name} for {route.apology}"]
+        found = w.dialplan.has_mailbox(route.voicemail_box)
+        ch.app_name, ch.app_data = "VoiceMail", f"{route.voicemail_box},s"
+        out: dict[str, Any] = {"apology": route.apology, "apology_played": path is not None,
+                               "apology_s": apology_s, "mailbox": route.voicemail_box, "mailbox_found": found}
+        if found:
+            message_s = min(c.talk_s, float(self.defaults["voicemail_s"]))
+            ch.variables["VMSTATUS"] = "SUCCESS"
+            out["message_s"] = message_s
+            w.later(ch.id, apology_s + message_s, self._end, ch, "voicemail_left")
+        else:
+            box = route.voicemail_box.partition("@")[0]
+            warnings.append(f"No entry in voicemail config file for '{box}'")
+            ch.variables["VMSTATUS"] = "FAILED"
+            w.later(ch.id, apology_s, self._end, ch, "voicemail_failed")
+        for line in warnings:
+            log.warning("%s", line)
+        out["warnings"] = warnings
+        return out
 
     def _stasis_started(self, ch: Channel) -> None:
         c = self.callers.get(ch.id)

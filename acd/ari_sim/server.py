@@ -36,6 +36,8 @@ class SimulatorConfig:
     recordings: Path = Path("var/ari-sim/recordings")
     config: Path | None = None
     """YAML/JSON file: dialplan numbers/fallback, Local contexts, endpoints, caller defaults."""
+    asterisk_conf: Path | None = None
+    """An /etc/asterisk copy: the fallback's apology, mailbox, app from extensions.conf and voicemail.conf."""
 
 
 class Simulator:
@@ -48,7 +50,7 @@ class Simulator:
         self._build()
 
     def _build(self) -> None:
-        dialplan, endpoints, callers = load_config(self.cfg.config)
+        dialplan, endpoints, callers = load_config(self.cfg.config, self.cfg.asterisk_conf)
         if self.cfg.app != "acd":
             from dataclasses import replace
 

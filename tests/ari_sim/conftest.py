@@ -48,7 +48,7 @@ SOUNDS = {
     "en/vm-goodbye": 1.0,
     "en/demo-instruct": 70.0,
     "en/acd-welcome": 5.0,
-    "en/acd-sorry-unavailable": 3.0,
+    "en/acd/sorry_unavailable": 3.0,
 }
 
 

@@ -127,7 +127,7 @@ async def test_fallback_queue_when_app_is_not_connected(tmp_path: Path, sounds_d
             by_channel = {f["channel"]: f for f in state["fallbacks"]}
             assert by_channel[call["id"]]["fallback"] == "queue"
             assert by_channel[other["id"]]["fallback"] == "voicemail"
-            assert by_channel[other["id"]]["apology"] == "acd-sorry-unavailable"
+            assert by_channel[other["id"]]["apology"] == "acd/sorry_unavailable"
     finally:
         await handle.stop()
 
