@@ -51,7 +51,7 @@ log = structlog.get_logger(__name__)
 Handler = Callable[[Event], Awaitable[None] | None]
 OnConnect = Callable[[], Awaitable[None]]
 RAW_LOG_CHARS = 500
-"""How much of a malformed message goes into the log."""
+"""How much of a malformed message, and of the reason it was refused, goes into the log."""
 
 
 class _Connected:
@@ -303,7 +303,7 @@ class EventStream:
             event = parse_event(data)
         except MalformedEvent as exc:
             self.malformed += 1
-            log.warning("ari.events.malformed", app=self.client.app, reason=exc.reason,
+            log.warning("ari.events.malformed", app=self.client.app, reason=exc.reason[:RAW_LOG_CHARS],
                         raw=exc.raw[:RAW_LOG_CHARS], malformed=self.malformed)
             return
         self._enqueue(event)
