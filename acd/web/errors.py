@@ -6,7 +6,7 @@ import socket
 import sqlite3
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # no stubs; only its exception classes are used
 import structlog
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
