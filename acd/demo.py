@@ -91,7 +91,7 @@ def users_banner(api: str, users: list[DemoUser]) -> str:
     width = max(len(u.name) for u in users)
     lines = [f"API {api} (while the demo runs; /health and /metrics need no token). Users:"]
     for u in users:
-        who = f"{u.role}, agent {u.agent}" if u.agent else u.role
+        who = f"agent {u.agent}" if u.agent else u.role
         lines.append(f"  {u.name:<{width}}  token {u.token}  ({who})")
     first = users[0]
     lines.append(f"  e.g. curl -H 'Authorization: Bearer {first.token}' {api}/api/queues")
@@ -220,7 +220,7 @@ async def run_demo(*, calls: int, agents: int, speed: float, db_url: str | None,
                 f"[bold]acd demo[/]: simulator on :{ari_port}, daemon API on :{http_port}, "
                 f"{agents} agents, {calls} calls, speed x{speed:g} (logs in {work})"
             )
-            console.print(users_banner(api, users), markup=False, highlight=False)
+            console.print(users_banner(api, users), markup=False, highlight=False, soft_wrap=True)
             await _traffic(http, console, sim_url, api, token, clock, calls=calls, agents=agents, rng=rng)
             daemon.send_signal(signal.SIGTERM)
             await asyncio.wait_for(daemon.wait(), 30)
