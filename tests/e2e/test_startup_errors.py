@@ -98,7 +98,9 @@ async def refusing_postgres() -> AsyncIterator[int]:
     await server.wait_closed()
 
 
-async def test_a_database_refusing_the_password_is_one_error_line(tmp_path: Path, refusing_postgres: int) -> None:
+async def test_a_database_refusing_the_password_is_one_error_line(
+    tmp_path: Path, refusing_postgres: int
+) -> None:
     sim = await start_simulator(SimulatorConfig(port=0, password="secret", recordings=tmp_path / "rec"))
     try:
         cfg = write_config(tmp_path / "config", ari_url=sim.url,
