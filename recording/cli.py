@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import os
 import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -135,6 +136,8 @@ def search_cmd(
     from recording.audit import record_access
 
     d_from, d_to = _dates(start, end)
+    if db_url is None and not config.exists():  # like `acd report`: the environment names the database
+        db_url = os.environ.get("ACD_DB_URL") or None
     settings = _settings(config) if db_url is None or config.exists() else Settings()
     flt = store.SearchFilter(caller=caller, date_from=d_from, date_to=d_to, agent=agent, queue=queue,
                              topic=topic, call_id=call, limit=limit)

@@ -150,3 +150,11 @@ def test_search_with_the_database_down_is_one_line(tmp_path: Path) -> None:
     r = runner.invoke(recordings_app, ["search", "--db", f"postgresql+asyncpg://u:p@127.0.0.1:{port}/acd"])
     assert r.exit_code == 1 and "Traceback" not in r.output
     assert r.stderr.startswith("database: ConnectionRefusedError") and len(r.stderr.splitlines()) == 1
+
+
+def test_search_without_a_config_reads_acd_db_url(config: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACD_DB_URL", f"sqlite+aiosqlite:///{tmp_path / 'acd.db'}")
+    r = runner.invoke(recordings_app, ["search", "--json", "-c", str(tmp_path / "nowhere.yaml")])
+    assert r.exit_code == 0, r.output
+    assert len(json.loads(r.stdout)) == 2
