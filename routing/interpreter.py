@@ -252,6 +252,9 @@ class _Run:
 
     # ---------------------------------------------------------------- voicemail, transfer
     async def voicemail(self, args: VoicemailArgs) -> None:
+        # The moment the IVR sends the call to voicemail: the CDR's wait since answer stops here, not when
+        # the message (which may last minutes) is saved.
+        self.call.emit("step", step="voicemail", detail="to voicemail", to="voicemail")
         await self.call.play(_play_media(args.greeting))
         now = self.call.now()
         name = f"voicemail-{self.call.info.call_id}-{int(now)}"
