@@ -21,7 +21,7 @@ Role = Literal["agent", "supervisor", "admin", "reporting"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class AriSettings(Strict):
@@ -46,6 +46,9 @@ class PathSettings(Strict):
     """Where Asterisk's recordings (``/var/spool/asterisk/recording`` on a real box) are read from."""
     sounds: Path = Path("var/sounds")
     """Generated prompts in Asterisk's sounds layout (sounds/<lang>/acd/...)."""
+    asterisk_sounds: Path = Path("/usr/share/asterisk/sounds")
+    """Asterisk's own sounds (Debian's path); ``acd check`` looks for ``sound:`` files here and in
+    ``sounds``."""
 
 
 class LogSettings(Strict):
