@@ -149,7 +149,7 @@ class _Loader:
         self.f = Findings()
         self.checked: list[str] = []
         self.roots: dict[str, tuple[int, str]] = {}
-        """Root-cause key -> (index of its error, what its consequences are called)."""
+        """Root-cause key -> (index of its error, what its consequences are called, ``{s}`` for a plural)."""
 
     @property
     def problems(self) -> list[ConfigProblem]:
@@ -265,7 +265,7 @@ class _Loader:
 
     def queues(self) -> tuple[dict[str, QueueConfig], Names]:
         path = self.dir / "queues.yaml"
-        what = "reference to a queue"
+        what = "reference{s} to a queue"
         doc = self.read_root(path, QUEUES, what, "every scenario and agent names its queues here")
         if doc is None:
             return {}, Names((), unreadable=True)
@@ -290,7 +290,7 @@ class _Loader:
         """The agents, and whether agents.yaml is free of errors (else who speaks what is not judged)."""
         path = self.dir / "agents.yaml"
         before = len(self.f.errors)
-        what = "check of who speaks a language"
+        what = "check{s} of who speaks a language"
         doc = self.read_root(path, AGENTS, what, "queues need agents to serve them")
         if doc is None:
             return {}, False
@@ -298,7 +298,6 @@ class _Loader:
         out: dict[str, AgentConfig] = {}
         known_skills = {s for q in queues.values() for s in q.required_skills}
         known_skills |= {s for q in queues.values() for step in q.relax for s in step.drop if s != "*"}
-        unused: dict[str, list[tuple[str | int, str]]] = {}
         for i, a in items.valid:
             if a.id in out:
                 self.f.error(doc.problem(["agents", i, "id"], f"agent {a.id!r} is defined twice"))
@@ -319,19 +318,13 @@ class _Loader:
                 for skill in a.skills:
                     if skill in known_skills or skill.startswith(LANGUAGE_PREFIX):
                         continue
+                    # A skill no queue requires may be meant (for reports, for a queue to come); one that
+                    # is close to a required one is a typo that would keep the agent from those calls.
                     hint = did_you_mean(skill, known_skills)
                     if hint:
                         self.f.error(doc.problem(["agents", i, "skills", skill],
                                                  f"skill {skill!r} is required by no queue{hint}"))
-                    else:
-                        unused.setdefault(skill, []).append((i, a.id))
             out[a.id] = a
-        for skill, who in unused.items():
-            first = who[0][0]
-            self.f.warn(doc.problem(["agents", first, "skills", skill],
-                                    f"skill {skill!r} ({len(who)} agent{'s' if len(who) > 1 else ''}) is "
-                                    "required by no queue, so it changes nothing (queues.yaml "
-                                    "required_skills)"))
         if not out and not items.broken and not items.unreadable:
             self.root(AGENTS, doc.problem(["agents"], "no agent is defined"), what)
         if len(self.f.errors) == before:
@@ -352,13 +345,13 @@ class _Loader:
         for path in _yaml_files(self.dir / "prompts"):
             lang = path.stem
             before = len(self.f.errors)
-            doc = self.read_root(path, prompts_root(lang), "prompt in " + lang, None)
+            doc = self.read_root(path, prompts_root(lang), "prompt{s} in " + lang, None)
             parsed = self.model(doc, PromptFile)
             if parsed is not None:
                 texts[lang] = dict(parsed.root)
             else:
                 broken.add(lang)
-                self.roots.setdefault(prompts_root(lang), (before, "prompt in " + lang))
+                self.roots.setdefault(prompts_root(lang), (before, "prompt{s} in " + lang))
         if texts:
             self.checked.append(f"prompts/: {', '.join(sorted(texts))}")
         return Catalogue.of(texts), broken
@@ -370,14 +363,14 @@ class _Loader:
         for path in _yaml_files(self.dir / "scenarios"):
             if not path.name.startswith("_"):
                 continue
-            doc = self.read_root(path, SCHEDULES, "use of a shared schedule", None)
+            doc = self.read_root(path, SCHEDULES, "use{s} of a shared schedule", None)
             if doc is None:
                 unreadable = True
                 continue
             before = len(self.f.errors)
             items = self.items(doc, "schedules", Schedule, None, ScheduleLibrary)
             if items.unreadable:
-                self.roots.setdefault(SCHEDULES, (before, "use of a shared schedule"))
+                self.roots.setdefault(SCHEDULES, (before, "use{s} of a shared schedule"))
                 unreadable = True
             broken |= items.broken
             for name, sched in items.valid:
@@ -388,7 +381,7 @@ class _Loader:
                 out[name] = sched
         if broken:
             first = next((i for i, p in enumerate(self.f.errors) if "schedules." in p.field), 0)
-            self.roots.setdefault(SCHEDULES, (first, "use of an invalid schedule"))
+            self.roots.setdefault(SCHEDULES, (first, "use{s} of an invalid schedule"))
         return out, Names(tuple(out), frozenset(broken), unreadable)
 
     def scenarios(self, ctx: ScenarioContext, prompt_files: set[str]
@@ -423,7 +416,7 @@ class _Loader:
             self.root(prompts_root(lang), self.file_problem(
                 self.dir / "prompts" / f"{lang}.yaml",
                 f"file missing: {names} {lang}, and every prompt they play needs its text here"),
-                "prompt in " + lang)
+                "prompt{s} in " + lang)
         ctx = replace(ctx, unreadable_prompt_languages=ctx.unreadable_prompt_languages | frozenset(missing))
         for path, doc, sc in parsed:
             name = sc.name or path.stem

@@ -82,14 +82,15 @@ class Findings:
             self.warnings.append(warning)
 
     def annotate(self, root: str, problem_index: int, what: str) -> None:
-        """Add "(N <what> not checked)" to the root-cause error at ``problem_index``."""
+        """Add "[N <what> elsewhere not checked ...]" to the root-cause error at ``problem_index``;
+        ``what`` has ``{s}`` where a plural takes an s (``reference{s} to a queue``)."""
         n = self.suppressed.pop(root, 0)
         if n and 0 <= problem_index < len(self.errors):
             p = self.errors[problem_index]
-            plural = "s" if n != 1 else ""
+            things = what.format(s="s" if n != 1 else "")
             self.errors[problem_index] = ConfigProblem(
-                p.file, p.line, p.field, f"{p.message} [{n} {what}{plural} elsewhere not checked until this "
-                "is fixed]", p.severity)
+                p.file, p.line, p.field, f"{p.message} [{n} {things} elsewhere not checked until this is "
+                "fixed]", p.severity)
 
 
 def did_you_mean(name: str, known: Iterable[str], aliases: dict[str, str] | None = None) -> str:

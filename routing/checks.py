@@ -110,7 +110,7 @@ class ScenarioContext:
 def model_problems(doc: YamlDoc, exc: ValidationError, prefix: Loc = ()) -> list[ConfigProblem]:
     """Pydantic errors (of a scenario, or of the item at ``prefix`` of a file) as file:line problems; the
     unions' tags are dropped from locations and an unknown step kind gets a suggestion."""
-    out = []
+    out: list[ConfigProblem] = []
     for err in exc.errors(include_url=False):
         # drop pydantic's union member names ("function-after[...]", "literal['a','b']", "list[...]")
         raw = [*prefix, *(p for p in err["loc"]
@@ -136,7 +136,9 @@ def model_problems(doc: YamlDoc, exc: ValidationError, prefix: Loc = ()) -> list
                 what = f"unknown step {keys[0]!r}{hint}; " if keys else ""
                 msg = what + msg
         problem = doc.problem(loc, msg)
-        if problem not in out:
+        # A value that fits no member of a union (``strategy: fastest``) fails once per member: one
+        # mistake, one error, so only the first message per location is kept.
+        if not any(p.line == problem.line and p.field == problem.field for p in out):
             out.append(problem)
     return out
 
@@ -324,7 +326,8 @@ class ScenarioChecks:
                     self.f.suppressed[prompts_root(lang)] += 1
             missing = [lang for lang in missing if lang not in unreadable]
             if missing:
-                hint = did_you_mean(ref, self.ctx.prompts.ids())
+                known = self.ctx.prompts.ids()  # a prompt of another language is missing, not misspelt
+                hint = "" if ref in known else did_you_mean(ref, known)
                 files = ", ".join(f"prompts/{lang}.yaml" for lang in missing)
                 self.err(loc, f"prompt {ref!r} has no text in {', '.join(missing)}{hint} (add it to {files})")
 
