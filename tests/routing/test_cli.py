@@ -48,3 +48,15 @@ def test_schema_describes_steps_for_editors() -> None:
     assert "MenuArgs" in doc["$defs"] and doc["$defs"]["MenuArgs"]["properties"]["retries"]["description"]
     everything = json.loads(CliRunner().invoke(app_of(schema), []).stdout)
     assert set(everything) >= {"scenario", "schedules", "queues", "agents", "prompts"}
+
+
+def test_schema_covers_acd_yaml_regions_and_qa_forms() -> None:
+    acd = json.loads(CliRunner().invoke(app_of(schema), ["acd"]).stdout)
+    assert {"ari", "database", "paths", "users"} <= set(acd["properties"])
+    assert acd["$defs"]["AriSettings"]["properties"]["url"]["description"].startswith("Base URL of ARI")
+    regions = json.loads(CliRunner().invoke(app_of(schema), ["regions"]).stdout)
+    assert {"mobile", "areas"} <= set(regions["properties"])
+    qa = json.loads(CliRunner().invoke(app_of(schema), ["qa"]).stdout)
+    assert "criteria" in qa["properties"]
+    everything = json.loads(CliRunner().invoke(app_of(schema), []).stdout)
+    assert {"acd", "regions", "qa"} <= set(everything)
