@@ -149,6 +149,8 @@ class _Loader:
         self.f = Findings()
         self.checked: list[str] = []
         self.roots: dict[str, tuple[int, str]] = {}
+        self.stray: dict[Path, int] = {}
+        """``x.yaml`` -> index of the error about the ``x.yml`` found instead."""
         """Root-cause key -> (index of its error, what its consequences are called, ``{s}`` for a plural)."""
 
     @property
@@ -182,7 +184,7 @@ class _Loader:
         unreadable one is a root cause under ``key``."""
         if not path.exists():
             if missing is not None:
-                self.root(key, self.file_problem(path, f"file missing: {missing}"), what)
+                self.missing(path, key, f"file missing: {missing}", what)
             return None
         before = len(self.f.errors)
         doc = self.read(path)
@@ -240,6 +242,14 @@ class _Loader:
                 self.f.error(self.file_problem(
                     path, f"only .yaml files are read: rename it to {path.stem}.yaml (as it is, it is "
                     "ignored)"))
+                self.stray[path.with_suffix(".yaml")] = len(self.f.errors) - 1
+
+    def missing(self, path: Path, key: str, message: str, what: str) -> None:
+        """A needed file is missing: the root cause, unless it is there as ``.yml`` (already reported)."""
+        if path in self.stray:
+            self.roots.setdefault(key, (self.stray[path], what))
+        else:
+            self.root(key, self.file_problem(path, message), what)
 
     def settings(self) -> Settings:
         path = self.dir / "acd.yaml"
@@ -413,10 +423,9 @@ class _Loader:
         for lang in sorted(missing):
             who = offered[lang]
             names = f"scenarios {', '.join(who)} offer" if len(who) > 1 else f"scenario {who[0]} offers"
-            self.root(prompts_root(lang), self.file_problem(
-                self.dir / "prompts" / f"{lang}.yaml",
-                f"file missing: {names} {lang}, and every prompt they play needs its text here"),
-                "prompt{s} in " + lang)
+            self.missing(self.dir / "prompts" / f"{lang}.yaml", prompts_root(lang),
+                         f"file missing: {names} {lang}, and every prompt they play needs its text here",
+                         "prompt{s} in " + lang)
         ctx = replace(ctx, unreadable_prompt_languages=ctx.unreadable_prompt_languages | frozenset(missing))
         for path, doc, sc in parsed:
             name = sc.name or path.stem

@@ -92,8 +92,9 @@ def test_a_missing_sound_file_is_a_warning_and_strict_fails(config_dir: Path, tm
     sounds = tmp_path / "sounds"
     (sounds / "ru" / "custom").mkdir(parents=True)
     (sounds / "ru" / "custom" / "jingle.wav").write_bytes(b"RIFF")
-    replace(config_dir / "acd.yaml", "  sounds: var/sounds",
-            f"  sounds: {sounds}\n  asterisk_sounds: {tmp_path / 'no-asterisk'}")
+    replace(config_dir / "acd.yaml", "  sounds: var/sounds", f"  sounds: {sounds}")
+    replace(config_dir / "acd.yaml", "  asterisk_sounds: /usr/share/asterisk/sounds",
+            f"  asterisk_sounds: {tmp_path / 'no-asterisk'}")
     replace(config_dir / "scenarios" / "88000800193.yaml", "  - play: [greeting]",
             "  - play: [greeting, 'sound:custom/jingle']")
     assert warnings(config_dir) == [

@@ -96,3 +96,11 @@ def test_routing_never_imports_acd_configset() -> None:
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             offenders += [f"{path.name}: {n}" for n in names if n.split(".")[:2] == ["acd", "configset"]]
     assert offenders == []
+
+
+@pytest.mark.parametrize("name", ["queues", "prompts/ru"])
+def test_a_file_saved_as_yml_is_one_error_not_also_a_missing_yaml(config_dir: Path, name: str) -> None:
+    (config_dir / f"{name}.yaml").rename(config_dir / f"{name}.yml")
+    found = errors(config_dir)
+    assert len(found) == 1, found
+    assert found[0].startswith(f"config/{name}.yml: only .yaml files are read: rename it to "), found
