@@ -149,6 +149,8 @@ class _Loader:
         self.f = Findings()
         self.checked: list[str] = []
         self.roots: dict[str, tuple[int, str]] = {}
+        self.docs: dict[str, YamlDoc] = {}
+        """Files read without error, for the checks that span two of them."""
         self.stray: dict[Path, int] = {}
         """``x.yaml`` -> index of the error about the ``x.yml`` found instead."""
         """Root-cause key -> (index of its error, what its consequences are called, ``{s}`` for a plural)."""
@@ -271,6 +273,7 @@ class _Loader:
             return Settings()
         self.checked.append(f"acd.yaml: settings (ARI {settings.ari.url}, time zone {settings.timezone}, "
                             f"{len(settings.users)} API users)")
+        self.docs["acd"] = doc
         return settings
 
     def queues(self) -> tuple[dict[str, QueueConfig], Names]:
@@ -293,6 +296,7 @@ class _Loader:
             self.root(QUEUES, doc.problem(["queues"], "no queue is defined"), what)
             return out, Names((), unreadable=True)
         self.checked.append(f"queues.yaml: {len(out)} queues: {', '.join(out)}")
+        self.docs["queues"] = doc
         return out, Names(tuple(out), frozenset(items.broken))
 
     def agents(self, queues: Mapping[str, QueueConfig],
@@ -340,6 +344,29 @@ class _Loader:
         if len(self.f.errors) == before:
             self.checked.append(f"agents.yaml: {len(out)} agents")
         return out, len(self.f.errors) == before
+
+    def settings_against(self, settings: Settings, queues: Mapping[str, QueueConfig],
+                         agents: Mapping[str, AgentConfig], agents_ok: bool) -> None:
+        """acd.yaml against queues and agents: an API user acting as an agent names an existing agent; a
+        queue's not-ready reason after a missed call is one of ``not_ready_reasons`` (the list agents and
+        reports know)."""
+        acd, qdoc = self.docs.get("acd"), self.docs.get("queues")
+        if acd is not None and agents_ok:
+            for i, user in enumerate(settings.users):
+                if user.agent is not None and user.agent not in agents:
+                    self.f.error(acd.problem(["users", i, "agent"], f"unknown agent {user.agent!r}"
+                                             f"{did_you_mean(user.agent, agents)} (agents.yaml)"))
+        if acd is not None and qdoc is not None:
+            reasons = settings.not_ready_reasons
+            for i, q in enumerate(qdoc.data.get("queues", [])):
+                name = q.get("name") if isinstance(q, dict) else None
+                conf = queues.get(name) if isinstance(name, str) else None
+                policy = conf.no_answer if conf is not None else None
+                if policy and policy.state == "not_ready" and policy.reason and policy.reason not in reasons:
+                    self.f.error(qdoc.problem(
+                        ["queues", i, "no_answer", "reason"],
+                        f"not-ready reason {policy.reason!r}{did_you_mean(policy.reason, reasons)} is not in "
+                        f"acd.yaml's not_ready_reasons ({', '.join(reasons)})"))
 
     def core_checks(self, queues: Mapping[str, QueueConfig], agents: Mapping[str, AgentConfig]) -> None:
         from acd.core.validate import validate
@@ -521,6 +548,7 @@ def load_config(directory: Path | str) -> ConfigSet:
     settings = ld.settings()
     queues, queue_names = ld.queues()
     agents, agents_ok = ld.agents(queues, queue_names)
+    ld.settings_against(settings, queues, agents, agents_ok)
     if not ld.problems:  # the core judges a consistent pair of files only, so its messages add to ours
         ld.core_checks(queues, agents)
     prompts, broken_prompts = ld.prompts()

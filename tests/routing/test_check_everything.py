@@ -125,3 +125,17 @@ def test_check_says_what_it_checked(config_dir: Path) -> None:
     for part in ("acd.yaml:", "queues.yaml:", "agents.yaml:", "prompts/:", "scenarios/:", "regions.yaml:",
                  "qa/: 1 QA form: standard", "sound: files"):
         assert part in out, part
+
+
+def test_an_api_user_acting_as_an_unknown_agent_is_an_error(config_dir: Path) -> None:
+    replace(config_dir / "acd.yaml", "agent: agent1,", "agent: agnet1,")
+    assert errors(config_dir) == ["config/acd.yaml:43: users[3].agent: unknown agent 'agnet1' (did you mean "
+                                  "'agent1'?) (agents.yaml)"]
+
+
+def test_a_queues_not_ready_reason_must_be_one_agents_know(config_dir: Path) -> None:
+    replace(config_dir / "queues.yaml", "    overflow: voicemail\n",
+            "    overflow: voicemail\n    no_answer: {state: not_ready, reason: no_answr}\n")
+    assert errors(config_dir) == [
+        "config/queues.yaml:24: queues[1].no_answer.reason: not-ready reason 'no_answr' (did you mean "
+        "'no_answer'?) is not in acd.yaml's not_ready_reasons (break, lunch, training, meeting, no_answer)"]
