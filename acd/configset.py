@@ -149,11 +149,11 @@ class _Loader:
         self.f = Findings()
         self.checked: list[str] = []
         self.roots: dict[str, tuple[int, str]] = {}
+        """Root-cause key -> (index of its error, what its consequences are called, ``{s}`` for a plural)."""
         self.docs: dict[str, YamlDoc] = {}
         """Files read without error, for the checks that span two of them."""
         self.stray: dict[Path, int] = {}
         """``x.yaml`` -> index of the error about the ``x.yml`` found instead."""
-        """Root-cause key -> (index of its error, what its consequences are called, ``{s}`` for a plural)."""
 
     @property
     def problems(self) -> list[ConfigProblem]:
@@ -434,6 +434,10 @@ class _Loader:
                 continue
             doc = self.read(path)
             if doc is None:
+                continue
+            if doc.empty:
+                self.f.error(self.file_problem(path, "the file is empty (or only comments): delete it or "
+                                                     "write the scenario (docs/scenarios.md)"))
                 continue
             for p in duplicate_keys(doc):
                 self.f.error(p)

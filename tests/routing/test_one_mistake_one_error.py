@@ -104,3 +104,9 @@ def test_a_file_saved_as_yml_is_one_error_not_also_a_missing_yaml(config_dir: Pa
     found = errors(config_dir)
     assert len(found) == 1, found
     assert found[0].startswith(f"config/{name}.yml: only .yaml files are read: rename it to "), found
+
+
+def test_an_empty_scenario_file_is_one_error(config_dir: Path) -> None:
+    (config_dir / "scenarios" / "new.yaml").write_text("# line 1414, to do\n")
+    assert errors(config_dir) == ["config/scenarios/new.yaml: the file is empty (or only comments): "
+                                  "delete it or write the scenario (docs/scenarios.md)"]
