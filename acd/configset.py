@@ -287,6 +287,8 @@ class _Loader:
         if items.unreadable:
             self.roots.setdefault(QUEUES, (before, what))
             return {}, Names((), unreadable=True)
+        if items.broken:
+            self.roots.setdefault(QUEUES, (before, "reference{s} to an invalid queue"))
         out: dict[str, QueueConfig] = {}
         for i, q in items.valid:
             if q.name in out:
@@ -304,7 +306,7 @@ class _Loader:
         """The agents, and whether agents.yaml is free of errors (else who speaks what is not judged)."""
         path = self.dir / "agents.yaml"
         before = len(self.f.errors)
-        what = "check{s} of who speaks a language"
+        what = "language{s} offered in scenarios"
         doc = self.read_root(path, AGENTS, what, "queues need agents to serve them")
         if doc is None:
             return {}, False
