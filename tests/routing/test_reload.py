@@ -108,3 +108,26 @@ async def test_a_broken_save_is_logged_and_not_applied(config_dir: Path) -> None
     assert holder.config is running
     problems = [kw["problem"] for event, kw in logged if event == "config.problem"]
     assert problems == ["config/scenarios/193.yaml:3: steps[0].goto: unknown label 'nowhere'"]
+
+
+async def test_a_reload_with_warnings_is_applied_and_its_warnings_logged(config_dir: Path) -> None:
+    holder = Holder(load_config(config_dir))
+    logged: list[tuple[str, dict[str, object]]] = []
+
+    class Log:
+        def error(self, event: str, **kw: object) -> None:
+            logged.append((event, kw))
+
+        def warning(self, event: str, **kw: object) -> None:
+            logged.append((event, kw))
+
+        def info(self, event: str, **kw: object) -> None:
+            logged.append((event, kw))
+
+    reloader = ConfigReloader(config_dir, holder.swap, loader=load_config, debounce_s=0.0, log=Log())
+    edit(config_dir / "scenarios" / "193.yaml", 'numbers: ["193"]', "numbers: [0193]")
+    assert await asyncio.wait_for(reloader.reload(), 10) is True
+    assert holder.swaps == 1
+    warnings = [kw["problem"] for event, kw in logged if event == "config.warning"]
+    assert warnings == ["config/scenarios/193.yaml:5: warning: numbers[0]: number 0193 is read by YAML as "
+                        '193: quote it ("0193")']
