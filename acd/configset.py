@@ -152,6 +152,8 @@ class _Loader:
         """Root-cause key -> (index of its error, what its consequences are called, ``{s}`` for a plural)."""
         self.docs: dict[str, YamlDoc] = {}
         """Files read without error, for the checks that span two of them."""
+        self.offered: set[str] = set()
+        """Languages some scenario offers."""
         self.stray: dict[Path, int] = {}
         """``x.yaml`` -> index of the error about the ``x.yml`` found instead."""
 
@@ -460,6 +462,7 @@ class _Loader:
                          f"file missing: {names} {lang}, and every prompt they play needs its text here",
                          "prompt{s} in " + lang)
         ctx = replace(ctx, unreadable_prompt_languages=ctx.unreadable_prompt_languages | frozenset(missing))
+        self.offered = set(offered)
         for path, doc, sc in parsed:
             name = sc.name or path.stem
             if name in out:
@@ -528,6 +531,23 @@ class _Loader:
                                 "exists here)")
         return dirs
 
+    def prompt_audio(self, prompts: Catalogue, sounds: SoundDirs) -> None:
+        """Prompts are played as ``sound:acd/<id>`` in the call's language: warn, once per language, when
+        their audio is not where Asterisk looks (not built with ``acd prompts build``, not copied)."""
+        if not sounds.roots:
+            return
+        for lang in sorted(self.offered & set(prompts.languages)):
+            ids = sorted(prompts.texts[lang])
+            missing = [pid for pid in ids if not sounds.has_in(f"acd/{pid}", lang)]
+            if not missing:
+                continue
+            where = " or ".join(str(root / lang / "acd") for root in sounds.roots)
+            listed = ", ".join(missing[:4]) + (", ..." if len(missing) > 4 else "")
+            self.f.warn(self.file_problem(
+                self.dir / "prompts" / f"{lang}.yaml",
+                f"{len(missing)} of {len(ids)} prompts have no audio in {where} ({listed}): Asterisk would "
+                "play silence; run `acd prompts build` (docs/prompts.md)"))
+
     def finish(self) -> None:
         """Say under each root cause how many of its consequences were not reported."""
         for key, (index, what) in self.roots.items():
@@ -565,6 +585,7 @@ def load_config(directory: Path | str) -> ConfigSet:
         schedule_names=schedule_names, agents=agents, agents_judged=agents_ok,
         unreadable_prompt_languages=frozenset(broken_prompts), sounds=sounds)
     scenarios, numbers = ld.scenarios(ctx, set(prompts.languages) | broken_prompts)
+    ld.prompt_audio(prompts, sounds)
     ld.regions()
     forms = ld.qa_forms()
     ld.finish()

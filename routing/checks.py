@@ -88,6 +88,12 @@ class SoundDirs:
         name = name.removesuffix(".wav")
         return any(any(d.glob(f"{name}.*")) for root in self.roots for d in self._dirs(root, lang))
 
+    def has_in(self, name: str, lang: str) -> bool:
+        """In the language's own folder, without falling back to another language (a prompt of the
+        catalogue: a Kazakh caller must not hear the English one)."""
+        return any(any(d.glob(f"{name}.*")) for root in self.roots
+                   for d in (root / lang, *sorted(root.glob(f"{lang}_*"))))
+
 
 @dataclass(frozen=True)
 class ScenarioContext:

@@ -30,8 +30,9 @@ def errors(config_dir: Path) -> list[str]:
     return [str(p) for p in info.value.problems]
 
 
-def warnings(config_dir: Path) -> list[str]:
-    return [str(w) for w in load_config(config_dir).warnings]
+def warnings(config_dir: Path, about: str = "") -> list[str]:
+    """The warnings that mention ``about`` (prompts' audio depends on what this machine has built)."""
+    return [str(w) for w in load_config(config_dir).warnings if about in str(w)]
 
 
 def replace(path: Path, old: str, new: str) -> None:
@@ -97,11 +98,11 @@ def test_a_missing_sound_file_is_a_warning_and_strict_fails(config_dir: Path, tm
             f"  asterisk_sounds: {tmp_path / 'no-asterisk'}")
     replace(config_dir / "scenarios" / "88000800193.yaml", "  - play: [greeting]",
             "  - play: [greeting, 'sound:custom/jingle']")
-    assert warnings(config_dir) == [
+    assert warnings(config_dir, "jingle") == [
         f"config/scenarios/88000800193.yaml:9: warning: steps[1].play[1]: sound:custom/jingle: no such sound "
         f"file for kk in {sounds} (Asterisk would play silence)"]
     plain = check([str(config_dir)])
-    assert plain.exit_code == 0 and "1 warning" in plain.stderr  # type: ignore[attr-defined]
+    assert plain.exit_code == 0 and "sound:custom/jingle" in plain.stderr  # type: ignore[attr-defined]
     assert check([str(config_dir), "--strict"]).exit_code == 1  # type: ignore[attr-defined]
 
 
@@ -113,7 +114,7 @@ def test_an_empty_acd_yaml_is_an_error(config_dir: Path) -> None:
 
 def test_a_number_with_a_leading_zero_unquoted_is_a_warning(config_dir: Path) -> None:
     replace(config_dir / "scenarios" / "193.yaml", 'numbers: ["193"]', "numbers: [0193]")
-    assert warnings(config_dir) == [
+    assert warnings(config_dir, "scenarios/") == [
         "config/scenarios/193.yaml:5: warning: numbers[0]: number 0193 is read by YAML as 193: "
         'quote it ("0193")']
 
@@ -139,3 +140,25 @@ def test_a_queues_not_ready_reason_must_be_one_agents_know(config_dir: Path) -> 
     assert errors(config_dir) == [
         "config/queues.yaml:24: queues[1].no_answer.reason: not-ready reason 'no_answr' (did you mean "
         "'no_answer'?) is not in acd.yaml's not_ready_reasons (break, lunch, training, meeting, no_answer)"]
+
+
+def test_prompts_without_audio_are_one_warning_per_language(config_dir: Path, tmp_path: Path) -> None:
+    sounds = tmp_path / "sounds"
+    (sounds / "kk" / "acd").mkdir(parents=True)
+    (sounds / "en" / "acd").mkdir(parents=True)
+    ids = [line.split(":")[0] for line in (config_dir / "prompts" / "kk.yaml").read_text().splitlines()
+           if line and not line.startswith("#")]
+    for pid in ids:
+        if pid != "greeting":
+            (sounds / "kk" / "acd" / f"{pid}.wav").write_bytes(b"RIFF")
+        (sounds / "en" / "acd" / f"{pid}.wav").write_bytes(b"RIFF")  # English does not stand in for kk
+    replace(config_dir / "acd.yaml", "  sounds: var/sounds", f"  sounds: {sounds}")
+    replace(config_dir / "acd.yaml", "  asterisk_sounds: /usr/share/asterisk/sounds",
+            f"  asterisk_sounds: {tmp_path / 'no-asterisk'}")
+    found = warnings(config_dir)
+    assert found == [
+        f"config/prompts/kk.yaml: warning: 1 of {len(ids)} prompts have no audio in {sounds}/kk/acd "
+        "(greeting): Asterisk would play silence; run `acd prompts build` (docs/prompts.md)",
+        f"config/prompts/ru.yaml: warning: {len(ids)} of {len(ids)} prompts have no audio in {sounds}/ru/acd "
+        "(after_hours, all_busy, expected_wait, goodbye, ...): Asterisk would play silence; run `acd prompts "
+        "build` (docs/prompts.md)"]
