@@ -1,6 +1,6 @@
 """The ``acd`` command line. Exit codes: 0 done, 1 invalid input or data (messages on stderr), 2 usage.
 
-Each area keeps its command in its own package (``routing/cli.py``, ``cdr/cli.py``, ...); this module only
+Each area keeps its command in its own package (``cdr/cli.py``, ``recording/cli.py``, ...); this module only
 assembles them, so ``acd --help`` stays fast and no command imports the whole project.
 """
 
@@ -125,11 +125,11 @@ async def _upgrade(url: str) -> None:
 
 def _register() -> None:
     from acd.asterisk_check import check  # `acd check DIR`, and `acd check asterisk ETC_DIR`
+    from acd.config_cli import schema
     from acd.sim.cli import simulate
     from cdr.cli import report
     from ivr.cli import prompts_build
     from recording.cli import qa_app, recordings_app
-    from routing.cli import schema
 
     app.command()(simulate)
     app.command()(check)

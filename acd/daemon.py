@@ -121,6 +121,8 @@ class Daemon:
                 f"no ARI password for user {settings.ari.user!r}: set ACD_ARI_PASSWORD (or ari.password in"
                 " acd.yaml) to that user's password in Asterisk's ari.conf"
             )
+        for warning in config.warnings:  # `acd check` prints them too; they do not stop the start
+            log.warning("config.warning", problem=str(warning))
         from cdr.db import make_engine
         from cdr.writer import CdrWriter
 
@@ -199,7 +201,7 @@ class Daemon:
         self._tasks.append(asyncio.create_task(self._retention(), name="retention"))
         from routing.reload import ConfigReloader
 
-        self.reloader = ConfigReloader(self.config_dir, self._reloaded)
+        self.reloader = ConfigReloader(self.config_dir, self._reloaded, loader=load_config)
         await self.reloader.start()
         log.info("daemon_started", version=__version__, http_port=self.port)
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import structlog
 
-from acd.configset import ConfigSet, LoadedScenario
 from ivr.catalogue import media
 from routing.control import CallControl, CallerHungUp, HoldSpec, QueueResult
 from routing.flow import Flow, Loc, Node
+from routing.loaded import LoadedScenario, RoutingConfig
 from routing.model import (
     GotoStep,
     HangupStep,
@@ -63,7 +63,7 @@ def _play_media(refs: list[str] | None) -> list[str]:
 
 
 class _Run:
-    def __init__(self, call: CallControl, loaded: LoadedScenario | Scenario, config: ConfigSet,
+    def __init__(self, call: CallControl, loaded: LoadedScenario | Scenario, config: RoutingConfig,
                  log: Any = None) -> None:
         self.call = call
         self.config = config
@@ -295,7 +295,7 @@ class _Run:
         return node.next if via_overflow else node.branches.get("on_failure", node.next)
 
 
-async def run_scenario(call: CallControl, scenario: LoadedScenario | Scenario, config: ConfigSet, *,
+async def run_scenario(call: CallControl, scenario: LoadedScenario | Scenario, config: RoutingConfig, *,
                        log: Any = None) -> str:
     """Run ``call`` through ``scenario`` (as loaded in ``config``) and return the outcome (``OUTCOMES``).
 
