@@ -363,8 +363,8 @@ class Engine:
         self._reachable[agent_id] = reachable
         now = self.clock.now()
         self.decide("set_agent_reachable", lambda: self.acd.set_agent_reachable(agent_id, reachable, now))
-        if before is None and reachable or before == reachable:
-            return
+        if before is None or before == reachable:
+            return  # the first look at the phone, or no change
         log.info("agent_reachability", agent=agent_id, reachable=reachable)
         state = str(self.acd.snapshot(now).get("agents", {}).get(agent_id, {}).get("state", "logged_out"))
         self.writer.emit(

@@ -8,6 +8,7 @@ import asyncio
 
 from acd.engine.resync import resync
 from acd.engine.state import SavedState
+from acd.events import AgentEvent
 from tests.engine.conftest import Rig
 from tests.engine.fake_ari import destroyed, stasis_start
 
@@ -180,3 +181,15 @@ async def test_resync_keeps_both_halves_of_a_local_agent_leg_and_the_agent_on_th
         await rig.ari.until(lambda: rig.ari.of("bridge"), "the conversation was not adopted")
         assert not rig.ari.of("hangup")
         assert rig.engine.acd.snapshot(now)["agents"]["agent1"]["state"] == "on_call"
+
+
+async def test_a_phone_lost_and_found_again_is_logged_with_the_agents_states(rig: Rig) -> None:
+    rig.engine.endpoint_state("PJSIP/agent1", "online")
+    rig.engine.endpoint_state("PJSIP/agent1", "offline")
+    rig.engine.endpoint_state("PJSIP/agent1", "offline")
+    rig.engine.endpoint_state("PJSIP/agent1", "online")
+    rows = [r for r in rig.sink.records if isinstance(r, AgentEvent) and r.by == "endpoint"]
+    assert [(r.state, r.reason) for r in rows] == [
+        ("ready", "phone_unreachable"),
+        ("ready", "phone_reachable"),
+    ]
