@@ -193,3 +193,24 @@ async def test_a_phone_lost_and_found_again_is_logged_with_the_agents_states(rig
         ("ready", "phone_unreachable"),
         ("ready", "phone_reachable"),
     ]
+
+
+async def test_resync_never_makes_a_call_of_a_leg_or_of_a_channel_gone_meanwhile(rig: Rig) -> None:
+    """Issue 12, item 4: after a WebSocket gap, an agent leg being hung up (its variable reads 404) and a
+    channel the daemon made are not new inbound calls."""
+    async with asyncio.timeout(TIMEOUT):
+        rig.ari.alive |= {
+            "acd-agent-1f-9",
+            "vanishing",
+        }  # "vanishing": listed, gone when its variable is read
+        original = rig.ari.channels.get_var
+
+        async def get_var(cid: str, name: str) -> str:
+            if cid == "vanishing":
+                rig.ari.alive.discard(cid)
+            return await original(cid, name)
+
+        rig.ari.channels.get_var = get_var  # type: ignore[method-assign]
+        await resync(rig.engine)
+        assert rig.engine.registry.sessions() == []
+        assert not [r for r in rig.sink.records if getattr(r, "kind", "") == "arrived"]
