@@ -157,6 +157,8 @@ async def resume_call(engine: Engine, session: CallSession, s: SavedState) -> No
             start = s.step if s.phase in ("queued", "transferring") else None
             if start is None:
                 session.emit("step", step="restart", detail="scenario restarted after a daemon restart")
+                if s.answered:
+                    start = loaded.flow.start  # from the top, but answered already: not again
             await run_scenario(session, loaded, engine.config, start=start)
 
 

@@ -524,7 +524,7 @@ class CallSession(CallControl):
             fut.set_result(info)
 
     async def dial_out(self, endpoint: str, *, timeout_s: float, caller_id: str | None = None) -> DialResult:
-        await self.save(phase="transferring")
+        await self.save(phase="transferring", step=self.info.step)
         leg = await self.engine.originate_leg(
             self, endpoint, kind="out", timeout_s=timeout_s, caller_id=caller_id or self.info.caller
         )

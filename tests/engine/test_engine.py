@@ -214,3 +214,19 @@ async def test_resync_never_makes_a_call_of_a_leg_or_of_a_channel_gone_meanwhile
         await resync(rig.engine)
         assert rig.engine.registry.sessions() == []
         assert not [r for r in rig.sink.records if getattr(r, "kind", "") == "arrived"]
+
+
+async def test_a_call_adopted_in_the_ivr_starts_its_scenario_again_without_a_second_answer(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        now = rig.clock.now()
+        rig.ari.alive.add("c4")
+        rig.ari.vars[("c4", "ACD_STATE")] = SavedState(
+            phase="ivr", scenario="line-500", dialled="500", lang="kk", arrived=now - 20, answered=now - 19
+        ).encode()
+        await resync(rig.engine)
+        await rig.ari.until(
+            lambda: rig.ari.of("originate"), "the restarted scenario did not queue the caller"
+        )
+        assert ("answer", "c4") not in rig.ari.calls
+        assert [e.data["step"] for e in rig.sink.calls("c4", "step")][0] == "restart"
+        assert {e.at for e in rig.sink.calls("c4", "answered")} == {now - 19}
