@@ -340,6 +340,8 @@ async def _every_phase(p: _Procs, http: aiohttp.ClientSession, how: str) -> None
         return bool(queued and recording)
 
     await eventually(in_place, 40, "the waiting caller or the voicemail never got to their place")
+    in_ivr = await p.call(number="193", caller="77010000004", language="kk", talk_s=5, patience_s=200)
+    await eventually(lambda: _is(p, in_ivr, "waiting"), 20, "the IVR caller never entered the app")
     daemon.send_signal(getattr(signal, how))
     assert await daemon.wait() == (0 if how == "SIGTERM" else -9)
     await p.start_daemon()
@@ -347,6 +349,7 @@ async def _every_phase(p: _Procs, http: aiohttp.ClientSession, how: str) -> None
     # Nobody was dropped by the restart, and each agent kept their state.
     assert (await p.caller(talking))["state"] == "talking"
     assert (await p.caller(voicemail))["ended_at"] is None
+    assert (await p.caller(in_ivr))["ended_at"] is None
 
     async def adopted() -> dict[str, dict[str, object]] | None:
         agents = await p.agents()
@@ -366,6 +369,8 @@ async def _every_phase(p: _Procs, http: aiohttp.ClientSession, how: str) -> None
     assert 95 <= float(first["talk_s"]) <= 110  # the whole conversation, across the restart
     vm = await eventually(lambda: complete(voicemail), 60, "the voicemail call never completed")
     assert vm["outcome"] == "voicemail" and vm["hangup_by"] == "caller"
+    menu = await eventually(lambda: complete(in_ivr), 90, "the IVR caller's call never completed")
+    assert menu["hangup_by"] == "caller"  # the restart restarted its scenario, it did not hang it up
     served = await eventually(lambda: complete(waiting), 90, "the waiting caller was never served")
     assert served["outcome"] == "answered" and served["agent"] == "agent1"
     queued_at = await p.rows("SELECT at FROM call_events WHERE call_id = :c AND kind = 'queued'", c=waiting)
