@@ -40,6 +40,7 @@ test: $(STAMP) deps
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy acd routing ivr cdr recording
+	$(BIN)/lint-imports   # the package layering of docs/architecture.md (.importlinter)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -190,8 +190,15 @@ class Daemon:
         self.recorder = RecordingIndex(self.db, settings.paths.recordings, self.writer, clock=self.clock.now)
         self.recorder.start()
         self.engine.recorder = self.recorder
+        # Agents come back as the previous daemon left them (agent_state_log); the initial state is for
+        # agents the database has never seen (docs/decisions/engine-04-agent-states-survive.md).
+        from acd.engine.agent_states import last_agent_states
+
+        known = await last_agent_states(self.db)
         for agent_id in config.agents:
-            if self.initial_agent_state != "logged_out":
+            if agent_id in known:
+                self.engine.restore_agent_state(agent_id, known[agent_id].state, known[agent_id].reason)
+            elif self.initial_agent_state != "logged_out":
                 self.engine.apply(self.acd.set_agent_state(agent_id, self.initial_agent_state, now))
         self.stream = EventStream(self.ari, on_connect=self._on_connect, on_event=self.engine.on_event)
         self.engine.start()

@@ -65,6 +65,9 @@ class CallInfo:
     dialled: str
     language: str
     tags: dict[str, str] = field(default_factory=dict)
+    step: tuple[str | int, ...] | None = None
+    """The scenario step the call is at (its flow location), kept by the interpreter: a daemon restarted
+    while the caller waits in a queue re-enters the scenario there."""
 
 
 class CallControl(Protocol):

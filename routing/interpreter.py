@@ -77,16 +77,18 @@ class _Run:
         self.log = base.bind(call_id=call.info.call_id, scenario=self.name)
 
     # ---------------------------------------------------------------- driver
-    async def run(self) -> str:
+    async def run(self, start: Loc | None = None) -> str:
         # The engine emits the ``scenario`` event (name, version) as it starts the run.
         if not self.call.info.language:
             self.call.info.language = self.scenario.language
-        if not any(n.kind == "language_menu" for n in self.flow):
+        resuming = start is not None and start in self.flow.nodes
+        if not resuming and not any(n.kind == "language_menu" for n in self.flow):
             # No menu will choose: the CDR's language column is the scenario's own.
             self.call.emit("language", lang=self.call.info.language, how="default")
-        loc: Loc | None = self.flow.start
+        loc: Loc | None = start if resuming else self.flow.start
         try:
-            await self.call.answer()
+            if not resuming:  # a call adopted after a restart is answered already
+                await self.call.answer()
             for _ in range(MAX_STEPS):
                 if loc is None:
                     await self.call.hangup()
@@ -109,6 +111,7 @@ class _Run:
 
     async def step(self, node: Node) -> Loc | None:
         s = node.step
+        self.call.info.step = node.loc
         if isinstance(s, PlayStep):
             self.trace(node)
             await self.call.play(_play_media(s.play))
@@ -296,9 +299,11 @@ class _Run:
 
 
 async def run_scenario(call: CallControl, scenario: LoadedScenario | Scenario, config: RoutingConfig, *,
-                       log: Any = None) -> str:
+                       log: Any = None, start: Loc | None = None) -> str:
     """Run ``call`` through ``scenario`` (as loaded in ``config``) and return the outcome (``OUTCOMES``).
 
-    The caller hanging up at any point ends the run with ``caller_hung_up``; nothing else is raised for
-    a call's ordinary course."""
-    return await _Run(call, scenario, config, log).run()
+    ``start``: a step to re-enter the scenario at, for a call adopted after a daemon restart (answered
+    already), e.g. its queue step, so that hold, announcements and overflow are the scenario's own; an
+    unknown location starts from the beginning. The caller hanging up at any point ends the run with
+    ``caller_hung_up``; nothing else is raised for a call's ordinary course."""
+    return await _Run(call, scenario, config, log).run(start)

@@ -1,200 +1,192 @@
-"""Resynchronise with Asterisk after a (re)connect, and adopt calls a previous daemon left (R27).
+"""Resynchronise with Asterisk after a (re)connect, and adopt the calls a previous daemon left (R27).
 
-Asterisk never replays the events missed while the WebSocket was down (BEHAVIOUR.md 2), but it keeps
-the app's channels and bridges. So after every connect:
+Asterisk never replays the events missed while the WebSocket was down (BEHAVIOUR.md 2), but it keeps the
+app's channels and bridges. So after every connect:
 - sessions and legs whose channel is gone are ended as if the hang-up had been seen;
 - playbacks and recordings that finished meanwhile are resolved, so no scenario waits forever;
-- channels in our app that this process does not know (it was restarted) are adopted from the
-  ``ACD_*`` variables the previous process wrote on them: a connected call is followed to its end (its CDR
-  row completes), a waiting caller goes back to its queue with its original entry time, and a call that was
-  still in the IVR starts its scenario again (docs/decisions/engine-01-restart-resume.md).
+- channels in our app that this process does not know (it was restarted) are read (``ACD_STATE``, a
+  ``SavedState``) and adopted where they are: a conversation is followed to its end through the same path
+  as a live one, a waiting caller re-enters its scenario at its queue step with its original entry time (so
+  hold music, announcements, the recording notice and overflow are the scenario's own), a voicemail is
+  followed until the message ends, a call in the IVR starts its scenario again
+  (docs/decisions/engine-01-restart-resume.md).
+- a channel the daemon dialled (``role=agent|out``) is never taken for a caller. It is kept when a
+  conversation names it, or when it is the ``;2`` half of a Local channel that one names (Asterisk
+  subscribes the app to both halves of a Local channel it originates and copies the variables to ``;2``,
+  docs/ari-simulator.md); any other one is a leftover offer and is hung up.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from typing import TYPE_CHECKING
 
 import structlog
 
 from acd.ari.errors import AriError, AriNotFound
-from acd.engine.session import STATE_VAR, CallSession, Leg, decode_state
-from routing.control import CallerHungUp, HoldSpec
+from acd.engine.state import STATE_VAR, SavedState
+from routing.control import RecordResult
+from routing.interpreter import run_scenario
 
 if TYPE_CHECKING:
     from acd.engine.engine import Engine
+    from acd.engine.session import CallSession
 
 log = structlog.get_logger(__name__)
 
 
-async def read_vars(engine: Engine, channel_id: str) -> dict[str, str]:
-    """The ``ACD_STATE`` a previous daemon wrote on the channel ({} for none)."""
+async def read_state(engine: Engine, channel_id: str) -> SavedState | None:
+    """The ``ACD_STATE`` a previous daemon wrote on the channel; None when the channel is gone."""
     try:
-        return decode_state(await engine.ari.channels.get_var(channel_id, STATE_VAR))
+        return SavedState.parse(await engine.ari.channels.get_var(channel_id, STATE_VAR))
+    except AriNotFound:
+        try:
+            await engine.ari.channels.get(channel_id)
+        except AriNotFound:
+            return None
+        except AriError:
+            return SavedState()
+        return SavedState()  # the channel is there, the variable not (yet)
     except AriError:
-        return {}
+        return SavedState()
+
+
+def local_base(name: str) -> str | None:
+    """``Local/1001@agent-echo-0000002a;2`` -> ``Local/1001@agent-echo-0000002a`` (None if not Local)."""
+    if name.startswith("Local/") and name[-2:] in (";1", ";2"):
+        return name[:-2]
+    return None
 
 
 async def resync(engine: Engine) -> None:
+    from acd.engine.engine import OWN_PREFIX
+
+    reg = engine.registry
     app = await engine.ari.applications.get(engine.settings.ari.app)
     channels = {c.id: c for c in await engine.ari.channels.list()}
     ours = set(app.channel_ids)
-    for cid, session in list(engine.sessions.items()):
-        if cid not in channels:
-            engine._caller_gone(session, 16)
-    for cid, leg in list(engine.legs.items()):
-        if cid not in channels:
-            engine._leg_gone(leg, 16)
-    for pb_id, session in list(engine.playbacks.items()):
+    for session in reg.sessions():
+        if session.channel_id not in channels:
+            engine.caller_gone(session, 16)
+    for leg in reg.legs():
+        if leg.channel_id not in channels:
+            engine.leg_gone(leg, 16)
+    for pb_id, owner in reg.playbacks():
         try:
             await engine.ari.playbacks.get(pb_id)
         except AriNotFound:
-            session.playback_finished(pb_id, "done")
+            owner.playback_finished(pb_id, "done")
         except AriError:
             pass
-    for name, session in list(engine.recordings.items()):
+    for name, owner in reg.recordings():
         try:
             await engine.ari.recordings.get_live(name)
         except AriNotFound:
-            session.recording_done(name, {"duration": 0, "state": "done"})
-            engine.recordings.pop(name, None)
+            owner.recording_done(name, {"duration": 0, "state": "done"})
         except AriError:
             pass
-    unknown = [
-        cid for cid in ours if cid in channels and cid not in engine.sessions and cid not in engine.legs
-    ]
+    unknown = [cid for cid in ours if cid in channels and not reg.knows_channel(cid)]
     if not unknown:
         return
-    found = {cid: await read_vars(engine, cid) for cid in unknown}
-    legs = {cid: v for cid, v in found.items() if v.get("role") in ("agent", "out")}
-    adopted_legs: set[str] = set()
-    for cid, v in found.items():
-        if cid in legs:
-            continue
-        leg_id = v.get("agent_channel")
-        if v.get("state") == "connected" and leg_id in legs:
-            adopted_legs.add(leg_id)
-        log.info("adopting_call", call_id=cid, state=v.get("state", "ivr"))
-        engine.start_call(channels[cid], dialled=v.get("dialled"), language=v.get("lang"), resume=v)
+    found: dict[str, SavedState] = {}
+    for cid in unknown:
+        state = await read_state(engine, cid)
+        if state is not None:
+            found[cid] = state
+    calls = {
+        cid: s
+        for cid, s in found.items()
+        if s.role == "call" and not cid.startswith(OWN_PREFIX) and local_base(channels[cid].name) is None
+    }
+    legs = {cid: s for cid, s in found.items() if s.role in ("agent", "out")}
+    kept = {s.peer for s in calls.values() if s.phase == "connected" and s.peer}
+    kept |= {leg.channel_id for leg in reg.legs()}
+    kept_locals = {
+        base for cid in kept if cid in channels and (base := local_base(channels[cid].name)) is not None
+    }
+    # The core first learns who is talking, so that no agent on a call is offered an adopted waiting caller.
+    for cid, s in calls.items():
+        if s.phase == "connected" and s.agent and s.peer:
+            engine.restore_call(cid, s.agent, s.queue, connected_at=s.connected)
+    for cid, s in calls.items():
+        log.info("adopting_call", call_id=cid, phase=s.phase, queue=s.queue or None)
+        engine.start_call(channels[cid], dialled=s.dialled, language=s.lang, resume=s)
     for cid in legs:
-        if cid not in adopted_legs:
-            with contextlib.suppress(AriError):
-                await engine.ari.channels.hangup(cid, "normal")
-
-
-async def resume_call(engine: Engine, session: CallSession, v: dict[str, str]) -> None:
-    """Carry on a call adopted from a previous daemon, from what it wrote on the channel."""
-    state = v.get("state", "")
-    if state == "connected" and v.get("agent_channel"):
-        await _resume_connected(engine, session, v)
-    elif state == "queued" and v.get("queue"):
-        await _resume_queued(engine, session, v)
-    else:
-        from routing.interpreter import run_scenario
-
-        loaded = engine.config.scenario_for(session.info.dialled)
-        if loaded is None:
-            await session.hangup()
-            return
-        session.emit("step", step="restart", detail="scenario restarted after a daemon restart")
-        await run_scenario(session, loaded, engine.config)
-
-
-async def ensure_bridged(engine: Engine, session: CallSession, leg: Leg, recording: str | None) -> None:
-    """The previous daemon may have died between writing the connection and making it: finish the job
-    (the bridge with both channels, and its recording)."""
-    bridge_id = session.bridge_id or engine.new_id("br")
-    try:
-        bridge = await engine.ari.bridges.get(bridge_id)
-        members = set(bridge.channels)
-    except AriNotFound:
-        await engine.ari.bridges.create("mixing", bridge_id=bridge_id)
-        members = set()
-    session.bridge_id = bridge_id
-    missing = [c for c in (session.channel_id, leg.channel_id) if c not in members]
-    if missing:
+        if cid in kept or local_base(channels[cid].name) in kept_locals:
+            continue
         with contextlib.suppress(AriError):
-            await engine.ari.bridges.add_channel(bridge_id, missing)
-    if recording is None:
-        return
-    try:
-        await engine.ari.recordings.get_live(recording)
-    except AriNotFound:
-        await engine._record_bridge(session, bridge_id, engine.recording_name(session), leg.agent_id)
-    except AriError:
-        pass
+            await engine.ari.channels.hangup(cid, "normal")
+    for cid, s in found.items():
+        if cid not in calls and cid not in legs:
+            log.info("not_adopted", channel=cid, name=channels[cid].name, role=s.role)
 
 
-def _replay_milestones(engine: Engine, session: CallSession, v: dict[str, str]) -> None:
+def _replay_milestones(engine: Engine, session: CallSession, s: SavedState) -> None:
     """Emit again, with the same ids and times, what the crashed daemon may not have written yet."""
     cid = session.channel_id
-    if v.get("answered"):
-        engine.emit_milestone(cid, "answered", float(v["answered"]), {})
-    if v.get("entered") and v.get("queue"):
+    if s.answered:
+        engine.emit_milestone(cid, "answered", s.answered, {})
+    if s.entered and s.queue:
+        engine.emit_milestone(cid, "queued", s.entered, {"queue": s.queue, "priority": s.priority})
+    if s.connected and s.agent:
         engine.emit_milestone(
-            cid, "queued", float(v["entered"]), {"queue": v["queue"], "priority": int(v.get("priority") or 0)}
-        )
-    if v.get("connected") and v.get("agent"):
-        engine.emit_milestone(
-            cid,
-            "connected",
-            float(v["connected"]),
-            {"queue": v.get("queue"), "agent": v["agent"], "bridge": v.get("bridge")},
+            cid, "connected", s.connected, {"queue": s.queue or None, "agent": s.agent, "bridge": s.bridge}
         )
 
 
-async def _resume_connected(engine: Engine, session: CallSession, v: dict[str, str]) -> None:
-    _replay_milestones(engine, session, v)
-    agent = v.get("agent", "")
-    leg = Leg(v["agent_channel"], session.channel_id, "agent", agent or None)
-    assert leg.answered is not None
-    leg.answered.set_result(True)
-    engine.legs[leg.channel_id] = leg
-    session.legs[leg.channel_id] = leg
-    session.connecting = True
-    session.bridge_id = v.get("bridge")
-    if v.get("recording"):
-        engine.recordings[v["recording"]] = session
-    session.recording_count = 1  # a recording made again gets a new name (unique)
-    connected_at = float(v.get("connected") or engine.clock.now())
-    with contextlib.suppress(KeyError, ValueError):
-        engine.acd.restore_call(
-            session.channel_id, agent, v.get("queue", ""), engine.clock.now(), connected_at=connected_at
-        )
-    # The leg may already be gone (hung up while no daemon listened).
+async def resume_call(engine: Engine, session: CallSession, s: SavedState) -> None:
+    """Carry on a call adopted from a previous daemon, where its channel says it is."""
+    _replay_milestones(engine, session, s)
+    loaded = engine.config.scenario_for(session.info.dialled)
+    match s.phase:
+        case "connected" if s.peer:
+            leg = engine.adopt_leg(
+                session, s.peer, kind="agent" if s.agent else "out", agent_id=s.agent or None
+            )
+            try:
+                await engine.ari.channels.get(leg.channel_id)
+            except AriNotFound:
+                leg.fail("gone")  # hung up while no daemon listened
+            await session.adopt_conversation(leg, s)
+        case "voicemail" if s.recording:
+            await _follow_voicemail(engine, session, s)
+        case _:
+            if loaded is None:
+                await session.hangup()
+                return
+            start = s.step if s.phase in ("queued", "transferring") else None
+            if start is None:
+                session.emit("step", step="restart", detail="scenario restarted after a daemon restart")
+                if s.answered:
+                    start = loaded.flow.start  # from the top, but answered already: not again
+            await run_scenario(session, loaded, engine.config, start=start)
+
+
+async def _follow_voicemail(engine: Engine, session: CallSession, s: SavedState) -> None:
+    """The caller was leaving a message: wait for it to end, then what the voicemail step does after."""
+    from ivr.catalogue import media
+
+    loaded = engine.config.scenario_for(session.info.dialled)
+    vm = loaded.scenario.voicemail if loaded is not None else None
+    max_s = float(vm.max_s) if vm is not None else 600.0
     try:
-        await engine.ari.channels.get(leg.channel_id)
-    except AriNotFound:
-        leg.fail("gone")
+        await engine.ari.recordings.get_live(s.recording)
+    except AriError:
+        path = engine.recording_path(s.recording, engine.settings.recording.format)
+        rec = RecordResult(name=s.recording, path=str(path) if path.exists() else None, duration_s=0.0)
     else:
-        await ensure_bridged(engine, session, leg, v.get("recording") or None)
-    try:
-        await engine.wait_conversation(session, leg)
-    finally:
-        if session.bridge_id and engine.accepting:
-            with contextlib.suppress(AriError):
-                await engine.ari.bridges.destroy(session.bridge_id)
-        if agent:
-            engine.core("call_finished", agent, engine.clock.now())
-        engine._forget_leg(leg)
-
-
-async def _resume_queued(engine: Engine, session: CallSession, v: dict[str, str]) -> None:
-    _replay_milestones(engine, session, v)
-    queue = v["queue"]
-    qcfg = engine.config.queues.get(queue)
-    hold = HoldSpec(announce_every_s=getattr(qcfg, "announce_every_s", None))
-    session.queue, session.hold = queue, hold
-    session.queue_result = asyncio.get_running_loop().create_future()
-    entered = float(v.get("entered") or engine.clock.now())
-    await session.start_moh()
-    engine.enqueue(session, queue, priority=int(v.get("priority") or 0), entered_at=entered)
-    try:
-        result = await session._until(session.queue_result)
-    except CallerHungUp:
-        return
-    finally:
-        session.queue = None
-    if result.outcome == "overflow" and result.target and result.target.startswith("queue:"):
-        await session.enqueue(result.target.removeprefix("queue:"), hold=hold)
+        rec = await session.message_recorded(s.recording, max_s=max_s)
+    now = engine.clock.now()
+    within_h = vm.callback_within_h if vm is not None else 24
+    session.emit(
+        "voicemail",
+        recording=rec.name,
+        callback_id=f"cb-{rec.name}"[:64],
+        path=rec.path,
+        duration_s=rec.duration_s,
+        caller=session.info.caller,
+        callback_due_at=now + within_h * 3600,
+    )
+    if vm is not None and vm.goodbye:
+        await session.play([media(r) for r in vm.goodbye])
+    await session.hangup()

@@ -1,12 +1,19 @@
-"""One caller in Stasis: the ``CallControl`` a scenario drives, carried out over ARI.
+"""One caller in Stasis: the ``CallControl`` a scenario drives over ARI, and everything of the call.
 
-A session owns the caller's channel and waits for the events that concern it (playbacks, DTMF,
-recordings, the hang-up). Every wait also watches ``gone``: once the caller has hung up, whatever the
-scenario awaits raises ``CallerHungUp``. The queue part (music on hold, announcements, offers to agents,
-the bridge) is split between this class and the engine, which owns the ACD core and the agent legs.
+A ``CallSession`` owns its call: the caller's channel, the legs dialled for it (agent phones, external
+numbers), its playbacks and recordings, its bridge and its wait in a queue (``QueueWait``). It registers each
+ARI id it creates in the engine's ``Registry`` so that events come back to it, and drops them when done.
 
-Per-call facts a restarted daemon needs are written on the channel as variables (``ACD_*``), so that
-``resync`` can rebuild the session from Asterisk alone (wazo-calld does the same).
+Every wait also watches ``gone``: once the caller has hung up, whatever the scenario awaits raises
+``CallerHungUp``.
+
+One conversation path, ``converse``: stop what the caller hears, the recording notice (R10), the bridge, its
+recording (R14), the wait until one side hangs up, the release (the agent goes to wrap-up). A live offer, a
+transfer out and a call adopted after a restart all go through it; the adopted call only skips what is
+already done (the bridge exists, the recording runs).
+
+Where the call is (``SavedState``) is written on the channel at every change of phase, so a daemon started
+after this one finds it there (docs/decisions/engine-01-restart-resume.md).
 """
 
 from __future__ import annotations
@@ -14,12 +21,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 
 from acd.ari.errors import AriError, AriNotFound
+from acd.engine.state import STATE_VAR, SavedState, decode_state, encode_state
 from routing.control import (
     CallControl,
     CallerHungUp,
@@ -33,54 +41,60 @@ from routing.control import (
 if TYPE_CHECKING:
     from acd.engine.engine import Engine
 
+__all__ = ["STATE_VAR", "CallSession", "Leg", "QueueWait", "decode_state", "encode_state"]
+
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
-STATE_VAR = "ACD_STATE"
-
-
-def encode_state(values: dict[str, str]) -> str:
-    """``k=v;k=v``: the values are ids, numbers, queue names and epoch times, never ';' or '='."""
-    return ";".join(f"{k}={v.replace(';', ',').replace('=', ':')}" for k, v in values.items())
-
-
-def decode_state(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for part in text.split(";"):
-        key, sep, value = part.partition("=")
-        if sep and key:
-            out[key] = value
-    return out
 
 
 @dataclass
 class Leg:
-    """A channel the daemon dialled for this call: an agent's phone, or an external number."""
+    """A channel the daemon dialled for a call: an agent's phone, or an external number."""
 
     channel_id: str
     call_id: str
     kind: str  # "agent" | "out"
     agent_id: str | None = None
-    answered: asyncio.Future[bool] | None = None
-    """Resolves True when the leg enters Stasis (answered), False when it failed; its ``result`` says why."""
+    answered: asyncio.Future[bool] = field(init=False)
+    """Resolves True when the leg enters Stasis (answered), False when it failed; ``result`` says why."""
     result: str = ""
-    gone: asyncio.Event | None = None
+    gone: asyncio.Event = field(init=False)
 
     def __post_init__(self) -> None:
         self.answered = asyncio.get_running_loop().create_future()
         self.gone = asyncio.Event()
 
     def fail(self, result: str) -> None:
-        assert self.answered is not None and self.gone is not None
         self.result = self.result or result
         if not self.answered.done():
             self.answered.set_result(False)
         self.gone.set()
 
 
+@dataclass
+class QueueWait:
+    """The caller's wait in one queue: what it hears, how it ends (``result``), what is under way."""
+
+    queue: str
+    hold: HoldSpec
+    entered_at: float
+    result: asyncio.Future[QueueResult]
+    announcing: str | None = None
+    """The playback id of an announcement being played."""
+    connecting: bool = False
+    """An agent answered: no more announcements, the conversation path has the caller."""
+
+    def open(self) -> bool:
+        return not self.result.done()
+
+
 class CallSession(CallControl):
-    def __init__(self, engine: Engine, info: CallInfo, channel_name: str = "") -> None:
+    def __init__(
+        self, engine: Engine, info: CallInfo, channel_name: str = "", *, resume: SavedState | None = None
+    ) -> None:
         self.engine = engine
         self.ari = engine.ari
+        self.registry = engine.registry
         self.info = info
         self.channel_id = info.call_id
         self.channel_name = channel_name
@@ -90,23 +104,20 @@ class CallSession(CallControl):
         self.gone_at: float | None = None
         """When the caller hung up, by Asterisk's event timestamp."""
         self.dtmf: asyncio.Queue[str] = asyncio.Queue()
-        self.playbacks: dict[str, asyncio.Future[str]] = {}
-        self.recordings: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        # queue state
-        self.queue: str | None = None
-        self.hold = HoldSpec()
-        self.queue_result: asyncio.Future[QueueResult] | None = None
-        self.connecting = False
+        self._playbacks: dict[str, asyncio.Future[str]] = {}
+        self._recordings: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.wait: QueueWait | None = None
         self.moh_on = False
-        self.announcing: str | None = None
         self.legs: dict[str, Leg] = {}
         self.bridge_id: str | None = None
         self.task: asyncio.Task[Any] | None = None
         self.ended_emitted = False
         self.arrived_at = 0.0
         self.recording_count = 0
-        self.saved: dict[str, str] = {}
+        self.saved = resume or SavedState()
         """What is written in ACD_STATE on the channel."""
+        self.resume = resume
+        """What a previous daemon wrote, for a call adopted after a restart (consumed as it is used)."""
 
     # ---- plumbing -------------------------------------------------------------------------------
     def now(self) -> float:
@@ -117,6 +128,11 @@ class CallSession(CallControl):
 
     def log(self) -> Any:
         return log.bind(call_id=self.channel_id)
+
+    @property
+    def queue(self) -> str | None:
+        """The queue the caller waits in, or None."""
+        return self.wait.queue if self.wait is not None and self.wait.open() else None
 
     async def _until(self, aw: Awaitable[T], timeout_s: float | None = None) -> T:
         """Await ``aw`` unless the caller hangs up first (CallerHungUp) or the virtual time-out passes
@@ -146,12 +162,12 @@ class CallSession(CallControl):
             self.gone.set()
             raise CallerHungUp(self.channel_id) from exc
 
-    async def set_vars(self, **values: object) -> None:
-        """Keep what a restarted daemon needs on the channel itself, in ONE variable (``ACD_STATE``,
-        ``k=v;k=v``): one request per change, and a crash can never leave half of a change written."""
-        self.saved.update({k: str(v) for k, v in values.items()})
+    async def save(self, **changes: object) -> None:
+        """Write where the call is now on the channel itself, in ONE variable (``ACD_STATE``): one request per
+        change of phase, and a crash can never leave half of a change written."""
+        self.saved = self.saved.with_(**changes)
         try:
-            await self.ari.channels.set_var(self.channel_id, STATE_VAR, encode_state(self.saved))
+            await self.ari.channels.set_var(self.channel_id, STATE_VAR, self.saved.encode())
         except AriError as exc:
             if not isinstance(exc, AriNotFound):
                 self.log().warning("set_var_failed", error=str(exc))
@@ -161,34 +177,30 @@ class CallSession(CallControl):
         await self._ari(self.ari.channels.answer(self.channel_id))
         now = self.now()
         self.engine.emit_milestone(self.channel_id, "answered", now, {})
-        await self.set_vars(answered=f"{now:.3f}")
-
-    def _lang(self) -> str:
-        return self.info.language
+        await self.save(answered=now)
 
     async def _start_playback(self, media: list[str]) -> tuple[str, asyncio.Future[str]]:
         playback_id = self.engine.new_id("pb")
         fut: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self.playbacks[playback_id] = fut
-        self.engine.playbacks[playback_id] = self
+        self._playbacks[playback_id] = fut
+        self.registry.add_playback(playback_id, self)
         try:
             await self._ari(
-                self.ari.channels.play(self.channel_id, media, lang=self._lang(), playback_id=playback_id)
+                self.ari.channels.play(
+                    self.channel_id, media, lang=self.info.language, playback_id=playback_id
+                )
             )
         except AriError as exc:
-            self._forget_playback(playback_id)
+            self._playbacks.pop(playback_id, None)
+            self.registry.drop_playback(playback_id)
             self.log().warning("play_failed", media=media, error=str(exc))
             fut = asyncio.get_running_loop().create_future()
             fut.set_result("failed")
         return playback_id, fut
 
-    def _forget_playback(self, playback_id: str) -> None:
-        self.playbacks.pop(playback_id, None)
-        self.engine.playbacks.pop(playback_id, None)
-
     def playback_finished(self, playback_id: str, state: str) -> None:
-        fut = self.playbacks.pop(playback_id, None)
-        self.engine.playbacks.pop(playback_id, None)
+        fut = self._playbacks.pop(playback_id, None)
+        self.registry.drop_playback(playback_id)
         if fut is not None and not fut.done():
             fut.set_result(state)
 
@@ -239,12 +251,21 @@ class CallSession(CallControl):
         while not self.dtmf.empty():
             self.dtmf.get_nowait()
 
+    # ---- the queue --------------------------------------------------------------------------------
     async def enqueue(self, queue: str, *, priority: int = 0, hold: HoldSpec = HoldSpec()) -> QueueResult:
-        self.queue, self.hold = queue, hold
-        self.queue_result = asyncio.get_running_loop().create_future()
         entered = self.now()
-        await self.set_vars(
-            state="queued", queue=queue, entered=f"{entered:.3f}", priority=priority, lang=self.info.language
+        resume, self.resume = self.resume, None
+        if resume is not None and resume.phase == "queued" and resume.queue == queue and resume.entered:
+            entered, priority = resume.entered, resume.priority  # the caller keeps its place (R27)
+        wait = QueueWait(queue, hold, entered, asyncio.get_running_loop().create_future())
+        self.wait = wait
+        await self.save(
+            phase="queued",
+            queue=queue,
+            entered=entered,
+            priority=priority,
+            lang=self.info.language,
+            step=self.info.step,
         )
         await self.start_moh()
         self.engine.enqueue(self, queue, priority=priority, entered_at=entered)
@@ -254,16 +275,36 @@ class CallSession(CallControl):
             self.channel_id, "queued", entered, {"queue": queue, "priority": priority, "position": position}
         )
         try:
-            return await self._until(self.queue_result)
+            result = await self._until(wait.result)
         finally:
-            self.queue = None
+            if not wait.result.done():
+                wait.result.cancel()
+        if result.outcome == "overflow":
+            await self.save(phase="ivr", queue="", entered=None, priority=0)
+        return result
+
+    def overflowed(self, result: QueueResult) -> None:
+        """The core gave the call back: stop what the caller hears, hand the result to the scenario."""
+        wait = self.wait
+        if wait is None or not wait.open():
+            return
+        if wait.announcing:
+            self.engine.spawn(self.stop_playback(wait.announcing))
+        self.engine.spawn(self.stop_moh())
+        wait.result.set_result(result)
+
+    def abandoned(self) -> bool:
+        """The caller hung up while waiting (not while being connected): True if the core must hear it."""
+        wait = self.wait
+        return wait is not None and wait.open() and not wait.connecting
 
     async def start_moh(self) -> None:
         if self.moh_on or self.gone.is_set():
             return
         self.moh_on = True
+        moh_class = self.wait.hold.moh_class if self.wait is not None else "default"
         try:
-            await self._ari(self.ari.channels.start_moh(self.channel_id, self.hold.moh_class))
+            await self._ari(self.ari.channels.start_moh(self.channel_id, moh_class))
         except AriError as exc:
             self.log().warning("moh_failed", error=str(exc))
 
@@ -277,36 +318,173 @@ class CallSession(CallControl):
     async def announce(self, media: list[str]) -> None:
         """Play a hold announcement over the music; an offer being answered stops it (DESIGN: stop an
         announcement in progress the moment an agent is free)."""
-        if self.announcing or not media or not self.waiting():
+        wait = self.wait
+        if wait is None or wait.announcing or not media or not self.waiting():
             return
         await self.stop_moh()
         if not self.waiting():
             return
         playback_id, done = await self._start_playback(media)
-        self.announcing = playback_id
+        wait.announcing = playback_id
         try:
             await self._until(done)
         except CallerHungUp:
             return
         finally:
-            self.announcing = None
-        if not self.connecting and self.queue is not None:
+            wait.announcing = None
+        if self.waiting():
             await self.start_moh()
 
     def waiting(self) -> bool:
         """Still in a queue, not being connected, not gone: announcements make sense only then."""
         return (
-            self.queue_result is not None
-            and not self.queue_result.done()
-            and not self.connecting
-            and not self.gone.is_set()
+            self.wait is not None and self.wait.open() and not self.wait.connecting and not self.gone.is_set()
         )
 
+    # ---- the conversation path -----------------------------------------------------------------------
+    async def converse(self, leg: Leg, *, queue: str | None, record: bool) -> None:
+        """The far end answered (an agent, or an external number): stop what the caller hears, tell them
+        the call is recorded (R10), bridge, record the bridge (R14), wait for the end of the conversation,
+        release.
+
+        The notice comes from the queue's hold spec, as the scenario set it; a call adopted after a restart
+        that was already talking goes through ``adopt_conversation`` instead and skips what is done."""
+        wait = self.wait
+        stopping = False
+        try:
+            if wait is not None and wait.announcing:
+                await self.stop_playback(wait.announcing)
+            await self.stop_moh()
+            if queue is not None and wait is not None and wait.hold.recording_notice:
+                await self.play(list(wait.hold.recording_notice))
+            if queue is not None:
+                self.emit("left_queue", queue=queue, reason="connected")
+            await self._bridge(leg, queue=queue, record=record)
+            await self.wait_conversation(leg)
+        except CallerHungUp:
+            await self.engine.hangup_leg(leg)
+        except asyncio.CancelledError:
+            stopping = True  # the daemon stops: the conversation goes on for the next one (R27)
+            raise
+        finally:
+            self._release(leg, stopping=stopping)
+
+    async def adopt_conversation(self, leg: Leg, saved: SavedState) -> None:
+        """A conversation a previous daemon connected: finish what it may not have done (the bridge with both
+        channels, its recording), then the same wait and release as a live one."""
+        stopping = False
+        try:
+            if not leg.gone.is_set():
+                await self._ensure_bridged(leg, saved)
+            await self.wait_conversation(leg)
+        except asyncio.CancelledError:
+            stopping = True
+            raise
+        finally:
+            self._release(leg, stopping=stopping)
+
+    def _release(self, leg: Leg, *, stopping: bool) -> None:
+        """The conversation is over: the agent goes to wrap-up, the bridge goes. Not when the daemon stops:
+        a stop is not the end of a call (the next daemon adopts it)."""
+        self.engine.forget_leg(leg)
+        if stopping or not self.engine.accepting:
+            return
+        if self.bridge_id is not None:
+            self.engine.spawn(self.engine.destroy_bridge(self.bridge_id))
+            self.registry.drop_bridge(self.bridge_id)
+        if leg.agent_id:
+            self.engine.call_finished(leg.agent_id)
+        if self.wait is not None and self.wait.open():
+            self.wait.result.set_result(QueueResult("completed", agent=leg.agent_id))
+
+    async def _bridge(self, leg: Leg, *, queue: str | None, record: bool) -> None:
+        bridge = await self.ari.bridges.create("mixing", bridge_id=self.engine.new_id("br"))
+        self.bridge_id = bridge.id
+        self.registry.add_bridge(bridge.id, self)
+        recording = self.engine.recording_name(self) if record else None
+        connected = self.now()
+        # Written before the bridge has members: a daemon killed from here on finds the whole connection on
+        # the channel and finishes it (adopt_conversation).
+        await self.save(
+            phase="connected",
+            agent=leg.agent_id or "",
+            bridge=bridge.id,
+            peer=leg.channel_id,
+            recording=recording or "",
+            connected=connected,
+            queue=queue or "",
+        )
+        if leg.kind == "agent":
+            self.engine.emit_milestone(
+                self.channel_id,
+                "connected",
+                connected,
+                {"queue": queue, "agent": leg.agent_id, "bridge": bridge.id},
+            )
+        await self.ari.bridges.add_channel(bridge.id, [self.channel_id, leg.channel_id])
+        if recording is not None:
+            await self.record_bridge(bridge.id, recording, leg.agent_id)
+
+    async def _ensure_bridged(self, leg: Leg, saved: SavedState) -> None:
+        bridge_id = saved.bridge or self.engine.new_id("br")
+        try:
+            bridge = await self.ari.bridges.get(bridge_id)
+            members = set(bridge.channels)
+        except AriNotFound:
+            await self.ari.bridges.create("mixing", bridge_id=bridge_id)
+            members = set()
+        self.bridge_id = bridge_id
+        self.registry.add_bridge(bridge_id, self)
+        missing = [c for c in (self.channel_id, leg.channel_id) if c not in members]
+        if missing:
+            with contextlib.suppress(AriError):
+                await self.ari.bridges.add_channel(bridge_id, missing)
+        if not saved.recording:
+            return
+        self.recording_count = max(self.recording_count, 1)  # a recording made again gets a new name
+        try:
+            await self.ari.recordings.get_live(saved.recording)
+        except AriNotFound:
+            await self.record_bridge(bridge_id, self.engine.recording_name(self), leg.agent_id)
+        except AriError:
+            pass
+        else:
+            self.registry.add_recording(saved.recording, self)
+
+    async def record_bridge(self, bridge_id: str, name: str, agent: str | None) -> None:
+        fmt = self.engine.settings.recording.format
+        self.registry.add_recording(name, self)
+        try:
+            await self.ari.bridges.record(bridge_id, name, fmt, if_exists="overwrite", beep=False)
+            self.emit("recording_started", recording=name, path=f"{name}.{fmt}", kind="call")
+            self.engine.recording_started(self, name, kind="call", agent=agent)
+        except AriError as exc:
+            self.registry.drop_recording(name)
+            self.emit("recording_failed", recording=name, reason=str(exc))
+            self.engine.metrics.recording_failures.inc()
+
+    async def wait_conversation(self, leg: Leg) -> None:
+        """Until one side hangs up; then hang up the other."""
+        caller = asyncio.ensure_future(self.gone.wait())
+        other = asyncio.ensure_future(leg.gone.wait())
+        try:
+            await asyncio.wait({caller, other}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            caller.cancel()
+            other.cancel()
+        if not self.gone.is_set():
+            self.hangup_by = "agent" if leg.kind == "agent" else "other"
+            await self.hangup()
+        else:
+            await self.engine.hangup_leg(leg)
+
+    # ---- voicemail, transfer, hang-up ---------------------------------------------------------------
     async def record_message(self, name: str, *, max_s: float, beep: bool = True) -> RecordResult:
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self.recordings[name] = fut
-        self.engine.recordings[name] = self
+        self._recordings[name] = fut
+        self.registry.add_recording(name, self)
         fmt = self.engine.settings.recording.format
+        await self.save(phase="voicemail", recording=name)
         await self._ari(
             self.ari.channels.record(
                 self.channel_id,
@@ -321,33 +499,41 @@ class CallSession(CallControl):
         )
         self.emit("recording_started", recording=name, path=f"{name}.{fmt}", kind="voicemail")
         self.engine.recording_started(self, name, kind="voicemail", agent=None)
-        # A voicemail normally ends with the caller hanging up: wait for the recording, not for the caller.
+        return await self.message_recorded(name, max_s=max_s)
+
+    async def message_recorded(self, name: str, *, max_s: float) -> RecordResult:
+        """A voicemail normally ends with the caller hanging up: wait for the recording, not the caller."""
+        fut = self._recordings.get(name)
+        if fut is None:
+            fut = asyncio.get_running_loop().create_future()
+            self._recordings[name] = fut
+            self.registry.add_recording(name, self)
         try:
             info = await asyncio.wait_for(asyncio.shield(fut), self.engine.clock.real_seconds(max_s + 10))
         except TimeoutError:
             info = {"duration": 0, "state": "timeout"}
-        path = self.engine.recording_path(name, fmt)
+        path = self.engine.recording_path(name, self.engine.settings.recording.format)
         return RecordResult(
             name=name, path=str(path) if path.exists() else None, duration_s=float(info.get("duration") or 0)
         )
 
     def recording_done(self, name: str, info: dict[str, Any]) -> None:
-        fut = self.recordings.pop(name, None)
-        self.engine.recordings.pop(name, None)
+        fut = self._recordings.pop(name, None)
+        self.registry.drop_recording(name)
         if fut is not None and not fut.done():
             fut.set_result(info)
 
     async def dial_out(self, endpoint: str, *, timeout_s: float, caller_id: str | None = None) -> DialResult:
+        await self.save(phase="transferring", step=self.info.step)
         leg = await self.engine.originate_leg(
             self, endpoint, kind="out", timeout_s=timeout_s, caller_id=caller_id or self.info.caller
         )
-        assert leg.answered is not None
         answered = await self._until(asyncio.shield(leg.answered))
         if not answered:
+            await self.save(phase="ivr")
             outcome = {"busy": "busy", "no_answer": "no_answer"}.get(leg.result, "failed")
             return DialResult(outcome)  # type: ignore[arg-type]
-        await self.stop_moh()
-        await self.engine.bridge_and_wait(self, leg, record=False)
+        await self.converse(leg, queue=None, record=False)
         return DialResult("answered")
 
     async def hangup(self, reason: str = "normal") -> None:

@@ -25,7 +25,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, assert_never
 
 from acd.core import Acd, AgentConfig, QueueConfig
 from acd.core.decisions import (
@@ -205,23 +205,26 @@ class Simulation:
     def _apply(self, decisions: list[Decision]) -> None:
         now = self.sched.now
         for d in decisions:
-            if isinstance(d, Offer):
-                self._offered(d)
-            elif isinstance(d, CancelOffer):
-                handle = self.calls[d.call_id].offers.pop(d.agent_id, None)
-                if handle:
-                    handle.cancel()
-            elif isinstance(d, RingNoAnswer):
-                self.ring_no_answer += 1
-                self.calls[d.call_id].offers.pop(d.agent_id, None)
-            elif isinstance(d, Overflow):
-                self._overflowed(d)
-            elif isinstance(d, Announce):
-                self.announcements += 1
-            elif isinstance(d, CallQueued):
-                self._queued(d, decisions)
-            elif isinstance(d, AgentStateChanged):
-                self._agent_changed(d.agent_id, d.state, now)
+            match d:  # exhaustive over the core's closed union of decisions
+                case Offer():
+                    self._offered(d)
+                case CancelOffer():
+                    handle = self.calls[d.call_id].offers.pop(d.agent_id, None)
+                    if handle:
+                        handle.cancel()
+                case RingNoAnswer():
+                    self.ring_no_answer += 1
+                    self.calls[d.call_id].offers.pop(d.agent_id, None)
+                case Overflow():
+                    self._overflowed(d)
+                case Announce():
+                    self.announcements += 1
+                case CallQueued():
+                    self._queued(d, decisions)
+                case AgentStateChanged():
+                    self._agent_changed(d.agent_id, d.state, now)
+                case _:
+                    assert_never(d)
         self._arm_tick()
 
     def _arm_tick(self) -> None:

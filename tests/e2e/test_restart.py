@@ -165,3 +165,245 @@ async def test_daemon_stopped_mid_call_then_restarted_completes_the_call_and_its
             if proc is not None and proc.returncode is None:
                 proc.terminate()
                 await proc.wait()
+
+
+AGENTS_YAML = """
+agents:
+  - {id: agent1, name: Local one, endpoint: Local/1001@agent-echo, languages: [kk], skills: {general: 5},
+     queues: {general: 1}}
+  - {id: agent2, name: Ready two, endpoint: PJSIP/agent2, languages: [ru], skills: {general: 5},
+     queues: {general: 1}}
+  - {id: agent3, name: Break three, endpoint: PJSIP/agent3, languages: [ru],
+     skills: {general: 5, technical: 6}, queues: {general: 1, second_line: 1, nobody: 1}}
+"""
+
+VOICEMAIL_QUEUE = """
+  - name: nobody
+    strategy: least_talked_today
+    language_skill: true
+    wrapup_s: 0
+    max_wait_s: 2
+    when_empty: overflow
+"""
+
+VOICEMAIL_SCENARIO = """
+name: line-194
+numbers: ["194"]
+language: kk
+voicemail: {greeting: voicemail_greeting, max_s: 600}
+steps:
+  - queue: {name: nobody, overflow: voicemail}
+"""
+
+
+class _Procs:
+    """The simulator and the daemon as real processes, and what a tester reads of them."""
+
+    def __init__(self, tmp: Path, http: aiohttp.ClientSession) -> None:
+        self.tmp = tmp
+        self.http = http
+        self.clock: Clock = local_clock("2026-11-24T11:00:00", speed=10)
+        self.sim_port, self.api_port = _port(), _port()
+        self.db_url = f"sqlite+aiosqlite:///{tmp / 'acd.db'}"
+        self.cfg = write_config(
+            tmp / "config",
+            ari_url=f"http://127.0.0.1:{self.sim_port}",
+            db_url=self.db_url,
+            recordings=tmp / "recordings",
+        )
+        text_cfg = (self.cfg / "acd.yaml").read_text().replace("port: 0", f"port: {self.api_port}")
+        (self.cfg / "acd.yaml").write_text(text_cfg)
+        (self.cfg / "agents.yaml").write_text(AGENTS_YAML)
+        with (self.cfg / "queues.yaml").open("a") as f:
+            f.write(VOICEMAIL_QUEUE)
+        (self.cfg / "scenarios" / "194.yaml").write_text(VOICEMAIL_SCENARIO)
+        self.env = dict(os.environ, ACD_CLOCK=self.clock.spec(), PYTHONUNBUFFERED="1")
+        self.sim_url = f"http://127.0.0.1:{self.sim_port}/_sim"
+        self.api = f"http://127.0.0.1:{self.api_port}"
+        self.procs: list[asyncio.subprocess.Process] = []
+        self.runs = 0
+
+    async def start_sim(self) -> None:
+        self.procs.append(
+            await _spawn(
+                "-m",
+                "acd.ari_sim",
+                "--port",
+                str(self.sim_port),
+                "--password",
+                "secret",
+                "--clock",
+                self.clock.spec(),
+                "--recordings",
+                str(self.tmp / "recordings"),
+                env=self.env,
+                log=self.tmp / "sim.log",
+            )
+        )
+        await eventually(lambda: _health(self.http, f"{self.sim_url}/state"), 20, "simulator did not start")
+
+    async def start_daemon(self) -> asyncio.subprocess.Process:
+        self.runs += 1
+        proc = await _spawn(
+            "-m",
+            "acd.cli",
+            "run",
+            "-c",
+            str(self.cfg / "acd.yaml"),
+            env=self.env,
+            log=self.tmp / f"daemon{self.runs}.log",
+        )
+        self.procs.append(proc)
+        await eventually(
+            lambda: _health(self.http, f"{self.api}/health"), 30, "daemon did not become healthy"
+        )
+        return proc
+
+    async def close(self) -> None:
+        for proc in reversed(self.procs):
+            if proc.returncode is None:
+                proc.terminate()
+                await proc.wait()
+
+    async def sim_state(self) -> dict[str, object]:
+        async with self.http.get(f"{self.sim_url}/state") as r:
+            result: dict[str, object] = await r.json()
+            return result
+
+    async def caller(self, call_id: str) -> dict[str, object]:
+        callers = (await self.sim_state())["callers"]
+        assert isinstance(callers, list)
+        return next(c for c in callers if c["id"] == call_id)
+
+    async def call(self, **spec: object) -> str:
+        async with self.http.post(f"{self.sim_url}/calls", json=spec) as r:
+            return str((await r.json())["id"])
+
+    async def agent_state(self, agent: str, state: str, reason: str | None = None) -> None:
+        body = {"state": state, **({"reason": reason} if reason else {})}
+        async with self.http.post(
+            f"{self.api}/api/agents/{agent}/state",
+            json=body,
+            headers={"Authorization": "Bearer t-agent" + agent[-1]},
+        ) as r:
+            assert r.status < 300, await r.text()
+
+    async def agents(self) -> dict[str, dict[str, object]]:
+        async with self.http.get(f"{self.api}/api/agents", headers={"Authorization": "Bearer t-super"}) as r:
+            agents: dict[str, dict[str, object]] = (await r.json())["agents"]
+            return agents
+
+    async def rows(self, sql: str, **params: object) -> list[dict[str, object]]:
+        engine = make_engine(self.db_url)
+        try:
+            async with engine.connect() as conn:
+                return [dict(r._mapping) for r in await conn.execute(text(sql), params)]
+        finally:
+            await engine.dispose()
+
+    async def events(self) -> list[dict[str, object]]:
+        async with self.http.get(f"{self.sim_url}/events") as r:
+            return [e["event"] for e in await r.json()]
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+async def test_a_restart_with_calls_in_every_phase_drops_nobody_and_changes_no_agent_state(
+    tmp_path: Path, how: str
+) -> None:
+    """Issue 10: a caller talking to an agent reached through a Local channel, a caller waiting in the
+    queue, a caller leaving a voicemail after an overflow, a ready agent and an agent on a break: after the
+    restart the conversation goes on, the waiting caller is served like any caller (recording notice), the
+    voicemail is not turned into a queued call, and every agent keeps their state."""
+    async with aiohttp.ClientSession() as http:
+        p = _Procs(tmp_path, http)
+        try:
+            async with asyncio.timeout(240):
+                await _every_phase(p, http, how)
+        finally:
+            await p.close()
+
+
+async def _every_phase(p: _Procs, http: aiohttp.ClientSession, how: str) -> None:
+    await p.start_sim()
+    for i in (2, 3):
+        async with http.put(
+            f"{p.sim_url}/endpoints/PJSIP/agent{i}",
+            json={"state": "online", "behaviour": "answer", "answer_after_s": 1, "hangup": "caller"},
+        ) as r:
+            assert r.status < 300
+    daemon = await p.start_daemon()
+    await p.agent_state("agent1", "ready")
+    await p.agent_state("agent2", "ready")
+    await p.agent_state("agent3", "not_ready", "lunch")
+    menus = {"language_menu": "1", "main_menu": "1"}
+    talking = await p.call(
+        number="193", caller="77010000001", language="kk", talk_s=100, patience_s=900, dtmf_on=menus
+    )
+    await eventually(lambda: _is(p, talking, "talking"), 40, "the first caller never reached the Local agent")
+    waiting = await p.call(
+        number="193", caller="77010000002", language="kk", talk_s=20, patience_s=900, dtmf_on=menus
+    )
+    voicemail = await p.call(number="194", caller="77010000003", language="kk", talk_s=300, patience_s=150)
+
+    async def in_place() -> bool:
+        queued = await p.rows("SELECT 1 FROM call_events WHERE call_id = :c AND kind = 'queued'", c=waiting)
+        recording = await p.rows(
+            "SELECT 1 FROM call_events WHERE call_id = :c AND kind = 'recording_started'", c=voicemail
+        )
+        return bool(queued and recording)
+
+    await eventually(in_place, 40, "the waiting caller or the voicemail never got to their place")
+    in_ivr = await p.call(number="193", caller="77010000004", language="kk", talk_s=5, patience_s=200)
+    await eventually(lambda: _is(p, in_ivr, "waiting"), 20, "the IVR caller never entered the app")
+    daemon.send_signal(getattr(signal, how))
+    assert await daemon.wait() == (0 if how == "SIGTERM" else -9)
+    await p.start_daemon()
+
+    # Nobody was dropped by the restart, and each agent kept their state.
+    assert (await p.caller(talking))["state"] == "talking"
+    assert (await p.caller(voicemail))["ended_at"] is None
+    assert (await p.caller(in_ivr))["ended_at"] is None
+
+    async def adopted() -> dict[str, dict[str, object]] | None:
+        agents = await p.agents()
+        return agents if agents["agent1"]["state"] == "on_call" else None
+
+    # /health answers once the WebSocket is open; the adoption follows at once.
+    agents = await eventually(adopted, 20, "the Local agent's conversation was not adopted")
+    assert agents["agent2"]["state"] == "ready"
+    assert (agents["agent3"]["state"], agents["agent3"]["reason"]) == ("not_ready", "lunch")
+
+    async def complete(call_id: str) -> dict[str, object] | None:
+        found = await p.rows("SELECT * FROM calls WHERE id = :id", id=call_id)
+        return found[0] if found and found[0]["ended_at"] is not None else None
+
+    first = await eventually(lambda: complete(talking), 60, "the Local agent's call never completed")
+    assert first["agent"] == "agent1" and first["hangup_by"] == "caller"
+    assert 95 <= float(first["talk_s"]) <= 110  # the whole conversation, across the restart
+    vm = await eventually(lambda: complete(voicemail), 60, "the voicemail call never completed")
+    assert vm["outcome"] == "voicemail" and vm["hangup_by"] == "caller"
+    menu = await eventually(lambda: complete(in_ivr), 90, "the IVR caller's call never completed")
+    assert menu["hangup_by"] == "caller"  # the restart restarted its scenario, it did not hang it up
+    served = await eventually(lambda: complete(waiting), 90, "the waiting caller was never served")
+    assert served["outcome"] == "answered" and served["agent"] == "agent1"
+    queued_at = await p.rows("SELECT at FROM call_events WHERE call_id = :c AND kind = 'queued'", c=waiting)
+    assert len(queued_at) == 1  # it kept its place and entry time
+    notices = [
+        e
+        for e in await p.events()
+        if e.get("type") == "PlaybackStarted"
+        and "recording_notice" in str(e["playback"]["media_uri"])  # type: ignore[index]
+        and e["playback"]["target_uri"] == f"channel:{waiting}"  # type: ignore[index]
+    ]
+    assert notices, "the adopted caller was connected without the recording notice (R10)"
+    # A stop is not the end of a conversation: agent1's only wrap-ups follow the calls' ends.
+    wrapups = await p.rows(
+        "SELECT at FROM agent_state_log WHERE agent = 'agent1' AND state = 'wrap_up' ORDER BY at"
+    )
+    assert wrapups and str(wrapups[0]["at"]) >= str(first["ended_at"])[:19]
+    logged_out = await p.rows("SELECT agent FROM agent_state_log WHERE state = 'logged_out'")
+    assert logged_out == []
+
+
+async def _is(p: _Procs, call_id: str, state: str) -> bool:
+    return (await p.caller(call_id))["state"] == state

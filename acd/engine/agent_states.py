@@ -1,0 +1,64 @@
+"""Agents' states across a restart: read back from the CDR's ``agent_state_log`` (R4, R27).
+
+The database is what survives a restart of the daemon, of Asterisk or of the machine, and it already holds
+every change of state (the CDR writer replays its journal and spool into it before the daemon reads it).
+An agent's last row says where they were; docs/decisions/engine-04-agent-states-survive.md says why this
+source and how each state comes back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cdr.schema import agent_state_log
+
+log = structlog.get_logger(__name__)
+
+REACHABILITY_BY = "endpoint"
+"""``by`` of the rows that record a phone becoming (un)reachable: not a change of the agent's state."""
+
+RESTORED = {
+    "ready": "ready",
+    "not_ready": "not_ready",
+    "logged_out": "logged_out",
+    "ringing": "ready",
+    "on_call": "ready",
+    "wrap_up": "ready",
+}
+"""The state an agent comes back in. Ringing: the offer died with the daemon. On a call: ready, and the
+adopted conversation puts them back on it. In wrap-up: ready (the wrap-up would be over or nearly)."""
+
+
+@dataclass(frozen=True)
+class LastState:
+    state: str
+    reason: str | None
+
+
+async def last_agent_states(db: AsyncEngine) -> dict[str, LastState]:
+    """Each agent's state as the previous daemon left it ({} when the database cannot say)."""
+    t = agent_state_log
+    changes = t.c.by_user.is_(None) | (t.c.by_user != REACHABILITY_BY)
+    latest = select(t.c.agent, func.max(t.c.at).label("at")).where(changes).group_by(t.c.agent).subquery()
+    stmt = (
+        select(t.c.agent, t.c.state, t.c.reason, t.c.id)
+        .join(latest, (t.c.agent == latest.c.agent) & (t.c.at == latest.c.at))
+        .where(changes)
+        .order_by(t.c.id)
+    )
+    try:
+        async with db.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+    except Exception as exc:  # the database may be down: agents start as configured, calls still flow
+        log.warning("agent_states_unavailable", error=str(exc)[:300])
+        return {}
+    out: dict[str, LastState] = {}
+    for agent, state, reason, _id in rows:
+        restored = RESTORED.get(state)
+        if restored is not None:
+            out[agent] = LastState(restored, reason if restored == "not_ready" else None)
+    return out

@@ -1,0 +1,127 @@
+"""What a call's channel says about the call: the ``ACD_STATE`` variable, read back as a typed value.
+
+The daemon keeps nothing about a call that only it knows: every change of phase (in the IVR, queued, talking,
+in voicemail, transferring) is written on the caller's channel in ONE variable, ``ACD_STATE`` (``k=v;k=v``),
+so that a daemon started after a crash or a stop finds each call where it was (R27,
+docs/decisions/engine-01-restart-resume.md). One request per change, so a crash never leaves half a change.
+
+Channels the daemon dials (agent legs, external numbers) carry ``role=agent|out`` and the call they belong
+to. Asterisk copies a Local channel's variables to its ``;2`` half (main/core_unreal.c,
+``ast_unreal_call_setup``), so both halves of a Local agent leg say ``role=agent``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields, replace
+from typing import Literal, cast
+
+STATE_VAR = "ACD_STATE"
+
+Phase = Literal["ivr", "queued", "connected", "voicemail", "transferring"]
+PHASES: tuple[Phase, ...] = ("ivr", "queued", "connected", "voicemail", "transferring")
+Role = Literal["call", "agent", "out"]
+Loc = tuple[str | int, ...]
+
+
+def encode_state(values: dict[str, str]) -> str:
+    """``k=v;k=v``: the values are ids, numbers, queue names, epoch times and JSON step locations, never ';'
+    or '=' (replaced if they ever were)."""
+    return ";".join(f"{k}={v.replace(';', ',').replace('=', ':')}" for k, v in values.items())
+
+
+def decode_state(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in text.split(";"):
+        key, sep, value = part.partition("=")
+        if sep and key:
+            out[key] = value
+    return out
+
+
+def _float(text: str) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class SavedState:
+    """One channel's ``ACD_STATE``. Empty strings and ``None`` mean "not written (yet)"."""
+
+    role: Role = "call"
+    phase: Phase = "ivr"
+    # the caller's channel
+    scenario: str = ""
+    dialled: str = ""
+    lang: str = ""
+    arrived: float | None = None
+    answered: float | None = None
+    step: Loc | None = None
+    """Where the call is in its scenario (the flow node's location) when it entered the queue."""
+    queue: str = ""
+    entered: float | None = None
+    priority: int = 0
+    agent: str = ""
+    peer: str = ""
+    """The leg the caller talks to (an agent's or an external number's channel) once connected."""
+    bridge: str = ""
+    recording: str = ""
+    connected: float | None = None
+    # a leg the daemon dialled
+    call: str = ""
+    """For a leg: the caller's channel id."""
+
+    @classmethod
+    def parse(cls, text: str) -> SavedState:
+        v = decode_state(text)
+        role = v.get("role", "call")
+        phase = v.get("phase") or v.get("state") or "ivr"  # "state": the key of the first format
+        step: Loc | None = None
+        if v.get("step"):
+            try:
+                raw = json.loads(v["step"])
+                step = tuple(x for x in raw if isinstance(x, str | int))
+            except (ValueError, TypeError):
+                step = None
+        try:
+            priority = int(v.get("priority") or 0)
+        except ValueError:
+            priority = 0
+        return cls(
+            role=cast(Role, role if role in ("call", "agent", "out") else "call"),
+            phase=phase if phase in PHASES else "ivr",
+            scenario=v.get("scenario", ""),
+            dialled=v.get("dialled", ""),
+            lang=v.get("lang", ""),
+            arrived=_float(v.get("arrived", "")),
+            answered=_float(v.get("answered", "")),
+            step=step,
+            queue=v.get("queue", ""),
+            entered=_float(v.get("entered", "")),
+            priority=priority,
+            agent=v.get("agent", ""),
+            peer=v.get("peer") or v.get("agent_channel", ""),
+            bridge=v.get("bridge", ""),
+            recording=v.get("recording", ""),
+            connected=_float(v.get("connected", "")),
+            call=v.get("call", ""),
+        )
+
+    def encode(self) -> str:
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None or value == "" or (f.name == "priority" and value == 0):
+                continue
+            if f.name == "step":
+                out[f.name] = json.dumps(list(value), separators=(",", ":"))
+            elif isinstance(value, float):
+                out[f.name] = f"{value:.3f}"
+            else:
+                out[f.name] = str(value)
+        return encode_state(out)
+
+    def with_(self, **changes: object) -> SavedState:
+        return replace(self, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,31 @@
+"""What real Asterisk does with a Local channel the app originates as an agent leg (issue 10), which the
+daemon's restart path relies on (docs/ari-simulator.md, "Local channels originated by the app"):
+- both halves are subscribed to the app (res/ari/resource_channels.c: "Subscribe to the Local channel peer
+  also"), so ``GET /applications/acd`` lists the ``;2`` half though it never enters Stasis;
+- the variables given to originate are copied to ``;2`` (main/core_unreal.c, ``ast_unreal_call_setup``);
+- ``GET /channels`` lists every channel, ``;2`` included, in Stasis or not."""
+
+from __future__ import annotations
+
+from tests.ari_sim.conftest import Ari, chan
+
+
+async def test_a_local_agent_leg_has_its_2_half_in_the_app_with_the_copied_state(ari: Ari) -> None:
+    mark = len(ari.events)
+    status, body = await ari.req(
+        "POST", "/channels", endpoint="Local/1001@agent-echo", app="acd", appArgs="agent,c1,agent1",
+        channelId="leg1", json_body={"variables": {"ACD_STATE": "role=agent;call=c1;agent=agent1"}},
+    )
+    assert status == 200, body
+    await ari.wait("StasisStart", chan("leg1"), since=mark)
+    status, channels = await ari.req("GET", "/channels")
+    two = next(c for c in channels if c["name"].endswith(";2"))
+    assert two["name"] == body["name"][:-2] + ";2"
+    status, app = await ari.req("GET", "/applications/acd")
+    assert {"leg1", two["id"]} <= set(app["channel_ids"])
+    status, var = await ari.req("GET", f"/channels/{two['id']}/variable", variable="ACD_STATE")
+    assert status == 200 and var["value"] == "role=agent;call=c1;agent=agent1"
+    assert not [e for e in ari.since(mark, "StasisStart") if e["channel"]["id"] == two["id"]]
+    mark = len(ari.events)
+    await ari.req("DELETE", f"/channels/{two['id']}")
+    await ari.wait("ChannelDestroyed", chan("leg1"), since=mark)  # hanging up ;2 tears the pair down

@@ -1,0 +1,232 @@
+"""The engine against a fake ARI: each phase of a call, and the orders of events real Asterisk produces
+(a hang-up while the agent's phone rings, during the recording notice, during the bridging), a late answer
+the core refused, a stop, and the adoption of calls a previous daemon left."""
+
+from __future__ import annotations
+
+import asyncio
+
+from acd.engine.resync import resync
+from acd.engine.state import SavedState
+from acd.events import AgentEvent
+from tests.engine.conftest import Rig
+from tests.engine.fake_ari import destroyed, stasis_start
+
+TIMEOUT = 10
+
+
+async def _offered(rig: Rig, call: str = "c1") -> str:
+    """A caller dials 500 and waits in ``general``; agent1 (the only one ready) is offered the call."""
+    rig.ari.alive.add(call)
+    rig.engine.dispatch(stasis_start(call, ["inbound", "500"]))
+    return str(await rig.ari.until(lambda: next((c[2] for c in rig.ari.of("originate")), None), "no offer"))
+
+
+async def _answered(rig: Rig, leg: str, call: str = "c1") -> None:
+    rig.engine.dispatch(stasis_start(leg, ["agent", call, "agent1"]))
+
+
+async def test_a_call_goes_through_its_phases_and_each_is_written_on_the_channel(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        leg = await _offered(rig)
+        queued = SavedState.parse(rig.var("c1"))
+        assert (queued.phase, queued.queue, queued.step) == ("queued", "general", ("steps", 0))
+        assert ("moh", "c1", "calm") in rig.ari.calls  # the scenario's hold music
+        assert SavedState.parse(rig.var(leg)).role == "agent"
+        await _answered(rig, leg)
+        await rig.ari.until(lambda: rig.ari.of("record_bridge"), "the bridge was not recorded")
+        kinds = [c[0] for c in rig.ari.calls]
+        notice = next(i for i, c in enumerate(rig.ari.calls) if c[0] == "play" and "recording_notice" in c[2])
+        assert notice < kinds.index("bridge") < kinds.index("add") < kinds.index("record_bridge")
+        talking = SavedState.parse(rig.var("c1"))
+        assert (talking.phase, talking.peer, talking.agent) == ("connected", leg, "agent1")
+        rig.engine.dispatch(destroyed("c1"))
+        await rig.ari.until(lambda: ("hangup", leg) in rig.ari.calls, "the agent's leg stayed up")
+        await rig.ari.until(lambda: rig.sink.calls("c1", "ended"), "no end of call")
+        assert rig.sink.agent("agent1")[-2:] == ["on_call", "wrap_up"]
+
+
+async def test_the_caller_hangs_up_while_the_agent_rings(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        leg = await _offered(rig)
+        rig.engine.dispatch(destroyed("c1"))
+        await rig.ari.until(lambda: ("hangup", leg) in rig.ari.calls, "the ringing phone was not hung up")
+        await rig.ari.until(lambda: rig.sink.calls("c1", "ended"), "no end of call")
+        assert [e.data["reason"] for e in rig.sink.calls("c1", "left_queue")] == ["abandoned"]
+        assert rig.sink.agent("agent1")[-2:] == ["ringing", "ready"]  # no wrap-up: there was no talk
+        assert not rig.ari.of("bridge")
+
+
+async def test_the_caller_hangs_up_during_the_recording_notice(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        rig.ari.held.add("recording_notice")
+        leg = await _offered(rig)
+        await _answered(rig, leg)
+        await rig.ari.until(
+            lambda: any(c[0] == "play" and "recording_notice" in c[2] for c in rig.ari.calls), "no notice"
+        )
+        rig.engine.dispatch(destroyed("c1"))
+        await rig.ari.until(lambda: ("hangup", leg) in rig.ari.calls, "the agent was left on the line")
+        await rig.ari.until(lambda: rig.sink.calls("c1", "ended"), "no end of call")
+        assert not rig.ari.of("bridge")
+
+
+async def test_the_agent_hangs_up_during_the_bridging(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        leg = await _offered(rig)
+        rig.ari.gate.clear()
+        await _answered(rig, leg)
+        await rig.ari.until(lambda: rig.ari.of("bridge"), "no bridge")
+        rig.ari.alive.discard(leg)
+        rig.engine.dispatch(destroyed(leg))
+        rig.ari.gate.set()
+        await rig.ari.until(lambda: ("hangup", "c1") in rig.ari.calls, "the caller was left alone")
+        await rig.ari.until(lambda: rig.sink.calls("c1", "ended"), "no end of call")
+        assert rig.sink.calls("c1", "ended")[0].data["by"] == "agent"
+
+
+async def test_an_answer_after_the_offer_timed_out_is_hung_up_not_connected(rig: Rig) -> None:
+    """Issue 12, item 1: a loaded daemon handles the answer after the ring time-out; the core refuses it and
+    the engine must not connect the call anyway."""
+    async with asyncio.timeout(TIMEOUT):
+        leg = await _offered(rig)
+        await _answered(rig, leg)  # the answer is in, the offer's task has not run yet ...
+        rig.clock.advance(60)  # ... when the ring time-out (general: 15 s) is handled first
+        rig.engine.apply(rig.engine.acd.tick(rig.clock.now()))
+        await rig.ari.until(lambda: ("hangup", leg) in rig.ari.calls, "the late leg was not hung up")
+        assert rig.sink.calls("c1", "ring_no_answer")
+        assert not rig.ari.of("bridge")
+        assert ("hangup", "c1") not in rig.ari.calls  # the caller goes on waiting
+        assert rig.engine.registry.session("c1") is not None
+        assert rig.engine.registry.session("c1").queue == "general"  # type: ignore[union-attr]
+
+
+async def test_a_stop_is_not_the_end_of_a_conversation(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        leg = await _offered(rig)
+        await _answered(rig, leg)
+        await rig.ari.until(lambda: rig.ari.of("record_bridge"), "not connected")
+        await rig.engine.stop()
+        assert "wrap_up" not in rig.sink.agent("agent1")
+        assert not rig.sink.calls("c1", "ended")
+        assert not rig.ari.of("destroy") and ("hangup", "c1") not in rig.ari.calls
+
+
+async def test_a_channel_the_daemon_made_is_never_a_new_call(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        rig.engine.dispatch(stasis_start("acd-agent-1f-1", []))
+        rig.engine.dispatch(stasis_start("acd-agent-1f-2", ["agent", "gone", "agent2"]))
+        await rig.ari.until(lambda: ("hangup", "acd-agent-1f-2") in rig.ari.calls, "a stray leg stayed up")
+        assert rig.engine.registry.sessions() == []
+        assert not [r for r in rig.sink.records if getattr(r, "kind", "") == "arrived"]
+
+
+async def test_an_adopted_waiting_caller_reenters_its_queue_step_with_its_place_and_hold(rig: Rig) -> None:
+    """After a restart the caller is back at its scenario's queue step: the scenario's music class, its
+    original entry time, and at the answer the recording notice, as for any caller."""
+    async with asyncio.timeout(TIMEOUT):
+        entered = rig.clock.now() - 90
+        saved = SavedState(
+            phase="queued",
+            scenario="line-500",
+            dialled="500",
+            lang="kk",
+            arrived=entered - 5,
+            answered=entered - 5,
+            step=("steps", 0),
+            queue="general",
+            entered=entered,
+        )
+        rig.ari.alive.add("c2")
+        rig.ari.vars[("c2", "ACD_STATE")] = saved.encode()
+        await resync(rig.engine)
+        leg = str(
+            await rig.ari.until(lambda: next((c[2] for c in rig.ari.of("originate")), None), "no offer")
+        )
+        # the same milestone as the previous daemon's (its id makes the CDR keep one): same place, same time
+        assert {(e.event_id, e.at) for e in rig.sink.calls("c2", "queued")} == {
+            (f"c2/queued/{entered:.3f}", entered)
+        }
+        assert ("moh", "c2", "calm") in rig.ari.calls
+        assert ("answer", "c2") not in rig.ari.calls  # answered already: not again
+        await _answered(rig, leg, "c2")
+        await rig.ari.until(
+            lambda: any(
+                c[0] == "play" and c[1] == "c2" and "recording_notice" in c[2] for c in rig.ari.calls
+            ),
+            "the adopted caller was connected without the recording notice",
+        )
+
+
+async def test_resync_keeps_both_halves_of_a_local_agent_leg_and_the_agent_on_the_call(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        now = rig.clock.now()
+        rig.ari.alive |= {"c3", "leg1", "half2"}
+        rig.ari.names |= {
+            "leg1": "Local/1001@agent-echo-0000001;1",
+            "half2": "Local/1001@agent-echo-0000001;2",
+        }
+        leg_state = SavedState(role="agent", call="c3", agent="agent1").encode()
+        rig.ari.vars |= {("leg1", "ACD_STATE"): leg_state, ("half2", "ACD_STATE"): leg_state}
+        rig.ari.vars[("c3", "ACD_STATE")] = SavedState(
+            phase="connected",
+            dialled="500",
+            queue="general",
+            agent="agent1",
+            peer="leg1",
+            bridge="br1",
+            connected=now - 30,
+        ).encode()
+        await resync(rig.engine)
+        await rig.ari.until(lambda: rig.ari.of("bridge"), "the conversation was not adopted")
+        assert not rig.ari.of("hangup")
+        assert rig.engine.acd.snapshot(now)["agents"]["agent1"]["state"] == "on_call"
+
+
+async def test_a_phone_lost_and_found_again_is_logged_with_the_agents_states(rig: Rig) -> None:
+    rig.engine.endpoint_state("PJSIP/agent1", "online")
+    rig.engine.endpoint_state("PJSIP/agent1", "offline")
+    rig.engine.endpoint_state("PJSIP/agent1", "offline")
+    rig.engine.endpoint_state("PJSIP/agent1", "online")
+    rows = [r for r in rig.sink.records if isinstance(r, AgentEvent) and r.by == "endpoint"]
+    assert [(r.state, r.reason) for r in rows] == [
+        ("ready", "phone_unreachable"),
+        ("ready", "phone_reachable"),
+    ]
+
+
+async def test_resync_never_makes_a_call_of_a_leg_or_of_a_channel_gone_meanwhile(rig: Rig) -> None:
+    """Issue 12, item 4: after a WebSocket gap, an agent leg being hung up (its variable reads 404) and a
+    channel the daemon made are not new inbound calls."""
+    async with asyncio.timeout(TIMEOUT):
+        rig.ari.alive |= {
+            "acd-agent-1f-9",
+            "vanishing",
+        }  # "vanishing": listed, gone when its variable is read
+        original = rig.ari.channels.get_var
+
+        async def get_var(cid: str, name: str) -> str:
+            if cid == "vanishing":
+                rig.ari.alive.discard(cid)
+            return await original(cid, name)
+
+        rig.ari.channels.get_var = get_var  # type: ignore[method-assign]
+        await resync(rig.engine)
+        assert rig.engine.registry.sessions() == []
+        assert not [r for r in rig.sink.records if getattr(r, "kind", "") == "arrived"]
+
+
+async def test_a_call_adopted_in_the_ivr_starts_its_scenario_again_without_a_second_answer(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        now = rig.clock.now()
+        rig.ari.alive.add("c4")
+        rig.ari.vars[("c4", "ACD_STATE")] = SavedState(
+            phase="ivr", scenario="line-500", dialled="500", lang="kk", arrived=now - 20, answered=now - 19
+        ).encode()
+        await resync(rig.engine)
+        await rig.ari.until(
+            lambda: rig.ari.of("originate"), "the restarted scenario did not queue the caller"
+        )
+        assert ("answer", "c4") not in rig.ari.calls
+        assert [e.data["step"] for e in rig.sink.calls("c4", "step")][0] == "restart"
+        assert {e.at for e in rig.sink.calls("c4", "answered")} == {now - 19}
