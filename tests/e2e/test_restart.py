@@ -173,9 +173,15 @@ agents:
      queues: {general: 1}}
   - {id: agent2, name: Ready two, endpoint: PJSIP/agent2, languages: [ru], skills: {general: 5},
      queues: {general: 1}}
-  - {id: agent3, name: Break three, endpoint: PJSIP/agent3, languages: [ru],
+  - {id: agent3, name: Break three, endpoint: PJSIP/agent3, languages: [ru, kk],
      skills: {general: 5, technical: 6}, queues: {general: 1, second_line: 1, nobody: 1}}
 """
+# acd.yaml's users name agent4..agent8: they exist, and stay logged out (never seen by the database)
+AGENTS_YAML += "".join(
+    f"  - {{id: agent{n}, name: Idle {n}, endpoint: PJSIP/agent{n}, languages: [ru], skills: {{general: 5}},\n"
+    f"     queues: {{general: 1}}}}\n"
+    for n in range(4, 9)
+)
 
 VOICEMAIL_QUEUE = """
   - name: nobody
