@@ -2,7 +2,8 @@
 chart, and agent-state statistics (time per agent, state and reason) from ``agent_state_log``.
 
 A state's duration runs to the agent's next state; it is clipped to the period, and a state still open
-counts up to ``options.now`` (or the period's end).
+counts up to ``options.now`` (the present, filled in by ``run_report``) or the period's end, whichever
+comes first: a report over today never counts time that has not happened yet.
 """
 
 from __future__ import annotations
@@ -88,11 +89,14 @@ async def run(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
     for c in COLUMNS[1:]:
         totals[c.key] = sum(r[c.key] for r in rows)
     lo, hi = utc_range(start, end, tz)
-    now = datetime.fromtimestamp(options.now, UTC) if options.now is not None else hi
+    # nothing after now is counted: an open state runs to now, not to the end of today
+    upto = min(hi, datetime.fromtimestamp(options.now, UTC)) if options.now is not None else hi
     acc: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0.0])
     for s in await load_agent_states(engine, lo, hi):
-        stop = s.until if s.until is not None else min(now, hi)
-        a, b = max(s.at, lo), min(stop, hi)
+        if s.at >= upto and s.at >= lo:
+            continue
+        stop = s.until if s.until is not None else upto
+        a, b = max(s.at, lo), min(stop, upto)
         if b <= a and not (lo <= s.at < hi):
             continue
         key = (s.agent, s.state, s.reason or "")

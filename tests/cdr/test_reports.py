@@ -156,6 +156,20 @@ async def test_hourly_r20_profile_chart_and_agent_states(engine: AsyncEngine) ->
     assert (r1.totals or {})["outbound"] == 1
 
 
+async def test_hourly_agent_states_of_today_count_up_to_now_not_to_midnight(engine: AsyncEngine) -> None:
+    """Issue 9 §4: a report taken at 20:30 on day D counts a1's and a2's open ``logged_out`` up to 20:30,
+    not up to the coming midnight (the CLI gave no ``now``, so the rest of the day was counted)."""
+    r = await run_report(engine, "hourly", D, D, clock=lambda: L(20, 30))
+    states = {(x["agent"], x["state"], x["reason"]): (x["count"], x["total_s"]) for x in r.sections[0].rows}
+    assert states[("a1", "logged_out", None)] == (1, 2.5 * 3600)   # 18:00 -> 20:30
+    assert states[("a2", "logged_out", None)] == (1, 3 * 3600)     # 17:30 -> 20:30
+    assert states[("a1", "ready", None)] == (3, 27900)              # closed states are unchanged
+    early = await run_report(engine, "hourly", D, D, clock=lambda: L(10, 0))
+    ready = {(x["agent"], x["state"]): x["total_s"] for x in early.sections[0].rows}
+    # at 10:00 a1 has been ready for 1 h (since 09:00) and a2 for 30 min; nothing after 10:00 is counted
+    assert (ready[("a1", "ready")], ready[("a2", "ready")]) == (3600, 1800)
+
+
 async def test_sla_r21_each_target_met_or_missed(engine: AsyncEngine) -> None:
     r = await run_report(engine, "sla", D, D1)
     got = {row["key"]: (row["actual"], row["met_bool"]) for row in r.rows}
