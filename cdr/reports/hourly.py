@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cdr.reports.aggregate import HourCounts, counts_by_hour
 from cdr.reports.base import Column, ReportOptions, ReportResult, Section
-from cdr.reports.data import CallRow, load_agent_states, load_calls, utc_range
-from cdr.reports.metrics import LOST
+from cdr.reports.data import load_agent_states, utc_range
 
 COLUMNS = [
     Column("hour", "Час", "Hour", "str"),
@@ -37,23 +37,9 @@ STATE_COLUMNS = [
 ]
 
 
-def hour_rows(calls: list[CallRow]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = [
-        {"hour": f"{h:02d}:00", "inbound": 0, "outbound": 0, "offered": 0, "answered": 0, "lost": 0}
-        for h in range(24)]
-    for c in calls:
-        row = rows[c.local.hour]
-        if c.direction == "outbound":
-            row["outbound"] += 1
-            continue
-        row["inbound"] += 1
-        if c.queued:
-            row["offered"] += 1
-            if c.outcome == "answered":
-                row["answered"] += 1
-            elif c.outcome in LOST:
-                row["lost"] += 1
-    return rows
+def hour_rows(hours: list[HourCounts]) -> list[dict[str, Any]]:
+    return [{"hour": f"{h:02d}:00", "inbound": c.inbound, "outbound": c.outbound, "offered": c.offered,
+             "answered": c.answered, "lost": c.lost} for h, c in enumerate(hours)]
 
 
 def chart(rows: list[dict[str, Any]], title: str) -> bytes:
@@ -83,8 +69,7 @@ def chart(rows: list[dict[str, Any]], title: str) -> bytes:
 
 async def run(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
               options: ReportOptions) -> ReportResult:
-    calls = await load_calls(engine, start, end, tz, options.queues)
-    rows = hour_rows(calls)
+    rows = hour_rows(await counts_by_hour(engine, start, end, tz, options.queues))
     totals: dict[str, Any] = {"hour": "Итого"}
     for c in COLUMNS[1:]:
         totals[c.key] = sum(r[c.key] for r in rows)

@@ -220,3 +220,42 @@ async def test_bad_requests_are_refused(engine: AsyncEngine) -> None:
         await run_report(engine, "weekly", D, D)
     with pytest.raises(ValueError):
         await run_report(engine, "daily", D1, D)
+
+
+@pytest.mark.parametrize("zone, start", [("Europe/Berlin", date(2025, 3, 29)),
+                                         ("Europe/Berlin", date(2025, 10, 25)),
+                                         ("Asia/Almaty", date(2024, 2, 29))])
+async def test_local_days_and_hours_are_exact_across_an_offset_change(db_url: str, zone: str,
+                                                                       start: date) -> None:
+    """The figures are summed in SQL (issue 14); a call's day and hour are still its local ones on a day
+    whose UTC offset changes (SQLite knows no zones: the period is cut at the change)."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from cdr.db import make_engine, migrate
+    from cdr.reports.aggregate import offset_segments
+    from cdr.schema import calls
+
+    tz = ZoneInfo(zone)
+    end = start + timedelta(days=2)
+    first = datetime.combine(start, datetime.min.time(), tzinfo=tz).astimezone(UTC)
+    arrivals = [first + timedelta(minutes=7 * i) for i in range(3 * 24 * 60 // 7 + 40)]  # runs past the end
+    engine = make_engine(db_url)
+    try:
+        await migrate(engine)
+        async with engine.begin() as conn:
+            await conn.execute(calls.insert(), [
+                {"id": f"z{i}", "direction": "inbound", "queue": "general", "arrived_at": at,
+                 "queued_at": at, "outcome": "answered", "wait_s": float(i % 60), "agent": "a1"}
+                for i, at in enumerate(arrivals)])
+        daily = await run_report(engine, "daily", start, end, tz=zone)
+        hourly = await run_report(engine, "hourly", start, end, tz=zone,
+                                  options=ReportOptions(chart=False))
+    finally:
+        await engine.dispose()
+    local = [at.astimezone(tz) for at in arrivals if start <= at.astimezone(tz).date() <= end]
+    assert [(r["date"], r["answered"]) for r in daily.rows] == [
+        (start + timedelta(days=k), sum(1 for t in local if t.date() == start + timedelta(days=k)))
+        for k in range(3)]
+    assert [r["answered"] for r in hourly.rows] == [sum(1 for t in local if t.hour == h) for h in range(24)]
+    assert len(offset_segments(start, end, tz)) == (1 if zone == "Asia/Almaty" and start.year > 2024 else 2)
