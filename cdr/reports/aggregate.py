@@ -94,6 +94,7 @@ class QueueTotals:
     sum_handling: float = 0.0
     max_wait_answered: float | None = None
     max_wait_lost: float | None = None
+    max_wait_ended: float | None = None
     within: dict[float, int] = field(default_factory=dict)
 
     def add(self, other: QueueTotals) -> None:
@@ -101,6 +102,7 @@ class QueueTotals:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.max_wait_answered = _max(self.max_wait_answered, other.max_wait_answered)
         self.max_wait_lost = _max(self.max_wait_lost, other.max_wait_lost)
+        self.max_wait_ended = _max(self.max_wait_ended, other.max_wait_ended)
         for t, n in other.within.items():
             self.within[t] = self.within.get(t, 0) + n
 
@@ -108,7 +110,7 @@ class QueueTotals:
 _INTS = ("inbound_ended", "inbound_served", "offered", "offered_ended", "answered", "lost", "lost_late",
          "short", "redirected", "open")
 _FLOATS = ("sum_wait_ended", "sum_wait_answered", "sum_wait_lost", "sum_talk", "sum_wrapup", "sum_handling")
-"""QueueTotals' counts and sums, in the order of ``queue_totals_by_day``'s columns."""
+"""QueueTotals' counts and sums (added by ``QueueTotals.add``)."""
 
 
 def _max(a: float | None, b: float | None) -> float | None:
@@ -144,51 +146,72 @@ async def queue_totals_by_day(engine: AsyncEngine, start: date, end: date, tz: Z
                               queues: list[str] | None, threshold_s: float,
                               sl_thresholds: Sequence[float] = ()) -> dict[date, QueueTotals]:
     """Inbound calls of local days ``start``..``end`` summed per local day of arrival (days without
-    calls are absent). ``threshold_s`` splits answered/lost "late"; ``within`` has every threshold."""
+    calls are absent). ``threshold_s`` splits answered/lost "late"; ``within`` has every threshold.
+
+    The database groups by (day, outcome, queued) with plain sums, cheaper than one conditional sum per
+    figure (a few thousand groups for a year); the groups are folded into the figures here."""
     c = calls.c
     w = func.coalesce(c.wait_s, 0.0)
-    queued = c.queued_at.is_not(None)
-    answered = and_(queued, c.outcome == "answered")
-    lost = and_(queued, c.outcome.in_(LOST))
     thresholds = sorted({threshold_s, *sl_thresholds})
     measures: list[ColumnElement[Any]] = [
-        _count(c.outcome.is_not(None)),
-        _count(and_(c.outcome.is_not(None), not_(c.outcome.in_((*LOST, "missed_in_ivr"))))),
-        _count(queued),
-        _count(and_(queued, c.outcome.is_not(None))),
-        _count(answered),
-        _count(lost),
-        _count(and_(lost, w > threshold_s)),
-        _count(and_(queued, c.outcome == "short_abandoned")),
-        _count(and_(queued, c.outcome.in_(REDIRECTED))),
-        _count(and_(queued, c.outcome.is_(None))),
-        _sum(and_(queued, c.outcome.is_not(None)), w),
-        _sum(answered, w),
-        _sum(lost, w),
-        _sum(answered, func.coalesce(c.talk_s, 0.0)),
-        _sum(answered, func.coalesce(c.wrapup_s, 0.0)),
-        _sum(answered, func.coalesce(c.talk_s, 0.0) + func.coalesce(c.hold_s, 0.0)
-             + func.coalesce(c.wrapup_s, 0.0)),
-        func.max(case((answered, w))),
-        func.max(case((lost, w))),
-        *(_count(and_(answered, w <= t)) for t in thresholds),
+        func.count(), func.sum(w), func.max(w), func.sum(func.coalesce(c.talk_s, 0.0)),
+        func.sum(func.coalesce(c.hold_s, 0.0)), func.sum(func.coalesce(c.wrapup_s, 0.0)),
+        *(_count(w <= t) for t in thresholds),
     ]
+    queued = c.queued_at.is_not(None)
     out: dict[date, QueueTotals] = {}
     async with engine.connect() as conn:
         for day_expr, lo, hi in _day_groups(engine, start, end, tz):
-            stmt = (select(day_expr, *measures).where(c.direction == "inbound", *_filters(lo, hi, queues))
-                    .group_by(day_expr))
+            stmt = (select(day_expr, c.outcome, queued, *measures)
+                    .where(c.direction == "inbound", *_filters(lo, hi, queues))
+                    .group_by(day_expr, c.outcome, queued))
             for row in (await conn.execute(stmt)).all():
                 day = row[0] if isinstance(row[0], date) else date.fromisoformat(row[0])
-                part = QueueTotals(max_wait_answered=None if row[17] is None else float(row[17]),
-                                   max_wait_lost=None if row[18] is None else float(row[18]),
-                                   within={t: int(v) for t, v in zip(thresholds, row[19:], strict=True)})
-                for name, value in zip(_INTS, row[1:11], strict=True):
-                    setattr(part, name, int(value))
-                for name, value in zip(_FLOATS, row[11:17], strict=True):
-                    setattr(part, name, float(value))
-                out.setdefault(day, QueueTotals()).add(part)
+                t = out.get(day)
+                if t is None:
+                    t = out[day] = QueueTotals(within=dict.fromkeys(thresholds, 0))
+                within = {th: int(v) for th, v in zip(thresholds, row[9:], strict=True)}
+                _fold(t, row[1], bool(row[2]), int(row[3]), float(row[4]), float(row[5]), float(row[6]),
+                      float(row[7]), float(row[8]), within, threshold_s)
     return out
+
+
+def _fold(t: QueueTotals, outcome: str | None, queued: bool, n: int, sum_wait: float, max_wait: float,
+          sum_talk: float, sum_hold: float, sum_wrapup: float, within: dict[float, int],
+          threshold_s: float) -> None:
+    """Add one group of calls (same day, outcome, queued or not) to ``t``: the definitions of
+    ``cdr.reports.metrics``."""
+    if outcome is not None:
+        t.inbound_ended += n
+        if outcome not in (*LOST, "missed_in_ivr"):
+            t.inbound_served += n
+    if not queued:
+        return
+    t.offered += n
+    if outcome is None:
+        t.open += n
+        return
+    t.offered_ended += n
+    t.sum_wait_ended += sum_wait
+    t.max_wait_ended = _max(t.max_wait_ended, max_wait)
+    if outcome == "answered":
+        t.answered += n
+        t.sum_wait_answered += sum_wait
+        t.sum_talk += sum_talk
+        t.sum_wrapup += sum_wrapup
+        t.sum_handling += sum_talk + sum_hold + sum_wrapup
+        t.max_wait_answered = _max(t.max_wait_answered, max_wait)
+        for th, k in within.items():
+            t.within[th] += k
+    elif outcome in LOST:
+        t.lost += n
+        t.lost_late += n - within[threshold_s]
+        t.sum_wait_lost += sum_wait
+        t.max_wait_lost = _max(t.max_wait_lost, max_wait)
+        if outcome == "short_abandoned":
+            t.short += n
+    elif outcome in REDIRECTED:
+        t.redirected += n
 
 
 def _day_groups(engine: AsyncEngine, start: date, end: date,
@@ -248,15 +271,14 @@ async def counts_by_hour(engine: AsyncEngine, start: date, end: date, tz: ZoneIn
     return out
 
 
-async def worst_wait(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
-                     queues: list[str] | None) -> tuple[float, str] | None:
-    """The longest queue wait of an ended offered call, and its call id (ties: the greatest id)."""
+async def worst_wait_call(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
+                          queues: list[str] | None, wait_s: float) -> str | None:
+    """The call whose queue wait was ``wait_s`` (the period's longest, ``QueueTotals.max_wait_ended``);
+    of several, the greatest id. Looked up by value so that only the matching rows are read."""
     c = calls.c
-    w = func.coalesce(c.wait_s, 0.0)
     lo, hi = utc_range(start, end, tz)
-    stmt = (select(w, c.id).where(c.direction == "inbound", c.queued_at.is_not(None), c.outcome.is_not(None),
-                                  *_filters(lo, hi, queues))
-            .order_by(w.desc(), c.id.desc()).limit(1))
+    stmt = (select(c.id).where(c.direction == "inbound", c.queued_at.is_not(None), c.outcome.is_not(None),
+                               func.coalesce(c.wait_s, 0.0) == wait_s, *_filters(lo, hi, queues))
+            .order_by(c.id.desc()).limit(1))
     async with engine.connect() as conn:
-        row = (await conn.execute(stmt)).first()
-    return None if row is None else (float(row[0]), str(row[1]))
+        return (await conn.execute(stmt)).scalar()

@@ -58,7 +58,7 @@ async def run(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
         "Перев.: ушли из очереди без оператора (переполнение, голосовая почта, перевод) / "
         "left the queue without an operator (overflow, voicemail, transfer).",
     ]
-    sla_rows = evaluate_totals(days, await worst_of(engine, start, end, tz, options), options)
+    sla_rows = evaluate_totals(days, await worst_of(engine, start, end, tz, options, days), options)
     notes.append(summary_note(sla_rows))
     warnings = []
     if total_["in_progress"]:

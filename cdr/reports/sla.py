@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cdr.reports.aggregate import QueueTotals, queue_totals_by_day, total, worst_wait
+from cdr.reports.aggregate import QueueTotals, queue_totals_by_day, total, worst_wait_call
 from cdr.reports.base import SL_VARIANTS, Column, ReportOptions, ReportResult
 from cdr.reports.metrics import queue_figures
 
@@ -39,7 +39,7 @@ async def evaluate(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
     """One row per configured target: goal, actual figure, met (``met_bool``: True, False or None)."""
     days = await queue_totals_by_day(engine, start, end, tz, options.queues, options.sl_threshold_s,
                                      thresholds(options))
-    return evaluate_totals(days, await worst_of(engine, start, end, tz, options), options)
+    return evaluate_totals(days, await worst_of(engine, start, end, tz, options, days), options)
 
 
 def thresholds(options: ReportOptions) -> list[float]:
@@ -47,12 +47,14 @@ def thresholds(options: ReportOptions) -> list[float]:
     return [sl.threshold_s for sl in options.sla.service_levels]
 
 
-async def worst_of(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
-                   options: ReportOptions) -> tuple[float, str] | None:
-    """The longest wait and its call, when a ``max_wait_s`` target needs it (else None, unqueried)."""
-    if options.sla.max_wait_s is None:
+async def worst_of(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo, options: ReportOptions,
+                   days: dict[date, QueueTotals]) -> tuple[float, str] | None:
+    """The longest wait of ``days`` and its call, when a ``max_wait_s`` target needs it (else None)."""
+    longest = total(days.values()).max_wait_ended
+    if options.sla.max_wait_s is None or longest is None:
         return None
-    return await worst_wait(engine, start, end, tz, options.queues)
+    call = await worst_wait_call(engine, start, end, tz, options.queues, longest)
+    return longest, call or "?"
 
 
 def evaluate_totals(days: dict[date, QueueTotals], worst: tuple[float, str] | None,
