@@ -3,11 +3,11 @@
 Why: reading a year of ``calls`` rows into Python took 1.3-2.9 s for the daily report (issue 14 asks for
 0.5 s); the database sums 146,000 rows in a fraction of that and sends back 365 rows.
 
-Local days and hours are exact on both databases:
-- PostgreSQL converts each arrival itself (``timezone(zone, arrived_at)``: a naive local timestamp);
-- SQLite stores naive UTC text and knows no zones, so the period is cut into *segments* of constant UTC
-  offset (``offset_segments``: one for Asia/Almaty, which has no DST since 2024; a few around DST changes
-  elsewhere) and each segment is grouped with ``date(arrived_at, '+N seconds')``.
+Local days and hours are exact on both databases: the period is cut into *segments* of constant UTC
+offset (``offset_segments``: one for Asia/Almaty, which has no DST since 2024; a few around DST changes
+elsewhere) and each segment is grouped by its arrivals plus that offset: ``date(arrived_at, '+N seconds')``
+on SQLite (which stores naive UTC text and knows no zones), ``timezone('UTC', arrived_at) + interval`` on
+PostgreSQL (twice as fast as ``timezone(zone, ...)``, which applies the zone's rules to every row).
 The figures are the same sums and counts as ``cdr.reports.metrics`` defines (docs/reports.md); only the
 order in which floats are added differs, far below the reports' 0.1 s rounding.
 """
@@ -20,7 +20,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Date, Integer, and_, case, cast, extract, func, not_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    DateTime,
+    Integer,
+    Interval,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+    not_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cdr.reports.data import utc_range
@@ -216,11 +230,10 @@ def _fold(t: QueueTotals, outcome: str | None, queued: bool, n: int, sum_wait: f
 
 def _day_groups(engine: AsyncEngine, start: date, end: date,
                 tz: ZoneInfo) -> list[tuple[ColumnElement[Any], datetime, datetime]]:
-    """(local-day expression, UTC lo, UTC hi) to group by: one on PostgreSQL, one a segment on SQLite."""
+    """(local-day expression, UTC lo, UTC hi) to group by, one per segment of constant offset."""
     c = calls.c
     if engine.dialect.name == "postgresql":
-        lo, hi = utc_range(start, end, tz)
-        return [(cast(func.timezone(tz.key, c.arrived_at), Date), lo, hi)]
+        return [(cast(_pg_local(s.offset), Date), s.lo, s.hi) for s in offset_segments(start, end, tz)]
     return [(func.date(c.arrived_at, _modifier(s.offset)), s.lo, s.hi)
             for s in offset_segments(start, end, tz)]
 
@@ -229,10 +242,16 @@ def _hour_groups(engine: AsyncEngine, start: date, end: date,
                  tz: ZoneInfo) -> list[tuple[ColumnElement[Any], datetime, datetime]]:
     c = calls.c
     if engine.dialect.name == "postgresql":
-        lo, hi = utc_range(start, end, tz)
-        return [(cast(extract("hour", func.timezone(tz.key, c.arrived_at)), Integer), lo, hi)]
+        return [(cast(extract("hour", _pg_local(s.offset)), Integer), s.lo, s.hi)
+                for s in offset_segments(start, end, tz)]
     return [(cast(func.strftime("%H", c.arrived_at, _modifier(s.offset)), Integer), s.lo, s.hi)
             for s in offset_segments(start, end, tz)]
+
+
+def _pg_local(offset: timedelta) -> ColumnElement[Any]:
+    """PostgreSQL: the naive local time of arrival at a fixed offset (UTC plus an interval): about twice
+    as fast as ``timezone(zone, arrived_at)``, which looks the zone's rules up for every row."""
+    return cast(func.timezone("UTC", calls.c.arrived_at), DateTime) + literal(offset, Interval)
 
 
 def _modifier(offset: timedelta) -> str:

@@ -43,28 +43,27 @@ def hour_rows(hours: list[HourCounts]) -> list[dict[str, Any]]:
 
 
 def chart(rows: list[dict[str, Any]], title: str) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """The profile as a PNG bar chart (answered, lost stacked). Drawn on a bare ``Figure`` with fixed
+    margins: pyplot's figure manager and ``tight_layout`` cost a third of the report's time (issue 14)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     hours = list(range(24))
-    fig, ax = plt.subplots(figsize=(10, 4), dpi=100)
-    try:
-        ax.bar(hours, [r["answered"] for r in rows], label="answered / отвечено", color="#2e7d32")
-        ax.bar(hours, [r["lost"] for r in rows], bottom=[r["answered"] for r in rows],
-               label="lost / потеряно", color="#c62828")
-        ax.set_xticks(hours)
-        ax.set_xlabel("hour / час")
-        ax.set_ylabel("calls / звонки")
-        ax.set_title(title)
-        ax.legend()
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        return buf.getvalue()
-    finally:
-        plt.close(fig)
+    fig = Figure(figsize=(10, 4), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ax.bar(hours, [r["answered"] for r in rows], label="answered / отвечено", color="#2e7d32")
+    ax.bar(hours, [r["lost"] for r in rows], bottom=[r["answered"] for r in rows],
+           label="lost / потеряно", color="#c62828")
+    ax.set_xticks(hours)
+    ax.set_xlabel("hour / час")
+    ax.set_ylabel("calls / звонки")
+    ax.set_title(title)
+    ax.legend()
+    fig.subplots_adjust(left=0.07, right=0.98, top=0.92, bottom=0.12)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
 
 
 async def run(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
