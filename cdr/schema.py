@@ -82,7 +82,7 @@ calls = Table(
     Index(None, "queue", "arrived_at"),
     # covering index of the reports' aggregates (cdr/reports/aggregate.py; migration 0006_report_index)
     Index("ix_calls_report", "arrived_at", "direction", "queue", "queued_at", "outcome", "wait_s", "talk_s",
-          "hold_s", "wrapup_s"),
+          "hold_s", "wrapup_s", "id"),
 )
 
 call_events = Table(

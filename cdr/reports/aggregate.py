@@ -296,8 +296,9 @@ async def worst_wait_call(engine: AsyncEngine, start: date, end: date, tz: ZoneI
     of several, the greatest id. Looked up by value so that only the matching rows are read."""
     c = calls.c
     lo, hi = utc_range(start, end, tz)
-    stmt = (select(c.id).where(c.direction == "inbound", c.queued_at.is_not(None), c.outcome.is_not(None),
-                               func.coalesce(c.wait_s, 0.0) == wait_s, *_filters(lo, hi, queues))
-            .order_by(c.id.desc()).limit(1))
+    # no ORDER BY: SQLite would walk the primary key for it, reading every row; the few ids are sorted here
+    stmt = select(c.id).where(c.direction == "inbound", c.queued_at.is_not(None), c.outcome.is_not(None),
+                              func.coalesce(c.wait_s, 0.0) == wait_s, *_filters(lo, hi, queues))
     async with engine.connect() as conn:
-        return (await conn.execute(stmt)).scalar()
+        ids = (await conn.execute(stmt)).scalars().all()
+    return max(ids, default=None)

@@ -19,7 +19,8 @@ branch_labels = None
 depends_on = None
 
 COLUMNS = ["arrived_at", "direction", "queue", "queued_at", "outcome", "wait_s", "talk_s", "hold_s",
-           "wrapup_s"]
+           "wrapup_s", "id"]
+"""``id`` last: the SLA check looks up the call with the longest wait from the index alone too."""
 
 
 def upgrade() -> None:
