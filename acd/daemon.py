@@ -160,6 +160,13 @@ class Daemon:
         for agent_id, (talk_s, calls) in totals.items():
             if agent_id in config.agents:
                 self.acd.set_agent_totals(agent_id, talk_s, calls)
+        from cdr.history import queue_history
+
+        try:  # each queue's last days: spoken waits start from them, not from a generic prior
+            for queue_name, history in (await queue_history(self.db, now)).items():
+                self.acd.seed_statistics(queue_name, history)
+        except Exception as exc:  # the database may be down: the estimator starts from its prior
+            log.warning("queue_history_unavailable", error=str(exc))
 
         self.ari = AriClient(
             settings.ari.url, settings.ari.user, settings.ari.password.get_secret_value(), settings.ari.app

@@ -20,6 +20,7 @@ from bench.common import Section
 SECTIONS: dict[str, str] = {
     "routing": "bench.routing",
     "ewt": "bench.ewt",
+    "ewt_cold": "bench.ewt_cold",
     "sim_day": "bench.sim_day",
     "ari": "bench.ari",
     "cdr": "bench.cdr", "reports": "bench.reports",

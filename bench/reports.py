@@ -1,7 +1,11 @@
-"""Report speed (issue 4): R17's ``daily`` report over a year of 400 calls a day (146,000 ``calls`` rows),
-and the other reports over a month of it.
+"""Report speed (issues 4 and 14): R17's ``daily`` report over a year of 400 calls a day (146,000 ``calls``
+rows), and the other reports over a month of it.
 
-Goal: ``daily`` over the year in under 2 s, on SQLite and (when ``ACD_TEST_PG_URL`` is set) PostgreSQL.
+Goals (issue 14, "a report page must feel instant"): ``daily`` over the year <= 0.5 s and ``hourly`` over a
+month <= 0.3 s, on SQLite and (when ``ACD_TEST_PG_URL`` is set) PostgreSQL. Each report runs 3 times: the
+goal is judged on the median wall time, as a running daemon serves it; the first run (``*_first_s``: lazy
+imports, e.g. matplotlib for the hourly chart, and cold caches) and the median CPU time of this process
+(``*_cpu_s``: the database server's own CPU is not in it on PostgreSQL) are kept beside it.
 The rows are inserted directly (the writer's own speed is ``bench.cdr``'s business).
 Run alone: ``python -m bench reports [--quick]`` (or ``python -m bench.reports``).
 """
@@ -11,17 +15,23 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bench.common import Goal, Section
 from cdr.db import make_engine, migrate
 from cdr.schema import calls
+
+if TYPE_CHECKING:
+    from cdr.reports import ReportResult
 
 TZ = ZoneInfo("Asia/Almaty")
 OUTCOMES = [("answered", 0.80), ("abandoned", 0.07), ("short_abandoned", 0.03), ("handled_in_ivr", 0.05),
@@ -73,18 +83,31 @@ async def measure(url: str, rows: list[dict[str, Any]], start: date, end: date) 
             for i in range(0, len(rows), 5000):
                 await conn.execute(calls.insert(), rows[i:i + 5000])
         out: dict[str, Any] = {"calls": len(rows), "insert_s": round(time.perf_counter() - t, 2)}
-        t = time.perf_counter()
-        result = await run_report(engine, "daily", start, end)
-        out["daily_year_s"] = round(time.perf_counter() - t, 3)
+        result = await _timed(out, "daily_year", lambda: run_report(engine, "daily", start, end))
         out["daily_rows"] = len(result.rows)
         month_end = start + timedelta(days=30)
         for name in REPORTS:
-            t = time.perf_counter()
-            await run_report(engine, name, start, month_end)
-            out[f"{name}_month_s"] = round(time.perf_counter() - t, 3)
+            await _timed(out, f"{name}_month", partial(run_report, engine, name, start, month_end))
         return out
     finally:
         await engine.dispose()
+
+
+async def _timed(out: dict[str, Any], key: str, report: Callable[[], Awaitable[ReportResult]],
+                 runs: int = 3) -> ReportResult:
+    """Run ``report`` ``runs`` times: ``<key>_s`` (median wall time), ``<key>_first_s`` and ``<key>_cpu_s``
+    (median CPU time of this process) into ``out``."""
+    walls: list[float] = []
+    cpus: list[float] = []
+    for _ in range(runs):
+        w, c = time.perf_counter(), time.process_time()
+        result = await report()
+        walls.append(time.perf_counter() - w)
+        cpus.append(time.process_time() - c)
+    out[f"{key}_s"] = round(statistics.median(walls), 3)
+    out[f"{key}_first_s"] = round(walls[0], 3)
+    out[f"{key}_cpu_s"] = round(statistics.median(cpus), 3)
+    return result
 
 
 async def _pg(url: str, rows: list[dict[str, Any]], start: date, end: date) -> dict[str, Any]:
@@ -114,8 +137,17 @@ def run(quick: bool) -> Section:
     pg = os.environ.get("ACD_TEST_PG_URL")
     if pg:
         figures["postgres"] = asyncio.run(_pg(pg, rows, start, end))
-    goals = [Goal(f"{db}.daily_year_s", figures[db]["daily_year_s"], 2.0) for db in ("sqlite", "postgres")
-             if db in figures]
+    goals = []
+    for db in ("sqlite", "postgres"):
+        if db in figures:
+            f = figures[db]
+            goals += [Goal(f"{db}.daily_year_s", f["daily_year_s"], 0.5),
+                      Goal(f"{db}.hourly_month_s", f["hourly_month_s"], 0.3)]
+            print(f"  {db}: daily over a year {f['daily_year_s']:.3f} s "
+                  f"(first {f['daily_year_first_s']:.3f} s, CPU {f['daily_year_cpu_s']:.3f} s); "
+                  f"hourly over a month {f['hourly_month_s']:.3f} s "
+                  f"(first {f['hourly_month_first_s']:.3f} s, CPU {f['hourly_month_cpu_s']:.3f} s)")
+    figures["load_average"] = os.getloadavg()[0]
     return Section(figures, goals)
 
 

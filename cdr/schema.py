@@ -83,6 +83,9 @@ calls = Table(
     Index(None, "agent", "connected_at"),
     Index(None, "caller"),
     Index(None, "queue", "arrived_at"),
+    # covering index of the reports' aggregates (cdr/reports/aggregate.py; migration 0006_report_index)
+    Index("ix_calls_report", "arrived_at", "direction", "queue", "queued_at", "outcome", "wait_s", "talk_s",
+          "hold_s", "wrapup_s", "id"),
 )
 
 call_events = Table(

@@ -51,7 +51,14 @@ from acd.core.decisions import (
 )
 from acd.core.eligibility import eligible, next_relax_at, requirements, stage_at
 from acd.core.free_agents import FreeAgents
-from acd.core.prediction import DEFAULT_ESTIMATOR, QueueStatistics, QueueView, WaitEstimate, estimate
+from acd.core.prediction import (
+    DEFAULT_ESTIMATOR,
+    QueueHistory,
+    QueueStatistics,
+    QueueView,
+    WaitEstimate,
+    estimate,
+)
 from acd.core.queues import Call, CallState, WaitingQueue
 from acd.core.timers import Timer, TimerKind, Timers
 
@@ -450,6 +457,14 @@ class Acd:
             return None
         return self._estimate(call, now)
 
+    def seed_statistics(self, queue: str, history: QueueHistory) -> None:
+        """Start ``queue``'s wait statistics from its history in the CDR (the daemon, at start), so that
+        the first callers hear waits measured on this queue rather than a generic prior. Unknown queues
+        are ignored (the history may name a queue since removed from the configuration)."""
+        stats = self._stats.get(queue)
+        if stats is not None:
+            stats.seed(history)
+
     # ------------------------------------------------------------------ agents
 
     def set_agent_state(
@@ -828,6 +843,7 @@ class Acd:
                 "ewt_s": ewt.expected_s,
                 "ewt_low_s": ewt.low_s,
                 "ewt_high_s": ewt.high_s,
+                "ewt_known": ewt.known,
                 "agents_logged_in": sum(1 for a in members if a.state is not AgentState.LOGGED_OUT),
                 "agents_ready": sum(1 for a in members if a.free),
                 "agents_busy": sum(1 for a in members if a.state in _BUSY),

@@ -37,6 +37,7 @@ __all__ = [
     "DEFAULT_ESTIMATOR",
     "ESTIMATORS",
     "Estimator",
+    "QueueHistory",
     "QueueStatistics",
     "QueueView",
     "WaitEstimate",
@@ -47,11 +48,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class WaitEstimate:
-    """A remaining wait in seconds, with a plausible range (10 % .. 90 % quantile)."""
+    """A remaining wait in seconds, with a plausible range (10 % .. 90 % quantile).
+
+    ``known`` is False while the queue's statistics have no basis yet (``QueueStatistics.known``): the
+    figures are then the prior's guess, fine for a wallboard's ordering but never announced to a caller
+    (``announce_minutes`` returns None and only the position is said)."""
 
     expected_s: float
     low_s: float
     high_s: float
+    known: bool = True
 
 
 @dataclass(frozen=True)
@@ -71,13 +77,39 @@ class QueueView:
     do not count: they would drag the estimate to 0); None if none yet."""
 
 
+@dataclass(frozen=True)
+class QueueHistory:
+    """What a queue did over the last days, from the CDR (``cdr.history``), as plain numbers: where a
+    queue's statistics start when the daemon starts, instead of the generic prior."""
+
+    services: int
+    """Conversations of the queue that ended (answered calls with a known talk time)."""
+    service_s: float
+    """Their total handling time, connected to hang-up (talk and hold), in seconds."""
+    left: int
+    """Callers who left the queue: connected, hung up, or sent elsewhere (overflow)."""
+    waited_s: float
+    """The total time those callers waited in the queue, in seconds."""
+    abandons: int
+    """Of them, the callers who hung up while waiting."""
+
+
 class QueueStatistics:
     """Online, per-queue statistics that the estimators need, forgetting old history gradually.
 
     Each sum decays by a fixed factor per observation (an exponential window measured in calls, not in
-    seconds), so a quiet night does not erase what a busy morning taught. Before any data a prior stands in:
-    300 s mean handling time and 180 s mean patience (the defaults of the project's traffic), worth a few
-    observations, so the first estimates of the day are sensible rather than infinite or zero.
+    seconds), so a quiet night does not erase what a busy morning taught.
+
+    Where they start (issue 11 §4: a 300 s prior worth 5 calls kept a new queue's announced waits 2-5x too
+    long for minutes):
+    - from the queue's own history when the CDR has one (``seed``, at daemon start), worth at most
+      ``history_weight`` calls so that today's traffic takes over within a few hundred calls;
+    - otherwise from a weak prior (300 s handling, 180 s patience) worth ``prior_weight`` call(s), whose
+      handling-time weight halves (``prior_decay``) with every completed service: after 5 services it
+      counts for 3 %. The patience prior is one abandonment per 180 s of waiting, a pseudo-count that
+      fades as real waiting accumulates (abandonment needs far more data than handling time).
+    ``known`` says whether there is a basis for announcing a wait at all: ``min_services`` completed
+    services (live or from the history). Before that, the estimate is the prior's guess and is not spoken.
     """
 
     def __init__(
@@ -87,27 +119,60 @@ class QueueStatistics:
         prior_patience_s: float = 180.0,
         service_window: float = 1000.0,
         wait_window: float = 4000.0,
-        prior_weight: float = 5.0,
+        prior_weight: float = 1.0,
+        prior_decay: float = 0.5,
+        min_services: int = 3,
+        history_weight: float = 200.0,
     ) -> None:
         if prior_service_s <= 0 or prior_patience_s <= 0:
             raise ValueError("priors must be positive")
         if service_window < 1 or wait_window < 1:
             raise ValueError("windows must be >= 1 observation")
+        if prior_weight <= 0 or not 0.0 <= prior_decay <= 1.0:
+            raise ValueError("prior_weight must be > 0 and prior_decay within 0..1")
         self._service_decay = 1.0 - 1.0 / service_window
         self._wait_decay = 1.0 - 1.0 / wait_window
-        self._talk_sum = prior_service_s * prior_weight
-        self._talk_n = prior_weight
-        # theta = abandons / waiting time; the prior is prior_weight abandons over prior_weight patiences.
-        self._abandons = prior_weight
-        self._waited_sum = prior_patience_s * prior_weight
+        self._prior_service_s = prior_service_s
+        self._prior_patience_s = prior_patience_s
+        self._prior_w = prior_weight
+        """Weight of the handling-time prior, in calls; shrinks with every completed service."""
+        self._prior_decay = prior_decay
+        self._patience_w = prior_weight
+        self._history_weight = history_weight
+        self._min_services = min_services
+        self._talk_sum = 0.0
+        self._talk_n = 0.0
+        self._abandons = 0.0
+        self._waited_sum = 0.0
         self._ewma_wait = 0.0
+        self.services = 0
+        """Completed services known (live and from the history): the basis of ``known``."""
         self.last_update: float | None = None
         """Time of the most recent observation (for snapshots and staleness checks)."""
+
+    def seed(self, history: QueueHistory) -> None:
+        """Start from the queue's history (call before any live observation; the daemon does at start).
+
+        The history counts as at most ``history_weight`` calls, so a queue whose handling time changed
+        since shows it within a few hundred calls; a history without services leaves the prior in place.
+        """
+        if history.services > 0 and history.service_s > 0:
+            k = min(1.0, self._history_weight / history.services)
+            self._talk_sum = history.service_s * k
+            self._talk_n = history.services * k
+            self._prior_w = 0.0
+            self.services = history.services
+        if history.left > 0 and history.waited_s > 0:
+            k = min(1.0, self._history_weight / history.left)
+            self._waited_sum = history.waited_s * k
+            self._abandons = history.abandons * k
 
     def service_completed(self, talk_s: float, now: float) -> None:
         """A conversation from this queue ended after ``talk_s`` seconds (handling time, without wrap-up)."""
         self._talk_sum = self._talk_sum * self._service_decay + max(0.0, talk_s)
         self._talk_n = self._talk_n * self._service_decay + 1.0
+        self._prior_w *= self._prior_decay
+        self.services += 1
         self.last_update = now
 
     def wait_ended(self, waited_s: float, abandoned: bool, now: float) -> None:
@@ -125,18 +190,24 @@ class QueueStatistics:
         self.last_update = now
 
     @property
+    def known(self) -> bool:
+        """Enough completed services to say a wait: ``min_services``, live or from the history."""
+        return self.services >= self._min_services
+
+    @property
     def mean_service_s(self) -> float:
-        return self._talk_sum / self._talk_n
+        return (self._talk_sum + self._prior_w * self._prior_service_s) / (self._talk_n + self._prior_w)
 
     @property
     def mu(self) -> float:
         """Service rate per agent (1/mean handling time), per second."""
-        return self._talk_n / max(self._talk_sum, 1e-9)
+        return 1.0 / max(self.mean_service_s, 1e-9)
 
     @property
     def theta(self) -> float:
         """Abandonment rate per waiting caller (1/mean patience), per second."""
-        return self._abandons / max(self._waited_sum, 1e-9)
+        w = self._patience_w
+        return (self._abandons + w) / max(self._waited_sum + w * self._prior_patience_s, 1e-9)
 
     @property
     def ewma_wait(self) -> float:
@@ -250,6 +321,7 @@ def estimate(view: QueueView, stats: QueueStatistics, name: str = DEFAULT_ESTIMA
         expected_s=expected,
         low_s=_gamma_quantile(shape, expected, -_Z90),
         high_s=_gamma_quantile(shape, expected, _Z90),
+        known=stats.known,
     )
 
 
@@ -257,8 +329,11 @@ def announce_minutes(est: WaitEstimate, *, min_s: float = 60.0) -> int | None:
     """Whole minutes to announce, rounded up; None when the wait is too short to say anything useful.
 
     Below ``min_s`` the caller is about to be served, and "less than a minute" promises what the noisy
-    estimate cannot keep; the position alone is announced instead.
+    estimate cannot keep; the position alone is announced instead. Nor is an estimate without a basis
+    (``est.known`` False: a new queue before its first services) ever announced.
     """
+    if not est.known:
+        return None
     if not math.isfinite(est.expected_s) or est.expected_s < min_s:
         return None
     return math.ceil(est.expected_s / 60.0)

@@ -7,6 +7,7 @@ Days and hours are local (``tz``); the database stores UTC.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -34,14 +35,22 @@ class UnknownReport(KeyError):
 
 
 async def run_report(engine: AsyncEngine, name: str, start: date, end: date, *, tz: str = "Asia/Almaty",
-                     options: ReportOptions | None = None) -> ReportResult:
+                     options: ReportOptions | None = None,
+                     clock: Callable[[], float] = time.time) -> ReportResult:
     """Run report ``name`` over local days ``start``..``end`` (inclusive). Raises UnknownReport, or
-    ValueError when start > end."""
+    ValueError when start > end.
+
+    ``clock`` (epoch seconds) is "now" unless ``options.now`` says otherwise: a report over today counts
+    an agent state that is still open up to now, never into the rest of the day (the web API passes the
+    daemon's clock as ``options.now``; it may run accelerated in tests and simulations)."""
     if name not in REPORTS:
         raise UnknownReport(name)
     if start > end:
         raise ValueError(f"the period's start {start} is after its end {end}")
-    return await REPORTS[name](engine, start, end, ZoneInfo(tz), options or ReportOptions())
+    options = options or ReportOptions()
+    if options.now is None:
+        options = options.model_copy(update={"now": clock()})
+    return await REPORTS[name](engine, start, end, ZoneInfo(tz), options)
 
 
 __all__ = ["REPORTS", "Column", "ReportOptions", "ReportResult", "Section", "UnknownReport", "run_report"]

@@ -40,7 +40,8 @@ class ReportOptions(BaseModel):
     queues: list[str] | None = None
     """Only calls of these queues (None: all)."""
     now: float | None = None
-    """Epoch seconds; an agent state still open is counted up to this instant (None: the period's end)."""
+    """Epoch seconds; agent states are counted up to this instant, or to the period's end if that comes
+    first (None: ``run_report`` fills in its clock's now)."""
     chart: bool = True
 
 

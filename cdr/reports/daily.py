@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cdr.reports.aggregate import QueueTotals, queue_totals_by_day, total
 from cdr.reports.base import SL_VARIANTS, Column, ReportOptions, ReportResult
-from cdr.reports.data import CallRow, load_calls
-from cdr.reports.metrics import offered_calls, queue_figures
+from cdr.reports.metrics import queue_figures
 
 COLUMNS = [
     Column("date", "Дата", "Date", "date"),
@@ -33,26 +32,23 @@ COLUMNS = [
 ]
 
 
-def by_day(rows: list[CallRow]) -> dict[date, list[CallRow]]:
-    days: dict[date, list[CallRow]] = defaultdict(list)
-    for r in rows:
-        days[r.local.date()].append(r)
-    return days
-
-
 async def run(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
               options: ReportOptions) -> ReportResult:
-    all_calls = await load_calls(engine, start, end, tz, options.queues, lean=True)
-    offered = offered_calls(all_calls)
-    days = by_day(offered)
+    from cdr.reports.sla import evaluate_totals, summary_note, thresholds, worst_of
+
+    days = await queue_totals_by_day(engine, start, end, tz, options.queues, options.sl_threshold_s,
+                                     thresholds(options))
     rows = []
     d = start
+    empty = QueueTotals(within=dict.fromkeys([options.sl_threshold_s, *thresholds(options)], 0))
     while d <= end:
-        figures = queue_figures(days.get(d, []), options.sl_threshold_s, options.sl_variant)
+        figures = queue_figures(days.get(d, empty), options.sl_threshold_s, options.sl_variant)
         rows.append({"date": d, **{c.key: figures[c.key] for c in COLUMNS[1:]}})
         d += timedelta(days=1)
-    total = queue_figures(offered, options.sl_threshold_s, options.sl_variant)
-    totals = {"date": "Итого", **{c.key: total[c.key] for c in COLUMNS[1:]}}
+    period = total(days.values())
+    period.within.setdefault(options.sl_threshold_s, 0)
+    total_ = queue_figures(period, options.sl_threshold_s, options.sl_variant)
+    totals = {"date": "Итого", **{c.key: total_[c.key] for c in COLUMNS[1:]}}
     ru, en = SL_VARIANTS[options.sl_variant]
     notes = [
         f"Порог / threshold: {options.sl_threshold_s:g} s; "
@@ -62,11 +58,10 @@ async def run(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
         "Перев.: ушли из очереди без оператора (переполнение, голосовая почта, перевод) / "
         "left the queue without an operator (overflow, voicemail, transfer).",
     ]
-    from cdr.reports.sla import evaluate, summary_note
-
-    notes.append(summary_note(evaluate(all_calls, options)))
+    sla_rows = evaluate_totals(days, await worst_of(engine, start, end, tz, options, days), options)
+    notes.append(summary_note(sla_rows))
     warnings = []
-    if total["in_progress"]:
-        warnings.append(f"{total['in_progress']} call(s) still in progress are counted as offered only.")
+    if total_["in_progress"]:
+        warnings.append(f"{total_['in_progress']} call(s) still in progress are counted as offered only.")
     return ReportResult("daily", "Ежедневная статистика звонков", "Daily call statistics", start, end,
                         str(tz), COLUMNS, rows, totals, notes, warnings)

@@ -1,8 +1,9 @@
 """Reading the CDR for reports: local days to UTC ranges, and the ``calls`` rows of a period.
 
-Reports are computed in Python over the period's rows rather than in dialect-specific SQL: local days
-(Asia/Almaty moved from UTC+6 to UTC+5 in 2024) are then exact on both databases, and a year of 400 calls
-a day is ~150,000 light rows, read well under the 2 s budget.
+The per-call reports (``calls``, ``topics``, ``monthly``) read the period's rows here and work in Python;
+local days (Asia/Almaty moved from UTC+6 to UTC+5 in 2024) are exact on both databases. The queue figures
+over long periods (``daily``, ``sla``, the ``hourly`` profile) are summed in SQL instead
+(``cdr.reports.aggregate``): a year is 146,000 rows, too many to read for a page that must feel instant.
 """
 
 from __future__ import annotations
@@ -91,26 +92,18 @@ class LocalClock:
         return utc_naive + off
 
 
-LEAN = ("id", "outcome", "wait_s", "talk_s", "hold_s", "wrapup_s")
-"""What the queue figures (daily, sla) need; the other fields are left None."""
-
-
 async def load_calls(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
-                     queues: list[str] | None = None, *, lean: bool = False) -> list[CallRow]:
-    """The period's calls ordered by arrival; ``local`` is the naive local wall time of arrival.
-    ``lean``: inbound calls only, with just what the queue figures need (daily, sla)."""
+                     queues: list[str] | None = None) -> list[CallRow]:
+    """The period's calls ordered by arrival; ``local`` is the naive local wall time of arrival."""
     lo, hi = utc_range(start, end, tz)
     c = calls.c
-    names = LEAN if lean else FIELDS
     pg = engine.dialect.name == "postgresql"
     # arrived_at is read without per-row type processing: PostgreSQL converts it to local time itself
     # (timezone(zone, timestamptz) is a naive local timestamp); SQLite's UTC text goes through LocalClock.
     # queued_at only matters as "was the call queued".
     arrival = func.timezone(tz.key, c.arrived_at) if pg else type_coerce(c.arrived_at, _Raw())
-    stmt = (select(*(c[name] for name in names), c.queued_at.is_not(None), arrival)
+    stmt = (select(*(c[name] for name in FIELDS), c.queued_at.is_not(None), arrival)
             .where(c.arrived_at >= lo, c.arrived_at < hi).order_by(c.arrived_at))
-    if lean:
-        stmt = stmt.where(c.direction == "inbound")
     if queues:
         stmt = stmt.where(c.queue.in_(queues))
     async with engine.connect() as conn:
@@ -123,9 +116,6 @@ async def load_calls(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
 
         def to_local(v: Any) -> datetime:
             return clock.local(_naive_utc(v))
-    if lean:
-        return [CallRow(r[0], "inbound", None, None, None, None, None, None, None, None, r[1], None, r[2],
-                        None, r[3], r[4], r[5], bool(r[6]), to_local(r[7])) for r in raw]
     make = CallRow._make
     return [make((*r[:-2], bool(r[-2]), to_local(r[-1]))) for r in raw]
 

@@ -136,7 +136,7 @@ async def run(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
     ]
     from cdr.reports.sla import evaluate, summary_note
 
-    notes = [summary_note(evaluate(rows_all, options)),
+    notes = [summary_note(await evaluate(engine, start, end, tz, options)),
              "Инвариант / invariant: всего = отвечено оператором + обслужено в IVR + потеряно в IVR "
              "(total = answered by operator + handled in IVR + missed in IVR): "
              + ("нарушен / BROKEN" if warnings else "выполнен / holds") + ".",

@@ -156,6 +156,20 @@ async def test_hourly_r20_profile_chart_and_agent_states(engine: AsyncEngine) ->
     assert (r1.totals or {})["outbound"] == 1
 
 
+async def test_hourly_agent_states_of_today_count_up_to_now_not_to_midnight(engine: AsyncEngine) -> None:
+    """Issue 9 §4: a report taken at 20:30 on day D counts a1's and a2's open ``logged_out`` up to 20:30,
+    not up to the coming midnight (the CLI gave no ``now``, so the rest of the day was counted)."""
+    r = await run_report(engine, "hourly", D, D, clock=lambda: L(20, 30))
+    states = {(x["agent"], x["state"], x["reason"]): (x["count"], x["total_s"]) for x in r.sections[0].rows}
+    assert states[("a1", "logged_out", None)] == (1, 2.5 * 3600)   # 18:00 -> 20:30
+    assert states[("a2", "logged_out", None)] == (1, 3 * 3600)     # 17:30 -> 20:30
+    assert states[("a1", "ready", None)] == (3, 27900)              # closed states are unchanged
+    early = await run_report(engine, "hourly", D, D, clock=lambda: L(10, 0))
+    ready = {(x["agent"], x["state"]): x["total_s"] for x in early.sections[0].rows}
+    # at 10:00 a1 has been ready for 1 h (since 09:00) and a2 for 30 min; nothing after 10:00 is counted
+    assert (ready[("a1", "ready")], ready[("a2", "ready")]) == (3600, 1800)
+
+
 async def test_sla_r21_each_target_met_or_missed(engine: AsyncEngine) -> None:
     r = await run_report(engine, "sla", D, D1)
     got = {row["key"]: (row["actual"], row["met_bool"]) for row in r.rows}
@@ -167,7 +181,7 @@ async def test_sla_r21_each_target_met_or_missed(engine: AsyncEngine) -> None:
         "max_avg_wait_s": (34.5, True),         # (10+60+3+80+20+120+5+2+40+5)/10
         "min_served_pct": (69.23, False),       # 13 - 3 lost - 1 missed in IVR = 9 of 13
     }
-    assert r.rows[2]["detail"] == "2026-11-23"
+    assert (r.rows[0]["detail"], r.rows[2]["detail"]) == ("call c08", "2026-11-23")
     assert any("met 2 of 6; " in n and "missed: sl_90, max_lost_pct_day" in n for n in r.notes)
     daily = await run_report(engine, "daily", D, D1)         # every report says which targets were met
     assert any("met 2 of 6" in n for n in daily.notes)
@@ -206,3 +220,42 @@ async def test_bad_requests_are_refused(engine: AsyncEngine) -> None:
         await run_report(engine, "weekly", D, D)
     with pytest.raises(ValueError):
         await run_report(engine, "daily", D1, D)
+
+
+@pytest.mark.parametrize("zone, start", [("Europe/Berlin", date(2025, 3, 29)),
+                                         ("Europe/Berlin", date(2025, 10, 25)),
+                                         ("Asia/Almaty", date(2024, 2, 29))])
+async def test_local_days_and_hours_are_exact_across_an_offset_change(db_url: str, zone: str,
+                                                                       start: date) -> None:
+    """The figures are summed in SQL (issue 14); a call's day and hour are still its local ones on a day
+    whose UTC offset changes (SQLite knows no zones: the period is cut at the change)."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from cdr.db import make_engine, migrate
+    from cdr.reports.aggregate import offset_segments
+    from cdr.schema import calls
+
+    tz = ZoneInfo(zone)
+    end = start + timedelta(days=2)
+    first = datetime.combine(start, datetime.min.time(), tzinfo=tz).astimezone(UTC)
+    arrivals = [first + timedelta(minutes=7 * i) for i in range(3 * 24 * 60 // 7 + 40)]  # runs past the end
+    engine = make_engine(db_url)
+    try:
+        await migrate(engine)
+        async with engine.begin() as conn:
+            await conn.execute(calls.insert(), [
+                {"id": f"z{i}", "direction": "inbound", "queue": "general", "arrived_at": at,
+                 "queued_at": at, "outcome": "answered", "wait_s": float(i % 60), "agent": "a1"}
+                for i, at in enumerate(arrivals)])
+        daily = await run_report(engine, "daily", start, end, tz=zone)
+        hourly = await run_report(engine, "hourly", start, end, tz=zone,
+                                  options=ReportOptions(chart=False))
+    finally:
+        await engine.dispose()
+    local = [at.astimezone(tz) for at in arrivals if start <= at.astimezone(tz).date() <= end]
+    assert [(r["date"], r["answered"]) for r in daily.rows] == [
+        (start + timedelta(days=k), sum(1 for t in local if t.date() == start + timedelta(days=k)))
+        for k in range(3)]
+    assert [r["answered"] for r in hourly.rows] == [sum(1 for t in local if t.hour == h) for h in range(24)]
+    assert len(offset_segments(start, end, tz)) == (1 if zone == "Asia/Almaty" and start.year > 2024 else 2)
