@@ -163,3 +163,20 @@ async def test_every_admin_write_needs_the_version_it_changes(harness: Harness) 
         status, body = await send(harness, "PUT", "/api/admin/queues/nosuch",
                                   {"version": queues["version"], "changes": {"wrapup_s": 5}})
         assert status == 404 and body["error"] == "no queue 'nosuch'"
+
+
+async def test_a_new_not_ready_reason_is_usable_at_once(harness: Harness) -> None:
+    async with asyncio.timeout(60):
+        await harness.start_daemon(initial_agent_state="ready")
+        status, reply = await harness.api_post("/api/agents/agent1/state",
+                                               {"state": "not_ready", "reason": "coaching"}, who="agent1")
+        assert status == 400 and "unknown reason" in reply["error"]
+        status, current = await send(harness, "GET", "/api/admin/not-ready-reasons")
+        assert status == 200 and "coaching" not in current["reasons"]
+        status, body = await send(harness, "PUT", "/api/admin/not-ready-reasons",
+                                  {"version": current["version"],
+                                   "reasons": [*current["reasons"], "coaching"]})
+        assert status == 200 and body["reloaded"] is True, body
+        status, reply = await harness.api_post("/api/agents/agent1/state",
+                                               {"state": "not_ready", "reason": "coaching"}, who="agent1")
+        assert status == 200, reply
