@@ -153,8 +153,8 @@ class ConfigEditor:
     def change(self, op: Operation, expected_version: str | None, who: str) -> ChangeRecord:
         """Apply ``op`` to the file it names; ``expected_version`` is the version the admin read (None: the
         file did not exist)."""
-        file = op.target(self.dir)
         with self._lock:
+            file = op.target(self.dir)
             state = self.read(file)
             self._check(state, expected_version)
             doc = load(state.text or "")

@@ -15,8 +15,9 @@ from dataclasses import asdict, field, fields
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, model_validator
 from pydantic.dataclasses import dataclass
+from pydantic_core import ArgsKwargs
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from acd.admin.yamledit import assign, plain, to_node
@@ -50,14 +51,22 @@ class Operation(Protocol):
         """One line for the history."""
 
 
+def _note_given(data: Any) -> Any:
+    """Before validation of a changes dataclass: remember which fields were given, so that ``null`` can be
+    written (``announce_every_s: null``: never announce) and a field left out stays as it is."""
+    if isinstance(data, ArgsKwargs):
+        kwargs = dict(data.kwargs or {})
+        kwargs["given"] = tuple(k for k in kwargs if k != "given")
+        return ArgsKwargs(data.args, kwargs)
+    if isinstance(data, dict):
+        return {**data, "given": tuple(k for k in data if k != "given")}
+    return data
+
+
 def _given(obj: Any) -> dict[str, Any]:
-    """The fields of a changes dataclass that were given (not None), as plain values."""
-    out: dict[str, Any] = {}
-    for f in fields(obj):
-        value = getattr(obj, f.name)
-        if value is not None:
-            out[f.name] = _plain_value(value)
-    return out
+    """The fields of a changes dataclass that were given, as plain values."""
+    names: tuple[str, ...] = getattr(obj, "given", ())
+    return {f.name: _plain_value(getattr(obj, f.name)) for f in fields(obj) if f.name in names}
 
 
 def _plain_value(value: Any) -> Any:
@@ -71,7 +80,7 @@ def _plain_value(value: Any) -> Any:
 
 
 def _check_reset(reset: list[str], allowed: Any, changes: dict[str, Any]) -> None:
-    names = {f.name for f in fields(allowed)}
+    names = {f.name for f in fields(allowed)} - {"given"}
     for name in reset:
         if name not in names:
             raise OperationError(400, f"reset: {name!r} is not a field (fields: {', '.join(sorted(names))})")
@@ -134,6 +143,14 @@ class AgentChanges:
     skills: dict[str, int] | None = None
     queues: dict[str, int] | None = None
     user: str | None = None
+
+    given: tuple[str, ...] = ()
+    """The fields set by this change (filled in from the input; a field not given stays as written)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _given_fields(cls, data: Any) -> Any:
+        return _note_given(data)
 
 
 @dataclass(frozen=True, config=_STRICT)
@@ -223,6 +240,14 @@ class QueueChanges:
     relax: list[RelaxSpec] | None = None
     no_answer: NoAnswerSpec | None = None
     estimator: str | None = None
+
+    given: tuple[str, ...] = ()
+    """The fields set by this change (filled in from the input; a field not given stays as written)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _given_fields(cls, data: Any) -> Any:
+        return _note_given(data)
 
 
 @dataclass(frozen=True, config=_STRICT)
@@ -334,6 +359,14 @@ class ScheduleChanges:
     """Dates (YYYY-MM-DD) closed like a holiday."""
     special_days: dict[str, list[str]] | None = None
     """Date -> open ranges that day, winning over everything else (moved working days, short days)."""
+
+    given: tuple[str, ...] = ()
+    """The fields set by this change (filled in from the input; a field not given stays as written)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _given_fields(cls, data: Any) -> Any:
+        return _note_given(data)
 
 
 @dataclass(frozen=True, config=_STRICT)

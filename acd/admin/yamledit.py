@@ -28,9 +28,15 @@ def _yaml(indent: tuple[int, int, int]) -> YAML:
     y.preserve_quotes = True
     y.width = 4096  # never re-wrap a long flow-style line
     y.allow_unicode = True
+    y.representer.add_representer(type(None), _null)
     mapping, sequence, offset = indent
     y.indent(mapping=mapping, sequence=sequence, offset=offset)
     return y
+
+
+def _null(representer: Any, data: None) -> Any:
+    """``null`` spelled out (``announce_every_s: null``), not an empty value an admin may take for a slip."""
+    return representer.represent_scalar("tag:yaml.org,2002:null", "null")
 
 
 @dataclass

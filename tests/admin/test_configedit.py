@@ -53,6 +53,14 @@ def test_a_queue_update_changes_its_two_lines_and_keeps_the_comments(editor: Con
     assert record.who == "aida" and record.at.startswith("2027-01-15T08:00:00")
 
 
+def test_null_is_written_for_a_field_given_as_null(editor: ConfigEditor) -> None:
+    """``announce_every_s: null`` means never announce (its default is 60 s): a patch can say so."""
+    op = UpdateQueue(name="second_line", changes=QueueChanges(announce_every_s=None))
+    record = editor.change(op, version(editor, "queues.yaml"), "aida")
+    assert changed_lines(record.diff) == ["-    announce_every_s: 60", "+    announce_every_s: null"]
+    assert load_config(editor.dir).queues["second_line"].announce_every_s is None
+
+
 def test_an_agent_update_and_reset_touch_that_agent_only(editor: ConfigEditor) -> None:
     changes = AgentChanges(skills={"general": 7, "technical": 8})
     record = editor.change(UpdateAgent(id="agent7", changes=changes, reset=["endpoint"]),
