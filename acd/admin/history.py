@@ -16,6 +16,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 _NAME = re.compile(r"^(\d{6,})\.json$")
+_SECRET_KEY = re.compile(r"((?:password|token|secret)\s*:\s*)(\"[^\"]*\"|'[^']*'|[^,}\s#]+)", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
+
+
+def redact(text: str) -> str:
+    """``text`` without the secrets a lab's acd.yaml may hold (``token: ...``, ``password: ...``, the
+    password of a database URL), for diffs shown over the API. The records on disk keep the whole text:
+    a rollback must give back the exact bytes."""
+    return _URL_PASSWORD.sub(r"\1***\3", _SECRET_KEY.sub(r"\1***", text))
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,9 @@ class ChangeRecord:
     before: str | None
     after: str
     rollback_of: int | None = None
+
+    def shown_diff(self) -> str:
+        return redact(self.diff)
 
     def summary(self) -> dict[str, object]:
         """The record without the texts, for lists."""

@@ -102,7 +102,7 @@ def _version(data: dict[str, Any]) -> str | None:
 
 def _applied(applied: Applied, status: int = 200) -> web.Response:
     r = applied.record
-    return json_response({"change": {**r.summary(), "diff": r.diff}, "file": r.file,
+    return json_response({"change": {**r.summary(), "diff": r.shown_diff()}, "file": r.file,
                           "version": r.after_version, "reloaded": applied.reloaded,
                           "reload_problems": applied.reload_problems},
                          status=status)
@@ -279,7 +279,7 @@ async def history_item(request: web.Request, user: Principal | None) -> web.Resp
     record = await admin.call(admin.editor.history.get, path_int(request))
     if record is None:
         raise ApiError(404, "no such change")
-    return json_response({**record.summary(), "diff": record.diff})
+    return json_response({**record.summary(), "diff": record.shown_diff()})
 
 
 @route("POST", "/api/admin/history/{id}/rollback", roles=ADMIN_ONLY)

@@ -177,6 +177,10 @@ async def test_a_new_not_ready_reason_is_usable_at_once(harness: Harness) -> Non
                                   {"version": current["version"],
                                    "reasons": [*current["reasons"], "coaching"]})
         assert status == 200 and body["reloaded"] is True, body
+        # the test's acd.yaml holds literal tokens beside the changed line: the diff shown hides them
+        diff = body["change"]["diff"]
+        assert "+not_ready_reasons: [break, lunch, training, meeting, no_answer, coaching]" in diff
+        assert "token: ***" in diff and not any(token in diff for token in TOKENS.values())
         status, reply = await harness.api_post("/api/agents/agent1/state",
                                                {"state": "not_ready", "reason": "coaching"}, who="agent1")
         assert status == 200, reply
