@@ -53,8 +53,9 @@ class ChangeRecord:
         return {k: v for k, v in asdict(self).items() if k not in ("before", "after", "diff")}
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` so that ``path`` holds either its old or its new content, even after a crash."""
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Write ``data`` so that ``path`` holds either its old or its new content, even after a crash. The file
+    keeps its permissions; a new one gets ``mode`` (default: the umask's)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -64,6 +65,8 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         if path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o7777)
+        elif mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -93,7 +96,8 @@ class History:
         path = self.folder / f"{record.id:06d}.json"
         if path.exists():
             raise FileExistsError(f"history record {record.id} exists")
-        atomic_write(path, json.dumps(asdict(record), ensure_ascii=False, indent=1).encode())
+        # owner only: a lab's acd.yaml may hold tokens, and records keep whole texts
+        atomic_write(path, json.dumps(asdict(record), ensure_ascii=False, indent=1).encode(), mode=0o600)
 
     def get(self, change_id: int) -> ChangeRecord | None:
         path = self.folder / f"{change_id:06d}.json"

@@ -144,6 +144,7 @@ def test_rollback_of_an_older_change_keeps_later_ones_and_survives_a_restart(edi
                           version(editor, "queues.yaml"), "aida")
     editor.change(UpdateQueue(name="second_line", changes=QueueChanges(ring_timeout_s=25)),
                   version(editor, "queues.yaml"), "bolat")
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in editor.history.folder.iterdir())
     again = ConfigEditor(editor.dir, History(editor.history.folder))  # a restarted daemon
     undo = again.rollback(first.id, "aida")
     assert undo.rollback_of == first.id and undo.action.startswith(f"rollback of change {first.id}")
