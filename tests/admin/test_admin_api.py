@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import TOKENS, Harness, close_harness, make_harness
+from tests.e2e.harness import TOKENS, Harness, close_harness, eventually, make_harness
 
 KK_DTMF = {"language_menu": "1", "main_menu": "1"}
 ADMIN = {"Authorization": f"Bearer {TOKENS['admin']}"}
@@ -34,15 +34,21 @@ async def send(h: Harness, method: str, path: str, body: dict[str, Any] | None =
         return r.status, await r.json(content_type=None)
 
 
-async def test_an_added_agent_takes_a_call_at_once_and_the_file_only_grows_by_that_agent(
+async def test_an_added_agent_takes_a_waiting_call_at_once_and_the_file_only_grows_by_that_agent(
     harness: Harness,
 ) -> None:
     async with asyncio.timeout(90):
-        for i in range(1, 9):
-            await harness.endpoint(f"agent{i}", state="offline")
         await harness.endpoint("agent9", state="online", behaviour="answer", answer_after_s=1,
                                hangup="caller")
-        await harness.start_daemon(initial_agent_state="logged_out")
+        await harness.start_daemon(initial_agent_state="not_ready")  # logged in, nobody ready: callers wait
+        call = await harness.call("193", "77015550009", language="kk", talk_s=3, patience_s=600,
+                                  dtmf_on=KK_DTMF)
+
+        async def in_queue() -> bool:
+            rows = await harness.rows("SELECT queued_at FROM calls WHERE id = :id", id=call)
+            return bool(rows and rows[0]["queued_at"] is not None)
+
+        await eventually(in_queue, 20, "the call never reached the queue")
         agents_file = harness.config_dir / "agents.yaml"
         before = agents_file.read_text(encoding="utf-8")
 
@@ -60,11 +66,11 @@ async def test_an_added_agent_takes_a_call_at_once_and_the_file_only_grows_by_th
                                        "    queues: {general: 1}\n")
         assert body["change"]["diff"].count("\n+  - id: agent9") == 1
         assert body["change"]["who"] == "admin" and body["change"]["action"] == "add agent agent9"
+        assert await harness.channel_alive(call), "the reload dropped the waiting caller"
 
-        # no restart: the agent logs in and the next call is theirs
+        # no restart: the new agent logs in and the waiting caller is theirs
         status, reply = await harness.api_post("/api/agents/agent9/state", {"state": "login"}, who="admin")
         assert status == 200, reply
-        call = await harness.call("193", "77015550009", language="kk", talk_s=3, dtmf_on=KK_DTMF)
         await harness.wait_gone(call, 60)
         row = await harness.call_row(call)
         assert row["agent"] == "agent9" and row["outcome"] == "answered"
