@@ -25,7 +25,7 @@ from typing import Any
 
 from acd.admin.history import ChangeRecord, History, atomic_write
 from acd.admin.operations import Operation, OperationError, scenario_files
-from acd.admin.yamledit import load, merge3, unified_diff
+from acd.admin.yamledit import load, merge3, plain, unified_diff
 from acd.configset import load_config
 from acd.yamlconf import ConfigError
 
@@ -94,8 +94,6 @@ class ConfigEditor:
 
     def data(self, file: str) -> tuple[str | None, Any]:
         """A file's version and its content as plain data (None when the file is missing)."""
-        from acd.admin.yamledit import plain
-
         state = self.read(file)
         if state.text is None:
             return None, None

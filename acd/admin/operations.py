@@ -20,7 +20,7 @@ from pydantic.dataclasses import dataclass
 from pydantic_core import ArgsKwargs
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from acd.admin.yamledit import assign, plain, to_node
+from acd.admin.yamledit import assign, load, plain, to_node
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -298,8 +298,6 @@ def schedule_files(config_dir: Path) -> list[Path]:
 
 
 def _peek(path: Path) -> Any:
-    from acd.admin.yamledit import load
-
     try:
         return plain(load(path.read_text(encoding="utf-8")).tree)
     except Exception:  # a broken file is the loader's to report; it just names nothing here
@@ -327,19 +325,7 @@ class SetNumbers:
         return scenario_file(config_dir, self.scenario)
 
     def apply(self, tree: CommentedMap) -> None:
-        old = tree.get("numbers")
-        if isinstance(old, CommentedSeq) and len(old) and type(old[0]) is not str:
-            kind = type(old[0])  # the file quotes its numbers: quote the new ones alike
-            if issubclass(kind, str):
-                new = [o if str(o) in self.numbers else None for o in old]
-                kept = [o for o in new if o is not None]
-                added = [kind(n) for n in self.numbers if n not in {str(k) for k in kept}]
-                seq = CommentedSeq([*kept, *added])
-                if old.fa.flow_style():
-                    seq.fa.set_flow_style()
-                tree["numbers"] = seq
-                return
-        assign(tree, "numbers", list(self.numbers))
+        assign(tree, "numbers", list(self.numbers))  # numbers that stay keep their spelling and quotes
 
     def describe(self) -> str:
         return f"numbers of scenario {self.scenario}: {', '.join(self.numbers)}"
