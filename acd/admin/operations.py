@@ -133,6 +133,8 @@ class AgentSpec:
     queues: dict[str, int] = field(default_factory=dict)
     """Queue -> this agent's priority (1 first)."""
     user: str | None = None
+    teams: list[str] = field(default_factory=list)
+    """Wallboard groups (R23)."""
 
 
 @dataclass(frozen=True, config=_STRICT)
@@ -143,6 +145,7 @@ class AgentChanges:
     skills: dict[str, int] | None = None
     queues: dict[str, int] | None = None
     user: str | None = None
+    teams: list[str] | None = None
 
     given: tuple[str, ...] = ()
     """The fields set by this change (filled in from the input; a field not given stays as written)."""

@@ -164,6 +164,9 @@ class AgentConfig(_Strict):
     priority-1 queues before their priority-2 queues."""
     user: str | None = None
     """The login (``config/acd.yaml`` users) that acts as this agent in the web app."""
+    teams: list[Annotated[str, Field(min_length=1)]] = []
+    """Groups this agent belongs to, e.g. ``[first_line, almaty]``: the wallboard shows figures per team
+    (R23). Teams do not route calls; queues and skills do."""
 
     @model_validator(mode="after")
     def _default_endpoint(self) -> AgentConfig:

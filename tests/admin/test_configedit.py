@@ -74,6 +74,13 @@ def test_an_agent_update_and_reset_touch_that_agent_only(editor: ConfigEditor) -
                       version(editor, "agents.yaml"), "aida")
 
 
+def test_an_agent_joins_teams(editor: ConfigEditor) -> None:
+    op = UpdateAgent(id="agent8", changes=AgentChanges(teams=["second_line", "almaty"]))
+    record = editor.change(op, version(editor, "agents.yaml"), "aida")
+    assert changed_lines(record.diff) == ["+    teams: [second_line, almaty]"]
+    assert load_config(editor.dir).agents["agent8"].teams == ["second_line", "almaty"]
+
+
 def test_disabling_an_agent_removes_its_one_line_entry(editor: ConfigEditor) -> None:
     record = editor.change(DisableAgent(id="agent2"), version(editor, "agents.yaml"), "aida")
     assert changed_lines(record.diff) == [
