@@ -226,6 +226,16 @@ class NoAnswerSpec:
 
 
 @dataclass(frozen=True, config=_STRICT)
+class WallboardSpec:
+    waiting_warn: int | None = None
+    waiting_alarm: int | None = None
+    longest_wait_warn_s: float | None = None
+    longest_wait_alarm_s: float | None = None
+    service_level_warn_pct: float | None = None
+    service_level_alarm_pct: float | None = None
+
+
+@dataclass(frozen=True, config=_STRICT)
 class QueueChanges:
     """The queue's settings an admin changes in the console (``acd.core.config.QueueConfig``)."""
 
@@ -243,6 +253,12 @@ class QueueChanges:
     relax: list[RelaxSpec] | None = None
     no_answer: NoAnswerSpec | None = None
     estimator: str | None = None
+    topics: list[str] | None = None
+    """Topics agents pick from (R16, R22)."""
+    script: str | None = None
+    """The agent's script on the desktop."""
+    wallboard: WallboardSpec | None = None
+    """Thresholds that colour the wallboard's figures of this queue (R23)."""
 
     given: tuple[str, ...] = ()
     """The fields set by this change (filled in from the input; a field not given stays as written)."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import LiteralScalarString
 
 _INDENTS: tuple[tuple[int, int, int], ...] = (
     (2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 4, 0))
@@ -124,6 +125,8 @@ def to_node(value: Any, *, flow: bool) -> Any:
         s = CommentedSeq(to_node(v, flow=True) for v in value)
         s.fa.set_flow_style()
         return s
+    if isinstance(value, str) and "\n" in value:
+        return LiteralScalarString(value)  # a script of several lines reads as written: `script: |`
     if isinstance(value, float) and value.is_integer():
         return int(value)  # JSON says 15 or 15.0; the admin wrote 15
     return value

@@ -22,6 +22,7 @@ from acd.admin.operations import (
     SetSchedule,
     UpdateAgent,
     UpdateQueue,
+    WallboardSpec,
 )
 from acd.configset import load_config
 
@@ -51,6 +52,29 @@ def test_a_queue_update_changes_its_two_lines_and_keeps_the_comments(editor: Con
                                           "-    sl_threshold_s: 30", "+    sl_threshold_s: 20"]
     assert load_config(editor.dir).queues["general"].wrapup_s == 20
     assert record.who == "aida" and record.at.startswith("2027-01-15T08:00:00")
+
+
+def test_topics_script_and_wallboard_thresholds_of_a_queue(editor: ConfigEditor) -> None:
+    changes = QueueChanges(topics=["tax refund", "cash register"],
+                           script="Greet in the caller's language.\nAsk for the taxpayer number.\n",
+                           wallboard=WallboardSpec(waiting_warn=3, waiting_alarm=10,
+                                                   service_level_warn_pct=80))
+    record = editor.change(UpdateQueue(name="second_line", changes=changes),
+                           version(editor, "queues.yaml"), "aida")
+    assert changed_lines(record.diff) == [
+        "+    topics: [tax refund, cash register]", "+    script: |",
+        "+      Greet in the caller's language.", "+      Ask for the taxpayer number.",
+        "+    wallboard: {waiting_warn: 3, waiting_alarm: 10, service_level_warn_pct: 80}"]
+    queue = load_config(editor.dir).queues["second_line"]
+    assert queue.topics == ["tax refund", "cash register"] and queue.script == changes.script
+    assert queue.wallboard.waiting_alarm == 10
+    # warning above alarm: the loader's message, with the line
+    bad = QueueChanges(wallboard=WallboardSpec(waiting_warn=12, waiting_alarm=10))
+    with pytest.raises(Invalid) as refused:
+        editor.change(UpdateQueue(name="second_line", changes=bad), version(editor, "queues.yaml"), "aida")
+    assert len(refused.value.problems) == 1
+    assert refused.value.problems[0].startswith("config/queues.yaml:")
+    assert "waiting: the warning level must not be above the alarm level" in refused.value.problems[0]
 
 
 def test_null_is_written_for_a_field_given_as_null(editor: ConfigEditor) -> None:
