@@ -4,12 +4,13 @@ anything is written, and the history survives a restart and rolls one change bac
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
 import pytest
 
-from acd.admin.configedit import ConfigEditor, Conflict, Invalid
+from acd.admin.configedit import Applied, ConfigAdmin, ConfigEditor, Conflict, Invalid
 from acd.admin.history import History
 from acd.admin.operations import (
     AgentChanges,
@@ -196,3 +197,20 @@ def test_rollback_under_a_later_change_of_the_same_line_is_a_conflict(editor: Co
     with pytest.raises(Conflict, match="touch the same lines"):
         editor.rollback(first.id, "aida")
     assert editor.read("queues.yaml").text == before
+
+
+async def test_two_admins_saving_at_the_same_moment_one_wins_and_the_other_gets_a_conflict(
+    editor: ConfigEditor,
+) -> None:
+    async with asyncio.timeout(30):
+        admin = ConfigAdmin(editor)
+        read = version(editor, "queues.yaml")
+        results = await asyncio.gather(
+            admin.change(UpdateQueue(name="general", changes=QueueChanges(wrapup_s=20)), read, "aida"),
+            admin.change(UpdateQueue(name="general", changes=QueueChanges(wrapup_s=5)), read, "bolat"),
+            return_exceptions=True)
+        won = [r for r in results if isinstance(r, Applied)]
+        lost = [r for r in results if isinstance(r, Conflict)]
+        assert len(won) == 1 and len(lost) == 1, results
+        assert f"by {won[0].record.who}" in lost[0].message
+        assert [r.who for r in editor.history.list()] == [won[0].record.who]
