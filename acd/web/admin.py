@@ -59,7 +59,10 @@ def install_admin(app: web.Application, config_dir: Path, var_dir: Path, *, cloc
     ``reloader`` is looked up at each change: the daemon creates its reloader after the HTTP server."""
 
     async def reload() -> tuple[bool, list[str]]:
-        r = reloader()
+        try:
+            r = reloader()
+        except AttributeError:  # a request in the moment between the HTTP server and the reloader starting
+            return False, ["the daemon is still starting: the change is written and will be loaded"]
         ok = await r.reload()
         problems = getattr(r.last_error, "problems", None) or []
         return ok, ([] if ok else [str(p) for p in problems])
