@@ -62,7 +62,8 @@ def install_admin(app: web.Application, config_dir: Path, var_dir: Path, *, cloc
         try:
             r = reloader()
         except AttributeError:  # a request in the moment between the HTTP server and the reloader starting
-            return False, ["the daemon is still starting: the change is written and will be loaded"]
+            return False, ["the daemon was still starting: the change is written; "
+                           "POST /api/admin/reload to apply it"]
         ok = await r.reload()
         problems = getattr(r.last_error, "problems", None) or []
         return ok, ([] if ok else [str(p) for p in problems])
