@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install deps demo run test test-pg lint bench prompts clean
+.PHONY: install deps demo run check db-upgrade test test-pg lint bench prompts clean
 
 $(STAMP): pyproject.toml
 	@command -v sudo >/dev/null 2>&1 && SUDO=sudo || SUDO=; \
@@ -26,6 +26,13 @@ demo: $(STAMP) deps
 
 run: $(STAMP)
 	$(BIN)/acd run -c config/acd.yaml
+
+# The common commands without activating the venv (`acd` lives in .venv/bin).
+check: $(STAMP)
+	$(BIN)/acd check config
+
+db-upgrade: $(STAMP)
+	$(BIN)/acd db upgrade -c config/acd.yaml
 
 test: $(STAMP) deps
 	$(BIN)/pytest

@@ -373,7 +373,7 @@ def check(
         str, typer.Option(help="With 'asterisk': the languages every ACD prompt needs")
     ] = ",".join(LANGUAGES),
     strict: Annotated[
-        bool, typer.Option(help="With 'asterisk': warnings (placeholders ...) fail too")
+        bool, typer.Option(help="Warnings fail the check too (placeholders, missing sounds, ...)")
     ] = False,
 ) -> None:
     """Validate the config directory (every problem as file:line), or with `acd check asterisk ETC_DIR`
@@ -383,6 +383,6 @@ def check(
     if etc_dir is not None:
         typer.echo(f"error: {etc_dir}: only `acd check asterisk ETC_DIR` takes a second argument", err=True)
         raise typer.Exit(2)
-    from routing.cli import check as check_config
+    from acd.config_cli import check as check_config
 
-    check_config(Path(target))
+    check_config(Path(target), strict)

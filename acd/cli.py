@@ -1,6 +1,6 @@
 """The ``acd`` command line. Exit codes: 0 done, 1 invalid input or data (messages on stderr), 2 usage.
 
-Each area keeps its command in its own package (``routing/cli.py``, ``cdr/cli.py``, ...); this module only
+Each area keeps its command in its own package (``cdr/cli.py``, ``recording/cli.py``, ...); this module only
 assembles them, so ``acd --help`` stays fast and no command imports the whole project.
 """
 
@@ -78,13 +78,58 @@ def demo(
     raise typer.Exit(asyncio.run(run_demo(calls=calls, agents=agents, speed=speed, db_url=db, seed=seed)))
 
 
+db_app = typer.Typer(no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    config: Path = typer.Option(Path("config/acd.yaml"), "-c", "--config", help="The daemon's acd.yaml."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: the config's, or ACD_DB_URL)."),
+) -> None:
+    """Create the database's tables, or bring them to the newest schema (the daemon does it at start)."""
+    from recording.cli import DATABASE_ERRORS
+
+    url = db
+    if url is None:
+        from acd.settings import load_settings
+        from acd.yamlconf import ConfigError
+
+        try:
+            url = load_settings(config).database.url.get_secret_value()
+        except ConfigError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from exc
+    try:
+        asyncio.run(_upgrade(url))
+    except DATABASE_ERRORS as exc:
+        first = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+        typer.echo(f"error: database: {type(exc).__name__}: {first}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo("database schema is up to date")
+
+
+async def _upgrade(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    from cdr.db import make_engine, migrate
+
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
+        Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
+
+
 def _register() -> None:
     from acd.asterisk_check import check  # `acd check DIR`, and `acd check asterisk ETC_DIR`
+    from acd.config_cli import schema
     from acd.sim.cli import simulate
     from cdr.cli import report
     from ivr.cli import prompts_build
     from recording.cli import qa_app, recordings_app
-    from routing.cli import schema
 
     app.command()(simulate)
     app.command()(check)
@@ -95,6 +140,7 @@ def _register() -> None:
     app.add_typer(recordings_app, name="recordings", help="Search and purge recordings (R14).")
     app.add_typer(qa_app, name="qa", help="Quality assessment of calls (R15).")
     app.add_typer(prompts_app, name="prompts", help="Build the IVR prompts (espeak-ng + sox).")
+    app.add_typer(db_app, name="db", help="The CDR database: create or upgrade its tables.")
 
 
 def main() -> None:

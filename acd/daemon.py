@@ -41,6 +41,16 @@ class StartupError(Exception):
     """The daemon cannot start; the message says why, for a human."""
 
 
+def _safe_url(url: str) -> str:
+    """A database URL fit for a message: the password masked."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparsable URL)"
+
+
 def local_midnight(now: float, tz: Any) -> float:
     local = datetime.fromtimestamp(now, tz)
     return datetime.combine(local.date(), time(0), tz).timestamp()
@@ -68,11 +78,51 @@ class Daemon:
         self.port: int | None = None
 
     async def start(self) -> None:
+        """Start everything; on failure close what was opened, so the error is the last thing printed
+        (no aiohttp "Unclosed client session" after it), and re-raise."""
+        try:
+            await self._start()
+        except BaseException:
+            await self._close_partial()
+            raise
+
+    async def _close_partial(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            if self._runner is not None:
+                await self._runner.cleanup()
+        writer = getattr(self, "writer", None)
+        with contextlib.suppress(Exception):
+            if writer is not None and self._writer_started:
+                await writer.close()
+            elif writer is not None:  # its start failed: nothing to flush, only files and connections
+                writer.journal.close()
+                await writer.engine.dispose()
+        db, ari = getattr(self, "db", None), getattr(self, "ari", None)
+        with contextlib.suppress(Exception):
+            if db is not None:
+                await db.dispose()
+        with contextlib.suppress(Exception):
+            if ari is not None:
+                await ari.close()
+
+    _writer_started = False
+
+    async def _start(self) -> None:
         config: ConfigSet = load_config(self.config_dir)  # ConfigError: file:line messages
         self.config = config
         settings = self.settings = config.settings
         if self.configure_logs:
             configure_logging(settings.log.format, settings.log.level)
+        if not settings.ari.password.get_secret_value():
+            raise StartupError(
+                f"no ARI password for user {settings.ari.user!r}: set ACD_ARI_PASSWORD (or ari.password in"
+                " acd.yaml) to that user's password in Asterisk's ari.conf"
+            )
+        for warning in config.warnings:  # `acd check` prints them too; they do not stop the start
+            log.warning("config.warning", problem=str(warning))
         from cdr.db import make_engine
         from cdr.writer import CdrWriter
 
@@ -90,7 +140,13 @@ class Daemon:
             clock=self.clock.now,
             regions=regions,
         )
-        await self.writer.start()
+        try:
+            await self.writer.start()  # an unreachable database is no error (the spool); a refusal is
+        except Exception as exc:
+            first = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+            raise StartupError(f"cannot open the database {_safe_url(db_url)}: {type(exc).__name__}: {first}"
+                               " (check database.url / ACD_DB_URL)") from exc
+        self._writer_started = True
         self.db = make_engine(db_url)
         now = self.clock.now()
         self.acd = Acd(
@@ -145,7 +201,7 @@ class Daemon:
         self._tasks.append(asyncio.create_task(self._retention(), name="retention"))
         from routing.reload import ConfigReloader
 
-        self.reloader = ConfigReloader(self.config_dir, self._reloaded)
+        self.reloader = ConfigReloader(self.config_dir, self._reloaded, loader=load_config)
         await self.reloader.start()
         log.info("daemon_started", version=__version__, http_port=self.port)
 

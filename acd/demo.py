@@ -21,6 +21,7 @@ import signal
 import socket
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -64,8 +65,41 @@ def demo_agents_yaml(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class DemoUser:
+    """A user of the demo's API; the token is made per run and printed, so the API can be tried at once."""
+
+    name: str
+    role: str
+    token: str
+    agent: str | None = None
+
+    @property
+    def token_env(self) -> str:
+        return f"ACD_DEMO_TOKEN_{self.name.upper()}"
+
+
+def demo_users() -> list[DemoUser]:
+    """One user per role: a supervisor, an admin, a reporting user, and agent1 as an agent."""
+    return [DemoUser(name, role, secrets.token_urlsafe(16), agent)
+            for name, role, agent in (("supervisor", "supervisor", None), ("admin", "admin", None),
+                                      ("reporting", "reporting", None), ("agent1", "agent", "agent1"))]
+
+
+def users_banner(api: str, users: list[DemoUser]) -> str:
+    """What the demo prints once the daemon answers: where its API is and how to log in."""
+    width = max(len(u.name) for u in users)
+    lines = [f"API {api} (while the demo runs; /health and /metrics need no token). Users:"]
+    for u in users:
+        who = f"agent {u.agent}" if u.agent else u.role
+        lines.append(f"  {u.name:<{width}}  token {u.token}  ({who})")
+    first = users[0]
+    lines.append(f"  e.g. curl -H 'Authorization: Bearer {first.token}' {api}/api/queues")
+    return "\n".join(lines)
+
+
 def write_demo_config(
-    work: Path, *, ari_port: int, http_port: int, db_url: str, agents: int, token: str
+    work: Path, *, ari_port: int, http_port: int, db_url: str, agents: int, users: list[DemoUser]
 ) -> Path:
     src = ROOT / "config"
     cfg = work / "config"
@@ -80,8 +114,8 @@ timezone: Asia/Almaty
 log: {{format: json, level: info}}
 http: {{host: 127.0.0.1, port: {http_port}}}
 users:
-  - {{name: demo, role: supervisor, token_env: ACD_DEMO_TOKEN}}
-""",
+""" + "".join(f"  - {{name: {u.name}, role: {u.role}, token_env: {u.token_env}"
+              + (f", agent: {u.agent}}}\n" if u.agent else "}\n") for u in users),
         encoding="utf-8",
     )
     return cfg
@@ -116,12 +150,14 @@ async def run_demo(*, calls: int, agents: int, speed: float, db_url: str | None,
     work.mkdir(parents=True)
     db_url = db_url or f"sqlite+aiosqlite:///{work / 'acd.db'}"
     ari_port, http_port = free_port(), free_port()
-    token = secrets.token_urlsafe(16)
+    users = demo_users()
+    token = users[0].token  # the supervisor's: the live table reads /api/queues with it
     cfg = write_demo_config(
-        work, ari_port=ari_port, http_port=http_port, db_url=db_url, agents=agents, token=token
+        work, ari_port=ari_port, http_port=http_port, db_url=db_url, agents=agents, users=users
     )
     clock = demo_clock(speed)
-    env = dict(os.environ, ACD_ARI_PASSWORD="demo", ACD_DEMO_TOKEN=token, ACD_CLOCK=clock.spec())
+    env = dict(os.environ, ACD_ARI_PASSWORD="demo", ACD_CLOCK=clock.spec(),
+               **{u.token_env: u.token for u in users})
     env.pop("ACD_DB_URL", None)
     sounds = [str(ROOT / "var" / "sounds"), "/usr/share/asterisk/sounds"]
     sim_log = (work / "simulator.log").open("wb")
@@ -184,6 +220,7 @@ async def run_demo(*, calls: int, agents: int, speed: float, db_url: str | None,
                 f"[bold]acd demo[/]: simulator on :{ari_port}, daemon API on :{http_port}, "
                 f"{agents} agents, {calls} calls, speed x{speed:g} (logs in {work})"
             )
+            console.print(users_banner(api, users), markup=False, highlight=False, soft_wrap=True)
             await _traffic(http, console, sim_url, api, token, clock, calls=calls, agents=agents, rng=rng)
             daemon.send_signal(signal.SIGTERM)
             await asyncio.wait_for(daemon.wait(), 30)

@@ -22,7 +22,7 @@ CALL_EVENT_KINDS: dict[str, str] = {
     "scenario": "name, version (the scenario file's content hash)",
     "language": "lang ('kk'|'ru'|'en'), how ('dtmf'|'timeout'|'default')",
     "menu": "menu, choice (a digit, 'timeout' or 'invalid'), attempt",
-    "step": "step (a label or the step's kind), detail",
+    "step": "step (a label or the step's kind), detail, to? ('voicemail': the IVR sent the call there)",
     "tag": "service?, call_type?, topic? (scenario tags; the agent's topic comes as kind 'topic')",
     "topic": "topic, comment?, by (user)",
     "queued": "queue, priority",

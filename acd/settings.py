@@ -21,7 +21,7 @@ Role = Literal["agent", "supervisor", "admin", "reporting"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class AriSettings(Strict):

@@ -8,10 +8,12 @@ look like ``config/scenarios/193.yaml:14: steps[3].queue: unknown queue 'second_
 from __future__ import annotations
 
 import contextlib
+import difflib
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
@@ -21,24 +23,84 @@ from ruamel.yaml.error import MarkedYAMLError
 M = TypeVar("M", bound=BaseModel)
 
 
+Severity = Literal["error", "warning"]
+"""An error stops the daemon from loading the configuration (``acd check`` exits 1); a warning is printed
+and logged but the configuration loads (docs/configuration.md, "Errors and warnings")."""
+
+
 @dataclass(frozen=True)
 class ConfigProblem:
     file: str
     line: int | None
     field: str
     message: str
+    severity: Severity = "error"
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
+        if self.severity == "warning":
+            where += ": warning"
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+    def as_warning(self) -> ConfigProblem:
+        return ConfigProblem(self.file, self.line, self.field, self.message, "warning")
 
 
 class ConfigError(Exception):
-    """One or more problems in configuration files; ``str()`` lists them one per line."""
+    """One or more problems in configuration files; ``str()`` lists them one per line.
 
-    def __init__(self, problems: Iterable[ConfigProblem]) -> None:
+    ``problems`` are the errors; ``warnings`` found in the same pass ride along so that ``acd check``
+    can show them too."""
+
+    def __init__(self, problems: Iterable[ConfigProblem], warnings: Iterable[ConfigProblem] = ()) -> None:
         self.problems = list(problems)
+        self.warnings = list(warnings)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass
+class Findings:
+    """What one pass over configuration files found: errors, warnings, and the consequences of a broken
+    file that were not reported one by one.
+
+    "One mistake, one error": when a file cannot be read (a YAML error, empty, missing), the names it
+    defines are unknown, and every reference to them elsewhere would be reported as unknown too. Those
+    references are counted under ``suppressed[root]`` instead, and the root cause says how many there
+    were (``annotate``)."""
+
+    errors: list[ConfigProblem] = field(default_factory=list)
+    warnings: list[ConfigProblem] = field(default_factory=list)
+    suppressed: Counter[str] = field(default_factory=Counter)
+
+    def error(self, problem: ConfigProblem) -> None:
+        if problem not in self.errors:
+            self.errors.append(problem)
+
+    def warn(self, problem: ConfigProblem) -> None:
+        warning = problem.as_warning()
+        if warning not in self.warnings:
+            self.warnings.append(warning)
+
+    def annotate(self, root: str, problem_index: int, what: str) -> None:
+        """Add "[N <what> elsewhere not checked ...]" to the root-cause error at ``problem_index``;
+        ``what`` has ``{s}`` where a plural takes an s (``reference{s} to a queue``)."""
+        n = self.suppressed.pop(root, 0)
+        if n and 0 <= problem_index < len(self.errors):
+            p = self.errors[problem_index]
+            things = what.format(s="s" if n != 1 else "")
+            self.errors[problem_index] = ConfigProblem(
+                p.file, p.line, p.field, f"{p.message} [{n} {things} elsewhere not checked until this is "
+                "fixed]", p.severity)
+
+
+def did_you_mean(name: str, known: Iterable[str], aliases: dict[str, str] | None = None) -> str:
+    """`` (did you mean 'x'?)`` for a name close to a known one, never the name itself; ``aliases`` are
+    usual mistakes difflib would not find (``kz`` for ``kk``)."""
+    candidates = [k for k in known if k != name]
+    if aliases and name.lower() in aliases and aliases[name.lower()] in candidates:
+        return f" (did you mean {aliases[name.lower()]!r}?)"
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 @dataclass
@@ -47,6 +109,8 @@ class YamlDoc:
 
     path: str
     tree: Any
+    empty: bool = False
+    """The file holds no YAML document at all (empty, or only comments)."""
 
     @property
     def data(self) -> Any:
@@ -113,7 +177,7 @@ def read_yaml(path: Path | str, display: str | None = None) -> YamlDoc:
         raise ConfigError([ConfigProblem(shown, line, "", f"YAML syntax: {msg}")]) from exc
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. duplicate keys)
         raise ConfigError([ConfigProblem(shown, None, "", f"YAML: {exc}")]) from exc
-    return YamlDoc(shown, tree if tree is not None else CommentedMap())
+    return YamlDoc(shown, tree if tree is not None else CommentedMap(), empty=tree is None)
 
 
 def validation_problems(

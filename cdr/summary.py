@@ -148,7 +148,12 @@ def fold(call_id: str, events: Iterable[CallEvent], *, short_abandon_s: float = 
             if s.offer_open is not None:
                 s.ring_total += at - s.offer_open
                 s.offer_open = None
+        elif k == "step":
+            if d.get("to") == "voicemail" and s.connected is None:  # the IVR sent the call to voicemail
+                s.out_of_queue_at = s.out_of_queue_at or at
         elif k == "recording_started":
+            if d.get("kind") == "voicemail" and s.connected is None:  # the message starts (older daemons)
+                s.out_of_queue_at = s.out_of_queue_at or at
             r.setdefault("recording", _str(d.get("recording")))
             name = str(d.get("recording") or "")
             if s.recordings.get(name) != "failed":

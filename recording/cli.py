@@ -11,12 +11,17 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import os
+import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg  # type: ignore[import-untyped]  # no stubs; only its exception classes are used
 import typer
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -45,21 +50,47 @@ def _settings(config: Path) -> Settings:
         raise _fail(str(exc)) from exc
 
 
-def _run(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-    """Open the database, run ``work``, close; a database problem is exit 1 with its message."""
+NO_DATABASE = "no database yet{where}: run the daemon (it creates the tables) or `acd db upgrade`"
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (
+    SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, sqlite3.Error, OSError, TimeoutError,
+)
+"""A database that is down or refuses us: the driver's and the socket's errors come through unwrapped."""
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None: another database, or SQLite in memory)."""
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
+
+
+def _run(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]], *, url: str | None = None) -> T:
+    """Open the database (``url``, default the config's), run ``work``, close; a database problem is exit 1
+    with one line. A database the daemon never created is said so; it is not created empty here."""
     from cdr.db import make_engine
 
+    url = url or settings.database.url.get_secret_value()
+    sqlite_file = _sqlite_file(url)
+    if sqlite_file is not None and not sqlite_file.is_file():
+        raise _fail(NO_DATABASE.format(where=f" ({sqlite_file} does not exist)"))
+
     async def main() -> T:
-        db = make_engine(settings.database.url.get_secret_value())
+        db = make_engine(url)
         try:
+            async with db.connect() as conn:
+                ready = await conn.run_sync(lambda c: inspect(c).has_table("recording_access_log"))
+            if not ready:
+                raise _fail(NO_DATABASE.format(where=" (the database has no ACD tables)"))
             return await work(db)
         finally:
             await db.dispose()
 
     try:
         return asyncio.run(main())
-    except SQLAlchemyError as exc:
-        raise _fail(f"database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+    except DATABASE_ERRORS as exc:
+        first = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+        raise _fail(f"database: {exc.__class__.__name__}: {first}") from exc
 
 
 def _date(value: str | None, option: str) -> date | None:
@@ -98,13 +129,16 @@ def search_cmd(
     limit: int = typer.Option(500, "--limit", min=1, max=100000),
     as_json: bool = JsonOpt,
     config: Path = ConfigOpt,
+    db_url: str | None = typer.Option(None, "--db", help="Database URL (default: the config's)."),
 ) -> None:
     """Recordings matching every given filter, newest first."""
     from recording import store
     from recording.audit import record_access
 
     d_from, d_to = _dates(start, end)
-    settings = _settings(config)
+    if db_url is None and not config.exists():  # like `acd report`: the environment names the database
+        db_url = os.environ.get("ACD_DB_URL") or None
+    settings = _settings(config) if db_url is None or config.exists() else Settings()
     flt = store.SearchFilter(caller=caller, date_from=d_from, date_to=d_to, agent=agent, queue=queue,
                              topic=topic, call_id=call, limit=limit)
 
@@ -113,11 +147,14 @@ def search_cmd(
                             detail=" ".join(f"{k}={v}" for k, v in flt.as_dict().items()))
         return await store.search(db, flt, settings.tz)
 
-    rows = _run(settings, work)
+    rows = _run(settings, work, url=db_url)
     if as_json:
         _print_json(rows)
         return
     tz = settings.tz
+    if rows:
+        typer.echo(f"{'id':>7}  {'started (local)':<19}  {'call':<24} {'caller':<14} {'agent':<10} "
+                   f"{'status':<8} file")
     for r in rows:
         local = r["started_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
         agent_name = r.get("agent_id") or r.get("call_agent") or "-"

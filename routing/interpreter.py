@@ -16,10 +16,10 @@ from typing import Any
 
 import structlog
 
-from acd.configset import ConfigSet, LoadedScenario
 from ivr.catalogue import media
 from routing.control import CallControl, CallerHungUp, HoldSpec, QueueResult
 from routing.flow import Flow, Loc, Node
+from routing.loaded import LoadedScenario, RoutingConfig
 from routing.model import (
     GotoStep,
     HangupStep,
@@ -63,7 +63,7 @@ def _play_media(refs: list[str] | None) -> list[str]:
 
 
 class _Run:
-    def __init__(self, call: CallControl, loaded: LoadedScenario | Scenario, config: ConfigSet,
+    def __init__(self, call: CallControl, loaded: LoadedScenario | Scenario, config: RoutingConfig,
                  log: Any = None) -> None:
         self.call = call
         self.config = config
@@ -252,6 +252,9 @@ class _Run:
 
     # ---------------------------------------------------------------- voicemail, transfer
     async def voicemail(self, args: VoicemailArgs) -> None:
+        # The moment the IVR sends the call to voicemail: the CDR's wait since answer stops here, not when
+        # the message (which may last minutes) is saved.
+        self.call.emit("step", step="voicemail", detail="to voicemail", to="voicemail")
         await self.call.play(_play_media(args.greeting))
         now = self.call.now()
         name = f"voicemail-{self.call.info.call_id}-{int(now)}"
@@ -292,7 +295,7 @@ class _Run:
         return node.next if via_overflow else node.branches.get("on_failure", node.next)
 
 
-async def run_scenario(call: CallControl, scenario: LoadedScenario | Scenario, config: ConfigSet, *,
+async def run_scenario(call: CallControl, scenario: LoadedScenario | Scenario, config: RoutingConfig, *,
                        log: Any = None) -> str:
     """Run ``call`` through ``scenario`` (as loaded in ``config``) and return the outcome (``OUTCOMES``).
 

@@ -7,6 +7,9 @@ Edits come in bursts (an editor writes, renames, touches), so a change is acted 
 been still for ``debounce_s``. The new set is loaded in a worker thread; when valid, ``on_change`` gets it
 and the daemon swaps its reference atomically; when not, the running set stays and every problem is
 logged. Calls in progress hold their own scenario object and finish on the version they started with.
+
+The reloader is given the loader (``acd.configset.load_config`` in the daemon): routing does not import
+``acd.configset``, which composes routing's checks (no package cycle, docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ import contextlib
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import structlog
 
-from acd.configset import ConfigSet, load_config
 from acd.yamlconf import ConfigError
+from routing.loaded import ReloadableConfig
+
+C = TypeVar("C", bound=ReloadableConfig)
 
 Fingerprint = dict[str, tuple[int, int, int]]
 
@@ -41,10 +46,10 @@ def fingerprint(directory: Path) -> Fingerprint:
     return out
 
 
-class ConfigReloader:
-    def __init__(self, directory: Path | str, on_change: Callable[[ConfigSet], None], *,
-                 debounce_s: float = 1.0, poll_s: float = 1.0, log: Any = None,
-                 loader: Callable[[Path], ConfigSet] = load_config) -> None:
+class ConfigReloader(Generic[C]):
+    def __init__(self, directory: Path | str, on_change: Callable[[C], None], *,
+                 loader: Callable[[Path], C], debounce_s: float = 1.0, poll_s: float = 1.0,
+                 log: Any = None) -> None:
         self.directory = Path(directory)
         self.on_change = on_change
         self.debounce_s = debounce_s
@@ -103,6 +108,8 @@ class ConfigReloader:
                 self.on_change(config)
                 self.log.info("config.reloaded", directory=str(self.directory),
                               scenarios={s.name: s.version for s in config.scenarios.values()})
+                for warning in config.warnings:
+                    self.log.warning("config.warning", problem=str(warning))
                 ok = True
             self._done.set()
             return ok

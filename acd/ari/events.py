@@ -9,6 +9,13 @@ Theory of operation. ``run()`` owns two tasks:
 - the *dispatcher* takes events off the queue in arrival order and awaits each handler registered for
   the event's type, then the ``'*'`` handlers.
 
+Back-off. Failed attempts (no upgrade, refused upgrade, a connection that dropped before its resync
+completed) double the delay up to ``backoff_max_s`` (5 s by default: an Asterisk restart is noticed within
+seconds), each delay jittered to 50-100 % so several daemons do not reconnect in step. A connection whose
+resync completed resets the back-off, however short it lived: under a flapping link (drops a second after
+each connect) recovery stays at the initial delay instead of growing to the cap
+(docs/decisions/ari-01-reconnect-backoff.md).
+
 Events lost during a gap are never replayed by Asterisk (BEHAVIOUR.md 2), so on every (re)connect the
 reader puts a "connected" marker in the queue; the dispatcher, on reaching it, awaits ``on_connect()``
 (where the daemon resyncs from ``GET /channels`` and ``GET /bridges``) before the first event of the new
@@ -44,9 +51,7 @@ log = structlog.get_logger(__name__)
 Handler = Callable[[Event], Awaitable[None] | None]
 OnConnect = Callable[[], Awaitable[None]]
 RAW_LOG_CHARS = 500
-"""How much of a malformed message goes into the log."""
-STABLE_CONNECTION_S = 5.0
-"""A connection that lived this long resets the back-off; one dropped sooner keeps it growing."""
+"""How much of a malformed message, and of the reason it was refused, goes into the log."""
 
 
 class _Connected:
@@ -82,7 +87,7 @@ class EventStream:
         on_event: Handler | None = None,
         queue_size: int = 10000,
         backoff_initial_s: float = 0.5,
-        backoff_max_s: float = 30,
+        backoff_max_s: float = 5.0,
         heartbeat_s: float = 10.0,
         subscribe_all: bool = False,
         clock: Callable[[], float] = time.time,
@@ -119,6 +124,8 @@ class EventStream:
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._closing: asyncio.Task[bool] | None = None
         self._generation = 0
+        self._resynced_generation = 0
+        """The last connection whose ``on_connect`` completed: ARI is healthy, the back-off resets."""
         self._running = False
 
     def __repr__(self) -> str:
@@ -197,10 +204,10 @@ class EventStream:
     # ---- reader ------------------------------------------------------------------------------------
     async def _read_loop(self) -> None:
         attempt = 0
+        counted = 0  # the resynced connection that last reset the back-off
         while not self._stopping.is_set():
-            opened_at: float | None = None
             try:
-                opened_at = await self._read_one_connection()
+                await self._read_one_connection()
             except AriAuthError:
                 raise
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
@@ -211,7 +218,9 @@ class EventStream:
                 log.exception("ari.events.reader_failed", app=self.client.app)
             if self._stopping.is_set():
                 return
-            if opened_at is not None and time.monotonic() - opened_at >= STABLE_CONNECTION_S:
+            if self._resynced_generation > counted:
+                # A connection since the last reset resynced: ARI is up, reconnect at once (jittered).
+                counted = self._resynced_generation
                 attempt = 0
             delay = min(self.backoff_max_s, self.backoff_initial_s * (2**attempt))
             delay *= 0.5 + self._rng.random() / 2
@@ -220,8 +229,8 @@ class EventStream:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=delay)
 
-    async def _read_one_connection(self) -> float | None:
-        """One connection, from upgrade to close; returns when it opened (monotonic), None if it never did."""
+    async def _read_one_connection(self) -> None:
+        """One connection, from upgrade to close."""
         url = self.client.url("/events")
         params = {"app": self.client.app, "subscribeAll": "true" if self.subscribe_all else "false"}
         connecting = asyncio.ensure_future(self.client.session.ws_connect(
@@ -242,7 +251,7 @@ class EventStream:
             connecting.cancel()
             await asyncio.gather(connecting, return_exceptions=True)
             if self._stopping.is_set():
-                return None
+                return
             raise TimeoutError(f"no WebSocket upgrade within {self.client.timeout_s} s")
         try:
             ws = connecting.result()
@@ -258,11 +267,10 @@ class EventStream:
                 ) from None
             log.error("ari.events.upgrade_refused", app=self.client.app, status=exc.status,
                       message=exc.message)
-            return None
+            return
         if self._stopping.is_set():
             await ws.close()
-            return None
-        opened_at = time.monotonic()
+            return
         self._ws = ws
         self._generation += 1
         if self.last_connect_at is not None:
@@ -288,7 +296,6 @@ class EventStream:
                 await ws.close()
             if not self._stopping.is_set():
                 log.warning("ari.events.disconnected", app=self.client.app, close_code=ws.close_code)
-        return opened_at
 
     def _on_message(self, data: str | bytes) -> None:
         self.events_received += 1
@@ -296,7 +303,7 @@ class EventStream:
             event = parse_event(data)
         except MalformedEvent as exc:
             self.malformed += 1
-            log.warning("ari.events.malformed", app=self.client.app, reason=exc.reason,
+            log.warning("ari.events.malformed", app=self.client.app, reason=exc.reason[:RAW_LOG_CHARS],
                         raw=exc.raw[:RAW_LOG_CHARS], malformed=self.malformed)
             return
         self._enqueue(event)
@@ -346,6 +353,7 @@ class EventStream:
                     await ws.close()
                 return
         if generation == self._generation and self.connected:
+            self._resynced_generation = generation
             self._ready.set()
 
     async def _dispatch(self, event: Event) -> None:

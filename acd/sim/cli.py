@@ -6,7 +6,9 @@ The integrator registers :func:`simulate` on the ``acd`` typer app (``app.comman
 
 from __future__ import annotations
 
+import difflib
 import sys
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import orjson
@@ -18,6 +20,22 @@ from rich.table import Table
 from acd.sim.model import SimReport, erlang_c_service_level
 from acd.sim.traffic import HOUR, parse_hours
 from acd.sim.whatif import WhatIf, daily_profile, run
+
+
+def _one_of(option: str, value: str, known: Sequence[str]) -> str | None:
+    """One line naming a bad option value, the accepted ones and the closest; None when it is known."""
+    if value in known:
+        return None
+    close = difflib.get_close_matches(value, [k for k in known if k != value], n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{option}: unknown value {value!r}{hint}; one of {', '.join(known)}"
+
+
+def _first_error(exc: ValidationError) -> str:
+    """A pydantic error as one line, without its documentation URL."""
+    err = exc.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+    return f"{loc}: {err['msg']}" if loc else str(err["msg"])
 
 
 def _hours(value: str) -> str:
@@ -56,6 +74,14 @@ def simulate(
     json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """What service level and abandon rate would this staffing give? (traffic simulation, R26)"""
+    from acd.core.config import STRATEGY_NAMES
+    from acd.core.prediction import ESTIMATORS
+
+    bad = _one_of("--strategy", strategy, STRATEGY_NAMES) or (
+        _one_of("--estimator", estimator, sorted(ESTIMATORS)) if estimator else None)
+    if bad:
+        print(f"acd simulate: {bad}", file=sys.stderr)
+        raise typer.Exit(1)
     try:
         whatif = WhatIf(
             agents=agents,
@@ -76,7 +102,10 @@ def simulate(
             estimator=estimator,
         )
         report = run(whatif)
-    except (ValueError, ValidationError, KeyError) as exc:
+    except ValidationError as exc:
+        print(f"acd simulate: {_first_error(exc)}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    except (ValueError, KeyError) as exc:
         print(f"acd simulate: {exc}", file=sys.stderr)
         raise typer.Exit(1) from None
     doc = {"input": _input_dict(whatif), "erlang_c_service_level": _yardstick(whatif), **report.as_dict()}

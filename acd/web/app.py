@@ -15,8 +15,9 @@ from acd.settings import Settings
 
 # Importing the handler modules fills the route table.
 from acd.web import agents, health, recordings, reports  # noqa: F401
+from acd.web.audit_sessions import AccessSessions
 from acd.web.auth import Authenticator
-from acd.web.context import CLOCK, DB, ENGINE, METRICS, QA_FORMS, SETTINGS, clock_function
+from acd.web.context import AUDIO_SESSIONS, CLOCK, DB, ENGINE, METRICS, QA_FORMS, SETTINGS, clock_function
 from acd.web.errors import error_middleware
 from acd.web.ports import EnginePort
 from acd.web.routes import AUTHENTICATOR, add_routes
@@ -37,6 +38,7 @@ def create_app(*, settings: Settings, engine: EnginePort, db: AsyncEngine | None
     app[METRICS] = metrics
     app[CLOCK] = clock_function(clock)
     app[QA_FORMS] = dict(qa_forms or {})
+    app[AUDIO_SESSIONS] = AccessSessions()
     app[AUTHENTICATOR] = Authenticator(settings.users)
     add_routes(app)
     return app

@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd.settings import Settings
+from acd.web.audit_sessions import AccessSessions
 from acd.web.errors import ApiError
 from acd.web.ports import EnginePort
 from recording.qa import QaForm
@@ -20,6 +21,7 @@ ENGINE: web.AppKey[EnginePort] = web.AppKey("engine", object)  # type: ignore[ar
 DB: web.AppKey[AsyncEngine | None] = web.AppKey("db", object)  # type: ignore[arg-type]
 METRICS: web.AppKey[CollectorRegistry] = web.AppKey("metrics", CollectorRegistry)
 CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("clock", object)  # type: ignore[arg-type]
+AUDIO_SESSIONS: web.AppKey[AccessSessions] = web.AppKey("audio_sessions", AccessSessions)
 QA_FORMS: web.AppKey[Mapping[str, QaForm]] = web.AppKey("qa_forms", object)  # type: ignore[arg-type]
 
 

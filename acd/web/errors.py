@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+import sqlite3
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]  # no stubs; only its exception classes are used
 import structlog
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
@@ -11,6 +14,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from acd.web.json import json_response
 
 log = structlog.get_logger("acd.web")
+
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (
+    SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, sqlite3.Error,
+    ConnectionError, socket.gaierror, TimeoutError,
+)
+"""What a database outage raises through SQLAlchemy: its own errors, but also the driver's and the
+socket's as they are (asyncpg's connect lets ``ConnectionRefusedError`` through unwrapped). Handlers reach
+no other network peer, so a connection error in a handler is the database's."""
 
 
 class ApiError(Exception):
@@ -42,7 +53,7 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         if exc.status < 400:
             raise
         return json_response({"error": exc.reason}, status=exc.status)
-    except SQLAlchemyError as exc:  # e.g. an outage: nothing personal is served unaudited meanwhile
+    except DATABASE_ERRORS as exc:  # e.g. an outage: nothing personal is served unaudited meanwhile
         log.warning("http_database_error", method=request.method, path=request.path, error=type(exc).__name__)
         return json_response({"error": "database unavailable, try again shortly"}, status=503)
     except Exception:

@@ -43,15 +43,24 @@ def required_str(data: dict[str, Any], field: str, *, max_len: int = 255) -> str
     return value.strip()
 
 
+EARLIEST_DATE = date(1970, 1, 1)
+LATEST_DATE = date(9998, 12, 31)
+"""Dates a query may name: a local day's bounds in UTC (the day after ``to``, a zone ahead of UTC) must
+exist, and nothing was recorded before 1970. Outside: 400 naming the field, before any audit or query."""
+
+
 def query_date(request: web.Request, field: str) -> date | None:
-    """A local date ``YYYY-MM-DD`` from the query string."""
+    """A local date ``YYYY-MM-DD`` from the query string, between 1970-01-01 and 9998-12-31."""
     raw = request.query.get(field)
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError as exc:
         raise bad_request(field, f"expected a date YYYY-MM-DD, got {raw!r}") from exc
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise bad_request(field, f"{raw} is out of range: expected {EARLIEST_DATE} to {LATEST_DATE}")
+    return value
 
 
 def date_range(request: web.Request) -> tuple[date | None, date | None]:

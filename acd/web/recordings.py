@@ -4,7 +4,8 @@ evaluations, per-agent quality.
 Access: supervisors and admins see every recording, an agent only the calls they took (an agent asking
 for another's recording gets the same 404 as for one that does not exist). URLs carry ids; the file is
 found from the row and must resolve inside the recordings directory. Every listen, download, view,
-search, delete, hold and evaluation is written to ``recording_access_log`` *before* the data goes out.
+search, delete, hold and evaluation is written to ``recording_access_log`` *before* the data goes out;
+audio is audited once per access session, whatever the Range asked (``acd.web.audit_sessions``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from acd.web.audit_sessions import SessionKey
 from acd.web.auth import Principal
-from acd.web.context import QA_FORMS, SETTINGS, db_of, now_utc, remote_of
+from acd.web.context import AUDIO_SESSIONS, CLOCK, QA_FORMS, SETTINGS, db_of, now_utc, remote_of
 from acd.web.errors import ApiError, bad_request
 from acd.web.inputs import date_range, optional_str, path_int, read_json_object
 from acd.web.json import json_response
@@ -115,10 +117,13 @@ async def audio(request: web.Request, user: Principal | None) -> web.StreamRespo
     if not path.is_file():
         raise ApiError(404, f"recording {row['id']}: file missing from the recordings directory")
     download = request.query.get("download") in ("1", "true", "yes")
-    rng = request.http_range
-    if request.method != "HEAD" and rng.start in (None, 0):  # one audit row per listen, not per chunk
-        await _audit(request, who, "download" if download else "listen", recording_id=row["id"],
-                     call_id=row["call_id"])
+    action = "download" if download else "listen"
+    if request.method != "HEAD":  # one audit row per access session, whatever its Range
+        sessions, now = request.app[AUDIO_SESSIONS], request.app[CLOCK]()
+        key = SessionKey(who.name, remote_of(request), row["id"], action)
+        if sessions.needs_audit(key, now):
+            await _audit(request, who, action, recording_id=row["id"], call_id=row["call_id"])
+            sessions.opened(key, now)
     response = web.FileResponse(path, headers={"Cache-Control": "private, no-store"})
     response.content_type = _MIME.get(row["format"], "application/octet-stream")
     if download:

@@ -330,3 +330,71 @@ async def test_stop_ends_run_and_disconnects(start: Callable[..., Running], fake
     assert not r.stream.connected
     await eventually(lambda: fake.sockets[0].closed)
 
+
+
+async def test_flapping_connections_that_resynced_reconnect_at_the_initial_delay(
+    client: AriClient, fake: FakeAri
+) -> None:
+    """Issue 12 item 7: drops shortly after each reconnect must not grow the back-off to its cap.
+
+    Each connection here lives well under a second but completes its resync, so ARI is up: every
+    reconnect waits the (jittered) initial delay, never the growing one that took recovery to 25 s."""
+    resyncs: list[int] = []
+
+    async def resync() -> None:
+        resyncs.append(len(resyncs))
+
+    stream = EventStream(client, on_connect=resync, backoff_initial_s=0.01, backoff_max_s=10.0,
+                         rng=random.Random(3))
+    with structlog.testing.capture_logs() as logs:
+        r = Running(stream)
+        for n in range(1, 7):
+            await asyncio.wait_for(stream.wait_connected(), 5)
+            assert len(resyncs) == n
+            await fake.drop()
+            await eventually(lambda: not stream.connected)
+        await asyncio.wait_for(stream.wait_connected(), 5)
+        await r.finish()
+    delays = [e["delay_s"] for e in logs if e["event"] == "ari.events.reconnect_in"]
+    assert len(delays) == 6 and all(0.005 <= d <= 0.01 for d in delays), delays
+
+
+async def test_connections_that_drop_before_their_resync_still_back_off(
+    client: AriClient, fake: FakeAri
+) -> None:
+    """A link that drops before the resync completes proves nothing: the delay keeps growing, capped."""
+    gate = asyncio.Event()
+
+    async def resync() -> None:
+        await gate.wait()
+
+    stream = EventStream(client, on_connect=resync, backoff_initial_s=0.001, backoff_max_s=0.004,
+                         rng=random.Random(1))
+    with structlog.testing.capture_logs() as logs:
+        r = Running(stream)
+        for _ in range(4):
+            ws = await asyncio.wait_for(fake.connected.get(), 5)
+            await ws.close()
+        gate.set()
+        await asyncio.wait_for(stream.wait_connected(), 5)
+        await r.finish()
+    delays = [e["delay_s"] for e in logs if e["event"] == "ari.events.reconnect_in"][:4]
+    ceilings = [0.001, 0.002, 0.004, 0.004]
+    assert all(c / 2 <= d <= c for d, c in zip(delays, ceilings, strict=True)), delays
+
+
+async def test_after_a_good_connection_failed_attempts_back_off_again(
+    start: Callable[..., Running], fake: FakeAri
+) -> None:
+    """Asterisk went down after a healthy connection: one quick retry, then the delay grows again."""
+    with structlog.testing.capture_logs() as logs:
+        r = start(backoff_initial_s=0.001, backoff_max_s=0.008, rng=random.Random(2))
+        await asyncio.wait_for(r.stream.wait_connected(), 5)
+        fake.ws_refuse = 503
+        await fake.drop()
+        await eventually(lambda: fake.ws_attempts >= 5)
+        fake.ws_refuse = None
+        await asyncio.wait_for(r.stream.wait_connected(), 5)
+    delays = [e["delay_s"] for e in logs if e["event"] == "ari.events.reconnect_in"][:4]
+    ceilings = [0.001, 0.002, 0.004, 0.008]
+    assert all(c / 2 <= d <= c for d, c in zip(delays, ceilings, strict=True)), delays

@@ -100,3 +100,29 @@ def test_a_failed_recording_is_marked_on_the_call_whatever_comes_after() -> None
                          ev("recording_finished", 60.0, recording="2026/11/24/r1")])
     assert failed["recording_status"] == "failed"
     assert fold("r1", base)["recording_status"] is None
+
+
+def _after_hours_voicemail(*, with_step: bool) -> list[CallEvent]:
+    """An after-hours call: answered at 0, 15 s of IVR, greeting, a 107 s message, goodbye, hang-up."""
+    t0 = 1795400000.0
+    evs = [
+        CallEvent("vm", "arrived", t0 - 1, {"dialled": "1000", "caller": "+77011234567"}),
+        CallEvent("vm", "answered", t0),
+        CallEvent("vm", "tag", t0 + 2, {"call_type": "after_hours"}),
+        CallEvent("vm", "recording_started", t0 + 20, {"recording": "voicemail-vm-1", "kind": "voicemail"}),
+        CallEvent("vm", "voicemail", t0 + 127, {"recording": "voicemail-vm-1", "callback_id": "cb-vm"}),
+        CallEvent("vm", "ended", t0 + 131, {"by": "system"}),
+    ]
+    if with_step:
+        evs.append(CallEvent("vm", "step", t0 + 15, {"step": "voicemail", "detail": "to voicemail",
+                                                     "to": "voicemail"}))
+    return evs
+
+
+def test_wait_since_answer_of_a_voicemail_stops_when_the_ivr_sends_the_call_there() -> None:
+    """Issue 9 §4: the wait included the 107 s message; docs/cdr.md says it stops at the hand-off."""
+    row = fold("vm", _after_hours_voicemail(with_step=True))
+    assert row["outcome"] == "voicemail"
+    assert row["wait_since_answer_s"] == pytest.approx(15)
+    # Events of a daemon that did not emit the step yet: the message's recording start bounds it.
+    assert fold("vm", _after_hours_voicemail(with_step=False))["wait_since_answer_s"] == pytest.approx(20)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -99,3 +102,59 @@ def test_qa_commands(config: Path, tmp_path: Path) -> None:
     (tmp_path / "config/qa/broken.yaml").write_text("id: broken\ncriteria:\n  - id: a\n    weight: 10\n")
     r = runner.invoke(qa_app, ["forms", "-c", str(config)])
     assert r.exit_code == 1 and "broken.yaml:2: criteria: weights add up to 10" in r.stderr
+
+
+def test_search_table_has_a_header_row(config: Path) -> None:
+    r = runner.invoke(recordings_app, ["search", "-c", str(config)])
+    assert r.exit_code == 0, r.output
+    header, *rows = r.stdout.splitlines()
+    assert header.split()[:4] == ["id", "started", "(local)", "call"] and "status" in header
+    assert len(rows) == 2
+
+
+def test_search_takes_db_like_acd_report(config: Path, tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'acd.db'}"
+    elsewhere = tmp_path / "nowhere" / "acd.yaml"  # no config at all: --db is enough
+    r = runner.invoke(recordings_app, ["search", "--json", "--db", url, "-c", str(elsewhere)])
+    assert r.exit_code == 0, r.output
+    assert sorted(x["call_id"] for x in json.loads(r.stdout)) == ["old", "young"]
+
+
+def test_search_without_a_database_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    """Issue 9 §5: with the default config it created an empty var/acd.db, then 'no such table'."""
+    missing = tmp_path / "var" / "acd.db"
+    r = runner.invoke(recordings_app, ["search", "--db", f"sqlite+aiosqlite:///{missing}"])
+    assert r.exit_code == 1
+    assert "no database yet" in r.stderr and "acd db upgrade" in r.stderr
+    assert not missing.exists() and "Traceback" not in r.output
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    r = runner.invoke(recordings_app, ["search", "--db", f"sqlite+aiosqlite:///{empty}"])
+    assert r.exit_code == 1 and "no database yet" in r.stderr and "no such table" not in r.output
+
+
+def test_db_upgrade_creates_the_tables_then_search_works(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'var' / 'acd.db'}"
+    done = subprocess.run([sys.executable, "-m", "acd.cli", "db", "upgrade", "--db", url], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and "up to date" in done.stdout, done.stderr
+    r = runner.invoke(recordings_app, ["search", "--json", "--db", url])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout) == []
+
+
+def test_search_with_the_database_down_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = runner.invoke(recordings_app, ["search", "--db", f"postgresql+asyncpg://u:p@127.0.0.1:{port}/acd"])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert r.stderr.startswith("database: ConnectionRefusedError") and len(r.stderr.splitlines()) == 1
+
+
+def test_search_without_a_config_reads_acd_db_url(config: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACD_DB_URL", f"sqlite+aiosqlite:///{tmp_path / 'acd.db'}")
+    r = runner.invoke(recordings_app, ["search", "--json", "-c", str(tmp_path / "nowhere.yaml")])
+    assert r.exit_code == 0, r.output
+    assert len(json.loads(r.stdout)) == 2

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from routing.cli import check, schema
+from acd.config_cli import check, schema
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 
@@ -36,7 +36,7 @@ def test_check_fails_with_every_problem_on_stderr(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "config/scenarios/193.yaml:20: steps[2].hours.schedule: unknown schedule 'tendr'" in result.stderr
     assert "unknown queue 'x'" in result.stderr
-    assert "2 problems" in result.stderr
+    assert "2 errors" in result.stderr
     assert result.stdout == ""
 
 
@@ -47,4 +47,16 @@ def test_schema_describes_steps_for_editors() -> None:
     assert "steps" in doc["properties"]
     assert "MenuArgs" in doc["$defs"] and doc["$defs"]["MenuArgs"]["properties"]["retries"]["description"]
     everything = json.loads(CliRunner().invoke(app_of(schema), []).stdout)
-    assert set(everything) == {"scenario", "schedules", "queues", "agents", "prompts"}
+    assert set(everything) >= {"scenario", "schedules", "queues", "agents", "prompts"}
+
+
+def test_schema_covers_acd_yaml_regions_and_qa_forms() -> None:
+    acd = json.loads(CliRunner().invoke(app_of(schema), ["acd"]).stdout)
+    assert {"ari", "database", "paths", "users"} <= set(acd["properties"])
+    assert acd["$defs"]["AriSettings"]["properties"]["url"]["description"].startswith("Base URL of ARI")
+    regions = json.loads(CliRunner().invoke(app_of(schema), ["regions"]).stdout)
+    assert {"mobile", "areas"} <= set(regions["properties"])
+    qa = json.loads(CliRunner().invoke(app_of(schema), ["qa"]).stdout)
+    assert "criteria" in qa["properties"]
+    everything = json.loads(CliRunner().invoke(app_of(schema), []).stdout)
+    assert {"acd", "regions", "qa"} <= set(everything)

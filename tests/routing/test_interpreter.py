@@ -78,6 +78,9 @@ async def test_after_hours_takes_a_voicemail_with_a_callback_due_within_a_day(co
     assert vm["callback_due_at"] == pytest.approx(MONDAY_NIGHT + 24 * 3600)
     assert call.kinds("tag") == [{"call_type": "after_hours"}]
     assert call.actions[-1][0] == "hangup"
+    # The hand-off to voicemail is an event of its own, before the message (the CDR's wait stops there).
+    kinds = [(k, d.get("to")) for k, d in call.events]
+    assert kinds.index(("step", "voicemail")) < kinds.index(("voicemail", None))
 
 
 async def test_transfer_to_the_second_line(config: ConfigSet) -> None:

@@ -41,7 +41,7 @@ async def test_broken_file_keeps_the_running_set_and_a_good_one_replaces_it(conf
     holder = Holder(load_config(config_dir))
     running = holder.config
     scenario_file = config_dir / "scenarios" / "193.yaml"
-    reloader = ConfigReloader(config_dir, holder.swap, debounce_s=0.0)
+    reloader = ConfigReloader(config_dir, holder.swap, loader=load_config, debounce_s=0.0)
 
     edit(scenario_file, "name: general\n", "name: genral\n")
     assert await reloader.reload() is False
@@ -60,7 +60,7 @@ async def test_broken_file_keeps_the_running_set_and_a_good_one_replaces_it(conf
 
 async def test_trigger_reloads_like_sighup(config_dir: Path) -> None:
     holder = Holder(load_config(config_dir))
-    reloader = ConfigReloader(config_dir, holder.swap)
+    reloader = ConfigReloader(config_dir, holder.swap, loader=load_config)
     edit(config_dir / "prompts" / "ru.yaml", "До свидания!", "Всего доброго!")
     waiting = asyncio.create_task(reloader.wait_reloaded())
     await asyncio.sleep(0)  # let the waiter clear the flag first
@@ -71,7 +71,7 @@ async def test_trigger_reloads_like_sighup(config_dir: Path) -> None:
 
 async def test_a_saved_file_is_noticed_without_a_signal(config_dir: Path) -> None:
     holder = Holder(load_config(config_dir))
-    reloader = ConfigReloader(config_dir, holder.swap, debounce_s=0.01, poll_s=0.01)
+    reloader = ConfigReloader(config_dir, holder.swap, loader=load_config, debounce_s=0.01, poll_s=0.01)
     await reloader.start()
     try:
         waiting = asyncio.create_task(reloader.wait_reloaded())
@@ -95,7 +95,8 @@ async def test_a_broken_save_is_logged_and_not_applied(config_dir: Path) -> None
         def info(self, event: str, **kw: object) -> None:
             logged.append((event, kw))
 
-    reloader = ConfigReloader(config_dir, holder.swap, debounce_s=0.01, poll_s=0.01, log=Log())
+    reloader = ConfigReloader(config_dir, holder.swap, loader=load_config, debounce_s=0.01, poll_s=0.01,
+                              log=Log())
     await reloader.start()
     try:
         waiting = asyncio.create_task(reloader.wait_reloaded())
@@ -107,3 +108,27 @@ async def test_a_broken_save_is_logged_and_not_applied(config_dir: Path) -> None
     assert holder.config is running
     problems = [kw["problem"] for event, kw in logged if event == "config.problem"]
     assert problems == ["config/scenarios/193.yaml:3: steps[0].goto: unknown label 'nowhere'"]
+
+
+async def test_a_reload_with_warnings_is_applied_and_its_warnings_logged(config_dir: Path) -> None:
+    holder = Holder(load_config(config_dir))
+    logged: list[tuple[str, dict[str, object]]] = []
+
+    class Log:
+        def error(self, event: str, **kw: object) -> None:
+            logged.append((event, kw))
+
+        def warning(self, event: str, **kw: object) -> None:
+            logged.append((event, kw))
+
+        def info(self, event: str, **kw: object) -> None:
+            logged.append((event, kw))
+
+    reloader = ConfigReloader(config_dir, holder.swap, loader=load_config, debounce_s=0.0, log=Log())
+    edit(config_dir / "scenarios" / "193.yaml", 'numbers: ["193"]', "numbers: [0193]")
+    assert await asyncio.wait_for(reloader.reload(), 10) is True
+    assert holder.swaps == 1
+    warnings = [kw["problem"] for event, kw in logged
+                if event == "config.warning" and "scenarios/" in str(kw["problem"])]
+    assert warnings == ["config/scenarios/193.yaml:5: warning: numbers[0]: number 0193 is read by YAML as "
+                        '193: quote it ("0193")']

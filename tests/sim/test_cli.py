@@ -39,3 +39,19 @@ def test_bad_hours_are_a_usage_error_and_bad_strategy_invalid_input() -> None:
     bad = CliRunner().invoke(app(), ["--strategy", "loudest"])
     assert bad.exit_code == 1
     assert "strategy" in bad.stderr
+
+
+def test_an_unknown_strategy_is_one_clear_line_with_the_choices() -> None:
+    bad = CliRunner().invoke(app(), ["--strategy", "longest_idel"])
+    assert bad.exit_code == 1
+    lines = bad.stderr.strip().splitlines()
+    assert lines == ["acd simulate: --strategy: unknown value 'longest_idel' (did you mean 'longest_idle'?); "
+                     "one of most_skilled, least_talked_today, longest_idle, round_robin, random"]
+    assert "pydantic" not in bad.output and "http" not in bad.output
+
+
+def test_an_unknown_estimator_names_the_option() -> None:
+    bad = CliRunner().invoke(app(), ["--estimator", "fastest"])
+    assert bad.exit_code == 1
+    assert bad.stderr.strip().splitlines() == [
+        "acd simulate: --estimator: unknown value 'fastest'; one of app_queue, hol, les, ql, qla"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import types
 from typing import Any
@@ -11,7 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from acd.settings import Settings
 from acd.web.app import create_app
-from tests.web.conftest import USERS, Api, FakeEngine, auth
+from tests.web.conftest import REPO, USERS, Api, FakeEngine, auth
 
 
 async def test_health_reports_ari_and_db(api: Api) -> None:
@@ -147,3 +148,12 @@ async def test_reports_unavailable_is_a_clear_503(api: Api, monkeypatch: pytest.
     monkeypatch.setitem(sys.modules, "cdr.reports", types.SimpleNamespace())
     r = await api.client.get("/api/reports/daily?from=2026-11-01&to=2026-11-30", headers=auth("sup"))
     assert r.status == 503 and "not available" in (await r.json())["error"]
+
+
+async def test_the_health_body_is_the_one_docs_operations_describes(api: Api) -> None:
+    """Issue 9 §5: docs/operations.md gave {"ari","db","version"}; an admin's probe reads the real keys."""
+    doc = (REPO / "docs" / "operations.md").read_text()
+    line = next(ln for ln in doc.split("\n- ") if ln.startswith("`GET /health`"))
+    documented = set(re.findall(r'"(\w+)":', line))
+    r = await api.client.get("/health")
+    assert set(await r.json()) <= documented and "db_detail" in documented

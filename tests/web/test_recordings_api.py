@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from acd.settings import Settings
 from acd.web.app import create_app
+from acd.web.audit_sessions import SESSION_S, AccessSessions, SessionKey
 from recording import store
 from recording.audit import access_log
 from recording.schema import recordings
@@ -123,6 +124,32 @@ async def test_every_access_is_audited_with_user_and_time(api: Api) -> None:
     assert rows[2]["recording_id"] == rid and rows[2]["call_id"] == "c-au" and rows[2]["remote"]
 
 
+async def test_audio_is_audited_whatever_range_opens_the_access(api: Api) -> None:
+    """Issue 12 item 5: a client starting mid-file (or from the end) still leaves an audit row first."""
+    ranges: dict[int, str] = {}
+    for n, rng in enumerate(("bytes=-100000000", "bytes=1-", "bytes=44-")):
+        rid = await _recording(api, f"c-rg{n}", "a1")
+        ranges[rid] = rng
+        r = await api.client.get(f"/api/recordings/{rid}/audio", headers={**auth("sup"), "Range": rng})
+        assert r.status == 206 and len(await r.read()) > 1000
+    rows = await access_log(api.db)
+    audited = sorted((r["recording_id"], r["action"]) for r in rows)
+    assert audited == [(rid, "listen") for rid in sorted(ranges)]
+
+
+async def test_an_access_session_is_audited_once_per_window_and_per_client(api: Api) -> None:
+    rid = await _recording(api, "c-win", "a1")
+    url = f"/api/recordings/{rid}/audio"
+    for rng in ("bytes=44-", "bytes=0-", "bytes=-10", "bytes=100-200"):  # one player seeking: one session
+        await api.client.get(url, headers={**auth("sup"), "Range": rng})
+    await api.client.get(url, headers={**auth("admin"), "Range": "bytes=100-"})  # another client
+    api.clock[0] += SESSION_S + 1
+    await api.client.get(url, headers={**auth("sup"), "Range": "bytes=100-"})  # the window is over
+    rows = list(reversed(await access_log(api.db)))
+    assert [(r["user_name"], r["action"]) for r in rows] == [("sup", "listen"), ("admin", "listen"),
+                                                             ("sup", "listen")]
+
+
 async def test_hold_blocks_delete_until_lifted(api: Api) -> None:
     rid = await _recording(api, "c-h", "a1")
     r = await api.client.post(f"/api/recordings/{rid}/hold", json={"hold": True}, headers=auth("sup"))
@@ -191,3 +218,14 @@ async def test_audio_is_not_served_when_the_audit_cannot_be_written(api: Api) ->
         await conn.exec_driver_sql("DROP TABLE recording_access_log")
     r = await api.client.get(f"/api/recordings/{rid}/audio", headers=auth("sup"))
     assert r.status == 503 and "database unavailable" in (await r.json())["error"]
+
+
+def test_access_sessions_stay_bounded_and_forgetting_only_audits_again() -> None:
+    sessions = AccessSessions(session_s=600, max_sessions=100)
+    for n in range(1000):
+        key = SessionKey("sup", "10.0.0.1", n, "listen")
+        assert sessions.needs_audit(key, now=float(n))
+        sessions.opened(key, now=float(n))
+    assert len(sessions) == 100
+    assert not sessions.needs_audit(SessionKey("sup", "10.0.0.1", 999, "listen"), now=1000.0)
+    assert sessions.needs_audit(SessionKey("sup", "10.0.0.1", 0, "listen"), now=1000.0)
