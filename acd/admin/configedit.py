@@ -66,6 +66,7 @@ class ConfigStatus:
 
     valid: bool
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     problems_by_file: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -105,13 +106,13 @@ class ConfigEditor:
 
     def status(self) -> ConfigStatus:
         try:
-            self.loader(self.dir)
+            loaded = self.loader(self.dir)
         except ConfigError as exc:
             by_file: dict[str, list[str]] = {}
             for problem in exc.problems:
                 by_file.setdefault(problem.file, []).append(str(problem))
-            return ConfigStatus(False, [str(p) for p in exc.problems], by_file)
-        return ConfigStatus(True)
+            return ConfigStatus(False, [str(p) for p in exc.problems], problems_by_file=by_file)
+        return ConfigStatus(True, warnings=[str(w) for w in getattr(loaded, "warnings", ())])
 
     def scenarios(self) -> list[dict[str, Any]]:
         """Each scenario file with its name, numbers, version and the loader's problems in it."""
@@ -132,8 +133,9 @@ class ConfigEditor:
         return out
 
     # ------------------------------------------------------------------ writing
-    def validate(self, file: str, text: str | None) -> None:
-        """Load the whole directory with ``file`` replaced by ``text`` (None: removed); Invalid on errors."""
+    def validate(self, file: str, text: str | None) -> list[str]:
+        """Load the whole directory with ``file`` replaced by ``text`` (None: removed); Invalid on errors,
+        else the loader's warnings."""
         with tempfile.TemporaryDirectory(prefix="acd-admin-") as tmp:
             copy = Path(tmp) / self.dir.name  # same name: the loader's messages name the real file
             shutil.copytree(self.dir, copy, ignore=shutil.ignore_patterns(".*"), symlinks=False)
@@ -144,9 +146,10 @@ class ConfigEditor:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
             try:
-                self.loader(copy)
+                loaded = self.loader(copy)
             except ConfigError as exc:
                 raise Invalid([str(p) for p in exc.problems]) from exc
+            return [str(w) for w in getattr(loaded, "warnings", ())]
 
     def change(self, op: Operation, expected_version: str | None, who: str) -> ChangeRecord:
         """Apply ``op`` to the file it names; ``expected_version`` is the version the admin read (None: the
@@ -200,7 +203,7 @@ class ConfigEditor:
 
     def _write(self, state: FileState, new: str | None, who: str, action: str,
                rollback_of: int | None) -> ChangeRecord:
-        self.validate(state.file, new)
+        warnings = self.validate(state.file, new)
         path = self.path(state.file)
         if new is None:
             path.unlink()
@@ -215,7 +218,7 @@ class ConfigEditor:
             id=self.history.next_id(), at=datetime.fromtimestamp(self.clock(), UTC).isoformat(), who=who,
             file=state.file, action=action, before_version=state.version, after_version=version_of(new) or "",
             diff=unified_diff(state.text or "", new or "", state.file), before=state.text, after=new or "",
-            rollback_of=rollback_of)
+            rollback_of=rollback_of, warnings=warnings)
         self.history.add(record)
         return record
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 _NAME = re.compile(r"^(\d{6,})\.json$")
@@ -44,6 +44,8 @@ class ChangeRecord:
     before: str | None
     after: str
     rollback_of: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    """The loader's warnings on the new configuration (``acd check``'s; they do not stop a change)."""
 
     def shown_diff(self) -> str:
         return redact(self.diff)

@@ -145,7 +145,8 @@ async def config_overview(request: web.Request, user: Principal | None) -> web.R
              *(str(p.relative_to(ed.dir)) for p in sorted((ed.dir / "scenarios").glob("*.yaml")))]
     versions = {f: (await admin.call(ed.read, f)).version for f in files}
     status = await admin.call(ed.status)
-    return json_response({"files": versions, "valid": status.valid, "problems": status.problems})
+    return json_response({"files": versions, "valid": status.valid, "problems": status.problems,
+                          "warnings": status.warnings})
 
 
 @route("GET", "/api/admin/scenarios", roles=ADMIN_ONLY)
@@ -154,7 +155,8 @@ async def scenarios(request: web.Request, user: Principal | None) -> web.Respons
     admin = _admin(request)
     status = await admin.call(admin.editor.status)
     listed = await admin.call(admin.editor.scenarios)
-    return json_response({"scenarios": listed, "valid": status.valid, "problems": status.problems})
+    return json_response({"scenarios": listed, "valid": status.valid, "problems": status.problems,
+                          "warnings": status.warnings})
 
 
 @route("POST", "/api/admin/reload", roles=ADMIN_ONLY)

@@ -214,3 +214,11 @@ async def test_two_admins_saving_at_the_same_moment_one_wins_and_the_other_gets_
         assert len(won) == 1 and len(lost) == 1, results
         assert f"by {won[0].record.who}" in lost[0].message
         assert [r.who for r in editor.history.list()] == [won[0].record.who]
+
+
+def test_a_change_carries_the_loaders_warnings(editor: ConfigEditor) -> None:
+    """A warning does not stop a change (as it does not stop ``acd check`` or a reload) but is shown."""
+    op = UpdateAgent(id="agent3", changes=AgentChanges(languages=["ru", "en"]))
+    record = editor.change(op, version(editor, "agents.yaml"), "aida")
+    assert record.warnings == [str(w) for w in load_config(editor.dir).warnings]
+    assert editor.history.get(record.id) == record
