@@ -233,6 +233,10 @@ class Daemon:
             clock=self.clock,
             qa_forms=forms,
         )
+        from acd.web.admin import install_admin  # R24: config edits, history, reload
+
+        install_admin(app, self.config_dir, self.settings.paths.var, clock=self.clock.now,
+                      reloader=lambda: self.reloader)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         port = self.settings.http.port if self.http_port is None else self.http_port
@@ -349,7 +353,7 @@ class EnginePortAdapter:
         return self.d.writer.db_writable
 
     def not_ready_reasons(self) -> list[str]:
-        return list(self.d.settings.not_ready_reasons)
+        return list(self.d.config.settings.not_ready_reasons)  # the reloaded ones (admin console)
 
     def agent_of_call(self, call_id: str) -> str | None:
         return self.d.engine.agent_of_call(call_id)

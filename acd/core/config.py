@@ -24,6 +24,7 @@ __all__ = [
     "QueuesFile",
     "RelaxStep",
     "StrategyName",
+    "WallboardThresholds",
 ]
 
 StrategyName = Literal["most_skilled", "least_talked_today", "longest_idle", "round_robin", "random"]
@@ -70,6 +71,33 @@ class NoAnswerPolicy(_Strict):
     """The not-ready reason recorded (only with ``state: not_ready``)."""
 
 
+class WallboardThresholds(_Strict):
+    """When the wallboard colours a queue's figures (R23): amber at ``warn``, red at ``alarm``. None: the
+    figure is never coloured."""
+
+    waiting_warn: int | None = Field(default=None, ge=1)
+    """Callers waiting now."""
+    waiting_alarm: int | None = Field(default=None, ge=1)
+    longest_wait_warn_s: float | None = Field(default=None, gt=0)
+    """The longest wait of a caller waiting now, in seconds."""
+    longest_wait_alarm_s: float | None = Field(default=None, gt=0)
+    service_level_warn_pct: float | None = Field(default=None, ge=0, le=100)
+    """Service level today, in percent: coloured when it falls below."""
+    service_level_alarm_pct: float | None = Field(default=None, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _in_order(self) -> WallboardThresholds:
+        pairs = (("waiting", self.waiting_warn, self.waiting_alarm),
+                 ("longest_wait", self.longest_wait_warn_s, self.longest_wait_alarm_s))
+        for name, warn, alarm in pairs:
+            if warn is not None and alarm is not None and warn > alarm:
+                raise ValueError(f"{name}: the warning level must not be above the alarm level")
+        warn_sl, alarm_sl = self.service_level_warn_pct, self.service_level_alarm_pct
+        if warn_sl is not None and alarm_sl is not None and warn_sl < alarm_sl:
+            raise ValueError("service_level: the warning level must not be below the alarm level")
+        return self
+
+
 class QueueConfig(_Strict):
     """A named queue: who may serve its callers, in which order, and what happens when nobody does."""
 
@@ -106,6 +134,13 @@ class QueueConfig(_Strict):
     """What happens to an agent who misses a call of this queue."""
     estimator: str | None = None
     """Wait-time estimator (``qla``, ``ql``, ``les``, ``hol``, ``app_queue``); None: the daemon's default."""
+    topics: list[Annotated[str, Field(min_length=1)]] = []
+    """Topics an agent picks from for a call of this queue (R16, R22), e.g. ``[tax refund, cash register]``;
+    empty: the agent types the topic."""
+    script: str | None = None
+    """What the agent sees on the desktop for a call of this queue: how to greet, what to ask."""
+    wallboard: WallboardThresholds = WallboardThresholds()
+    """When the wallboard colours this queue's figures."""
 
     @field_validator("overflow")
     @classmethod
@@ -164,6 +199,9 @@ class AgentConfig(_Strict):
     priority-1 queues before their priority-2 queues."""
     user: str | None = None
     """The login (``config/acd.yaml`` users) that acts as this agent in the web app."""
+    teams: list[Annotated[str, Field(min_length=1)]] = []
+    """Groups this agent belongs to, e.g. ``[first_line, almaty]``: the wallboard shows figures per team
+    (R23). Teams do not route calls; queues and skills do."""
 
     @model_validator(mode="after")
     def _default_endpoint(self) -> AgentConfig:

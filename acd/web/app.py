@@ -10,6 +10,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import acd.web.admin  # noqa: F401  (the /api/admin routes, R24)
 from acd.settings import Settings
 
 # Importing the handler modules fills the route table.

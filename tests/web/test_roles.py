@@ -65,3 +65,29 @@ async def test_unknown_route_is_json_404(api: Api) -> None:
     r = await api.client.get("/api/nothing-here")
     assert r.status == 404
     assert "error" in await r.json()
+
+
+ADMIN_ROUTES = {
+    ("GET", "/api/admin/config"), ("GET", "/api/admin/scenarios"), ("POST", "/api/admin/reload"),
+    ("GET", "/api/admin/agents"), ("POST", "/api/admin/agents"), ("PUT", "/api/admin/agents/{id}"),
+    ("POST", "/api/admin/agents/{id}/disable"), ("GET", "/api/admin/queues"),
+    ("PUT", "/api/admin/queues/{name}"), ("GET", "/api/admin/not-ready-reasons"),
+    ("PUT", "/api/admin/not-ready-reasons"), ("GET", "/api/admin/numbers"),
+    ("PUT", "/api/admin/scenarios/{name}/numbers"), ("GET", "/api/admin/schedules"),
+    ("PUT", "/api/admin/schedules/{name}"), ("GET", "/api/admin/history"), ("GET", "/api/admin/history/{id}"),
+    ("POST", "/api/admin/history/{id}/rollback"),
+}
+
+
+async def test_administration_routes_are_for_admins_only(api: Api) -> None:
+    """R24: the config editor's routes are in the table (so the walk above refuses them to every other role)
+    and list the admin role alone; an admin gets past the role check."""
+    admin_routes = {(r.method, r.path): r for r in ROUTES if r.path.startswith("/api/admin")}
+    assert set(admin_routes) == ADMIN_ROUTES
+    for (method, path), spec in admin_routes.items():
+        assert spec.roles == {"admin"}, (method, path)
+        for role in ("agent", "supervisor", "reporting"):
+            r = await api.client.request(method, _concrete(path), headers=auth(ROLE_USER[role]), json={})
+            assert r.status == 403, (method, path, role)
+        r = await api.client.request(method, _concrete(path), headers=auth("admin"), json={})
+        assert r.status not in (401, 403), (method, path)
