@@ -51,6 +51,8 @@ class PacingSettings:
     aim: float = 0.8
     """Predictive aims at this fraction of the target, the margin for chance over a campaign."""
     history: int = 400
+    drop_after_s: float = 2.0
+    """An answered call waits this long for an agent before it is dropped: an agent free by then counts."""
     """Attempts, answer delays and handling times remembered for the estimates (a sliding window)."""
 
 
@@ -208,7 +210,7 @@ class Pacer:
             return Decision(dial, 0, reserved + dial, float(ready), 0.0, f"{why}: a line per free agent")
 
         p = min(max(self.answer_rate, 0.01), 1.0)
-        horizon = self.answer_delay_s
+        horizon = self.answer_delay_s + s.drop_after_s
         qs = [self.free_within(max(0.0, now - since), horizon) for since in snap.busy_since]
         soon_mean, soon_var = sum(qs), sum(q * (1 - q) for q in qs)
         # inbound callers beyond the free agents take the agents that free up first

@@ -107,7 +107,8 @@ class _Day:
         self.end = sim.hours * HOUR
         self.pacer = Pacer(PacingSettings(mode=sim.mode, drop_rate_target=sim.drop_rate_target,
                                           max_lines_per_agent=sim.max_lines_per_agent,
-                                          trunk_channels=sim.trunk_channels))
+                                          trunk_channels=sim.trunk_channels,
+                                          drop_after_s=sim.drop_after_s))
         self.ready: deque[int] = deque(range(sim.agents))
         self.busy_since: dict[int, float] = {}
         self.ringing = 0
