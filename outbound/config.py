@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from acd.yamlconf import ConfigError, ConfigProblem, YamlDoc, read_yaml, validation_problems
+from acd.yamlconf import ConfigError, ConfigProblem, YamlDoc, read_yaml
 from routing.numbers import BadNumber, normalise
 from routing.schedule import WEEKDAYS, Hours, parse_range
 
@@ -432,14 +432,20 @@ def _semantic(doc: YamlDoc, c: Campaign, stem: str, known_queues: Iterable[str] 
     return out
 
 
-def _clean_loc(problems: Sequence[ConfigProblem]) -> list[ConfigProblem]:
-    """Drop pydantic's union member names (``function-before[...]``) from the printed field path."""
-    out = []
-    for p in problems:
-        field = re.sub(r"\.?(function-[a-z-]+\[[^\]]*\]|[a-z-]+\[[^\]]*\])", "", p.field)
-        q = ConfigProblem(p.file, p.line, field, p.message)
-        if q not in out:
-            out.append(q)
+def _problems(doc: YamlDoc, exc: ValidationError) -> list[ConfigProblem]:
+    """Pydantic errors as file:line problems, without pydantic's union member names in the field path
+    (``function-before[...]``, ``nullable[Retry]``), as acd/configset.py does for scenario steps."""
+    out: list[ConfigProblem] = []
+    for err in exc.errors(include_url=False):
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (not allowed here)"
+        elif err["type"] == "missing":
+            msg = "required field missing"
+        problem = doc.problem(loc, msg)
+        if problem not in out:
+            out.append(problem)
     return out
 
 
@@ -453,7 +459,7 @@ def load_campaign(path: Path, *, known_queues: Iterable[str] | None = None,
     try:
         campaign = Campaign.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_clean_loc(validation_problems(doc, exc))) from exc
+        raise ConfigError(_problems(doc, exc)) from exc
     problems = _semantic(doc, campaign, path.stem, known_queues, known_agents)
     if problems:
         raise ConfigError(problems)
