@@ -21,7 +21,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from acd.yamlconf import ConfigError, ConfigProblem, YamlDoc, read_yaml
 from routing.numbers import BadNumber, normalise
@@ -34,6 +42,8 @@ called party while no agent was free, see docs/outbound.md)."""
 Outcome = Literal["answered", "no_answer", "busy", "congestion", "unreachable", "dropped"]
 Mode = Literal["preview", "progressive", "predictive"]
 Language = Literal["kk", "ru"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_WORKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
 QuestionType = Literal["single_choice", "multiple_choice", "number", "text", "rating", "yes_no"]
 
 STANDARD_FIELDS = ("phone", "name", "language")
@@ -71,8 +81,7 @@ class _Strict(BaseModel):
 class Window(_Strict):
     """When contacts may be called, in the campaign's local time zone. Outside it nothing is dialled."""
 
-    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
-        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], description="Weekdays with calls")
+    days: list[Weekday] = Field(default_factory=lambda: list(_WORKDAYS), description="Weekdays with calls")
     hours: Hours = Field(default_factory=lambda: ["10:00-20:00"],
                          description="Local hours on those days, e.g. [10:00-13:00, 14:00-20:00]")
     start_date: date | None = Field(None, description="First day of the campaign (YYYY-MM-DD)")
@@ -113,14 +122,17 @@ def _retry_short_form(value: Any) -> Any:
 RetryRule = Annotated[Retry | None, BeforeValidator(_retry_short_form)]
 
 
+_DEFAULT_RETRY: dict[Outcome, Retry | None] = {
+    "no_answer": Retry(after=7200), "busy": Retry(after=900), "congestion": Retry(after=600),
+    "unreachable": Retry(after=14400), "dropped": Retry(after=1800)}
+
+
 class Attempts(_Strict):
     """Attempts per contact; an outcome without a rule (or ``null``) closes the contact."""
 
     max: int = Field(3, ge=1, le=20, description="Attempts per contact in all")
     retry: dict[Outcome, RetryRule] = Field(
-        default_factory=lambda: {
-            "no_answer": Retry(after=7200), "busy": Retry(after=900), "congestion": Retry(after=600),
-            "unreachable": Retry(after=14400), "dropped": Retry(after=1800)},
+        default_factory=lambda: dict(_DEFAULT_RETRY),
         description="Per outcome (answered, no_answer, busy, congestion, unreachable, dropped): delay "
         "before calling again, e.g. busy: 15m, or {after: 2h, max: 2}. 'answered' applies only to answered "
         "calls that were not productive.")
@@ -215,7 +227,8 @@ class Question(_Strict):
             return "a rating is a whole number"
         lo, hi = self.bounds
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            return f"{value:g} is outside {lo if lo is not None else '-inf'}..{hi if hi is not None else 'inf'}"
+            low, high = ("-inf" if lo is None else f"{lo:g}"), ("inf" if hi is None else f"{hi:g}")
+        return f"{value:g} is outside {low}..{high}"
         return None
 
 
@@ -311,13 +324,13 @@ class Campaign(_Strict):
     attempts: Attempts = Field(default_factory=Attempts)
     dialing: Dialing = Field(default_factory=Dialing)
     dialling_rules: DiallingRules = Field(default_factory=DiallingRules)
-    do_not_call: list[str] = Field(default_factory=list,
-                                   description="Numbers never to call (any format), on top of do_not_call_file")
+    do_not_call: list[str] = Field(
+        default_factory=list, description="Numbers never to call (any format), on top of do_not_call_file")
     do_not_call_file: str | None = Field(None, description="A file of numbers never to call, one a line, "
                                          "relative to this campaign file")
-    contact_fields: list[str] = Field(default_factory=list,
-                                      description="Extra contact columns the script uses (must be in the file)")
-    script: Text = Field(description="What the agent says, per language (Markdown with {contact fields})")
+    contact_fields: list[str] = Field(
+        default_factory=list, description="Extra contact columns the script uses (must be in the file)")
+    script: Text = Field(description="What the agent says per language (Markdown with {contact fields})")
     form: Form
 
     @field_validator("timezone")

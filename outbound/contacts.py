@@ -97,7 +97,7 @@ def _rows_csv(path: Path) -> Iterator[tuple[int, list[str]]]:
 
 
 def _rows_xlsx(path: Path) -> Iterator[tuple[int, list[str]]]:
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
 
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
@@ -220,8 +220,9 @@ async def store_contacts(engine: AsyncEngine, campaign: Campaign, report: Import
     async with engine.begin() as conn:
         cid = (await conn.execute(select(campaigns.c.id).where(campaigns.c.name == campaign.name))).scalar()
         if cid is None:
-            cid = (await conn.execute(campaigns.insert().values(
-                name=campaign.name, created_at=at, description=campaign.description))).inserted_primary_key[0]
+            inserted = await conn.execute(campaigns.insert().values(
+                name=campaign.name, created_at=at, description=campaign.description))
+            cid = inserted.inserted_primary_key[0] if inserted.inserted_primary_key else None
         existing = set((await conn.execute(
             select(campaign_contacts.c.phone).where(campaign_contacts.c.campaign_id == cid))).scalars())
         new = [c for c in report.contacts if c.phone not in existing]

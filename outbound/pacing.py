@@ -234,7 +234,6 @@ class Pacer:
                 hi = mid - 1
         floor = max(0, min(ready, ceiling) - reserved)  # never fewer lines than progressive would ring
         dial = max(0, min(max(lo, floor), trunk_free))
-        target = snap.lines_ringing + dial
         return Decision(dial, 0, snap.lines_ringing + dial, free_mean, allowed,
                         f"predictive: p={p:.2f}, D={horizon:.0f}s, {free_mean:.1f} agents expected free")
 

@@ -30,8 +30,8 @@ from cdr.schema import Serial, metadata
 from cdr.types import JsonType, UtcDateTime
 from outbound.config import OUTCOMES
 
-__all__ = ["CAMPAIGN_TABLES", "CONTACT_STATUSES", "campaign_answers", "campaign_attempts", "campaign_contacts",
-           "campaigns"]
+__all__ = ["CAMPAIGN_TABLES", "CONTACT_STATUSES", "campaign_answers", "campaign_attempts",
+           "campaign_contacts", "campaigns"]
 
 CONTACT_STATUSES = ("pending", "in_progress", "done", "failed", "do_not_call")
 CAMPAIGN_TABLES = ("campaigns", "campaign_contacts", "campaign_attempts", "campaign_answers")

@@ -22,6 +22,7 @@ import math
 import random
 from collections import deque
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 from acd.sim.scheduler import Handle, Scheduler
@@ -151,7 +152,8 @@ class _Day:
             contacts_per_agent_hour=self.connected / hours / sim.agents,
             mean_lines=self.line_seconds / self.end, max_lines=self.max_lines,
             inbound_offered=self.inbound_offered,
-            inbound_mean_wait_s=sum(self.inbound_waits) / len(self.inbound_waits) if self.inbound_waits else 0.0,
+            inbound_mean_wait_s=(sum(self.inbound_waits) / len(self.inbound_waits)
+                                 if self.inbound_waits else 0.0),
         )
 
     def _tick(self) -> None:
@@ -167,14 +169,15 @@ class _Day:
         snap = Snapshot(ready_agents=len(self.ready), busy_since=tuple(self.busy_since.values()),
                         lines_ringing=self.ringing, ringing_since=tuple(self.ring_started.values()),
                         answered_waiting=len(self.waiting),
-                        inbound_waiting=len(self.inbound), trunk_in_use=self.inbound_talking + len(self.inbound))
+                        inbound_waiting=len(self.inbound),
+                        trunk_in_use=self.inbound_talking + len(self.inbound))
         d = self.pacer.decide(now, snap)
         for _ in range(d.dial):
             self._dial(None)
         for _ in range(min(d.previews, len(self.ready))):
             agent = self.ready.popleft()
             self.busy_since[agent] = now  # reading the preview is work, not idle time
-            self.s.after(self.sim.preview_s, lambda a=agent: self._preview_dial(a))
+            self.s.after(self.sim.preview_s, partial(self._preview_dial, agent))
 
     # -- calls ----------------------------------------------------------------------------------------
     def _preview_dial(self, agent: int) -> None:
@@ -240,7 +243,7 @@ class _Day:
         if self.rng.random() < p.productive_rate:
             self.productive += 1
         handle = talk + self.sim.wrapup_s
-        self.s.after(handle, lambda: self._handled(agent, handle, campaign=True))
+        self.s.after(handle, partial(self._handled, agent, handle, campaign=True))
 
     def _handled(self, agent: int, handle_s: float, *, campaign: bool) -> None:
         if campaign:
@@ -285,7 +288,7 @@ class _Day:
         self.inbound_talking += 1
         self.busy_since[agent] = self.s.now
         talk = self.rng.expovariate(1 / self.sim.inbound_talk_s) + self.sim.wrapup_s
-        self.s.after(talk, lambda: self._handled(agent, talk, campaign=False))
+        self.s.after(talk, partial(self._handled, agent, talk, campaign=False))
 
 
 def run_campaign(sim: CampaignSim) -> CampaignReport:

@@ -38,11 +38,10 @@ def run_campaign_mode(*, agents: int, hours: float, talk_s: float, wrapup_s: flo
         return 1
     reports = compare_modes(sim, modes)
     if as_json:
-        doc: dict[str, Any] = {"input": {"agents": agents, "hours": hours, "talk_s": talk_s, "wrapup_s": wrapup_s,
-                                         "answer_rate": answer_rate, "answer_delay_s": answer_delay_s,
-                                         "inbound_per_hour": inbound_per_hour, "drop_rate_target": drop_target,
-                                         "seed": seed},
-                               "modes": {m: r.as_dict() for m, r in reports.items()}}
+        inputs = {"agents": agents, "hours": hours, "talk_s": talk_s, "wrapup_s": wrapup_s,
+                  "answer_rate": answer_rate, "answer_delay_s": answer_delay_s,
+                  "inbound_per_hour": inbound_per_hour, "drop_rate_target": drop_target, "seed": seed}
+        doc: dict[str, Any] = {"input": inputs, "modes": {m: r.as_dict() for m, r in reports.items()}}
         sys.stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         print_campaign(sim, reports, Console())
@@ -51,8 +50,9 @@ def run_campaign_mode(*, agents: int, hours: float, talk_s: float, wrapup_s: flo
 
 def print_campaign(sim: CampaignSim, reports: dict[str, CampaignReport], console: Console) -> None:
     p = sim.parties
-    table = Table(title=f"campaign day: {sim.agents} agents, {sim.hours:g} h, answer rate {p.answer_rate:.0%}, "
-                        f"answer delay {p.answer_delay_s:g} s, talk {p.talk_s:g} s + {sim.wrapup_s:g} s wrap-up")
+    table = Table(title=f"campaign day: {sim.agents} agents, {sim.hours:g} h, "
+                        f"answer rate {p.answer_rate:.0%}, answer delay {p.answer_delay_s:g} s, "
+                        f"talk {p.talk_s:g} s + {sim.wrapup_s:g} s wrap-up")
     table.add_column("figure")
     for mode in reports:
         table.add_column(mode, justify="right")
@@ -66,7 +66,8 @@ def print_campaign(sim: CampaignSim, reports: dict[str, CampaignReport], console
         ("lines ringing, mean / max", lambda r: f"{r.mean_lines:.1f} / {r.max_lines}"),
     ]
     if sim.inbound_per_hour:
-        rows.append(("inbound calls, mean wait", lambda r: f"{r.inbound_offered}, {r.inbound_mean_wait_s:.0f} s"))
+        rows.append(("inbound calls, mean wait",
+                     lambda r: f"{r.inbound_offered}, {r.inbound_mean_wait_s:.0f} s"))
     for name, fmt in rows:
         table.add_row(name, *(fmt(r) for r in reports.values()))
     console.print(table)

@@ -79,7 +79,8 @@ def upgrade() -> None:
                                 name="fk_campaign_attempts_contact_id_campaign_contacts"),
         sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"],
                                 name="fk_campaign_attempts_campaign_id_campaigns"),
-        sa.CheckConstraint(f"outcome IS NULL OR {_in('outcome', OUTCOMES)}", name="ck_campaign_attempts_outcome"),
+        sa.CheckConstraint(f"outcome IS NULL OR {_in('outcome', OUTCOMES)}",
+                           name="ck_campaign_attempts_outcome"),
     )
     op.create_index("ix_campaign_attempts_campaign_id_started_at", "campaign_attempts",
                     ["campaign_id", "started_at"])
