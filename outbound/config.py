@@ -228,7 +228,7 @@ class Question(_Strict):
         lo, hi = self.bounds
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             low, high = ("-inf" if lo is None else f"{lo:g}"), ("inf" if hi is None else f"{hi:g}")
-        return f"{value:g} is outside {low}..{high}"
+            return f"{value:g} is outside {low}..{high}"
         return None
 
 
