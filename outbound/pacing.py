@@ -18,7 +18,8 @@ The three modes
   decision costs microseconds). ``allowed`` starts at the campaign's target (default 3 %) and adapts like
   VICIdial's adaptive modes: while the campaign's drop rate is below the target, the unused budget of
   drops lets the pacer take more risk; above it, less. The drop rate that counts is over the campaign
-  (answered calls that heard the drop message / answered calls).
+  (answered calls that heard the drop message / answered calls). The allowance moves by its own size
+  for every fifth of the drop budget the campaign is under (or over) its aim, between 5 % and 200 % of it.
 
 Hard limits in every mode: lines <= ``max_lines_per_agent`` x the agents expected free, lines <= the trunk's
 free channels, and inbound callers waiting for the same agents take those agents first (inbound priority:
@@ -75,6 +76,9 @@ class Snapshot:
     """Inbound callers waiting in queues these agents serve: they get the agents first."""
     trunk_in_use: int = 0
     """Channels of the trunk busy with other traffic (inbound calls, other campaigns)."""
+    inbound_rate_per_s: float = 0.0
+    """Inbound callers expected per second for these agents (the queues' recent arrival rate): callers
+    arriving while campaign calls ring will take agents first, so predictive counts on fewer."""
 
 
 @dataclass(frozen=True)
@@ -188,8 +192,10 @@ class Pacer:
         """Per-decision drop risk: the aim, plus the unused part of the campaign's drop budget."""
         s = self.settings
         aim = s.aim * s.drop_rate_target
-        slack = aim * self.stats.answered - self.stats.dropped  # drops we could still afford
-        factor = min(2.0, max(0.1, 1.0 + slack / 10.0))
+        budget = aim * self.stats.answered
+        slack = budget - self.stats.dropped  # drops we could still afford
+        scale = max(2.0, 0.2 * budget)  # a fifth of the budget over or under moves the risk by its size
+        factor = min(2.0, max(0.05, 1.0 + slack / scale))
         return aim * factor
 
     # -- decisions ------------------------------------------------------------------------------------
@@ -215,7 +221,9 @@ class Pacer:
         soon_mean, soon_var = sum(qs), sum(q * (1 - q) for q in qs)
         # inbound callers beyond the free agents take the agents that free up first
         soon_mean = max(0.0, soon_mean - inbound_left)
-        free_mean = ready + soon_mean - snap.answered_waiting
+        arriving = snap.inbound_rate_per_s * horizon  # Poisson: mean = variance
+        free_mean = ready + soon_mean - snap.answered_waiting - arriving
+        soon_var += arriving
         allowed = self.allowed_drop()
         ceiling = int(s.max_lines_per_agent * max(0.0, ready + soon_mean))
         if free_mean <= 0:

@@ -170,7 +170,8 @@ class _Day:
                         lines_ringing=self.ringing, ringing_since=tuple(self.ring_started.values()),
                         answered_waiting=len(self.waiting),
                         inbound_waiting=len(self.inbound),
-                        trunk_in_use=self.inbound_talking + len(self.inbound))
+                        trunk_in_use=self.inbound_talking + len(self.inbound),
+                        inbound_rate_per_s=self.sim.inbound_per_hour / HOUR)
         d = self.pacer.decide(now, snap)
         for _ in range(d.dial):
             self._dial(None)
