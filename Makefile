@@ -39,7 +39,7 @@ test: $(STAMP) deps
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy acd routing ivr cdr recording
+	$(BIN)/mypy acd routing ivr cdr recording outbound
 	$(BIN)/lint-imports   # the package layering of docs/architecture.md (.importlinter)
 
 bench: $(STAMP)

@@ -129,6 +129,7 @@ def _register() -> None:
     from acd.sim.cli import simulate
     from cdr.cli import report
     from ivr.cli import prompts_build
+    from outbound.cli import campaigns_app
     from recording.cli import qa_app, recordings_app
 
     app.command()(simulate)
@@ -141,6 +142,7 @@ def _register() -> None:
     app.add_typer(qa_app, name="qa", help="Quality assessment of calls (R15).")
     app.add_typer(prompts_app, name="prompts", help="Build the IVR prompts (espeak-ng + sox).")
     app.add_typer(db_app, name="db", help="The CDR database: create or upgrade its tables.")
+    app.add_typer(campaigns_app, name="campaigns", help="Outbound campaigns: check files, import contacts.")
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ SECTIONS: dict[str, str] = {
     "sim_day": "bench.sim_day",
     "ari": "bench.ari",
     "cdr": "bench.cdr", "reports": "bench.reports",
+    "outbound": "bench.outbound",
 }
 """Section name -> module with ``run(quick: bool) -> Section``. Add an area with one line here."""
 

@@ -72,8 +72,23 @@ def simulate(
         str | None, typer.Option(help="Wait estimator of the queue (default: the core's).")
     ] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    campaign: Annotated[bool, typer.Option("--campaign", help="Outbound campaign day instead (--aht is the "
+                                           "talk time; docs/outbound.md).")] = False,
+    dial_mode: Annotated[str, typer.Option(help="Campaign: all, preview, progressive, predictive.")] = "all",
+    answer_rate: Annotated[float, typer.Option(help="Campaign: share of dialled calls answered.")] = 0.3,
+    answer_delay: Annotated[float, typer.Option(help="Campaign: mean seconds from dial to answer.")] = 20.0,
+    inbound_per_hour: Annotated[float, typer.Option(help="Campaign: inbound calls/hour for the same agents "
+                                                    "(they have priority).")] = 0.0,
 ) -> None:
     """What service level and abandon rate would this staffing give? (traffic simulation, R26)"""
+    if campaign:
+        from acd.sim.campaign_cli import run_campaign_mode
+
+        first, last = parse_hours(hours)
+        raise typer.Exit(run_campaign_mode(
+            agents=agents, hours=float(last - first) * days, talk_s=aht, wrapup_s=wrapup, seed=seed,
+            dial_mode=dial_mode, answer_rate=answer_rate, answer_delay_s=answer_delay,
+            inbound_per_hour=inbound_per_hour, drop_target=0.03, as_json=json))
     from acd.core.config import STRATEGY_NAMES
     from acd.core.prediction import ESTIMATORS
 

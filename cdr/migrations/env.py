@@ -19,7 +19,7 @@ from cdr.schema import metadata
 
 # Other packages register their tables on the same metadata; import them if present so autogenerate
 # sees everything. Missing ones are simply skipped.
-for _module in ("recording.schema",):
+for _module in ("recording.schema", "outbound.schema"):
     with contextlib.suppress(ImportError):
         importlib.import_module(_module)
 

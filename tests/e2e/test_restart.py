@@ -178,8 +178,8 @@ agents:
 """
 # acd.yaml's users name agent4..agent8: they exist, and stay logged out (never seen by the database)
 AGENTS_YAML += "".join(
-    f"  - {{id: agent{n}, name: Idle {n}, endpoint: PJSIP/agent{n}, languages: [ru], skills: {{general: 5}},\n"
-    f"     queues: {{general: 1}}}}\n"
+    f"  - {{id: agent{n}, name: Idle {n}, endpoint: PJSIP/agent{n}, languages: [ru],\n"
+    f"     skills: {{general: 5}}, queues: {{general: 1}}}}\n"
     for n in range(4, 9)
 )
 
