@@ -80,6 +80,7 @@ def demo(
 
 def _register() -> None:
     from acd.sim.cli import simulate
+    from acd.web.cli import users_app
     from cdr.cli import report
     from ivr.cli import prompts_build
     from recording.cli import qa_app, recordings_app
@@ -94,6 +95,7 @@ def _register() -> None:
     app.add_typer(recordings_app, name="recordings", help="Search and purge recordings (R14).")
     app.add_typer(qa_app, name="qa", help="Quality assessment of calls (R15).")
     app.add_typer(prompts_app, name="prompts", help="Build the IVR prompts (espeak-ng + sox).")
+    app.add_typer(users_app, name="users", help="Console users and their passwords (issue 13).")
 
 
 def main() -> None:
