@@ -120,12 +120,15 @@ class Daemon:
         version = info.system.version if info.system else "?"
         log.info("ari_ready", url=settings.ari.url, asterisk=version, app=settings.ari.app)
 
+        from acd.web.live import LiveFeed, LiveHub
+
+        self.live = LiveHub(lambda: self.config.queues)  # the agent desktop: teed from the CDR stream
         self.engine = Engine(
             settings=settings,
             config=config,
             ari=self.ari,
             clock=self.clock,
-            writer=self.writer,
+            writer=LiveFeed(self.writer, self.live),
             acd=self.acd,
             metrics=self.metrics,
         )
@@ -162,6 +165,8 @@ class Daemon:
             metrics=self.metrics.registry,
             clock=self.clock,
             qa_forms=forms,
+            live=self.live,
+            regions=self.writer.regions,
         )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()

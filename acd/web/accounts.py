@@ -236,13 +236,16 @@ class AccountStore:
 
 
 class LoginLimiter:
-    """At most ``limit`` failed log-ins per user name and per remote address within ``window_s``; beyond
-    that every attempt is refused (429) until the oldest failure leaves the window. Kept in memory: a
-    restart forgets it, which costs an attacker a daemon restart per five guesses."""
+    """At most ``limit`` failed log-ins per user name, and ``remote_limit`` per remote address, within
+    ``window_s``; beyond that every attempt is refused (429) until the oldest failure leaves the window.
+    The per-address limit is higher because a whole call-centre floor may share one address behind NAT:
+    one agent's typos must not lock out the others. Kept in memory: a restart forgets it."""
 
-    def __init__(self, clock: Callable[[], float], *, limit: int = 5, window_s: float = 300.0) -> None:
+    def __init__(self, clock: Callable[[], float], *, limit: int = 5, remote_limit: int = 20,
+                 window_s: float = 300.0) -> None:
         self.clock = clock
         self.limit = limit
+        self.remote_limit = remote_limit
         self.window_s = window_s
         self._failures: dict[str, deque[float]] = {}
 
@@ -256,9 +259,9 @@ class LoginLimiter:
     def retry_after(self, name: str, remote: str | None) -> float | None:
         """Seconds until another attempt is allowed, None if allowed now."""
         waits = []
-        for key in (f"u:{name.lower()}", f"r:{remote}"):
+        for key, limit in ((f"u:{name.lower()}", self.limit), (f"r:{remote}", self.remote_limit)):
             q = self._recent(key)
-            if len(q) >= self.limit:
+            if len(q) >= limit:
                 waits.append(q[0] + self.window_s - self.clock())
         return max(waits) if waits else None
 

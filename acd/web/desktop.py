@@ -109,8 +109,13 @@ async def build_state(request: web.Request, agent_id: str) -> dict[str, Any]:
         language = live.get("language") or card.language
         region, carrier = request.app[REGIONS].lookup(normalise_number(card.caller))
         history = await _history(request, card)
+        times = hub.queues().get(card.queue or "")
+        if times is not None:  # the queue may be known only after the offer (the core offers at once)
+            card.ring_timeout_s = card.ring_timeout_s or times.ring_timeout_s
+            card.wrapup_s = card.wrapup_s or times.wrapup_s
         call = {k: v for k, v in asdict(card).items() if k != "history"}
         call.update(
+            caller=normalise_number(card.caller) or card.caller,
             language=language, region=region, carrier=carrier,
             history=[dict(asdict(h), agent_name=names.get(h.agent or "", h.agent)) for h in history],
             ring_deadline=(card.ring_started_at + card.ring_timeout_s

@@ -119,6 +119,7 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
     "wrap.comment": ("Comment", "Комментарий", "Түсініктеме"),
     "wrap.save": ("Save", "Сохранить", "Сақтау"),
     "wrap.saved": ("Topic saved", "Тема сохранена", "Тақырып сақталды"),
+    "panel.status": ("Status", "Статус", "Күйі"),
     "panel.title": ("Today", "Сегодня", "Бүгін"),
     "panel.calls": ("Calls", "Звонки", "Қоңыраулар"),
     "panel.talk": ("Talk time", "Время разговоров", "Сөйлесу уақыты"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -62,17 +62,21 @@ class CallCard:
     """Filled once per call by the desktop (a CDR query), then kept here."""
 
 
-@dataclass(frozen=True)
-class QueueTimes:
-    ring_timeout_s: float
-    wrapup_s: float
+class QueueTimes(Protocol):
+    """What the hub reads of a queue's configuration (``acd.core.config.QueueConfig`` has both)."""
+
+    @property
+    def ring_timeout_s(self) -> float: ...
+
+    @property
+    def wrapup_s(self) -> float: ...
 
 
 class CdrSink(Protocol):
     def emit(self, record: CdrRecord) -> None: ...
 
 
-@dataclass
+@dataclass(eq=False)
 class Subscription:
     agent_id: str
     wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -83,8 +87,9 @@ class Subscription:
 
 
 class LiveHub:
-    def __init__(self, queue_times: Callable[[str], QueueTimes | None] | None = None) -> None:
-        self.queue_times = queue_times or (lambda _q: None)
+    def __init__(self, queues: Callable[[], Mapping[str, QueueTimes]] | None = None) -> None:
+        self.queues = queues or dict
+        """The live queue configuration (re-read at every use: a reload may change it)."""
         self.cards: OrderedDict[str, CallCard] = OrderedDict()
         self._current: dict[str, str] = {}
         """agent id -> the call id the agent is ringing for, talking on or wrapping up."""
@@ -145,11 +150,11 @@ class LiveHub:
             if ev.state == "ringing":
                 card.ring_started_at = ev.at
                 card.connected_at = card.ended_at = card.wrapup_started_at = None
-                times = self.queue_times(card.queue) if card.queue else None
+                times = self.queues().get(card.queue or "")
                 card.ring_timeout_s = times.ring_timeout_s if times else None
             elif ev.state == "wrap_up":
                 card.wrapup_started_at = ev.at
-                times = self.queue_times(card.queue) if card.queue else None
+                times = self.queues().get(card.queue or "")
                 card.wrapup_s = times.wrapup_s if times else None
         else:
             self._current.pop(ev.agent_id, None)

@@ -46,6 +46,11 @@ async def _csrf(client: Any, path: str = "/home") -> str:
     return found.group(1)
 
 
+def _browser(base: str) -> ClientSession:
+    """Another browser: its own cookie jar (unsafe: the test server is an IP address)."""
+    return ClientSession(base_url=base, cookie_jar=CookieJar(unsafe=True))
+
+
 async def _rows(api: Api, sql: str) -> list[dict[str, Any]]:
     async with api.db.connect() as conn:
         return [dict(r._mapping) for r in await conn.execute(text(sql))]
@@ -101,9 +106,11 @@ async def test_state_change_with_the_session_cookie_needs_the_csrf_token(api: Ap
     assert r.status == 403
     assert api.engine.state_changes == [] and api.engine.topics == []
     csrf = await _csrf(api.client, "/agent/a1")
-    r = await api.client.post("/api/agents/a1/state", json={"state": "ready"}, headers={"X-CSRF-Token": csrf})
+    r = await api.client.post("/api/agents/a1/state", json={"state": "ready"},
+                              headers={"X-CSRF-Token": csrf})
     assert r.status == 200
-    r = await api.client.post("/api/calls/call-1/topic", json={"topic": "tax"}, headers={"X-CSRF-Token": csrf})
+    r = await api.client.post("/api/calls/call-1/topic", json={"topic": "tax"},
+                              headers={"X-CSRF-Token": csrf})
     assert r.status == 200
     assert api.engine.state_changes == [("a1", "ready", None, None)]
     assert api.engine.topics == [("call-1", "tax", None, "aigerim")]
@@ -128,7 +135,7 @@ async def test_every_route_refuses_session_users_of_other_roles(api: Api) -> Non
     base = str(api.client.make_url("/"))
     checked = 0
     for role in sorted(ROLES):
-        async with ClientSession(base_url=base, cookie_jar=CookieJar(unsafe=True)) as browser:
+        async with _browser(base) as browser:
             await _login(browser, ROLE_LOGIN[role])
             csrf = await _csrf(browser)
             for spec in ROUTES:
@@ -152,6 +159,8 @@ async def test_failed_logins_are_rate_limited_then_allowed_again(api: Api) -> No
     assert (await api.client.get("/api/me")).status == 401
     outcomes = [x["outcome"] for x in await _rows(api, "SELECT outcome FROM web_login_log ORDER BY id")]
     assert outcomes == ["bad_password"] * 5 + ["rate_limited"]
+    assert (await _login(api.client, "aigerim")).status == 303  # the same address, another user: fine
+    api.client.session.cookie_jar.clear()
     api.clock[0] += 301
     r = await _login(api.client, "olga")
     assert r.status == 303
@@ -161,7 +170,7 @@ async def test_failed_logins_are_rate_limited_then_allowed_again(api: Api) -> No
 async def test_logout_everywhere_ends_the_other_browsers_too(api: Api) -> None:
     await _users(api)
     base = str(api.client.make_url("/"))
-    async with ClientSession(base_url=base, cookie_jar=CookieJar(unsafe=True)) as laptop, ClientSession(base_url=base, cookie_jar=CookieJar(unsafe=True)) as desk:
+    async with _browser(base) as laptop, _browser(base) as desk:
         await _login(laptop, "boss")
         await _login(desk, "boss")
         assert (await desk.get("/api/me")).status == 200
@@ -188,13 +197,15 @@ async def test_disabling_a_user_or_changing_the_password_ends_their_sessions(api
     assert (await api.client.get("/api/me")).status == 401
     r = await _login(api.client, "aigerim", "a-new-password")
     assert r.status == 401
-    assert (await _rows(api, "SELECT outcome FROM web_login_log ORDER BY id DESC LIMIT 1"))[0]["outcome"] == "disabled"
+    [last] = await _rows(api, "SELECT outcome FROM web_login_log ORDER BY id DESC LIMIT 1")
+    assert last["outcome"] == "disabled"
 
 
 async def test_pages_without_a_session_go_to_login_and_come_back(api: Api) -> None:
     await _users(api)
     r = await api.client.get("/agent/a1", allow_redirects=False)
-    assert r.status == 303 and r.headers["Location"] in ("/login?next=%2Fagent%2Fa1", "/login?next=/agent/a1")
+    assert r.status == 303
+    assert r.headers["Location"] in ("/login?next=%2Fagent%2Fa1", "/login?next=/agent/a1")
     page = await api.client.get("/login?next=/agent/a1&lang=kk")
     body = await page.text()
     assert "Құпиясөз" in body and 'value="/agent/a1"' in body
@@ -206,3 +217,11 @@ async def test_pages_without_a_session_go_to_login_and_come_back(api: Api) -> No
     assert r.status == 303 and r.headers["Location"] == "/agent/a1"  # never an open redirect
     page = await api.client.get("/agent/a1")
     assert "Дайынмын" in await page.text()  # the language chosen on the login page stays
+
+
+async def test_one_address_guessing_many_names_is_limited_too(api: Api) -> None:
+    await _users(api)
+    for i in range(20):
+        assert (await _login(api.client, f"guess{i}", "whatever-1")).status == 401
+    r = await _login(api.client, "aigerim")
+    assert r.status == 429

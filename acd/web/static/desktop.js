@@ -23,9 +23,9 @@
   function text(id, value) { $(id).textContent = value == null || value === "" ? "—" : value; }
   function fmtDate(epoch) {
     if (!epoch) return "—";
-    var d = new Date(epoch * 1000);
-    return d.toLocaleDateString(document.documentElement.lang) + " " +
-      d.toLocaleTimeString(document.documentElement.lang, {hour: "2-digit", minute: "2-digit"});
+    var d = new Date(epoch * 1000), p = function (n) { return String(n).padStart(2, "0"); };
+    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " +
+      p(d.getHours()) + ":" + p(d.getMinutes());
   }
 
   function render() {
@@ -58,7 +58,7 @@
       $("call-phase").textContent = a.state === "ringing" ? t("pop.title") : t("state." + a.state);
       $("callview").className = "call call-" + a.state;
       text("pop-caller", call.caller);
-      text("pop-caller-name", call.caller_name);
+      $("pop-caller-name").textContent = call.caller_name || "";
       text("pop-region", call.region + (call.carrier ? " · " + call.carrier : ""));
       text("pop-language", call.language ? tr("lang.", call.language) : null);
       text("pop-dialled", call.dialled);
