@@ -36,6 +36,8 @@ log = structlog.get_logger("acd.web")
 LIVE: web.AppKey[LiveHub] = web.AppKey("live", LiveHub)
 REGIONS: web.AppKey[RegionLookup] = web.AppKey("regions", RegionLookup)
 HISTORY_LIMIT = 10
+SESSION_CHECK_S = 30.0
+"""A quiet socket re-checks its session this often (real seconds): log-out everywhere reaches it."""
 CALL_STATES = ("ringing", "on_call", "wrap_up")
 
 
@@ -189,10 +191,17 @@ async def live_socket(request: web.Request, user: Principal | None) -> web.Strea
             await _send_state(ws, request, agent_id)
             while not reader.done():
                 waiter = asyncio.create_task(sub.wait())
-                done, _ = await asyncio.wait({reader, waiter}, return_when=asyncio.FIRST_COMPLETED)
-                if waiter not in done:
+                done, _ = await asyncio.wait({reader, waiter}, timeout=SESSION_CHECK_S,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if reader in done:
                     waiter.cancel()
                     break
+                if waiter not in done:  # quiet for a while: is the session still there?
+                    waiter.cancel()
+                    if not await _still_signed_in(request):
+                        await ws.close(code=4401, message=b"signed out")
+                        break
+                    continue
                 if not await _still_signed_in(request):
                     await ws.close(code=4401, message=b"signed out")
                     break

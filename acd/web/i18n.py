@@ -62,7 +62,7 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
     "state.ringing": ("Ringing", "Входящий вызов", "Қоңырау түсуде"),
     "state.on_call": ("On a call", "Разговор", "Сөйлесуде"),
     "state.wrap_up": ("Wrap-up", "Постобработка", "Қорытындылау"),
-    "state.since": ("for", "уже", "уақыты"),
+    "state.since": ("for {d}", "уже {d}", "{d} бойы"),
     "action.ready": ("Go ready", "Готов", "Дайынмын"),
     "action.not_ready": ("Not ready", "Не готов", "Дайын емес"),
     "action.stop": ("Stop working", "Завершить работу", "Жұмысты аяқтау"),

@@ -20,7 +20,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import structlog
+
 from acd.events import AgentEvent, CallEvent, CdrRecord
+
+log = structlog.get_logger("acd.web.live")
 
 MAX_CARDS = 5000
 
@@ -139,8 +143,8 @@ class LiveHub:
                 self._agent(record)
             elif isinstance(record, CallEvent):
                 self._call(record)
-        except Exception:  # pragma: no cover - defensive; logged by nobody on purpose (hot path)
-            pass
+        except Exception:  # pragma: no cover - defensive: a bug here must never reach the engine
+            log.exception("live_hub_observe_failed", record=type(record).__name__)
 
     def _agent(self, ev: AgentEvent) -> None:
         if ev.call_id and ev.state in ("ringing", "on_call", "wrap_up"):

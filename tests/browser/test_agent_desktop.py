@@ -111,10 +111,12 @@ async def test_two_tabs_follow_each_other_and_heal_after_a_daemon_restart(desk: 
     await desk.login(first, "aigerim")
     await first.wait_for_url(re.compile(r"/agent/agent1$"))
     second = await desk.new_page(first.context)  # same browser, same session: a second tab
-    await second.goto(f"{desk.url}/agent/agent1?lang=en")
+    await second.goto(f"{desk.url}/agent/agent1?lang=kk")
     await expect(second.locator("#conn")).to_have_attribute("data-state", "live")
     await first.click("#btn-ready")
     await expect(second.locator("#state-badge")).to_have_class(re.compile("state-ready"))
+    await expect(second.locator("#state-badge")).to_have_text("Дайын")
+    await second.screenshot(path=str(IMG / "agent-desktop-kk.png"))
     await second.select_option("#reason", "lunch")
     await second.click("#btn-not-ready")
     await expect(first.locator("#state-badge")).to_have_class(re.compile("state-not_ready"))
@@ -127,3 +129,18 @@ async def test_two_tabs_follow_each_other_and_heal_after_a_daemon_restart(desk: 
     assert await first.evaluate("window.__no_reload === true")  # healed without a reload
     await first.click("#btn-ready")
     await expect(second.locator("#state-badge")).to_have_class(re.compile("state-ready"))
+
+
+async def test_a_missed_call_sets_the_agent_not_ready_and_the_desktop_says_why(desk: Desk) -> None:
+    await desk.h.endpoint("agent1", state="online", behaviour="no_answer")
+    page = await desk.new_page()
+    await desk.login(page, "aigerim")
+    await page.wait_for_url(re.compile(r"/agent/agent1$"))
+    await page.click("#btn-ready")
+    await expect(page.locator("#state-badge")).to_have_class(re.compile("state-ready"))
+    await desk.h.call("193", CALLER, language="ru", talk_s=30,
+                      dtmf_on={"language_menu": "2", "main_menu": "1"})
+    await expect(page.locator("#state-badge")).to_have_class(re.compile("state-ringing"))
+    await expect(page.locator("#state-badge")).to_have_class(re.compile("state-not_ready"), timeout=90_000)
+    await expect(page.locator("#idle-hint")).to_have_text("You missed a call and were set not ready.")
+    await expect(page.locator("#state-reason")).to_contain_text("Missed a call")

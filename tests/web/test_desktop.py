@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from acd.events import AgentEvent, CallEvent
-from acd.web.desktop import LIVE
 from acd.web.demo_users import create_demo_users
+from acd.web.desktop import LIVE
 from acd.web.live import LiveFeed, LiveHub
 from tests.recording.dbutil import add_call, make_db
 from tests.web.conftest import Api, auth
@@ -98,3 +98,24 @@ async def test_demo_users_get_fresh_random_passwords(tmp_path: Path) -> None:
     again = await create_demo_users(url, "http://127.0.0.1:1")
     assert [x.name for x in first] == ["agent1", "supervisor"]
     assert first[0].password != again[0].password and len(first[0].password) >= 12
+
+
+def test_every_ui_text_exists_in_kazakh_russian_and_english() -> None:
+    from acd.web.i18n import _TEXTS, LANGS, catalogue
+
+    assert all(all(v.strip() for v in entry) for entry in _TEXTS.values())
+    assert {len(catalogue(lang)) for lang in LANGS} == {len(_TEXTS)}
+    assert len({catalogue(lang)["action.ready"] for lang in LANGS}) == 3
+
+
+async def test_templates_take_their_words_from_the_catalogue() -> None:
+    """No visible word is typed into a template: all of them come through t(...)."""
+    import re
+
+    from acd.web.pages import TEMPLATES
+
+    for path in TEMPLATES.glob("*.html"):
+        html = re.sub(r"{[{%#].*?[}%#]}", "", path.read_text(encoding="utf-8"), flags=re.S)
+        html = re.sub(r"<script.*?</script>|<style.*?</style>", "", html, flags=re.S)
+        words = re.findall(r">\s*([^<>\s][^<>]*?)\s*<", html)
+        assert [w for w in words if re.search(r"[A-Za-zА-Яа-яӘәҚқҢңӨөҰұҮүҺһІі]{2,}", w)] == [], path.name

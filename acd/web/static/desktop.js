@@ -89,7 +89,7 @@
 
   function tick() {
     var a = state.agent, call = state.call;
-    $("state-since").textContent = a.since ? t("state.since") + " " + dur(now() - a.since) : "";
+    $("state-since").textContent = a.since ? t("state.since").replace("{d}", dur(now() - a.since)) : "";
     if (!call || $("callview").hidden) return;
     var cd = $("countdown"), deadline = null, label = "";
     if (a.state === "ringing") { deadline = call.ring_deadline; label = t("pop.ring_left"); }
