@@ -31,6 +31,8 @@ ROLE_NAMES = ("agent", "supervisor", "admin", "reporting")
 SESSION_TTL = timedelta(hours=12)
 """A working shift and some: a session older than this asks for the password again."""
 MIN_PASSWORD = 8
+MAX_TRACKED = 10_000
+"""User names and addresses the log-in limiter remembers before it prunes the expired ones."""
 
 metadata = MetaData()
 web_users = Table(
@@ -269,6 +271,9 @@ class LoginLimiter:
         now = self.clock()
         for key in (f"u:{name.lower()}", f"r:{remote}"):
             self._recent(key).append(now)
+        if len(self._failures) > MAX_TRACKED:  # someone guessing many names: forget what has expired
+            for key in [k for k in self._failures if not self._recent(k)]:
+                del self._failures[key]
 
     def succeeded(self, name: str) -> None:
         self._failures.pop(f"u:{name.lower()}", None)
