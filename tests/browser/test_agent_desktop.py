@@ -48,6 +48,9 @@ async def test_an_agent_takes_a_call_from_ready_to_wrap_up_with_screen_pop_and_t
     history = page.locator("#history tbody tr")
     await expect(history).to_have_count(1)
     await page.screenshot(path=str(IMG / "agent-desktop-ringing.png"))
+    fits = await page.evaluate("""() => [document.documentElement.scrollWidth,
+        document.querySelector('#callview').getBoundingClientRect().bottom]""")
+    assert fits[0] <= 1366 and fits[1] <= 768, fits  # the whole screen pop on a 1366x768 screen
     await expect(page.locator("#answer-hint")).to_be_visible()
     await expect(page.locator("#countdown")).to_be_visible()
     await expect(page.locator("#countdown-label")).to_have_text("Ring time-out in")
