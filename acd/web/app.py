@@ -17,9 +17,9 @@ from acd.web import agents, desktop, health, pages, recordings, reports  # noqa:
 from acd.web.accounts import AccountStore, LoginLimiter
 from acd.web.auth import Authenticator
 from acd.web.context import CLOCK, DB, ENGINE, METRICS, QA_FORMS, SETTINGS, clock_function
-from acd.web.desktop import LIVE, REGIONS, region_lookup
+from acd.web.desktop import REGIONS, region_lookup
 from acd.web.errors import error_middleware
-from acd.web.live import LiveHub
+from acd.web.live import LIVE, LiveHub
 from acd.web.pages import JINJA, STATIC, make_jinja
 from acd.web.ports import EnginePort
 from acd.web.routes import AUTHENTICATOR, add_routes

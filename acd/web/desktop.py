@@ -25,7 +25,7 @@ from acd.web.auth import Principal
 from acd.web.context import CLOCK, DB, ENGINE
 from acd.web.errors import ApiError, PageError
 from acd.web.json import dumps, json_response
-from acd.web.live import CallCard, HistoryRow, LiveHub
+from acd.web.live import LIVE, CallCard, HistoryRow
 from acd.web.pages import render
 from acd.web.routes import route
 from acd.web.sessions import ACCOUNTS, COOKIE, WEB_SESSION
@@ -33,7 +33,6 @@ from cdr.regions import RegionLookup, default_regions, normalise_number
 
 log = structlog.get_logger("acd.web")
 
-LIVE: web.AppKey[LiveHub] = web.AppKey("live", LiveHub)
 REGIONS: web.AppKey[RegionLookup] = web.AppKey("regions", RegionLookup)
 HISTORY_LIMIT = 10
 SESSION_CHECK_S = 30.0

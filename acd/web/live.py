@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
+from aiohttp import web
 
 from acd.events import AgentEvent, CallEvent, CdrRecord
 
@@ -199,6 +200,9 @@ class LiveHub:
 
 def _s(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
+
+
+LIVE: web.AppKey[LiveHub] = web.AppKey("live", LiveHub)
 
 
 class LiveFeed:

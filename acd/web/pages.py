@@ -20,6 +20,7 @@ from acd.web.auth import Principal
 from acd.web.context import CLOCK
 from acd.web.i18n import COOKIE as LANG_COOKIE
 from acd.web.i18n import LANG_NAMES, LANGS, catalogue, pick_language, translator
+from acd.web.live import LIVE
 from acd.web.routes import route
 from acd.web.sessions import ACCOUNTS, COOKIE, LIMITER, WEB_SESSION, session_of, set_cookie
 
@@ -141,6 +142,7 @@ async def _logout(request: web.Request, user: Principal | None, *, everywhere: b
         else:
             await store.close_session(token)
         await store.audit(user.name, "logout_all" if everywhere else "logout", request.remote)
+        request.app[LIVE].wake(user.agent)  # the agent's open desktops re-check their sessions now
     response = web.HTTPSeeOther("/login")
     response.del_cookie(COOKIE, path="/")
     raise response

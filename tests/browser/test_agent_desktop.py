@@ -133,6 +133,13 @@ async def test_two_tabs_follow_each_other_and_heal_after_a_daemon_restart(desk: 
     await first.click("#btn-ready")
     await expect(second.locator("#state-badge")).to_have_class(re.compile("state-ready"))
 
+    other = await desk.new_page()  # another computer of the same agent
+    await desk.login(other, "aigerim")
+    await other.wait_for_url(re.compile(r"/agent/agent1$"))
+    await other.click("#logout-all")
+    await other.wait_for_url(re.compile(r"/login"))
+    await second.wait_for_url(re.compile(r"/login"))  # the open tabs notice at once and go to sign-in
+
 
 async def test_a_missed_call_sets_the_agent_not_ready_and_the_desktop_says_why(desk: Desk) -> None:
     await desk.h.endpoint("agent1", state="online", behaviour="no_answer")

@@ -13,8 +13,7 @@ import pytest
 
 from acd.events import AgentEvent, CallEvent
 from acd.web.demo_users import create_demo_users
-from acd.web.desktop import LIVE
-from acd.web.live import LiveFeed, LiveHub
+from acd.web.live import LIVE, LiveFeed, LiveHub
 from tests.recording.dbutil import add_call, make_db
 from tests.web.conftest import Api, auth
 
