@@ -127,6 +127,7 @@ def _register() -> None:
     from acd.asterisk_check import check  # `acd check DIR`, and `acd check asterisk ETC_DIR`
     from acd.config_cli import schema
     from acd.sim.cli import simulate
+    from acd.web.cli import users_app
     from cdr.cli import report
     from ivr.cli import prompts_build
     from outbound.cli import campaigns_app
@@ -143,6 +144,7 @@ def _register() -> None:
     app.add_typer(prompts_app, name="prompts", help="Build the IVR prompts (espeak-ng + sox).")
     app.add_typer(db_app, name="db", help="The CDR database: create or upgrade its tables.")
     app.add_typer(campaigns_app, name="campaigns", help="Outbound campaigns: check files, import contacts.")
+    app.add_typer(users_app, name="users", help="Console users and their passwords (issue 13).")
 
 
 def main() -> None:

@@ -183,12 +183,15 @@ class Daemon:
         version = info.system.version if info.system else "?"
         log.info("ari_ready", url=settings.ari.url, asterisk=version, app=settings.ari.app)
 
+        from acd.web.live import LiveFeed, LiveHub
+
+        self.live = LiveHub(lambda: self.config.queues)  # the agent desktop: teed from the CDR stream
         self.engine = Engine(
             settings=settings,
             config=config,
             ari=self.ari,
             clock=self.clock,
-            writer=self.writer,
+            writer=LiveFeed(self.writer, self.live),
             acd=self.acd,
             metrics=self.metrics,
         )
@@ -232,6 +235,8 @@ class Daemon:
             metrics=self.metrics.registry,
             clock=self.clock,
             qa_forms=forms,
+            live=self.live,
+            regions=self.writer.regions,
         )
         from acd.web.admin import install_admin  # R24: config edits, history, reload
 

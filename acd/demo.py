@@ -216,6 +216,9 @@ async def run_demo(*, calls: int, agents: int, speed: float, db_url: str | None,
                 env=env,
             )
             await wait_http(http, f"{api}/health", daemon, "daemon")
+            from acd.web.demo_users import create_demo_users
+
+            await create_demo_users(db_url, api, console)  # the agent desktop's logins (issue 13)
             console.print(
                 f"[bold]acd demo[/]: simulator on :{ari_port}, daemon API on :{http_port}, "
                 f"{agents} agents, {calls} calls, speed x{speed:g} (logs in {work})"

@@ -14,13 +14,19 @@ import acd.web.admin  # noqa: F401  (the /api/admin routes, R24)
 from acd.settings import Settings
 
 # Importing the handler modules fills the route table.
-from acd.web import agents, health, recordings, reports  # noqa: F401
+from acd.web import agents, desktop, health, pages, recordings, reports  # noqa: F401
+from acd.web.accounts import AccountStore, LoginLimiter
 from acd.web.audit_sessions import AccessSessions
 from acd.web.auth import Authenticator
 from acd.web.context import AUDIO_SESSIONS, CLOCK, DB, ENGINE, METRICS, QA_FORMS, SETTINGS, clock_function
+from acd.web.desktop import REGIONS, region_lookup
 from acd.web.errors import error_middleware
+from acd.web.live import LIVE, LiveHub
+from acd.web.pages import JINJA, STATIC, make_jinja
 from acd.web.ports import EnginePort
 from acd.web.routes import AUTHENTICATOR, add_routes
+from acd.web.sessions import ACCOUNTS, LIMITER
+from cdr.regions import RegionLookup
 from recording.qa import QaForm
 
 MAX_BODY_BYTES = 256 * 1024
@@ -28,9 +34,12 @@ MAX_BODY_BYTES = 256 * 1024
 
 def create_app(*, settings: Settings, engine: EnginePort, db: AsyncEngine | None,
                metrics: CollectorRegistry, clock: Any,
-               qa_forms: Mapping[str, QaForm] | None = None) -> web.Application:
+               qa_forms: Mapping[str, QaForm] | None = None, live: LiveHub | None = None,
+               regions: RegionLookup | None = None) -> web.Application:
     """The API application. ``clock`` is an ``acd.clock.Clock`` or a ``() -> epoch seconds`` callable;
-    ``qa_forms`` come from ``recording.qa.load_forms(config/qa)`` (loaded, and refused, at start-up)."""
+    ``qa_forms`` come from ``recording.qa.load_forms(config/qa)`` (loaded, and refused, at start-up);
+    ``live`` is the hub the engine's CDR stream feeds (``acd.web.live.LiveFeed``); ``regions`` names the
+    caller's region on the screen pop (the CDR writer's lookup)."""
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[ENGINE] = engine
@@ -40,5 +49,11 @@ def create_app(*, settings: Settings, engine: EnginePort, db: AsyncEngine | None
     app[QA_FORMS] = dict(qa_forms or {})
     app[AUDIO_SESSIONS] = AccessSessions()
     app[AUTHENTICATOR] = Authenticator(settings.users)
+    app[ACCOUNTS] = AccountStore(db, app[CLOCK]) if db is not None else None
+    app[LIMITER] = LoginLimiter(app[CLOCK])
+    app[LIVE] = live or LiveHub()
+    app[REGIONS] = region_lookup(regions)
+    app[JINJA] = make_jinja()
     add_routes(app)
+    app.router.add_static("/static", STATIC, append_version=False)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import socket
 import sqlite3
 from typing import Any
@@ -38,6 +39,20 @@ class ApiError(Exception):
         return out
 
 
+class PageError(ApiError):
+    """A refusal on an HTML page: shown as a small HTML page rather than JSON."""
+
+
+def _page(status: int, message: str) -> web.Response:
+    body = (
+        "<!doctype html><html><head><meta charset=utf-8><title>acd</title>"
+        "<link rel=stylesheet href=/static/app.css></head><body class=centered>"
+        f"<main class=card><h1>{status}</h1><p>{html.escape(message)}</p>"
+        "<p><a href=/>&larr; acd</a></p></main></body></html>"
+    )
+    return web.Response(text=body, status=status, content_type="text/html")
+
+
 def bad_request(field: str, message: str) -> ApiError:
     return ApiError(400, f"{field}: {message}", field=field)
 
@@ -47,6 +62,8 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
     try:
         response: web.StreamResponse = await handler(request)
         return response
+    except PageError as exc:
+        return _page(exc.status, exc.message)
     except ApiError as exc:
         return json_response(exc.body(), status=exc.status)
     except web.HTTPException as exc:

@@ -1,5 +1,7 @@
 """Every route in the table refuses a request without a token (401) and one from a role it does not list
-(403), before doing anything."""
+(403), before doing anything. A page (``page=True``) sends a visitor without a session to /login instead,
+and refuses a wrong role with an HTML 403; a browser session in place of the token is refused the same way
+(tests/web/test_accounts.py walks the table with session cookies)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from acd.web.app import create_app  # noqa: F401  (fills the route table)
 from acd.web.routes import ROLES, ROUTES, route
 from tests.web.conftest import ROLE_USER, Api, auth
 
-PUBLIC = {("GET", "/health"), ("GET", "/metrics")}
+PUBLIC = {("GET", "/health"), ("GET", "/metrics"), ("GET", "/"), ("GET", "/login"), ("POST", "/login")}
 
 
 def _concrete(path: str) -> str:
@@ -21,7 +23,9 @@ def _concrete(path: str) -> str:
 def test_route_table_is_complete_and_public_routes_are_the_expected_ones() -> None:
     declared = {(r.method, r.path) for r in ROUTES}
     assert {("POST", "/api/agents/{id}/state"), ("GET", "/api/recordings/{id}/audio"),
-            ("DELETE", "/api/recordings/{id}"), ("GET", "/api/reports/{name}")} <= declared
+            ("DELETE", "/api/recordings/{id}"), ("GET", "/api/reports/{name}"),
+            ("GET", "/agent/{id}"), ("GET", "/api/agents/{id}/live"), ("GET", "/api/agents/{id}/desktop"),
+            ("POST", "/logout"), ("POST", "/logout/all"), ("GET", "/home")} <= declared
     assert {(r.method, r.path) for r in ROUTES if r.roles is None} == PUBLIC
 
 
@@ -40,15 +44,17 @@ async def test_every_route_refuses_missing_bad_token_and_wrong_roles(api: Api) -
         if spec.roles is None:
             continue
         url = _concrete(spec.path)
-        r = await api.client.request(spec.method, url)
-        assert r.status == 401, (spec.method, spec.path)
-        assert "token" in (await r.json())["error"]
-        r = await api.client.request(spec.method, url, headers={"Authorization": "Bearer nope"})
-        assert r.status == 401, (spec.method, spec.path)
+        for headers in ({}, {"Authorization": "Bearer nope"}):
+            r = await api.client.request(spec.method, url, headers=headers, allow_redirects=False)
+            if spec.page:
+                assert r.status == 303 and r.headers["Location"].startswith("/login?next="), spec.path
+            else:
+                assert r.status == 401, (spec.method, spec.path)
+                assert "token" in (await r.json())["error"]
         for role in sorted(ROLES - spec.roles):
             r = await api.client.request(spec.method, url, headers=auth(ROLE_USER[role]), json={})
             assert r.status == 403, (spec.method, spec.path, role)
-            assert role in (await r.json())["error"]
+            assert role in ((await r.text()) if spec.page else (await r.json())["error"])
             checked += 1
     assert checked >= 15
     assert api.engine.state_changes == [] and api.engine.topics == []

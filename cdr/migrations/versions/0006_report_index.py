@@ -6,7 +6,7 @@ period's rows in the table (a year: 146,000 lookups), which halves the daily rep
 uses it for index-only scans once the table has been vacuumed (autovacuum does it).
 
 Revision ID: 0006_report_index
-Revises: 0003_recording_status
+Revises: 0005_users
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0006_report_index"
-down_revision = "0003_recording_status"
+down_revision = "0005_users"
 branch_labels = None
 depends_on = None
 

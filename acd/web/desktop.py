@@ -1,0 +1,229 @@
+"""The agent desktop (issue 13): the page, its state as JSON, and one WebSocket per browser tab.
+
+The state the page shows is always built here, on the server, from the engine's snapshot and the live
+hub's call card (``build_state``); the WebSocket sends it whole when it opens and again after every change
+that concerns the agent. A tab that reconnects (network blip, daemon restart) therefore resynchronises by
+construction, and two tabs of one agent show the same thing. Changes go through the existing API routes
+(``POST /api/agents/{id}/state``, ``POST /api/calls/{id}/topic``) with the session's CSRF token, so the
+agent state log and the CDR are written exactly as for any other client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import asdict
+from datetime import UTC
+from typing import Any
+
+import orjson
+import structlog
+from aiohttp import WSMsgType, web
+from sqlalchemy import desc, select
+
+from acd.web.auth import Principal
+from acd.web.context import CLOCK, DB, ENGINE
+from acd.web.errors import ApiError, PageError
+from acd.web.json import dumps, json_response
+from acd.web.live import LIVE, CallCard, HistoryRow
+from acd.web.pages import render
+from acd.web.routes import route
+from acd.web.sessions import ACCOUNTS, COOKIE, WEB_SESSION
+from cdr.regions import RegionLookup, default_regions, normalise_number
+
+log = structlog.get_logger("acd.web")
+
+REGIONS: web.AppKey[RegionLookup] = web.AppKey("regions", RegionLookup)
+HISTORY_LIMIT = 10
+SESSION_CHECK_S = 30.0
+"""A quiet socket re-checks its session this often (real seconds): log-out everywhere reaches it."""
+CALL_STATES = ("ringing", "on_call", "wrap_up")
+
+
+def _own(user: Principal | None, agent_id: str, *, page: bool = False) -> Principal:
+    assert user is not None
+    if user.role == "agent" and user.agent != agent_id:
+        error = PageError if page else ApiError
+        raise error(403, "an agent may open only their own desktop")
+    return user
+
+
+def _live_call(snap: dict[str, Any], call_id: str) -> dict[str, Any]:
+    calls = snap.get("calls") or {}
+    if isinstance(calls, dict):
+        found = calls.get(call_id)
+        return dict(found) if isinstance(found, dict) else {}
+    for c in calls:
+        if isinstance(c, dict) and c.get("id") == call_id:
+            return dict(c)
+    return {}
+
+
+async def _history(request: web.Request, card: CallCard) -> list[HistoryRow]:
+    """The caller's last calls from the CDR, read once per call (then kept on the card)."""
+    if card.history is not None:
+        return card.history
+    db = request.app[DB]
+    number = normalise_number(card.caller)
+    if db is None or not number:
+        return []
+    from cdr.schema import calls
+
+    query = (select(calls.c.id, calls.c.arrived_at, calls.c.agent, calls.c.topic, calls.c.outcome)
+             .where(calls.c.caller == number, calls.c.id != card.call_id)
+             .order_by(desc(calls.c.arrived_at)).limit(HISTORY_LIMIT))
+    try:
+        async with db.connect() as conn:
+            rows = (await conn.execute(query)).all()
+    except Exception as exc:  # a database outage must not take the screen pop with it
+        log.warning("desktop_history_unavailable", error=type(exc).__name__)
+        return []
+    card.history = [
+        HistoryRow(r.id, r.arrived_at.astimezone(UTC).timestamp() if r.arrived_at else None,
+                   r.agent, r.topic, r.outcome)
+        for r in rows
+    ]
+    return card.history
+
+
+async def build_state(request: web.Request, agent_id: str) -> dict[str, Any]:
+    """Everything the desktop shows, as JSON: the agent, today's figures, and the current call."""
+    engine = request.app[ENGINE]
+    snap = engine.snapshot()
+    agents = snap.get("agents") or {}
+    me = agents.get(agent_id)
+    if me is None:
+        raise ApiError(404, f"unknown agent {agent_id!r}")
+    state = str(me.get("state") or "logged_out")
+    names = {a: (v.get("name") or a) for a, v in agents.items() if isinstance(v, dict)}
+    call: dict[str, Any] | None = None
+    hub = request.app[LIVE]
+    card = hub.current_call(agent_id) if state in CALL_STATES else None
+    if card is None and state in CALL_STATES and me.get("call_id"):
+        card = hub.card(str(me["call_id"]))  # e.g. after a daemon restart: what the snapshot knows
+        card.agent = agent_id
+    if card is not None:
+        live = _live_call(snap, card.call_id)
+        card.caller = card.caller or live.get("caller")
+        card.dialled = card.dialled or live.get("dialled")
+        card.queue = card.queue or live.get("queue") or me.get("queue")
+        language = live.get("language") or card.language
+        region, carrier = request.app[REGIONS].lookup(normalise_number(card.caller))
+        history = await _history(request, card)
+        times = hub.queues().get(card.queue or "")
+        if times is not None:  # the queue may be known only after the offer (the core offers at once)
+            card.ring_timeout_s = card.ring_timeout_s or times.ring_timeout_s
+            card.wrapup_s = card.wrapup_s or times.wrapup_s
+        call = {k: v for k, v in asdict(card).items() if k != "history"}
+        call.update(
+            caller=normalise_number(card.caller) or card.caller,
+            language=language, region=region, carrier=carrier,
+            history=[dict(asdict(h), agent_name=names.get(h.agent or "", h.agent)) for h in history],
+            ring_deadline=(card.ring_started_at + card.ring_timeout_s
+                           if card.ring_started_at is not None and card.ring_timeout_s else None),
+            wrapup_deadline=(card.wrapup_started_at + card.wrapup_s
+                             if card.wrapup_started_at is not None and card.wrapup_s else None),
+        )
+    return {
+        "agent": {"id": agent_id, "name": me.get("name") or agent_id, "state": state,
+                  "reason": me.get("reason"), "since": me.get("since"), "reachable": me.get("reachable")},
+        "now": request.app[CLOCK](),
+        "reasons": list(engine.not_ready_reasons()),
+        "today": {"calls": int(me.get("calls_today") or 0), "talk_s": float(me.get("talk_today_s") or 0.0)},
+        "call": call,
+    }
+
+
+@route("GET", "/agent", roles={"agent"}, page=True)
+async def my_desktop(request: web.Request, user: Principal | None) -> web.StreamResponse:
+    assert user is not None
+    if not user.agent:
+        raise PageError(403, "this user has no agent id")
+    raise web.HTTPSeeOther(f"/agent/{user.agent}")
+
+
+@route("GET", "/agent/{id}", roles={"agent"}, page=True)
+async def desktop_page(request: web.Request, user: Principal | None) -> web.StreamResponse:
+    agent_id = request.match_info["id"]
+    who = _own(user, agent_id, page=True)
+    session = request.get(WEB_SESSION)
+    try:
+        state = await build_state(request, agent_id)
+    except ApiError as exc:
+        raise PageError(exc.status, exc.message) from exc
+    boot = orjson.dumps({"agent": agent_id, "user": who.name, "state": state}).decode()
+    boot = boot.replace("<", "\\u003c")  # never a "</script>" inside the JSON block
+    return render(request, "desktop.html", user=who, agent_id=agent_id, boot=boot,
+                  csrf=session.csrf if session else "", state=state)
+
+
+@route("GET", "/api/agents/{id}/desktop", roles={"agent", "supervisor", "admin"})
+async def desktop_state(request: web.Request, user: Principal | None) -> web.Response:
+    agent_id = request.match_info["id"]
+    _own(user, agent_id)
+    return json_response(await build_state(request, agent_id))
+
+
+async def _still_signed_in(request: web.Request) -> bool:
+    """A cookie-authenticated socket ends when its session does (log-out everywhere, user disabled)."""
+    if request.get(WEB_SESSION) is None:
+        return True
+    store = request.app.get(ACCOUNTS)
+    token = request.cookies.get(COOKIE)
+    return store is not None and token is not None and await store.session(token) is not None
+
+
+@route("GET", "/api/agents/{id}/live", roles={"agent", "supervisor", "admin"})
+async def live_socket(request: web.Request, user: Principal | None) -> web.StreamResponse:
+    agent_id = request.match_info["id"]
+    _own(user, agent_id)
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.split("://", 1)[-1] != request.host:
+        raise ApiError(403, "cross-site WebSocket refused")
+    await build_state(request, agent_id)  # 404 for an unknown agent, before the upgrade
+    ws = web.WebSocketResponse(heartbeat=20)
+    await ws.prepare(request)
+    hub = request.app[LIVE]
+    with hub.subscribe(agent_id) as sub:
+        reader = asyncio.create_task(_drain(ws))
+        try:
+            await _send_state(ws, request, agent_id)
+            while not reader.done():
+                waiter = asyncio.create_task(sub.wait())
+                done, _ = await asyncio.wait({reader, waiter}, timeout=SESSION_CHECK_S,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if reader in done:
+                    waiter.cancel()
+                    break
+                if waiter not in done:  # quiet for a while: is the session still there?
+                    waiter.cancel()
+                    if not await _still_signed_in(request):
+                        await ws.close(code=4401, message=b"signed out")
+                        break
+                    continue
+                if not await _still_signed_in(request):
+                    await ws.close(code=4401, message=b"signed out")
+                    break
+                await _send_state(ws, request, agent_id)
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            reader.cancel()
+            with contextlib.suppress(BaseException):
+                await reader
+    return ws
+
+
+async def _send_state(ws: web.WebSocketResponse, request: web.Request, agent_id: str) -> None:
+    await ws.send_str(dumps({"type": "state", "state": await build_state(request, agent_id)}).decode())
+
+
+async def _drain(ws: web.WebSocketResponse) -> None:
+    """The page sends nothing that matters; reading keeps pings answered and notices a close."""
+    async for msg in ws:
+        if msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
+            break
+
+
+def region_lookup(regions: RegionLookup | None) -> RegionLookup:
+    return regions or default_regions()

@@ -1,0 +1,175 @@
+"""The consoles' UI texts in Kazakh, Russian and English: one catalogue, never text in the templates.
+
+Templates call ``t("key")``; the browser's script gets the same catalogue for its language as JSON
+(``catalogue(lang)``). A missing translation falls back to English, then to the key itself, so a new
+text never breaks a page. The language comes from ``?lang=`` (remembered in the ``acd_lang`` cookie),
+then the cookie, then the browser's Accept-Language, then Russian.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+LANGS = ("kk", "ru", "en")
+LANG_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+DEFAULT_LANG = "ru"
+COOKIE = "acd_lang"
+
+# key: (English, Russian, Kazakh)
+_TEXTS: dict[str, tuple[str, str, str]] = {
+    "product": ("Contact centre", "Контакт-центр", "Байланыс орталығы"),
+    "login.title": ("Sign in", "Вход", "Кіру"),
+    "login.user": ("User name", "Имя пользователя", "Пайдаланушы аты"),
+    "login.password": ("Password", "Пароль", "Құпиясөз"),
+    "login.submit": ("Sign in", "Войти", "Кіру"),
+    "login.bad": (
+        "Wrong user name or password",
+        "Неверное имя пользователя или пароль",
+        "Пайдаланушы аты немесе құпиясөз қате",
+    ),
+    "login.limited": (
+        "Too many attempts. Try again in {s} s",
+        "Слишком много попыток. Повторите через {s} с",
+        "Әрекет тым көп. {s} секундтан кейін қайталаңыз",
+    ),
+    "login.expired": (
+        "The form expired, please try again",
+        "Форма устарела, попробуйте ещё раз",
+        "Форманың мерзімі өтті, қайталап көріңіз",
+    ),
+    "login.nodb": (
+        "Sign-in is unavailable: no database",
+        "Вход недоступен: нет базы данных",
+        "Кіру мүмкін емес: дерекқор жоқ",
+    ),
+    "app.logout": ("Log out", "Выйти", "Шығу"),
+    "app.logout_all": ("Log out everywhere", "Выйти на всех устройствах", "Барлық құрылғыдан шығу"),
+    "app.language": ("Language", "Язык", "Тіл"),
+    "home.title": ("Signed in", "Вы вошли", "Сіз кірдіңіз"),
+    "home.role": ("Role", "Роль", "Рөл"),
+    "home.soon": (
+        "The supervisor and admin consoles are coming; until then use the API (docs/api.md).",
+        "Консоли супервизора и администратора в разработке; пока используйте API (docs/api.md).",
+        "Супервизор мен әкімші консольдері әзірленуде; әзірге API пайдаланыңыз (docs/api.md).",
+    ),
+    "role.agent": ("Agent", "Оператор", "Оператор"),
+    "role.supervisor": ("Supervisor", "Супервизор", "Супервизор"),
+    "role.admin": ("Administrator", "Администратор", "Әкімші"),
+    "role.reporting": ("Reporting", "Отчёты", "Есептер"),
+    "state.logged_out": ("Logged out", "Не в системе", "Жүйеде емес"),
+    "state.ready": ("Ready", "Готов", "Дайын"),
+    "state.not_ready": ("Not ready", "Не готов", "Дайын емес"),
+    "state.ringing": ("Ringing", "Входящий вызов", "Қоңырау түсуде"),
+    "state.on_call": ("On a call", "Разговор", "Сөйлесуде"),
+    "state.wrap_up": ("Wrap-up", "Постобработка", "Қорытындылау"),
+    "state.since": ("for {d}", "уже {d}", "{d} бойы"),
+    "action.ready": ("Go ready", "Готов", "Дайынмын"),
+    "action.not_ready": ("Not ready", "Не готов", "Дайын емес"),
+    "action.stop": ("Stop working", "Завершить работу", "Жұмысты аяқтау"),
+    "action.reason": ("Reason", "Причина", "Себебі"),
+    "reason.break": ("Break", "Перерыв", "Үзіліс"),
+    "reason.lunch": ("Lunch", "Обед", "Түскі ас"),
+    "reason.training": ("Training", "Обучение", "Оқу"),
+    "reason.meeting": ("Meeting", "Совещание", "Жиналыс"),
+    "reason.no_answer": ("Missed a call", "Пропущенный вызов", "Жауапсыз қоңырау"),
+    "idle.ready": ("Waiting for a call", "Ожидание звонка", "Қоңырау күтілуде"),
+    "idle.ready_hint": ("Calls are offered to you now.", "Вам поступают звонки.", "Сізге қоңыраулар түседі."),
+    "idle.not_ready": ("No calls are offered to you", "Звонки не поступают", "Сізге қоңырау түспейді"),
+    "idle.logged_out": (
+        "Go ready to receive calls",
+        "Нажмите «Готов», чтобы принимать звонки",
+        "Қоңырау қабылдау үшін «Дайынмын» басыңыз",
+    ),
+    "idle.missed": (
+        "You missed a call and were set not ready.",
+        "Вы пропустили звонок, статус изменён на «Не готов».",
+        "Сіз қоңырауды өткізіп алдыңыз, күйіңіз «Дайын емес» болды.",
+    ),
+    "pop.title": ("Incoming call", "Входящий звонок", "Кіріс қоңырау"),
+    "pop.answer_hint": ("Answer on your phone", "Ответьте на телефоне", "Телефоннан жауап беріңіз"),
+    "pop.caller": ("Caller", "Номер абонента", "Абонент нөмірі"),
+    "pop.region": ("Region", "Регион", "Өңір"),
+    "pop.language": ("Language", "Язык", "Тіл"),
+    "pop.dialled": ("Dialled number", "Набранный номер", "Терілген нөмір"),
+    "pop.scenario": ("Scenario", "Сценарий", "Сценарий"),
+    "pop.queue": ("Queue", "Очередь", "Кезек"),
+    "pop.wait": ("Waited", "Ожидание", "Күтті"),
+    "pop.ring_left": ("Ring time-out in", "Вызов снимется через", "Қоңырау тоқтауына"),
+    "pop.unknown": ("unknown", "неизвестно", "белгісіз"),
+    "history.title": (
+        "Earlier calls of this caller",
+        "Предыдущие звонки абонента",
+        "Абоненттің бұрынғы қоңыраулары",
+    ),
+    "history.none": ("No earlier calls", "Ранее не звонил", "Бұрын қоңырау шалмаған"),
+    "history.date": ("Date", "Дата", "Күні"),
+    "history.agent": ("Agent", "Оператор", "Оператор"),
+    "history.topic": ("Topic", "Тема", "Тақырып"),
+    "history.outcome": ("Outcome", "Результат", "Нәтиже"),
+    "call.connected": ("Connected", "Соединено", "Қосылды"),
+    "call.talk": ("Talk time", "Длительность разговора", "Сөйлесу ұзақтығы"),
+    "call.coming": (
+        "Hold, transfer and conference are coming in a later version.",
+        "Удержание, перевод и конференция появятся в следующей версии.",
+        "Күту, аудару және конференция келесі нұсқада болады.",
+    ),
+    "wrap.title": ("Wrap-up", "Постобработка", "Қорытындылау"),
+    "wrap.left": ("Wrap-up ends in", "До конца постобработки", "Қорытындылау аяқталуына"),
+    "wrap.topic": ("Topic of the call", "Тема обращения", "Өтініш тақырыбы"),
+    "wrap.comment": ("Comment", "Комментарий", "Түсініктеме"),
+    "wrap.save": ("Save", "Сохранить", "Сақтау"),
+    "wrap.saved": ("Topic saved", "Тема сохранена", "Тақырып сақталды"),
+    "panel.status": ("Status", "Статус", "Күйі"),
+    "panel.title": ("Today", "Сегодня", "Бүгін"),
+    "panel.calls": ("Calls", "Звонки", "Қоңыраулар"),
+    "panel.talk": ("Talk time", "Время разговоров", "Сөйлесу уақыты"),
+    "conn.lost": (
+        "Connection lost, reconnecting…",
+        "Нет связи, переподключение…",
+        "Байланыс жоқ, қайта қосылуда…",
+    ),
+    "conn.ok": ("Live", "На связи", "Байланыста"),
+    "error.generic": ("Something went wrong", "Что-то пошло не так", "Қате орын алды"),
+    "outcome.answered": ("answered", "отвечен", "жауап берілді"),
+    "outcome.abandoned": ("abandoned", "потерян", "жоғалды"),
+    "outcome.short_abandoned": ("short abandon", "короткий сброс", "қысқа үзу"),
+    "outcome.handled_in_ivr": ("in IVR", "в IVR", "IVR-да"),
+    "outcome.missed_in_ivr": ("lost in IVR", "потерян в IVR", "IVR-да жоғалды"),
+    "outcome.voicemail": ("voicemail", "голосовая почта", "дауыстық пошта"),
+    "outcome.overflowed": ("overflowed", "переполнение", "асып кетті"),
+    "outcome.transferred": ("transferred", "переведён", "ауыстырылды"),
+    "lang.kk": ("Kazakh", "казахский", "қазақша"),
+    "lang.ru": ("Russian", "русский", "орысша"),
+    "lang.en": ("English", "английский", "ағылшынша"),
+}
+
+
+def text(lang: str, key: str) -> str:
+    entry = _TEXTS.get(key)
+    if entry is None:
+        return key
+    en, ru, kk = entry
+    return {"en": en, "ru": ru, "kk": kk}.get(lang) or en
+
+
+def translator(lang: str) -> Callable[..., str]:
+    def t(key: str, **values: object) -> str:
+        s = text(lang, key)
+        return s.format(**values) if values else s
+
+    return t
+
+
+def catalogue(lang: str) -> dict[str, str]:
+    return {key: text(lang, key) for key in _TEXTS}
+
+
+def pick_language(query: str | None, cookie: str | None, accept: str | None) -> str:
+    for candidate in (query, cookie):
+        if candidate in LANGS:
+            return str(candidate)
+    for part in (accept or "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGS:
+            return code
+    return DEFAULT_LANG

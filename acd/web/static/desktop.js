@@ -1,0 +1,194 @@
+/* The agent desktop: renders the state the server sends over one WebSocket, and sends changes through
+   the JSON API with the session's CSRF token. No framework; the server owns every decision. */
+(function () {
+  "use strict";
+  var boot = JSON.parse(document.getElementById("boot").textContent);
+  var T = JSON.parse(document.getElementById("i18n").textContent);
+  var csrf = document.querySelector('meta[name="csrf"]').content;
+  var agent = boot.agent;
+  var state = boot.state;
+  var offset = 0; // server clock minus ours, seconds
+  var socket = null, retry = 0, lastCall = null, lastState = null, baseTitle = document.title;
+
+  function $(id) { return document.getElementById(id); }
+  function t(key) { return T[key] || key; }
+  function tr(prefix, value) { var k = prefix + value; return T[k] ? T[k] : value; }
+  function now() { return Date.now() / 1000 + offset; }
+  function dur(s) {
+    s = Math.max(0, Math.round(s));
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    var mm = (h ? String(m).padStart(2, "0") : String(m)) + ":" + String(r).padStart(2, "0");
+    return h ? h + ":" + mm : mm;
+  }
+  function text(id, value) { $(id).textContent = value == null || value === "" ? "—" : value; }
+  function fmtDate(epoch) {
+    if (!epoch) return "—";
+    var d = new Date(epoch * 1000), p = function (n) { return String(n).padStart(2, "0"); };
+    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " +
+      p(d.getHours()) + ":" + p(d.getMinutes());
+  }
+
+  function render() {
+    var a = state.agent, call = state.call;
+    offset = state.now - Date.now() / 1000;
+    var badge = $("state-badge");
+    badge.className = "badge state-" + a.state;
+    badge.textContent = t("state." + a.state);
+    $("state-text").textContent = t("state." + a.state);
+    $("state-reason").textContent = a.reason ? t("action.reason") + ": " + tr("reason.", a.reason) : "";
+    $("today-calls").textContent = state.today.calls;
+    $("today-talk").textContent = dur(state.today.talk_s);
+    var busy = ["ringing", "on_call", "wrap_up"].indexOf(a.state) >= 0;
+    $("btn-ready").disabled = busy || a.state === "ready";
+    $("btn-not-ready").disabled = a.state === "ringing" || a.state === "on_call" ||
+      (a.state === "not_ready" && a.reason === $("reason").value);
+    $("btn-stop").disabled = busy || a.state === "logged_out";
+    document.body.dataset.state = a.state;
+
+    var showCall = busy && call;
+    $("idle").hidden = !!showCall;
+    $("callview").hidden = !showCall;
+    if (!showCall) {
+      var missed = a.state === "not_ready" && a.reason === "no_answer";
+      $("idle-title").textContent = missed ? t("state.not_ready") : t(a.state === "ready" ? "idle.ready" :
+        a.state === "not_ready" ? "idle.not_ready" : "idle.logged_out");
+      $("idle-hint").textContent = missed ? t("idle.missed") : a.state === "ready" ? t("idle.ready_hint") : "";
+      $("idle").className = "idle idle-" + a.state;
+    } else {
+      $("call-phase").textContent = a.state === "ringing" ? t("pop.title") : t("state." + a.state);
+      $("callview").className = "call call-" + a.state;
+      text("pop-caller", call.caller);
+      $("pop-caller-name").textContent = call.caller_name || "";
+      text("pop-region", call.region + (call.carrier ? " · " + call.carrier : ""));
+      text("pop-language", call.language ? tr("lang.", call.language) : null);
+      text("pop-dialled", call.dialled);
+      text("pop-scenario", call.scenario);
+      text("pop-queue", call.queue);
+      $("answer-hint").hidden = a.state !== "ringing";
+      $("wrapup").hidden = a.state !== "wrap_up";
+      if (lastCall !== call.call_id) {
+        $("topic").value = call.topic || ""; $("comment").value = call.comment || "";
+        $("topic-saved").hidden = true;
+      }
+      var body = $("history").tBodies[0];
+      body.textContent = "";
+      (call.history || []).forEach(function (h) {
+        var tr_ = body.insertRow();
+        [fmtDate(h.at), h.agent_name || "—", h.topic || "—", h.outcome ? tr("outcome.", h.outcome) : "—"]
+          .forEach(function (v) { tr_.insertCell().textContent = v; });
+      });
+      $("history").hidden = !(call.history || []).length;
+      $("history-none").hidden = !!(call.history || []).length;
+    }
+    if (a.state === "ringing" && lastState !== "ringing") alertRinging(call);
+    document.title = (a.state === "ringing" ? "☎ " + t("pop.title") + " · " : "") + baseTitle;
+    lastCall = call ? call.call_id : null;
+    lastState = a.state;
+    tick();
+  }
+
+  function tick() {
+    var a = state.agent, call = state.call;
+    $("state-since").textContent = a.since ? t("state.since").replace("{d}", dur(now() - a.since)) : "";
+    if (!call || $("callview").hidden) return;
+    var cd = $("countdown"), deadline = null, label = "";
+    if (a.state === "ringing") { deadline = call.ring_deadline; label = t("pop.ring_left"); }
+    else if (a.state === "wrap_up") { deadline = call.wrapup_deadline; label = t("wrap.left"); }
+    cd.hidden = deadline == null;
+    if (deadline != null) { $("countdown-label").textContent = label; $("countdown-value").textContent = dur(deadline - now()); }
+    if (a.state === "on_call" && call.connected_at) {
+      $("pop-wait-label").textContent = t("call.talk"); text("pop-wait", dur(now() - call.connected_at));
+    } else {
+      $("pop-wait-label").textContent = t("pop.wait");
+      var since = call.queued_at || call.arrived_at;
+      var until = call.connected_at || (a.state === "ringing" ? now() : call.ended_at || now());
+      text("pop-wait", since ? dur(until - since) : null);
+    }
+  }
+
+  function alertRinging(call) {
+    try {
+      if ("Notification" in window && Notification.permission === "granted") {
+        new Notification(t("pop.title"), {body: call ? call.caller || "" : "", tag: "acd-ring"});
+      }
+    } catch (e) { /* notifications are a bonus */ }
+    try {
+      var ctx = new (window.AudioContext || window.webkitAudioContext)();
+      var o = ctx.createOscillator(), g = ctx.createGain();
+      o.frequency.value = 880; g.gain.value = 0.08; o.connect(g); g.connect(ctx.destination);
+      o.start(); o.stop(ctx.currentTime + 0.4);
+    } catch (e) { /* no audio device */ }
+  }
+
+  function connStatus(ok) {
+    $("conn").dataset.state = ok ? "live" : "lost";
+    $("conn-text").textContent = ok ? t("conn.ok") : t("conn.lost");
+    $("banner").hidden = ok;
+  }
+
+  function connect() {
+    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host +
+      "/api/agents/" + encodeURIComponent(agent) + "/live";
+    socket = new WebSocket(url);
+    socket.onopen = function () { retry = 0; connStatus(true); };
+    socket.onmessage = function (ev) {
+      var msg = JSON.parse(ev.data);
+      if (msg.type === "state") { state = msg.state; render(); }
+    };
+    socket.onclose = function (ev) {
+      socket = null;
+      if (ev.code === 4401) { location.href = "/login"; return; }
+      connStatus(false);
+      var delay = Math.min(10000, 500 * Math.pow(2, retry++)) * (0.75 + Math.random() / 2);
+      setTimeout(checkThenConnect, delay);
+    };
+  }
+
+  function checkThenConnect() {
+    // A refused upgrade is invisible to scripts: ask the JSON route whether we are still signed in.
+    fetch("/api/agents/" + encodeURIComponent(agent) + "/desktop", {credentials: "same-origin"})
+      .then(function (r) {
+        if (r.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); return; }
+        connect();
+      })
+      .catch(function () { connStatus(false); setTimeout(checkThenConnect, Math.min(10000, 500 * Math.pow(2, retry++))); });
+  }
+
+  function post(url, body) {
+    var err = $("action-error");
+    err.hidden = true;
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+      body: JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (data) {
+        if (r.status === 401) { location.href = "/login"; }
+        if (!r.ok) { err.textContent = data.error || t("error.generic"); err.hidden = false; throw new Error(data.error); }
+        return data;
+      });
+    });
+  }
+  function setState(s, reason) {
+    return post("/api/agents/" + encodeURIComponent(agent) + "/state", reason ? {state: s, reason: reason} : {state: s});
+  }
+
+  $("btn-ready").addEventListener("click", function () {
+    setState("ready");
+    if ("Notification" in window && Notification.permission === "default") Notification.requestPermission();
+  });
+  $("btn-not-ready").addEventListener("click", function () { setState("not_ready", $("reason").value); });
+  $("reason").addEventListener("change", render);
+  $("btn-stop").addEventListener("click", function () { setState("logout"); });
+  $("wrapup").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    if (!state.call) return;
+    post("/api/calls/" + encodeURIComponent(state.call.call_id) + "/topic",
+         {topic: $("topic").value, comment: $("comment").value || null})
+      .then(function () { $("topic-saved").hidden = false; });
+  });
+
+  render();
+  connect();
+  setInterval(tick, 1000);
+})();
