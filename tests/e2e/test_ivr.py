@@ -263,6 +263,35 @@ async def test_queue_announcements_speak_the_callers_language(harness: Harness) 
         assert row["outcome"] == "abandoned" and row["language"] == language
 
 
+async def test_a_wait_under_a_minute_is_announced_as_less_than_a_minute(tmp_path: Path) -> None:
+    """Two Russian callers, nobody ready, a queue predicting by the head of line (``hol``: twice what the
+    first caller has waited when the second arrives, a few seconds): the second caller hears "your
+    position: 2, less than a minute", not the position alone and never "zero minutes". Half speed, so the
+    gap between the two callers stays far below the 30 s that would make the estimate a minute."""
+    h = await make_harness(tmp_path, speed=2)
+    try:
+        queues = h.config_dir / "queues.yaml"
+        queues.write_text(queues.read_text(encoding="utf-8").replace(
+            "  - name: general\n", "  - name: general\n    estimator: hol\n", 1), encoding="utf-8")
+        with_prompts(h, default_s=0.5)
+        await h.start_daemon(initial_agent_state="not_ready")
+        keys = {"language_menu": "2", "main_menu": "1"}
+        first = await h.call("193", "77011230001", patience_s=20, dtmf_on=keys)
+        await queued(h, first)
+        second = await h.call("193", "77011230002", patience_s=20, dtmf_on=keys)
+        await queued(h, second)
+        for call in (first, second):
+            await h.wait_gone(call, timeout_s=60)
+        [announced] = (await events_of(h, second, "announced"))[:1]
+        assert announced["position"] == 2 and announced["expected_s"] < 60, announced
+        heard = await prompts_heard(h, second)
+        at = heard.index(("sound:acd/queue_position", "ru"))
+        assert heard[at + 1:at + 3] == [("sound:digits/2", "ru"), ("sound:acd/wait_under_minute", "ru")]
+        assert not [u for u, _ in heard if u in ("sound:acd/expected_wait", "sound:digits/0")], heard
+    finally:
+        await close_harness(h)
+
+
 # ---------------------------------------------------------------- menus (R9)
 async def test_unknown_key_then_valid_key(harness: Harness) -> None:
     """Key 9 is not on the main menu: the caller hears the invalid-input prompt, then key 3 (information),
