@@ -8,6 +8,7 @@ operations wait in order and are retried. The CDR keeps its own ``recording_*`` 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,8 +44,14 @@ class RecordingIndex:
         self._task = asyncio.create_task(self._run(), name="recording-index")
 
     async def stop(self) -> None:
+        """Cancel the writer task and wait until it has let go of its database connection: the engine is
+        disposed right after, and a query still running then would close its aiosqlite connection after
+        the event loop is gone (a hang, or "Event loop is closed" in its thread)."""
         if self._task is not None:
             self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
 
     def started(self, name: str, at: float, *, call_id: str, fmt: str, kind: str, agent: str | None) -> None:
         self._queue.put_nowait(
