@@ -4,8 +4,10 @@ callback request, the transfer to the second line and transfers out through the 
 
 Every call goes through the ARI simulator and the real daemon; the results are read where a user would:
 the CDR (``calls``, ``call_events``, ``callbacks``), the recordings folder and the prompts the caller heard
-(the simulator's event log). The boundary tests run at real speed because the hour is judged a few tens of
-milliseconds after the call arrives; the others run accelerated.
+(the simulator's event log). The boundary tests run slower than real time (a virtual second lasts four real
+ones), so that a busy machine has seconds, not milliseconds, to judge the hour of a call placed one virtual
+second before the boundary; the others run accelerated and check what happened and in which order, not how
+long it took.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ SCENARIOS = Path(__file__).parent / "scenarios"
 AGENTS_OF_SECOND_LINE = {"agent7", "agent8"}
 SECOND_LINE_KEYS = {"language_menu": "2", "main_menu": "2"}
 """Russian, then main menu key 2: technical support (queue second_line)."""
-LEAD_S = 2.5
+BOUNDARY_SPEED = 0.25
+"""Virtual seconds per real second in the boundary tests: one virtual second is four real ones."""
+LEAD_S = 15.0
 """Real seconds between the boundary tests' start and the first call: room for the daemon to start."""
 
 
@@ -138,7 +142,8 @@ async def assert_voicemail_with_callback(h: Harness, call_id: str) -> dict[str, 
                             f"no callback request for {call_id}")
     assert cb["reason"] == "voicemail" and cb["status"] == "open"
     assert cb["number"] == row["caller"]
-    assert abs(epoch(cb["due_at"]) - epoch(row["arrived_at"]) - 24 * 3600) < 120
+    # due 24 h after the moment the call was sent to voicemail: between its arrival and its end
+    assert epoch(row["arrived_at"]) + 24 * 3600 <= epoch(cb["due_at"]) <= epoch(row["ended_at"]) + 24 * 3600
     assert row["recording"] == cb["recording"]
     wavs = list((h.tmp / "recordings").rglob(f"{cb['recording']}.wav"))
     assert wavs, f"no {cb['recording']}.wav in {sorted(p.name for p in (h.tmp / 'recordings').rglob('*'))}"
@@ -215,9 +220,10 @@ async def test_language_menu_retries_after_an_invalid_key(harness: Harness, seco
 
 
 async def test_a_key_cuts_the_menu_prompt_short_but_not_the_greeting(harness: Harness) -> None:
-    """With real prompt lengths: the 20 s language menu stops the moment the caller presses 2 (0.3 s in);
-    the 2 s greeting, which is no menu, plays to its end."""
-    with_prompts(harness, {"language_menu": 20.0, "greeting": 2.0})
+    """With real prompt lengths: a 10-minute language menu stops when the caller presses 2 (0.3 s in),
+    however long the daemon takes to react on a busy machine; the 2 s greeting, which is no menu, plays to
+    its end."""
+    with_prompts(harness, {"language_menu": 600.0, "greeting": 2.0})
     await harness.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
     await harness.start_daemon()
     call = await harness.call("193", "77011234567", talk_s=2,
@@ -231,7 +237,7 @@ async def test_a_key_cuts_the_menu_prompt_short_but_not_the_greeting(harness: Ha
         return start["at"], end["at"], end["state"]
 
     started, stopped, state = span("sound:acd/language_menu")
-    assert state == "done" and stopped - started < 10.0  # cut short at the key, not after 20 s
+    assert state == "done" and stopped - started < 300.0  # cut short at the key, not after 600 s
     started, stopped, state = span("sound:acd/greeting")
     assert state == "done" and stopped - started >= 1.95
     assert (await harness.call_row(call))["language"] == "ru"
@@ -344,8 +350,8 @@ async def _across_boundary(tmp_path: Path, before: str, at: str) -> tuple[dict[s
                                                                            Harness]:
     """One call arriving at ``before`` and one at ``at`` (local times, one second apart) to the hours-first
     scenario at real speed; returns the two hours decisions and the (open) harness."""
-    start = datetime.fromtimestamp(local(before) - LEAD_S, ALMATY).replace(tzinfo=None)
-    h = await make_harness(tmp_path, start_local=start.isoformat(), speed=1)
+    start = datetime.fromtimestamp(local(before) - LEAD_S * BOUNDARY_SPEED, ALMATY).replace(tzinfo=None)
+    h = await make_harness(tmp_path, start_local=start.isoformat(), speed=BOUNDARY_SPEED)
     install(h, "hours_first_5551.yaml")
     await h.all_agents(state="online", behaviour="answer", answer_after_s=0.5, hangup="caller")
     await h.start_daemon()
