@@ -100,7 +100,7 @@ class Harness:
             configure_logs=False,
         )
         await self.daemon.start()
-        await asyncio.wait_for(self.daemon.stream.wait_connected(), 10)
+        await asyncio.wait_for(self.daemon.stream.wait_connected(), 30)
         return self.daemon
 
     async def stop_daemon(self) -> None:

@@ -98,6 +98,21 @@ async def queued(h: Harness, call_id: str) -> None:
     await eventually(in_queue, 10, f"call {call_id} never reached a queue")
 
 
+async def hang_up_after_announcements(h: Harness, *calls: str) -> None:
+    """Wait until every caller has heard their queue-entry announcement to its end (the periodic "please
+    hold" closes it), then hang them all up: the callers are in the queue together whatever the load."""
+    async def announced(call: str) -> bool:
+        log = await playback_log(h, call)
+        return any(e["media"] == "sound:acd/please_hold" and e["type"] == "PlaybackFinished" for e in log)
+
+    for call in calls:
+        await eventually(lambda c=call: announced(c), 30, f"{call} never heard the queue announcement")
+    for call in calls:
+        await h.sim_post(f"calls/{call}/hangup")
+    for call in calls:
+        await h.wait_gone(call)
+
+
 async def dialstrings(h: Harness, channel_id: str) -> set[str]:
     """What the simulator was asked to dial for an outgoing channel (its Dial events)."""
     async with h.http.get(f"{h.sim_url}/_sim/events") as r:
@@ -248,14 +263,13 @@ async def test_queue_announcements_speak_the_callers_language(harness: Harness) 
     announcement in their own language: "you are next" and "your position: 2, expected wait ..."."""
     with_prompts(harness, default_s=0.5)
     await harness.start_daemon(initial_agent_state="not_ready")
-    first = await harness.call("193", "77011230001", patience_s=25,
+    first = await harness.call("193", "77011230001", patience_s=3600,
                                dtmf_on={"language_menu": "2", "main_menu": "1"})
     await queued(harness, first)
-    second = await harness.call("193", "77011230002", patience_s=25,
+    second = await harness.call("193", "77011230002", patience_s=3600,
                                 dtmf_on={"language_menu": "1", "main_menu": "1"})
     await queued(harness, second)
-    for call in (first, second):
-        await harness.wait_gone(call)
+    await hang_up_after_announcements(harness, first, second)
 
     heard = {call: await prompts_heard(harness, call) for call in (first, second)}
     assert ("sound:acd/queue_next", "ru") in heard[first]
@@ -266,7 +280,8 @@ async def test_queue_announcements_speak_the_callers_language(harness: Harness) 
     for call, language in ((first, "ru"), (second, "kk")):
         assert {lang for _, lang in heard[call][1:]} == {language}, heard[call]
         row = await harness.call_row(call)
-        assert row["outcome"] == "abandoned" and row["language"] == language
+        # the test hangs them up once announced: short or not depends only on the speed of the machine
+        assert row["outcome"] in ("abandoned", "short_abandoned") and row["language"] == language
 
 
 async def test_a_wait_under_a_minute_is_announced_as_less_than_a_minute(tmp_path: Path) -> None:
@@ -282,12 +297,11 @@ async def test_a_wait_under_a_minute_is_announced_as_less_than_a_minute(tmp_path
         with_prompts(h, default_s=0.5)
         await h.start_daemon(initial_agent_state="not_ready")
         keys = {"language_menu": "2", "main_menu": "1"}
-        first = await h.call("193", "77011230001", patience_s=20, dtmf_on=keys)
+        first = await h.call("193", "77011230001", patience_s=3600, dtmf_on=keys)
         await queued(h, first)
-        second = await h.call("193", "77011230002", patience_s=20, dtmf_on=keys)
+        second = await h.call("193", "77011230002", patience_s=3600, dtmf_on=keys)
         await queued(h, second)
-        for call in (first, second):
-            await h.wait_gone(call, timeout_s=60)
+        await hang_up_after_announcements(h, first, second)
         [announced] = (await events_of(h, second, "announced"))[:1]
         assert announced["position"] == 2 and announced["expected_s"] < 60, announced
         heard = await prompts_heard(h, second)
