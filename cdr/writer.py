@@ -179,15 +179,17 @@ class CdrWriter:
 
     async def close(self) -> None:
         self._closed = True
-        if self._task is not None:
-            await self.flush()
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        await self._drain_without_task()
-        self.journal.close()
-        await self.engine.dispose()
+        try:
+            if self._task is not None:
+                await self.flush()
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+                self._task = None
+            await self._drain_without_task()
+            self.journal.close()
+        finally:  # whatever failed above, no connection may outlive the event loop (a hang at its end)
+            await self.engine.dispose()
 
     async def agent_totals(self, since_utc: float) -> dict[str, tuple[float, int]]:
         """Talk seconds and connected calls per agent since ``since_utc`` (e.g. local midnight); {} if the

@@ -236,6 +236,12 @@ async def make_harness(
 
 
 async def close_harness(h: Harness) -> None:
-    await h.stop_daemon()
-    await h.http.close()
-    await h.sim.stop()
+    """Stop everything the harness started, each part even if the one before failed: a daemon left
+    running would close its database connections after the test's event loop is gone."""
+    try:
+        await h.stop_daemon()
+    finally:
+        try:
+            await h.http.close()
+        finally:
+            await h.sim.stop()
