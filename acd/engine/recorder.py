@@ -22,6 +22,8 @@ from recording import store
 
 log = structlog.get_logger(__name__)
 RETRY_S = 2.0
+STOP_DRAIN_S = 5.0
+"""How long ``stop`` waits for queued rows to be written before it cancels the task anyway."""
 
 
 @dataclass(frozen=True)
@@ -44,14 +46,18 @@ class RecordingIndex:
         self._task = asyncio.create_task(self._run(), name="recording-index")
 
     async def stop(self) -> None:
-        """Cancel the writer task and wait until it has let go of its database connection: the engine is
-        disposed right after, and a query still running then would close its aiosqlite connection after
-        the event loop is gone (a hang, or "Event loop is closed" in its thread)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Write what is queued, then end the task between two operations, never during one: a cancelled
+        aiosqlite query makes SQLAlchemy close its connection in the background, after the engine is
+        disposed and possibly after the event loop has ended ("Event loop is closed" in the aiosqlite
+        thread, or a hang at the end of the loop). With the database down, give up after a while."""
+        if self._task is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), STOP_DRAIN_S)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
 
     def started(self, name: str, at: float, *, call_id: str, fmt: str, kind: str, agent: str | None) -> None:
         self._queue.put_nowait(
