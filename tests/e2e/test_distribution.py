@@ -225,7 +225,15 @@ async def test_the_agent_types_the_topic_during_wrap_up_and_it_lands_in_the_cdr(
     call = await harness.call(
         "193", "77015550009", language="ru", talk_s=3, dtmf_on={"language_menu": "2", "main_menu": "1"}
     )
-    await harness.wait_gone(call, 60)  # the caller has gone: agent3 is in wrap-up
+    await harness.wait_gone(call, 60)  # the caller has gone; the daemon puts agent3 in wrap-up
+
+    async def wrapping_up() -> bool:  # an event of the daemon's own, after the simulator's hang-up
+        _, body = await harness.api_get("/api/agents")
+        agents = body.get("agents", body)
+        a3 = agents["agent3"] if isinstance(agents, dict) else next(a for a in agents if a["id"] == "agent3")
+        return bool(a3.get("state") == "wrap_up")
+
+    await eventually(wrapping_up, 20, "agent3 never went into wrap-up")
     status, body = await harness.api_post(f"/api/calls/{call}/topic", {"topic": "tax"}, who="agent5")
     assert status in (403, 404), body  # not agent5's call
     status, body = await harness.api_post(
