@@ -348,8 +348,8 @@ async def test_no_key_at_all_ends_in_the_menu_fallback(harness: Harness) -> None
 
 
 async def test_caller_who_hangs_up_in_the_menu_is_missed_in_ivr(harness: Harness) -> None:
-    """The caller gives up during the main menu (patience 8 s, menu time-outs 5 s each): never queued,
-    the CDR says missed in the IVR, with the language chosen so far."""
+    """The caller gives up during the main menu (patience 8 s, menu time-outs 30 s in the harness): never
+    queued, the CDR says missed in the IVR, with the language chosen so far."""
     await harness.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
     await harness.start_daemon()
     call = await harness.call("193", "77011234567", patience_s=8, dtmf_on={"language_menu": "2"})
