@@ -54,6 +54,8 @@ from cdr.types import utc
 log = structlog.get_logger("cdr.writer")
 
 CALLBACK_DUE = {"voicemail": timedelta(hours=24)}
+CLOSE_WAIT_S = 10.0
+"""How long close() lets the writing task finish its current operation before cancelling it."""
 _LIMITS = {"call_id": 64, "kind": 32, "event_id": 64, "agent_id": 64, "state": 16, "previous": 16,
            "reason": 64, "by": 64}
 
@@ -209,7 +211,7 @@ class CdrWriter:
         """Queue a record. Never blocks, never raises. After ``close()`` a record goes straight to the spool
         (replayed at the next start) rather than being lost."""
         try:
-            if self._closed and self._task is None:
+            if self._closed and (self._task is None or self._task.done()):
                 reason = check_record(record)
                 if reason is not None:
                     self._reject(record, reason)
@@ -236,15 +238,21 @@ class CdrWriter:
 
     async def close(self) -> None:
         self._closed = True
-        if self._task is not None:
-            await self.flush()
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        await self._drain_without_task()
-        self.journal.close()
-        await self.engine.dispose()
+        try:
+            if self._task is not None:
+                await self.flush()
+                # let the task end by itself between two operations (see _run): cancelling it during a
+                # connect or a query leaves aiosqlite finishing it after the event loop has ended
+                self._wake.set()
+                await asyncio.wait({self._task}, timeout=CLOSE_WAIT_S)
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+                self._task = None
+            await self._drain_without_task()
+            self.journal.close()
+        finally:  # whatever failed above, no connection may outlive the event loop (a hang at its end)
+            await self.engine.dispose()
 
     async def agent_totals(self, since_utc: float) -> dict[str, tuple[float, int]]:
         """Talk seconds and connected calls per agent since ``since_utc`` (e.g. local midnight); {} if the
@@ -278,6 +286,9 @@ class CdrWriter:
 
     async def _run(self) -> None:
         while True:
+            if self._closed and not self._queue:
+                self._idle.set()
+                return  # ends between two operations; close() drains what comes later
             if not self._queue:
                 self._idle.set()
                 self._wake.clear()

@@ -326,14 +326,16 @@ def estimate(view: QueueView, stats: QueueStatistics, name: str = DEFAULT_ESTIMA
 
 
 def announce_minutes(est: WaitEstimate, *, min_s: float = 60.0) -> int | None:
-    """Whole minutes to announce, rounded up; None when the wait is too short to say anything useful.
+    """Whole minutes to announce, rounded up; 0 for a wait under ``min_s``; None without a finite estimate
+    or without a basis for one.
 
-    Below ``min_s`` the caller is about to be served, and "less than a minute" promises what the noisy
-    estimate cannot keep; the position alone is announced instead. Nor is an estimate without a basis
-    (``est.known`` False: a new queue before its first services) ever announced.
+    0 is not "zero minutes": ``ivr.announcements.position_and_wait`` says "less than a minute" for it, as
+    docs/prompts.md promises. Rounding a short wait up to "1 minute" would promise more than the estimate
+    knows, and saying nothing would leave the caller without any idea of the wait. An estimate without a
+    basis (``est.known`` False: a new queue before its first services) is never announced: None.
     """
-    if not est.known:
+    if not est.known or not math.isfinite(est.expected_s):
         return None
-    if not math.isfinite(est.expected_s) or est.expected_s < min_s:
-        return None
+    if est.expected_s < min_s:
+        return 0
     return math.ceil(est.expected_s / 60.0)

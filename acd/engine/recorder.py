@@ -34,6 +34,8 @@ from recording.reconcile import GRACE_S, MAX_AGE_S, stuck_recordings
 log = structlog.get_logger(__name__)
 RETRY_S = 2.0
 RECONCILE_EVERY_S = 300.0
+STOP_WAIT_S = 10.0
+"""How long ``stop`` lets a reconciliation round that is under way finish before cancelling it."""
 
 
 class RecordSink(Protocol):
@@ -99,17 +101,25 @@ class RecordingIndex:
         """Rows finished by reconciliation so far (tests, metrics)."""
         self.round_done = asyncio.Event()
         """Set after each reconciliation round (tests wait for the start-up one)."""
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
         """Start reconciling stuck rows (now, then periodically)."""
         self._task = asyncio.create_task(self._reconcile_loop(), name="recording-reconcile")
 
     async def stop(self) -> None:
-        """Stop reconciling; the finishes being measured are emitted first (the writer is flushed after)."""
+        """Stop reconciling between two rounds, never during one: a cancelled aiosqlite query makes
+        SQLAlchemy close its connection in the background, after the engine is disposed and possibly after
+        the event loop has ended ("Event loop is closed" in the aiosqlite thread, or a hang at the end of
+        the loop). The finishes being measured are emitted first (the writer is flushed after)."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), STOP_WAIT_S)
+            except TimeoutError:  # a round stuck on a dead database: give up on it
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
         await self._wait_measuring()
 
@@ -185,4 +195,7 @@ class RecordingIndex:
             except Exception as exc:  # the database is down: the next round tries again
                 log.warning("recording_reconcile_failed", error=str(exc)[:300])
             self.round_done.set()
-            await asyncio.sleep(self.reconcile_every_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.reconcile_every_s)
+            if self._stopping.is_set():
+                return

@@ -105,3 +105,5 @@ def test_command_line_starts_and_answers(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         assert proc.wait(10) == 0
+        if proc.stdout is not None:
+            proc.stdout.close()

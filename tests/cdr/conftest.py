@@ -6,7 +6,9 @@ see another test's rows (nor another engineer's tables in the same database).
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +20,18 @@ from cdr.db import make_engine
 
 PG_URL = os.environ.get("ACD_TEST_PG_URL")
 PG_SKIP = "ACD_TEST_PG_URL is not set (e.g. postgresql+asyncpg://acd:acd@127.0.0.1/acd_test)"
+
+
+async def aiosqlite_threads_finished(timeout_s: float = 5.0) -> None:
+    """Wait, inside the test's event loop, until aiosqlite's worker threads have ended.
+
+    aiosqlite 0.22 stops the worker thread of a failed connect without awaiting it (``Connection._connect``
+    calls ``stop()`` and drops its future): the thread resolves that future a moment later, and if the
+    test's event loop has ended by then it raises "Event loop is closed" in the thread (upstream
+    omnilib/aiosqlite#259, unreleased fix #389). Tests that make SQLite unreachable call this last."""
+    for thread in threading.enumerate():
+        if "_connection_worker_thread" in thread.name:
+            await asyncio.to_thread(thread.join, timeout_s)
 
 
 def _with_search_path(url: str, schema: str) -> str:

@@ -16,7 +16,7 @@ from bench.cdr import TcpProxy  # the same outage proxy as the 60 s soak
 from cdr.schema import agent_state_log, call_events, calls
 from cdr.spool import Spool
 from cdr.writer import CdrWriter
-from tests.cdr.conftest import _pg_schema, _with_search_path
+from tests.cdr.conftest import _pg_schema, _with_search_path, aiosqlite_threads_finished
 from tests.cdr.dataset import L, all_events
 
 
@@ -50,6 +50,7 @@ async def test_sqlite_unreachable_then_back_replays_once_in_order(tmp_path: Path
         assert (await conn.execute(select(func.count()).select_from(calls))).scalar_one() == 14
         assert (await conn.execute(select(func.count()).select_from(agent_state_log))).scalar_one() == 8
     await w.close()
+    await aiosqlite_threads_finished()  # the failed connects' threads (see there)
 
 
 async def test_a_spool_left_by_a_crashed_daemon_is_replayed_at_start(tmp_path: Path) -> None:
@@ -137,6 +138,7 @@ async def test_agent_totals_do_not_block_start_up_when_the_database_is_down(tmp_
     await w.start()
     assert await w.agent_totals(L(0, 0)) == {}
     await w.close()
+    await aiosqlite_threads_finished()  # the failed connects' threads (see there)
 
 
 async def test_records_of_a_killed_writer_are_recovered_from_the_journal(tmp_path: Path) -> None:

@@ -112,9 +112,9 @@ def test_statistics_start_from_a_sensible_prior() -> None:
 
 @pytest.mark.parametrize(
     ("expected_s", "minutes"),
-    [(0.0, None), (59.9, None), (60.0, 1), (61.0, 2), (119.0, 2), (120.0, 2), (301.0, 6)],
+    [(0.0, 0), (59.9, 0), (60.0, 1), (61.0, 2), (119.0, 2), (120.0, 2), (301.0, 6), (math.inf, None)],
 )
-def test_announcements_round_up_and_stay_silent_for_short_waits(
+def test_announcements_round_up_and_say_less_than_a_minute_for_short_waits(
     expected_s: float, minutes: int | None
 ) -> None:
     assert announce_minutes(WaitEstimate(expected_s, expected_s / 2, expected_s * 2)) == minutes

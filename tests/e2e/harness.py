@@ -21,10 +21,21 @@ import aiohttp
 from sqlalchemy import text
 
 from acd.ari_sim.server import SimulatorConfig, SimulatorHandle, start_simulator
+from acd.ari_sim.wav import write_wav
 from acd.clock import Clock
 from acd.daemon import Daemon
+from ivr.speech import KK_WORDS
 
 ROOT = Path(__file__).resolve().parents[2]
+SYSTEM_SOUNDS = Path("/usr/share/asterisk/sounds")
+DEBIAN_VOICES = {"en": "en_US_f_Allison", "ru": "ru_RU_f_IvrvoiceRU"}
+"""Where Debian's asterisk-core-sounds-{en,ru}-wav put the files. The ``en``/``ru`` links Asterisk looks
+in come from the separate asterisk-core-sounds-{en,ru} packages (only recommended), so they may be absent."""
+KK_DIGIT_S = 0.6
+MENU_TIMEOUT_S = 30
+"""The shipped menus wait 5 s for a key: a quarter of a real second at x20, which a busy machine can lose
+between the simulated caller's key and the daemon's time-out. The harness gives them 30 s; tests of the
+time-out itself only take a little longer."""
 ALMATY = ZoneInfo("Asia/Almaty")
 T = TypeVar("T")
 TOKENS = {
@@ -93,7 +104,7 @@ class Harness:
             configure_logs=False,
         )
         await self.daemon.start()
-        await asyncio.wait_for(self.daemon.stream.wait_connected(), 10)
+        await asyncio.wait_for(self.daemon.stream.wait_connected(), 30)
         return self.daemon
 
     async def stop_daemon(self) -> None:
@@ -183,6 +194,23 @@ async def eventually(check: Callable[[], Awaitable[T | None | bool]], timeout_s:
         await asyncio.sleep(0.05)
 
 
+def asterisk_sounds(dest: Path) -> Path:
+    """The sound folder as a real Asterisk with the project installed sees it, independent of this machine:
+    Debian's English and Russian core sounds under ``en/`` and ``ru/`` (linked to the voice folders when the
+    packages that add those links are not installed), and the Kazakh number words under ``kk/digits/`` that
+    ``acd prompts build`` would generate (short tones here, so the harness needs no local build, and every
+    file has a known length). Without them a spoken number fails and ends the announcement it is part of."""
+    for lang, voice in DEBIAN_VOICES.items():
+        for source in (SYSTEM_SOUNDS / lang, SYSTEM_SOUNDS / voice):
+            if source.is_dir():
+                (dest / lang).parent.mkdir(parents=True, exist_ok=True)
+                (dest / lang).symlink_to(source, target_is_directory=True)
+                break
+    for word in [*map(str, KK_WORDS), "hundred"]:
+        write_wav(dest / "kk" / "digits" / f"{word}.wav", KK_DIGIT_S)
+    return dest
+
+
 async def make_harness(
     tmp: Path,
     *,
@@ -193,8 +221,7 @@ async def make_harness(
 ) -> Harness:
     clock = local_clock(start_local, speed)
     recordings = tmp / "recordings"
-    # Debian's sounds only, not var/sounds: prompt lengths must not depend on a local `acd prompts build`
-    sounds = [Path("/usr/share/asterisk/sounds")]
+    sounds = [asterisk_sounds(tmp / "asterisk-sounds")]
     sim = await start_simulator(
         SimulatorConfig(
             port=0,
@@ -208,11 +235,21 @@ async def make_harness(
     cfg = write_config(
         tmp / "config", ari_url=sim.url, db_url=db_url, recordings=recordings, extra=extra_config
     )
+    for scenario in (cfg / "scenarios").glob("*.yaml"):
+        text_ = scenario.read_text(encoding="utf-8")
+        text_ = text_.replace("timeout_s: 5\n", f"timeout_s: {MENU_TIMEOUT_S}\n")
+        scenario.write_text(text_, encoding="utf-8")
     http = aiohttp.ClientSession()
     return Harness(tmp=tmp, clock=clock, sim=sim, http=http, config_dir=cfg)
 
 
 async def close_harness(h: Harness) -> None:
-    await h.stop_daemon()
-    await h.http.close()
-    await h.sim.stop()
+    """Stop everything the harness started, each part even if the one before failed: a daemon left
+    running would close its database connections after the test's event loop is gone."""
+    try:
+        await h.stop_daemon()
+    finally:
+        try:
+            await h.http.close()
+        finally:
+            await h.sim.stop()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.harness import Harness, close_harness, eventually, make_harness
 
 KAZAKH = {"agent1", "agent2", "agent4", "agent6", "agent7"}
@@ -49,7 +51,7 @@ async def test_most_skilled_free_agent_gets_the_call_and_a_silent_phone_passes_i
     assert row["agent"] == "agent2"
     assert row["outcome"] == "answered"
     assert row["offers"] == 2 and row["ring_no_answers"] == 1
-    assert 15 <= row["wait_s"] <= 20  # the 15 s ring time-out of queues.yaml, then agent2's 1 s
+    assert row["wait_s"] >= 15  # agent6 rang out its 15 s time-out (queues.yaml) before agent2 was offered
     # R5: the silent agent is set not ready with reason no_answer, timestamped in the state log
     states = await harness.rows(
         "SELECT state, reason FROM agent_state_log WHERE agent = 'agent6' ORDER BY at"
@@ -63,6 +65,10 @@ async def test_most_skilled_free_agent_gets_the_call_and_a_silent_phone_passes_i
 
 async def test_a_busy_phone_is_skipped_and_the_agent_stays_available(harness: Harness) -> None:
     _skills_matter(harness)  # agent6 (general: 9) is offered first
+    # a 10-minute ring time-out: a busy phone not noticed at once would show as a wait of 10 minutes,
+    # far beyond anything a slow machine adds
+    queues = harness.config_dir / "queues.yaml"
+    queues.write_text(queues.read_text().replace("ring_timeout_s: 15", "ring_timeout_s: 600", 1))
     await _only(
         harness,
         agent6={"behaviour": "busy"},
@@ -73,7 +79,7 @@ async def test_a_busy_phone_is_skipped_and_the_agent_stays_available(harness: Ha
     await harness.wait_gone(call, 60)
     row = await harness.call_row(call)
     assert row["agent"] == "agent1"
-    assert row["wait_s"] < 10  # busy is known at once, no ring time-out
+    assert row["wait_s"] < 600  # busy is known at once, no ring time-out
     [missed] = await harness.rows(
         "SELECT data FROM call_events WHERE call_id = :c AND kind = 'ring_no_answer'", c=call
     )
@@ -128,14 +134,16 @@ async def test_caller_who_gives_up_is_an_abandon_with_the_wait_he_had(tmp_path: 
         row = await h.call_row(call)
         assert row["outcome"] == "abandoned"
         assert row["hangup_by"] == "caller"
-        assert 10 < row["wait_s"] < 40  # patience counts from Stasis; the queue wait starts after the IVR
+        # patience counts from Stasis; the queue wait starts after the IVR and ends with the hang-up
+        assert 0 < row["wait_s"] <= 40
+        assert row["wait_s"] == pytest.approx(_epoch(row["ended_at"]) - _epoch(row["queued_at"]), abs=0.5)
         assert row["connected_at"] is None
     finally:
         await close_harness(h)
 
 
 async def test_an_agent_becoming_ready_takes_the_waiting_caller_at_once(tmp_path: Path) -> None:
-    h = await make_harness(tmp_path, speed=10)
+    h = await make_harness(tmp_path, speed=1)  # real time: "at once" is seconds, not tenths of a second
     try:
         await h.endpoint("agent3", state="online", behaviour="answer", answer_after_s=0, hangup="caller")
         await h.start_daemon(initial_agent_state="ready")
@@ -165,8 +173,8 @@ async def test_an_agent_becoming_ready_takes_the_waiting_caller_at_once(tmp_path
         assert row["agent"] == "agent3"
         connected = row["connected_at"]
         assert connected is not None
-        # event-driven: connected within a second or so of virtual time (no polling interval)
-        assert _epoch(connected) - ready_at < 3
+        # event-driven: connected within seconds, not after a polling interval or the next announcement
+        assert _epoch(connected) - ready_at < 5
     finally:
         await close_harness(h)
 
@@ -210,14 +218,22 @@ async def test_agents_change_their_own_state_and_supervisors_force_others(harnes
 
 
 async def test_the_agent_types_the_topic_during_wrap_up_and_it_lands_in_the_cdr(harness: Harness) -> None:
-    queues = harness.config_dir / "queues.yaml"  # a 60 s wrap-up: time enough on a loaded machine
-    queues.write_text(queues.read_text().replace("wrapup_s: 10", "wrapup_s: 60", 1))
+    queues = harness.config_dir / "queues.yaml"  # 1-hour wrap-up: agent3 is still in it when the topic comes
+    queues.write_text(queues.read_text().replace("wrapup_s: 10", "wrapup_s: 3600", 1))
     await _only(harness, agent3={"behaviour": "answer", "answer_after_s": 1, "hangup": "caller"})
     await harness.start_daemon()
     call = await harness.call(
         "193", "77015550009", language="ru", talk_s=3, dtmf_on={"language_menu": "2", "main_menu": "1"}
     )
-    await harness.wait_gone(call, 60)  # the caller has gone: agent3 is in wrap-up
+    await harness.wait_gone(call, 60)  # the caller has gone; the daemon puts agent3 in wrap-up
+
+    async def wrapping_up() -> bool:  # an event of the daemon's own, after the simulator's hang-up
+        _, body = await harness.api_get("/api/agents")
+        agents = body.get("agents", body)
+        a3 = agents["agent3"] if isinstance(agents, dict) else next(a for a in agents if a["id"] == "agent3")
+        return bool(a3.get("state") == "wrap_up")
+
+    await eventually(wrapping_up, 20, "agent3 never went into wrap-up")
     status, body = await harness.api_post(f"/api/calls/{call}/topic", {"topic": "tax"}, who="agent5")
     assert status in (403, 404), body  # not agent5's call
     status, body = await harness.api_post(

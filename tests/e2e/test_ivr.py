@@ -4,8 +4,10 @@ callback request, the transfer to the second line and transfers out through the 
 
 Every call goes through the ARI simulator and the real daemon; the results are read where a user would:
 the CDR (``calls``, ``call_events``, ``callbacks``), the recordings folder and the prompts the caller heard
-(the simulator's event log). The boundary tests run at real speed because the hour is judged a few tens of
-milliseconds after the call arrives; the others run accelerated.
+(the simulator's event log). The boundary tests run slower than real time (a virtual second lasts four real
+ones), so that a busy machine has seconds, not milliseconds, to judge the hour of a call placed one virtual
+second before the boundary; the others run accelerated and check what happened and in which order, not how
+long it took.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ SCENARIOS = Path(__file__).parent / "scenarios"
 AGENTS_OF_SECOND_LINE = {"agent7", "agent8"}
 SECOND_LINE_KEYS = {"language_menu": "2", "main_menu": "2"}
 """Russian, then main menu key 2: technical support (queue second_line)."""
-LEAD_S = 2.5
+BOUNDARY_SPEED = 0.25
+"""Virtual seconds per real second in the boundary tests: one virtual second is four real ones."""
+LEAD_S = 15.0
 """Real seconds between the boundary tests' start and the first call: room for the daemon to start."""
 
 
@@ -94,6 +98,21 @@ async def queued(h: Harness, call_id: str) -> None:
     await eventually(in_queue, 10, f"call {call_id} never reached a queue")
 
 
+async def hang_up_after_announcements(h: Harness, *calls: str) -> None:
+    """Wait until every caller has heard their queue-entry announcement to its end (the periodic "please
+    hold" closes it), then hang them all up: the callers are in the queue together whatever the load."""
+    async def announced(call: str) -> bool:
+        log = await playback_log(h, call)
+        return any(e["media"] == "sound:acd/please_hold" and e["type"] == "PlaybackFinished" for e in log)
+
+    for call in calls:
+        await eventually(lambda c=call: announced(c), 30, f"{call} never heard the queue announcement")
+    for call in calls:
+        await h.sim_post(f"calls/{call}/hangup")
+    for call in calls:
+        await h.wait_gone(call)
+
+
 async def dialstrings(h: Harness, channel_id: str) -> set[str]:
     """What the simulator was asked to dial for an outgoing channel (its Dial events)."""
     async with h.http.get(f"{h.sim_url}/_sim/events") as r:
@@ -138,7 +157,8 @@ async def assert_voicemail_with_callback(h: Harness, call_id: str) -> dict[str, 
                             f"no callback request for {call_id}")
     assert cb["reason"] == "voicemail" and cb["status"] == "open"
     assert cb["number"] == row["caller"]
-    assert abs(epoch(cb["due_at"]) - epoch(row["arrived_at"]) - 24 * 3600) < 120
+    # due 24 h after the moment the call was sent to voicemail: between its arrival and its end
+    assert epoch(row["arrived_at"]) + 24 * 3600 <= epoch(cb["due_at"]) <= epoch(row["ended_at"]) + 24 * 3600
     assert row["recording"] == cb["recording"]
     wavs = list((h.tmp / "recordings").rglob(f"{cb['recording']}.wav"))
     assert wavs, f"no {cb['recording']}.wav in {sorted(p.name for p in (h.tmp / 'recordings').rglob('*'))}"
@@ -215,9 +235,10 @@ async def test_language_menu_retries_after_an_invalid_key(harness: Harness, seco
 
 
 async def test_a_key_cuts_the_menu_prompt_short_but_not_the_greeting(harness: Harness) -> None:
-    """With real prompt lengths: the 20 s language menu stops the moment the caller presses 2 (0.3 s in);
-    the 2 s greeting, which is no menu, plays to its end."""
-    with_prompts(harness, {"language_menu": 20.0, "greeting": 2.0})
+    """With real prompt lengths: a 10-minute language menu stops when the caller presses 2 (0.3 s in),
+    however long the daemon takes to react on a busy machine; the 2 s greeting, which is no menu, plays to
+    its end."""
+    with_prompts(harness, {"language_menu": 600.0, "greeting": 2.0})
     await harness.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
     await harness.start_daemon()
     call = await harness.call("193", "77011234567", talk_s=2,
@@ -231,7 +252,7 @@ async def test_a_key_cuts_the_menu_prompt_short_but_not_the_greeting(harness: Ha
         return start["at"], end["at"], end["state"]
 
     started, stopped, state = span("sound:acd/language_menu")
-    assert state == "done" and stopped - started < 10.0  # cut short at the key, not after 20 s
+    assert state == "done" and stopped - started < 300.0  # cut short at the key, not after 600 s
     started, stopped, state = span("sound:acd/greeting")
     assert state == "done" and stopped - started >= 1.95
     assert (await harness.call_row(call))["language"] == "ru"
@@ -242,14 +263,13 @@ async def test_queue_announcements_speak_the_callers_language(harness: Harness) 
     announcement in their own language: "you are next" and "your position: 2, expected wait ..."."""
     with_prompts(harness, default_s=0.5)
     await harness.start_daemon(initial_agent_state="not_ready")
-    first = await harness.call("193", "77011230001", patience_s=25,
+    first = await harness.call("193", "77011230001", patience_s=3600,
                                dtmf_on={"language_menu": "2", "main_menu": "1"})
     await queued(harness, first)
-    second = await harness.call("193", "77011230002", patience_s=25,
+    second = await harness.call("193", "77011230002", patience_s=3600,
                                 dtmf_on={"language_menu": "1", "main_menu": "1"})
     await queued(harness, second)
-    for call in (first, second):
-        await harness.wait_gone(call)
+    await hang_up_after_announcements(harness, first, second)
 
     heard = {call: await prompts_heard(harness, call) for call in (first, second)}
     assert ("sound:acd/queue_next", "ru") in heard[first]
@@ -260,7 +280,36 @@ async def test_queue_announcements_speak_the_callers_language(harness: Harness) 
     for call, language in ((first, "ru"), (second, "kk")):
         assert {lang for _, lang in heard[call][1:]} == {language}, heard[call]
         row = await harness.call_row(call)
-        assert row["outcome"] == "abandoned" and row["language"] == language
+        # the test hangs them up once announced: short or not depends only on the speed of the machine
+        assert row["outcome"] in ("abandoned", "short_abandoned") and row["language"] == language
+
+
+async def test_a_wait_under_a_minute_is_announced_as_less_than_a_minute(tmp_path: Path) -> None:
+    """Two Russian callers, nobody ready, a queue predicting by the head of line (``hol``: twice what the
+    first caller has waited when the second arrives, a few seconds): the second caller hears "your
+    position: 2, less than a minute", not the position alone and never "zero minutes". Half speed, so the
+    gap between the two callers stays far below the 30 s that would make the estimate a minute."""
+    h = await make_harness(tmp_path, speed=2)
+    try:
+        queues = h.config_dir / "queues.yaml"
+        queues.write_text(queues.read_text(encoding="utf-8").replace(
+            "  - name: general\n", "  - name: general\n    estimator: hol\n", 1), encoding="utf-8")
+        with_prompts(h, default_s=0.5)
+        await h.start_daemon(initial_agent_state="not_ready")
+        keys = {"language_menu": "2", "main_menu": "1"}
+        first = await h.call("193", "77011230001", patience_s=3600, dtmf_on=keys)
+        await queued(h, first)
+        second = await h.call("193", "77011230002", patience_s=3600, dtmf_on=keys)
+        await queued(h, second)
+        await hang_up_after_announcements(h, first, second)
+        [announced] = (await events_of(h, second, "announced"))[:1]
+        assert announced["position"] == 2 and announced["expected_s"] < 60, announced
+        heard = await prompts_heard(h, second)
+        at = heard.index(("sound:acd/queue_position", "ru"))
+        assert heard[at + 1:at + 3] == [("sound:digits/2", "ru"), ("sound:acd/wait_under_minute", "ru")]
+        assert not [u for u, _ in heard if u in ("sound:acd/expected_wait", "sound:digits/0")], heard
+    finally:
+        await close_harness(h)
 
 
 # ---------------------------------------------------------------- menus (R9)
@@ -299,8 +348,8 @@ async def test_no_key_at_all_ends_in_the_menu_fallback(harness: Harness) -> None
 
 
 async def test_caller_who_hangs_up_in_the_menu_is_missed_in_ivr(harness: Harness) -> None:
-    """The caller gives up during the main menu (patience 8 s, menu time-outs 5 s each): never queued,
-    the CDR says missed in the IVR, with the language chosen so far."""
+    """The caller gives up during the main menu (patience 8 s, menu time-outs 30 s in the harness): never
+    queued, the CDR says missed in the IVR, with the language chosen so far."""
     await harness.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
     await harness.start_daemon()
     call = await harness.call("193", "77011234567", patience_s=8, dtmf_on={"language_menu": "2"})
@@ -315,8 +364,8 @@ async def _across_boundary(tmp_path: Path, before: str, at: str) -> tuple[dict[s
                                                                            Harness]:
     """One call arriving at ``before`` and one at ``at`` (local times, one second apart) to the hours-first
     scenario at real speed; returns the two hours decisions and the (open) harness."""
-    start = datetime.fromtimestamp(local(before) - LEAD_S, ALMATY).replace(tzinfo=None)
-    h = await make_harness(tmp_path, start_local=start.isoformat(), speed=1)
+    start = datetime.fromtimestamp(local(before) - LEAD_S * BOUNDARY_SPEED, ALMATY).replace(tzinfo=None)
+    h = await make_harness(tmp_path, start_local=start.isoformat(), speed=BOUNDARY_SPEED)
     install(h, "hours_first_5551.yaml")
     await h.all_agents(state="online", behaviour="answer", answer_after_s=0.5, hangup="caller")
     await h.start_daemon()

@@ -87,7 +87,7 @@ async def test_call_in_flight_keeps_its_version_while_new_calls_get_the_new_one(
 async def test_caller_in_a_menu_keeps_the_menu_it_heard(tmp_path: Path) -> None:
     """The reload lands while a caller is in the main menu: key 3 still does what it did when the call
     started (service 'information'), while a new caller's key 3 follows the edited file."""
-    h = await make_harness(tmp_path, speed=2)  # 5 s menu time-out, 3 attempts: 7.5 real seconds to act
+    h = await make_harness(tmp_path, speed=1)  # 30 s menu time-out (harness), 3 attempts: 90 s to act
     try:
         await h.start_daemon()
         old = running_version(h)

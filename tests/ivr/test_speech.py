@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from acd.core.prediction import WaitEstimate, announce_minutes
 from ivr.announcements import position_and_wait
 from ivr.speech import number_words, ru_plural, say_number
 
@@ -64,6 +65,13 @@ def test_unknown_wait_is_not_spoken() -> None:
 def test_short_wait_is_less_than_a_minute_not_zero() -> None:
     assert position_and_wait("kk", 2, 0.4) == ["sound:acd/queue_position", "sound:digits/2",
                                               "sound:acd/wait_under_minute"]
+
+
+def test_a_short_estimate_is_announced_as_less_than_a_minute() -> None:
+    """What the engine does with a 20 s estimate: announce_minutes, then the media (docs/prompts.md)."""
+    minutes = announce_minutes(WaitEstimate(20.0, 10.0, 40.0))
+    assert position_and_wait("ru", 3, minutes) == ["sound:acd/queue_position", "sound:digits/3",
+                                                  "sound:acd/wait_under_minute"]
 
 
 def test_english_minute_is_singular_for_one() -> None:
