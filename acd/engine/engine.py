@@ -29,7 +29,7 @@ import structlog
 
 from acd.ari import models
 from acd.ari.client import AriClient
-from acd.ari.errors import AriError
+from acd.ari.errors import AriError, AriNotFound
 from acd.ari.models import parse_ari_time
 from acd.clock import Clock
 from acd.configset import ConfigSet
@@ -60,6 +60,8 @@ log = structlog.get_logger(__name__)
 
 OWN_PREFIX = "acd-"
 """Every id the daemon gives a channel, bridge or playback starts with this."""
+RECORDING_END_WAIT_S = 5.0
+"""How long (virtual seconds) a stopped recording's end is awaited before its bridge is destroyed anyway."""
 
 
 class CdrSink(Protocol):
@@ -78,6 +80,8 @@ class RecordingRows(Protocol):
     def finished(self, name: str, at: float) -> None: ...
 
     def failed(self, name: str, at: float, reason: str) -> None: ...
+
+    def missing(self, name: str, at: float, reason: str) -> None: ...
 
 
 HANGUP_RESULTS = {
@@ -440,6 +444,52 @@ class Engine:
     async def hangup_leg(self, leg: Leg) -> None:
         with contextlib.suppress(AriError):
             await self.ari.channels.hangup(leg.channel_id, "normal")
+
+    async def finish_recording(
+        self, session: CallSession, name: str, ended: asyncio.Future[dict[str, Any]] | None
+    ) -> None:
+        """Stop a call's bridge recording and wait (at most ``RECORDING_END_WAIT_S``) for Asterisk to report
+        its end; if it does not, ask Asterisk whether it stored the file (``reconcile_recording``), so no
+        row stays ``recording`` after its call ended (issue 11 §3)."""
+        if ended is None or ended.done():
+            return  # its end was reported already
+        with contextlib.suppress(AriError):  # 404: it ended already; its event may still come, or never
+            await self.ari.recordings.stop_live(name)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(ended), self.clock.real_seconds(RECORDING_END_WAIT_S))
+            return
+        await self.reconcile_recording(session, name)
+
+    async def reconcile_recording(self, session: CallSession | None, name: str) -> None:
+        """A recording whose end Asterisk never reported: a stored recording means it finished (the file is
+        measured), none means it is missing. Either way its row leaves ``recording``."""
+        now = self.clock.now()
+        try:
+            await self.ari.recordings.get_stored(name)
+        except AriNotFound:
+            log.warning("recording_end_lost", recording=name, stored=False)
+            if self.recorder is not None:
+                self.recorder.missing(name, now, "no end reported and no stored recording in Asterisk")
+            info: dict[str, Any] = {"duration": 0, "state": "missing"}
+            if session is not None:
+                self.emit_call(
+                    session.channel_id, "recording_failed", {"recording": name, "reason": "missing"}
+                )
+        except AriError as exc:  # Asterisk does not answer: the file reconciliation finishes the row later
+            log.warning("recording_reconcile_failed", recording=name, error=str(exc)[:300])
+            info = {"duration": 0, "state": "unknown"}
+        else:
+            log.warning("recording_end_lost", recording=name, stored=True)
+            if self.recorder is not None:
+                self.recorder.finished(name, now)
+            info = {"duration": 0, "state": "done"}
+            if session is not None:
+                self.emit_call(
+                    session.channel_id, "recording_finished", {"recording": name, "duration_s": None}
+                )
+        self.registry.drop_recording(name)
+        if session is not None:
+            session.recording_done(name, info)
 
     async def destroy_bridge(self, bridge_id: str) -> None:
         with contextlib.suppress(AriError):

@@ -81,8 +81,8 @@ async def resync(engine: Engine) -> None:
     for name, owner in reg.recordings():
         try:
             await engine.ari.recordings.get_live(name)
-        except AriNotFound:
-            owner.recording_done(name, {"duration": 0, "state": "done"})
+        except AriNotFound:  # it ended while no WebSocket listened: its end event is lost (issue 11 §3)
+            await engine.reconcile_recording(owner, name)
         except AriError:
             pass
     unknown = [cid for cid in ours if cid in channels and not reg.knows_channel(cid)]

@@ -114,6 +114,8 @@ class CallSession(CallControl):
         self.ended_emitted = False
         self.arrived_at = 0.0
         self.recording_count = 0
+        self.call_recording: str | None = None
+        """The name of the bridge recording running for the conversation, until its end is known."""
         self.saved = resume or SavedState()
         """What is written in ACD_STATE on the channel."""
         self.resume = resume
@@ -390,7 +392,7 @@ class CallSession(CallControl):
         if stopping or not self.engine.accepting:
             return
         if self.bridge_id is not None:
-            self.engine.spawn(self.engine.destroy_bridge(self.bridge_id))
+            self.engine.spawn(self.end_bridge(self.bridge_id))
             self.registry.drop_bridge(self.bridge_id)
         if leg.agent_id:
             self.engine.call_finished(leg.agent_id)
@@ -449,19 +451,37 @@ class CallSession(CallControl):
         except AriError:
             pass
         else:
-            self.registry.add_recording(saved.recording, self)
+            self._expect_recording_end(saved.recording)
 
     async def record_bridge(self, bridge_id: str, name: str, agent: str | None) -> None:
         fmt = self.engine.settings.recording.format
-        self.registry.add_recording(name, self)
+        self._expect_recording_end(name)
         try:
             await self.ari.bridges.record(bridge_id, name, fmt, if_exists="overwrite", beep=False)
             self.emit("recording_started", recording=name, path=f"{name}.{fmt}", kind="call")
             self.engine.recording_started(self, name, kind="call", agent=agent)
         except AriError as exc:
             self.registry.drop_recording(name)
+            self._recordings.pop(name, None)
+            self.call_recording = None
             self.emit("recording_failed", recording=name, reason=str(exc))
             self.engine.metrics.recording_failures.inc()
+
+    def _expect_recording_end(self, name: str) -> None:
+        """The bridge recording ``name`` runs: its end (RecordingFinished/Failed) resolves a future that
+        ``end_bridge`` waits for."""
+        self.call_recording = name
+        self.registry.add_recording(name, self)
+        self._recordings.setdefault(name, asyncio.get_running_loop().create_future())
+
+    async def end_bridge(self, bridge_id: str) -> None:
+        """The conversation is over: stop its recording, wait (bounded) until Asterisk reports its end, and
+        only then destroy the bridge. A bridge destroyed while recorded loses RecordingFinished (issue 11
+        §3); an end still not reported is reconciled from Asterisk's stored recordings."""
+        name, self.call_recording = self.call_recording, None
+        if name is not None:
+            await self.engine.finish_recording(self, name, self._recordings.get(name))
+        await self.engine.destroy_bridge(bridge_id)
 
     async def wait_conversation(self, leg: Leg) -> None:
         """Until one side hangs up; then hang up the other."""

@@ -230,3 +230,68 @@ async def test_a_call_adopted_in_the_ivr_starts_its_scenario_again_without_a_sec
         assert ("answer", "c4") not in rig.ari.calls
         assert [e.data["step"] for e in rig.sink.calls("c4", "step")][0] == "restart"
         assert {e.at for e in rig.sink.calls("c4", "answered")} == {now - 19}
+
+
+class Rows:
+    """What the engine tells the ``recordings`` table (``RecordingIndex``), in order."""
+
+    def __init__(self) -> None:
+        self.changes: list[tuple[str, str]] = []
+
+    def started(self, name: str, at: float, *, call_id: str, fmt: str, kind: str, agent: str | None) -> None:
+        self.changes.append(("started", name))
+
+    def finished(self, name: str, at: float) -> None:
+        self.changes.append(("finished", name))
+
+    def failed(self, name: str, at: float, reason: str) -> None:
+        self.changes.append(("failed", name))
+
+    def missing(self, name: str, at: float, reason: str) -> None:
+        self.changes.append(("missing", name))
+
+
+async def _talking(rig: Rig) -> tuple[str, str]:
+    """A caller connected to agent1 with the bridge recorded: (the bridge id, the recording's name)."""
+    leg = await _offered(rig)
+    await _answered(rig, leg)
+    record = await rig.ari.until(lambda: rig.ari.of("record_bridge"), "the bridge was not recorded")
+    return record[0][1], record[0][2]
+
+
+async def test_the_recording_is_stopped_and_its_end_awaited_before_the_bridge_is_destroyed(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        rows = Rows()
+        rig.engine.recorder = rows
+        bridge, name = await _talking(rig)
+        rig.engine.dispatch(destroyed("c1"))
+        await rig.ari.until(lambda: ("destroy", bridge) in rig.ari.calls, "the bridge stayed")
+        assert rig.ari.calls.index(("stop_recording", name)) < rig.ari.calls.index(("destroy", bridge))
+        assert rows.changes == [("started", name), ("finished", name)]
+        assert not rig.ari.of("get_stored")  # the end was reported: nothing to reconcile
+
+
+async def test_a_recording_whose_end_is_never_reported_is_finished_from_the_stored_file(rig: Rig) -> None:
+    """Issue 11 §3: 3.5 % of bridge recordings never got RecordingFinished; their rows stayed `recording`."""
+    async with asyncio.timeout(TIMEOUT):
+        rows = Rows()
+        rig.engine.recorder = rows
+        rig.ari.lose_recording_ends = True
+        bridge, name = await _talking(rig)
+        rig.engine.dispatch(destroyed("c1"))
+        await rig.ari.until(lambda: ("destroy", bridge) in rig.ari.calls, "the bridge stayed")
+        assert ("get_stored", name) in rig.ari.calls
+        assert rows.changes == [("started", name), ("finished", name)]
+        assert [e.data["recording"] for e in rig.sink.calls("c1", "recording_finished")] == [name]
+
+
+async def test_a_recording_asterisk_neither_reports_nor_stored_is_missing(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        rows = Rows()
+        rig.engine.recorder = rows
+        rig.ari.lose_recording_ends = True
+        bridge, name = await _talking(rig)
+        rig.ari.live_recordings.discard(name)  # gone from Asterisk without a file
+        rig.engine.dispatch(destroyed("c1"))
+        await rig.ari.until(lambda: ("destroy", bridge) in rig.ari.calls, "the bridge stayed")
+        assert rows.changes == [("started", name), ("missing", name)]
