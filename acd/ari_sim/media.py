@@ -57,6 +57,8 @@ class Media:
         return path.stat().st_size / rate if rate else None
 
     def stored_path(self, name: str) -> Path | None:
+        if ".." in name.split("/") or name.startswith("/"):
+            return None
         for p in sorted(self.recordings.glob(f"{name}.*")):
             if p.is_file() and p.suffix.lstrip(".") in RECORD_FORMATS:
                 return p

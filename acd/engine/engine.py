@@ -60,6 +60,8 @@ log = structlog.get_logger(__name__)
 
 OWN_PREFIX = "acd-"
 """Every id the daemon gives a channel, bridge or playback starts with this."""
+UNKNOWN_CHANNEL_WAIT_S = 2.0
+"""A StasisStart whose channel 404s: how long (virtual) its hang-up is awaited before it is ignored."""
 RECORDING_END_WAIT_S = 5.0
 """How long (virtual seconds) a stopped recording's end is awaited before its bridge is destroyed anyway."""
 
@@ -698,24 +700,42 @@ class Engine:
         )
         session = CallSession(self, info, channel.name, resume=resume)
         self.registry.add_session(session)
-        self.metrics.calls.inc()
-        arrived = resume.arrived if resume is not None and resume.arrived else self.clock.now()
-        session.arrived_at = arrived
-        self.emit_milestone(
-            channel.id,
-            "arrived",
-            arrived,
-            {
-                "direction": "inbound",
-                "dialled": dialled,
-                "caller": info.caller,
-                "caller_name": info.caller_name,
-                "channel": channel.name,
-                "linked_id": channel.id,
-            },
-        )
+        session.arrived_at = resume.arrived if resume is not None and resume.arrived else self.clock.now()
+        if resume is not None:  # listed by Asterisk a moment ago: it exists
+            self._arrived(session)
         session.task = self.spawn(self._run_call(session), f"call-{channel.id}")
         return session
+
+    def _arrived(self, session: CallSession) -> None:
+        """The call exists in Asterisk: its CDR row starts here."""
+        self.metrics.calls.inc()
+        info = session.info
+        self.emit_milestone(
+            session.channel_id,
+            "arrived",
+            session.arrived_at,
+            {
+                "direction": "inbound",
+                "dialled": info.dialled,
+                "caller": info.caller,
+                "caller_name": info.caller_name,
+                "channel": session.channel_name,
+                "linked_id": session.channel_id,
+            },
+        )
+
+    async def _claim(self, session: CallSession, scenario: str) -> bool:
+        """Write the call's first ``ACD_STATE``; a 404 means Asterisk does not have the channel (a duplicate
+        or forged StasisStart, issue 12 item 6): no CDR row, unless its hang-up is reported soon after (a
+        caller gone within the first request is a real, very short call)."""
+        if await session.claim(
+            role="call", phase="ivr", scenario=scenario, dialled=session.info.dialled,
+            arrived=session.arrived_at,
+        ):
+            return True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(session.gone.wait(), self.clock.real_seconds(UNKNOWN_CHANNEL_WAIT_S))
+        return session.gone.is_set()
 
     async def _run_call(self, session: CallSession) -> None:
         from acd.engine.resync import resume_call
@@ -726,19 +746,18 @@ class Engine:
                 await resume_call(self, session, session.resume)
             else:
                 loaded = self.config.scenario_for(session.info.dialled)
+                if not await self._claim(session, loaded.name if loaded is not None else ""):
+                    bound.info("stasis_start_unknown_channel")
+                    session.ended_emitted = True  # nothing was written: nothing to end
+                    self.registry.drop_session(session)
+                    return
+                self._arrived(session)
                 if loaded is None:
                     bound.warning("no_scenario", dialled=session.info.dialled)
                     session.emit("step", step="no_scenario", detail=session.info.dialled)
                     await session.hangup("unallocated")
                 else:
                     session.emit("scenario", name=loaded.name, version=loaded.version)
-                    await session.save(
-                        role="call",
-                        phase="ivr",
-                        scenario=loaded.name,
-                        dialled=session.info.dialled,
-                        arrived=session.arrived_at,
-                    )
                     outcome = await run_scenario(session, loaded, self.config)
                     bound.info("scenario_done", outcome=outcome)
         except CallerHungUp:

@@ -174,6 +174,17 @@ class CallSession(CallControl):
             if not isinstance(exc, AriNotFound):
                 self.log().warning("set_var_failed", error=str(exc))
 
+    async def claim(self, **state: object) -> bool:
+        """The first ``save`` of a new call: False when Asterisk answers 404 (it does not have the channel)."""
+        self.saved = self.saved.with_(**state)
+        try:
+            await self.ari.channels.set_var(self.channel_id, STATE_VAR, self.saved.encode())
+        except AriNotFound:
+            return False
+        except AriError as exc:
+            self.log().warning("set_var_failed", error=str(exc))
+        return True
+
     # ---- CallControl ----------------------------------------------------------------------------
     async def answer(self) -> None:
         await self._ari(self.ari.channels.answer(self.channel_id))

@@ -263,15 +263,18 @@ async def test_10_a_bridge_deleted_while_recorded_loses_the_recordings_end(ari: 
     assert (await ari.req("GET", "/recordings/live/lost-rec", check=False))[0] == 404
     status, stored = await ari.req("GET", "/recordings/stored/lost-rec", check=False)
     assert status == 200 and stored["name"] == "lost-rec"
-    # stopped first, then deleted: the end is reported
+    # stopped first, then deleted: the end is reported. A name with folders is addressed with %2F (res_ari
+    # splits the path before it decodes each segment).
     await ari.req("POST", "/bridges", type="mixing", bridgeId="br2")
     await ari.req("POST", "/bridges/br2/addChannel", channel="c1,c2")
     mark = len(ari.events)
-    await ari.req("POST", "/bridges/br2/record", name="kept-rec", format="wav")
+    await ari.req("POST", "/bridges/br2/record", name="2026/11/24/kept", format="wav")
     await ari.wait("RecordingStarted", since=mark)
-    await ari.req("POST", "/recordings/live/kept-rec/stop")
+    assert (await ari.req("POST", "/recordings/live/2026%2F11%2F24%2Fkept/stop"))[0] == 204
     await ari.wait("RecordingFinished", since=mark)
     await ari.req("DELETE", "/bridges/br2")
+    status, stored = await ari.req("GET", "/recordings/stored/2026%2F11%2F24%2Fkept", check=False)
+    assert status == 200 and stored["name"] == "2026/11/24/kept"
 
 
 async def test_11_stasisstatus_and_bridgepeer_noise(ari: Ari) -> None:

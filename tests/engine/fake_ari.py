@@ -88,6 +88,8 @@ class _Channels(_Part):
         self.ari.alive.discard(cid)
 
     async def set_var(self, cid: str, name: str, value: str) -> None:
+        if cid not in self.ari.alive:
+            raise AriNotFound(404, "Channel not found")
         self.ari.vars[(cid, name)] = value
 
     async def get_var(self, cid: str, name: str) -> str:

@@ -295,3 +295,21 @@ async def test_a_recording_asterisk_neither_reports_nor_stored_is_missing(rig: R
         rig.engine.dispatch(destroyed("c1"))
         await rig.ari.until(lambda: ("destroy", bridge) in rig.ari.calls, "the bridge stayed")
         assert rows.changes == [("started", name), ("missing", name)]
+
+
+async def test_a_stasis_start_for_a_channel_asterisk_does_not_have_makes_no_call(rig: Rig) -> None:
+    """Issue 12 item 6: a forged or duplicate StasisStart (the channel 404s) created a `calls` row."""
+    async with asyncio.timeout(TIMEOUT):
+        rig.engine.dispatch(stasis_start("ghost", ["inbound", "500"]))
+        await rig.ari.until(lambda: rig.engine.registry.session("ghost") is None, "the ghost stayed a call")
+        assert not [r for r in rig.sink.records if getattr(r, "call_id", None) == "ghost"]
+        assert not rig.ari.of("answer") and not rig.ari.of("originate")
+
+
+async def test_a_caller_gone_before_the_first_request_is_still_a_call(rig: Rig) -> None:
+    """The other side of the same 404: a real caller who hung up at once is reported gone: a short call."""
+    async with asyncio.timeout(TIMEOUT):
+        rig.engine.dispatch(stasis_start("c9", ["inbound", "500"]))
+        rig.engine.dispatch(destroyed("c9"))
+        await rig.ari.until(lambda: rig.sink.calls("c9", "ended"), "no end of call")
+        assert rig.sink.calls("c9", "arrived")
