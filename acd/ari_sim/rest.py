@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import re
 import uuid
-from urllib.parse import unquote
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 from aiohttp import web

@@ -175,7 +175,7 @@ class CallSession(CallControl):
                 self.log().warning("set_var_failed", error=str(exc))
 
     async def claim(self, **state: object) -> bool:
-        """The first ``save`` of a new call: False when Asterisk answers 404 (it does not have the channel)."""
+        """The first ``save`` of a new call: False on a 404 (Asterisk does not have the channel)."""
         self.saved = self.saved.with_(**state)
         try:
             await self.ari.channels.set_var(self.channel_id, STATE_VAR, self.saved.encode())
