@@ -129,6 +129,8 @@ class Engine:
         self._quiet_agents: set[str] = set()
         """Agents whose state is being restored at start: no row in agent_state_log (nothing changed)."""
         self.recorder: RecordingRows | None = None
+        self.last_event_at: float | None = None
+        """When the last ARI event arrived: after a WebSocket gap, a channel found gone ended after it."""
         """``RecordingIndex`` (rows of the recordings table), set by the daemon."""
 
     # ---- helpers ---------------------------------------------------------------------------------
@@ -546,6 +548,7 @@ class Engine:
 
     # ---- ARI events: one dispatcher --------------------------------------------------------------
     async def on_event(self, event: Any) -> None:
+        self.last_event_at = self.clock.now()
         self.metrics.events.labels(event.type).inc()
         try:
             self.dispatch(event)
@@ -645,6 +648,14 @@ class Engine:
             self.decide(
                 "remove_call", lambda: self.acd.remove_call(session.channel_id, now, reason="abandoned")
             )
+
+    def gone_during_gap(self, session: CallSession, cause: int | None = 16) -> None:
+        """Resync found the caller (or the agent talking to them) gone: the end happened while no event was
+        heard, after the last one. That moment is the end, marked estimated (issue 12 item 7): the moment
+        of the resync would count the whole gap as talk."""
+        if session.gone_at is None and not session.gone.is_set():
+            session.gone_at = self.last_event_at
+            session.end_estimated = self.last_event_at is not None
 
     def leg_gone(self, leg: Leg, cause: int | None) -> None:
         leg.fail(HANGUP_RESULTS.get(cause or 0, "failed"))
@@ -775,12 +786,10 @@ class Engine:
         if session.ended_emitted:
             return
         session.ended_emitted = True
-        self.emit_call(
-            session.channel_id,
-            "ended",
-            {"by": session.hangup_by or "caller", "cause": session.hangup_cause},
-            at=session.gone_at,
-        )
+        data: dict[str, Any] = {"by": session.hangup_by or "caller", "cause": session.hangup_cause}
+        if session.end_estimated:
+            data["end_estimated"] = True
+        self.emit_call(session.channel_id, "ended", data, at=session.gone_at)
         self.registry.drop_session(session)
 
     # ---- what the web API needs (acd.web.ports.EnginePort) ----------------------------------------

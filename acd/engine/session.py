@@ -103,6 +103,8 @@ class CallSession(CallControl):
         self.hangup_cause: int | None = None
         self.gone_at: float | None = None
         """When the caller hung up, by Asterisk's event timestamp."""
+        self.end_estimated = False
+        """The end happened during a WebSocket gap: ``gone_at`` is the last moment Asterisk was heard from."""
         self.dtmf: asyncio.Queue[str] = asyncio.Queue()
         self._playbacks: dict[str, asyncio.Future[str]] = {}
         self._recordings: dict[str, asyncio.Future[dict[str, Any]]] = {}

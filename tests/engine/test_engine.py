@@ -9,7 +9,7 @@ import asyncio
 from acd.engine.resync import resync
 from acd.engine.state import SavedState
 from acd.events import AgentEvent
-from tests.engine.conftest import Rig
+from tests.engine.conftest import START, Rig
 from tests.engine.fake_ari import destroyed, stasis_start
 
 TIMEOUT = 10
@@ -313,3 +313,26 @@ async def test_a_caller_gone_before_the_first_request_is_still_a_call(rig: Rig) 
         rig.engine.dispatch(destroyed("c9"))
         await rig.ari.until(lambda: rig.sink.calls("c9", "ended"), "no end of call")
         assert rig.sink.calls("c9", "arrived")
+
+
+async def test_a_call_that_ended_during_a_websocket_gap_ends_when_asterisk_was_last_heard(rig: Rig) -> None:
+    """Issue 12 item 7: a 60 s call whose hang-up fell in a 150 s gap was recorded as a 210 s call."""
+    async with asyncio.timeout(TIMEOUT):
+        await _talking(rig)
+        rig.clock.advance(60)
+        await rig.engine.on_event(destroyed("elsewhere"))  # the last event heard before the WebSocket drops
+        rig.clock.advance(150)
+        rig.ari.alive.discard("c1")  # the caller hung up while nobody listened
+        await resync(rig.engine)
+        ended = await rig.ari.until(lambda: rig.sink.calls("c1", "ended"), "no end of call")
+        assert ended[0].at == START + 60
+        assert ended[0].data["end_estimated"] is True
+
+
+async def test_a_call_ended_while_listening_is_not_estimated(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        await _talking(rig)
+        rig.clock.advance(60)
+        rig.engine.dispatch(destroyed("c1"))
+        ended = await rig.ari.until(lambda: rig.sink.calls("c1", "ended"), "no end of call")
+        assert "end_estimated" not in ended[0].data
