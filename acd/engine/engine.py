@@ -124,7 +124,6 @@ class Engine:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.Task[None] | None = None
         self._wrapups: dict[str, tuple[str, float]] = {}
-        self._rejections: dict[tuple[str, str], str] = {}
         self._reachable: dict[str, bool] = {}
         self._quiet_agents: set[str] = set()
         """Agents whose state is being restored at start: no row in agent_state_log (nothing changed)."""
@@ -276,7 +275,7 @@ class Engine:
                         leg.fail("cancelled")
                         self.spawn(self.hangup_leg(leg))
                 case RingNoAnswer():
-                    reason = self._rejections.pop((d.call_id, d.agent_id), "no_answer")
+                    reason = "no_answer" if d.reason == "timeout" else d.reason
                     self.emit_call(
                         d.call_id, "ring_no_answer", {"queue": d.queue, "agent": d.agent_id, "reason": reason}
                     )
@@ -523,13 +522,11 @@ class Engine:
         if not answered:
             if leg.result != "cancelled":
                 reason = leg.result if leg.result in ("busy", "unreachable", "no_answer") else "failed"
-                self._rejections[(d.call_id, d.agent_id)] = reason  # for the RingNoAnswer that follows
                 now = self.clock.now()
                 self.decide(
                     "offer_rejected",
                     lambda: self.acd.offer_rejected(d.call_id, d.agent_id, now, reason=reason),
                 )
-                self._rejections.pop((d.call_id, d.agent_id), None)
             return
         wait = session.wait
         if session.gone.is_set() or wait is None or not wait.open():

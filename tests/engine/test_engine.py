@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 
+from acd.ari import models
 from acd.engine.resync import resync
 from acd.engine.state import SavedState
 from acd.events import AgentEvent
 from tests.engine.conftest import START, Rig
-from tests.engine.fake_ari import destroyed, stasis_start
+from tests.engine.fake_ari import STAMP, channel, destroyed, stasis_start
 
 TIMEOUT = 10
 
@@ -336,3 +337,16 @@ async def test_a_call_ended_while_listening_is_not_estimated(rig: Rig) -> None:
         rig.engine.dispatch(destroyed("c1"))
         ended = await rig.ari.until(lambda: rig.sink.calls("c1", "ended"), "no end of call")
         assert "end_estimated" not in ended[0].data
+
+
+async def test_a_busy_phone_sets_the_agent_not_ready_as_busy_not_no_answer(rig: Rig) -> None:
+    """Issue 11 §5: the agent's not-ready reason and the CDR's ring-no-answer say what happened."""
+    async with asyncio.timeout(TIMEOUT):
+        leg = await _offered(rig)
+        rig.engine.dispatch(
+            models.Dial(application="acd", timestamp=STAMP, peer=channel(leg), dialstatus="BUSY")
+        )
+        await rig.ari.until(lambda: rig.sink.calls("c1", "ring_no_answer"), "no ring-no-answer")
+        assert rig.sink.calls("c1", "ring_no_answer")[0].data["reason"] == "busy"
+        reasons = [r.reason for r in rig.sink.records if isinstance(r, AgentEvent) and r.state == "not_ready"]
+        assert reasons == ["busy"]
