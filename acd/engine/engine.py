@@ -183,6 +183,10 @@ class Engine:
         suffix = "" if session.recording_count == 1 else str(session.recording_count)
         return recording_name(session.channel_id, self.clock.now(), self.settings.tz, suffix=suffix)
 
+    def voicemail_name(self, session: CallSession) -> str:
+        """recordings/YYYY/MM/DD/<call id>-voicemail (docs/recording.md), by the call's local date."""
+        return recording_name(session.channel_id, self.clock.now(), self.settings.tz, suffix="voicemail")
+
     def recording_started(self, session: CallSession, name: str, *, kind: str, agent: str | None) -> None:
         if self.recorder is not None:
             self.recorder.started(

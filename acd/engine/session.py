@@ -513,6 +513,9 @@ class CallSession(CallControl):
 
     # ---- voicemail, transfer, hang-up ---------------------------------------------------------------
     async def record_message(self, name: str, *, max_s: float, beep: bool = True) -> RecordResult:
+        """The scenario's ``name`` is only a label: the message is filed in the dated layout of
+        docs/recording.md (``YYYY/MM/DD/<call id>-voicemail``), and ``RecordResult.name`` says where."""
+        name = self.engine.voicemail_name(self)
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._recordings[name] = fut
         self.registry.add_recording(name, self)
