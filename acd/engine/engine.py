@@ -269,6 +269,7 @@ class Engine:
         self.decide("call_finished", lambda: self.acd.call_finished(agent_id, now))
 
     def apply(self, decisions: list[Decision]) -> None:
+        offered = {d.call_id for d in decisions if isinstance(d, Offer)}
         for d in decisions:
             match d:
                 case Offer():
@@ -286,7 +287,8 @@ class Engine:
                 case Overflow():
                     self._overflow(d)
                 case Announce() | CallQueued():
-                    self._announce(d.call_id, d.position, d.estimate)
+                    if d.call_id not in offered:  # about to be offered: an announcement would be cut
+                        self._announce(d.call_id, d.position, d.estimate)
                 case AgentStateChanged():
                     self._agent_changed(d)
                 case _:
@@ -329,7 +331,7 @@ class Engine:
 
     def _announce(self, call_id: str, position: int, estimate: WaitEstimate) -> None:
         session = self.registry.session(call_id)
-        if session is None or session.wait is None or not session.waiting():
+        if session is None or session.wait is None or not session.waiting() or session.ringing():
             return
         hold = session.wait.hold
         minutes = announce_minutes(estimate)

@@ -350,6 +350,11 @@ class CallSession(CallControl):
         if self.waiting():
             await self.start_moh()
 
+    def ringing(self) -> bool:
+        """An agent's phone rings for this caller: no announcement is started (it would be cut in a few
+        milliseconds by the answer, issue 11 §5)."""
+        return any(leg.kind == "agent" and not leg.answered.done() for leg in self.legs.values())
+
     def waiting(self) -> bool:
         """Still in a queue, not being connected, not gone: announcements make sense only then."""
         return (

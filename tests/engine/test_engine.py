@@ -350,3 +350,18 @@ async def test_a_busy_phone_sets_the_agent_not_ready_as_busy_not_no_answer(rig: 
         assert rig.sink.calls("c1", "ring_no_answer")[0].data["reason"] == "busy"
         reasons = [r.reason for r in rig.sink.records if isinstance(r, AgentEvent) and r.state == "not_ready"]
         assert reasons == ["busy"]
+
+
+async def test_no_announcement_starts_for_a_caller_being_offered(rig: Rig) -> None:
+    """Issue 11 §5: the position prompt started as a free agent was offered, and was cut 4-10 ms later."""
+    async with asyncio.timeout(TIMEOUT):
+        rig.ari.alive.add("c1")
+        rig.ari.held.add("recording_notice")
+        rig.engine.dispatch(stasis_start("c1", ["inbound", "501"]))
+        leg = await rig.ari.until(lambda: next((c[2] for c in rig.ari.of("originate")), None), "no offer")
+        await _answered(rig, leg)
+        await rig.ari.until(
+            lambda: any("recording_notice" in m for c in rig.ari.of("play") for m in c[2:]), "no notice"
+        )
+        assert [c for c in rig.ari.of("play") if not any("recording_notice" in m for m in c[2:])] == []
+        assert not rig.sink.calls("c1", "announced")
