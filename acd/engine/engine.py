@@ -523,6 +523,8 @@ class Engine:
             caller_id=session.info.caller,
         )
         self.offers[(d.call_id, d.agent_id)] = leg
+        if not leg.answered.done():
+            session.start_notice()  # while the phone rings (issue 11 §5)
         answered = await leg.answered
         self.offers.pop((d.call_id, d.agent_id), None)
         if not answered:

@@ -117,6 +117,8 @@ class CallSession(CallControl):
         self.arrived_at = 0.0
         self.recording_count = 0
         self.call_recording: str | None = None
+        self.notice: asyncio.Task[Any] | None = None
+        """The recording notice, started while the agent's phone rings (``start_notice``)."""
         """The name of the bridge recording running for the conversation, until its end is known."""
         self.saved = resume or SavedState()
         """What is written in ACD_STATE on the channel."""
@@ -350,6 +352,30 @@ class CallSession(CallControl):
         if self.waiting():
             await self.start_moh()
 
+    def start_notice(self) -> None:
+        """An agent's phone starts ringing: the caller hears the recording notice (R10) now, so that the
+        agent, once they answer, is bridged without dead air (issue 11 §5). Played once per call; after it
+        the caller hears the music again until the answer."""
+        wait = self.wait
+        if self.notice is not None or wait is None or not wait.hold.recording_notice or not self.waiting():
+            return
+        self.notice = self.engine.spawn(self._play_notice(wait, list(wait.hold.recording_notice)))
+
+    async def _play_notice(self, wait: QueueWait, media: list[str]) -> None:
+        if wait.announcing:
+            await self.stop_playback(wait.announcing)
+        await self.stop_moh()
+        await self.play(media)
+        if self.waiting():  # still ringing, or the offer failed: music until an agent answers
+            await self.start_moh()
+
+    async def notice_before_bridge(self, media: list[str]) -> None:
+        """The agent answered: the notice has been heard (or is finishing) while the phone rang; if it was
+        not started (an answer faster than the ringing), it is played now."""
+        if self.notice is None:
+            self.notice = self.engine.spawn(self.play(media))
+        await self._until(asyncio.shield(self.notice))
+
     def ringing(self) -> bool:
         """An agent's phone rings for this caller: no announcement is started (it would be cut in a few
         milliseconds by the answer, issue 11 §5)."""
@@ -376,7 +402,7 @@ class CallSession(CallControl):
                 await self.stop_playback(wait.announcing)
             await self.stop_moh()
             if queue is not None and wait is not None and wait.hold.recording_notice:
-                await self.play(list(wait.hold.recording_notice))
+                await self.notice_before_bridge(list(wait.hold.recording_notice))
             if queue is not None:
                 self.emit("left_queue", queue=queue, reason="connected")
             await self._bridge(leg, queue=queue, record=record)

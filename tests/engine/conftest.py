@@ -40,6 +40,7 @@ steps:
   - queue: {name: general, announce_position: true, announce_wait: false, recording_notice: true}
 """
 
+
 class ManualClock(Clock):
     """Virtual time that moves only when the test says so; waits of the engine last 1/1000 of it."""
 

@@ -365,3 +365,28 @@ async def test_no_announcement_starts_for_a_caller_being_offered(rig: Rig) -> No
         )
         assert [c for c in rig.ari.of("play") if not any("recording_notice" in m for m in c[2:])] == []
         assert not rig.sink.calls("c1", "announced")
+
+
+async def test_the_notice_plays_while_the_phone_rings_and_the_agent_joins_after_it(rig: Rig) -> None:
+    """Issue 11 §5: the notice played after the answer, 1.8 s of dead air for the agent on every call. Now
+    it starts while the phone rings, and the agent joins the bridge only once it has ended."""
+    async with asyncio.timeout(TIMEOUT):
+        rig.ari.held.add("recording_notice")
+        leg = await _offered(rig)
+
+        def notice() -> str | None:
+            playing = rig.ari.playing.items()
+            return next((pid for pid, media in playing if "recording_notice" in media[0]), None)
+
+        playback = await rig.ari.until(notice, "the notice did not start while the phone rang")
+        await _answered(rig, leg)
+        for _ in range(50):  # loop turns, not time: the engine does all it can before the notice ends
+            await asyncio.sleep(0)
+        assert not rig.ari.of("add")  # nobody is bridged over the notice
+        rig.ari.finish_playback(playback)
+        await rig.ari.until(lambda: rig.ari.of("add"), "the agent was never bridged")
+        kinds = [c[0] for c in rig.ari.calls]
+        assert kinds.index("originate") < next(
+            i for i, c in enumerate(rig.ari.calls) if c[0] == "play" and "recording_notice" in c[2]
+        )
+        assert len([c for c in rig.ari.of("play") if "recording_notice" in c[2]]) == 1
