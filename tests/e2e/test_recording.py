@@ -64,3 +64,15 @@ async def test_recording_is_found_and_downloaded_by_those_allowed_and_audited(ha
     audit = await harness.rows("SELECT user_name, action FROM recording_access_log ORDER BY id")
     assert {"user_name": "supervisor", "action": "download"} in audit or \
         {"user_name": "supervisor", "action": "listen"} in audit
+
+
+async def test_no_recording_stays_recording_after_its_call_ended(harness: Harness) -> None:
+    """Issue 11 §3: the bridge was destroyed right after the call, so Asterisk never reported the
+    recording's end (the simulator drops RecordingFinished for a bridge deleted while recorded) and the rows
+    stayed `recording` forever. The engine stops the recording and awaits its end before the delete."""
+    call, row = await _answered_call(harness)
+    [rec] = await harness.rows("SELECT name, status, size_bytes FROM recordings WHERE call_id = :id", id=call)
+    assert rec["status"] == "done" and rec["size_bytes"] > 44
+    row = await harness.call_row(call)
+    assert row["recording_status"] == "done"
+    assert row["end_estimated"] in (False, 0)
