@@ -117,9 +117,9 @@ class CallSession(CallControl):
         self.arrived_at = 0.0
         self.recording_count = 0
         self.call_recording: str | None = None
+        """The name of the bridge recording running for the conversation, until its end is known."""
         self.notice: asyncio.Task[Any] | None = None
         """The recording notice, started while the agent's phone rings (``start_notice``)."""
-        """The name of the bridge recording running for the conversation, until its end is known."""
         self.saved = resume or SavedState()
         """What is written in ACD_STATE on the channel."""
         self.resume = resume
