@@ -492,8 +492,8 @@ class CallSession(CallControl):
             await self.ari.recordings.get_live(saved.recording)
         except AriNotFound:
             await self.record_bridge(bridge_id, self.engine.recording_name(self), leg.agent_id)
-        except AriError:
-            pass
+        except AriError:  # unknown: treat it as running, so that its end is stopped and awaited too
+            self._expect_recording_end(saved.recording)
         else:
             self._expect_recording_end(saved.recording)
 
