@@ -390,3 +390,16 @@ async def test_the_notice_plays_while_the_phone_rings_and_the_agent_joins_after_
             i for i, c in enumerate(rig.ari.calls) if c[0] == "play" and "recording_notice" in c[2]
         )
         assert len([c for c in rig.ari.of("play") if "recording_notice" in c[2]]) == 1
+
+
+async def test_a_recording_that_ended_during_a_websocket_gap_is_finished_at_the_resync(rig: Rig) -> None:
+    """Asterisk never replays the RecordingFinished sent while no WebSocket listened: the resync asks for
+    the stored recording instead of leaving the row `recording`."""
+    async with asyncio.timeout(TIMEOUT):
+        rows = Rows()
+        rig.engine.recorder = rows
+        _bridge, name = await _talking(rig)
+        rig.ari.live_recordings.discard(name)  # it ended meanwhile, its file stored
+        rig.ari.stored.add(name)
+        await resync(rig.engine)
+        assert rows.changes == [("started", name), ("finished", name)]
