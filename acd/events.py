@@ -39,7 +39,8 @@ CALL_EVENT_KINDS: dict[str, str] = {
     "voicemail": "recording, callback_id",
     "handled_in_ivr": "step (an information branch ended the call)",
     "left_queue": "queue, reason ('abandoned'|'overflow'|'transferred'|'timeout')",
-    "ended": "by ('caller'|'agent'|'system'), cause (Q.850 code)",
+    "ended": "by ('caller'|'agent'|'system'), cause (Q.850 code), end_estimated (true: the end happened "
+    "during a gap in ARI events; the time is the last moment Asterisk was heard from)",
     "wrapup_ended": "agent, seconds",
 }
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 from cdr.types import JsonType, UtcDateTime
@@ -74,6 +75,8 @@ calls = Table(
     Column("recording", String(255)),
     # also "missing" (a file not found at the end; docs/cdr.md): the comment is migration 0003's
     Column("recording_status", String(16), comment="recording, done, failed; NULL: none was made"),
+    Column("end_estimated", Boolean, nullable=False, server_default=false(),
+           comment="ended_at is an estimate: the end happened during a gap in ARI events"),
     Column("hangup_by", String(16)),
     Column("hangup_cause", String(16)),
     Column("offers", Integer, nullable=False, server_default="0"),

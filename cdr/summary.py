@@ -98,7 +98,8 @@ def fold(call_id: str, events: Iterable[CallEvent], *, short_abandon_s: float = 
     evs = ordered(events)
     s = _State()
     r = s.row
-    r.update(id=call_id, offers=0, ring_no_answers=0, direction="inbound", recording_status=None)
+    r.update(id=call_id, offers=0, ring_no_answers=0, direction="inbound", recording_status=None,
+             end_estimated=False)
     for e in evs:
         d = e.data or {}
         k, at = e.kind, e.at
@@ -195,6 +196,7 @@ def fold(call_id: str, events: Iterable[CallEvent], *, short_abandon_s: float = 
                 r["ended_at"] = at
                 r["hangup_by"] = _str(d.get("by"))
                 r["hangup_cause"] = _str(d.get("cause"))
+                r["end_estimated"] = bool(d.get("end_estimated"))
             if s.offer_open is not None:
                 s.ring_total += at - s.offer_open
                 s.offer_open = None

@@ -93,7 +93,9 @@ class CallControl(Protocol):
         the queue gives the call back (overflow)."""
 
     async def record_message(self, name: str, *, max_s: float, beep: bool = True) -> RecordResult:
-        """Record the caller (voicemail) until silence, '#', ``max_s`` or hang-up."""
+        """Record the caller (voicemail) until silence, '#', ``max_s`` or hang-up. ``name`` is a label: the
+        implementation may file the message under its own name (the engine: the dated layout of
+        docs/recording.md), which ``RecordResult.name`` gives back."""
 
     async def dial_out(self, endpoint: str, *, timeout_s: float, caller_id: str | None = None) -> DialResult:
         """Blind transfer: dial ``endpoint`` (e.g. "PJSIP/+77001234567@trunk") and bridge the caller with

@@ -57,6 +57,8 @@ class Media:
         return path.stat().st_size / rate if rate else None
 
     def stored_path(self, name: str) -> Path | None:
+        if ".." in name.split("/") or name.startswith("/"):
+            return None
         for p in sorted(self.recordings.glob(f"{name}.*")):
             if p.is_file() and p.suffix.lstrip(".") in RECORD_FORMATS:
                 return p
@@ -214,8 +216,13 @@ class Media:
                 else:
                     self.playbacks.pop(pid, None)
         self.queues.pop(target_uri, None)
+        # A bridge deleted while it is recorded: the recorder leaves after the bridge (and the app's
+        # subscription to it) are gone, so Asterisk writes the file but the app never hears
+        # RecordingFinished (issue 11 §3; the captured ``bridge_delete`` step has none). The stored
+        # recording exists. A channel recording ends while its channel is still there: it is reported.
+        report = not target_uri.startswith("bridge:")
         for rec in [r for r in self.live.values() if r.target_uri == target_uri]:
-            self.stop_recording(rec.name)
+            self.stop_recording(rec.name, report=report)
 
     def _channel_gone(self, ch: Channel) -> None:
         self._drop_target(f"channel:{ch.id}")
@@ -254,7 +261,7 @@ class Media:
             ch = self.world.channels.get(ch.snoop_of)
         return bool(ch and ch.has_audio)
 
-    def stop_recording(self, name: str, *, cancel: bool = False) -> None:
+    def stop_recording(self, name: str, *, cancel: bool = False, report: bool = True) -> None:
         rec = self.live.pop(name, None)
         if rec is None:
             return
@@ -272,7 +279,8 @@ class Media:
         else:
             wav.write_raw(path, seconds, rec.format, tone=True)
         rec.state, rec.duration = "done", int(seconds)
-        self._emit("RecordingFinished", "recording", rec.to_json(), rec.target_uri)
+        if report:
+            self._emit("RecordingFinished", "recording", rec.to_json(), rec.target_uri)
         self._release_target(rec)
 
     def _release_target(self, rec: Recording) -> None:

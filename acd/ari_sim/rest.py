@@ -12,6 +12,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 from aiohttp import web
@@ -128,7 +129,10 @@ class Rest:
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         if not authorized(request, self.user, self.password):
             return error(401, "Authentication required", AUTH_HEADERS)
-        path = "/" + request.match_info.get("tail", "").strip("/")
+        # As res_ari: the path is split on "/" BEFORE each segment is percent-decoded (it registers with
+        # no_decode_uri), so a recording named "2026/11/24/x" is addressed as 2026%2F11%2F24%2Fx.
+        raw = request.rel_url.raw_path
+        path = "/" + raw.split("/ari/", 1)[-1].strip("/") if "/ari/" in raw else "/"
         for regex, _template, methods in self.routes:
             m = regex.match(path)
             if m is None:
@@ -142,7 +146,7 @@ class Rest:
             except ValueError:
                 return error(400, "Error parsing request body")
             try:
-                return await handler(request, m.groupdict(), params)
+                return await handler(request, {k: unquote(v) for k, v in m.groupdict().items()}, params)
             except AriError as e:
                 return json_response(e.body, e.status)
         return error(404, "Resource not found")

@@ -49,6 +49,8 @@ class RingNoAnswer:
     call_id: str
     agent_id: str
     queue: str
+    reason: str = "no_answer"
+    """Why: ``no_answer``/``timeout`` (rang out), ``busy``, ``unreachable``, ``failed``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,6 +68,10 @@ _STATE_REQUESTS = ("logged_out", "ready", "not_ready")
 _BUSY = frozenset({AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP})
 
 
+REAL_REASONS = frozenset({"busy", "unreachable"})
+"""Offer failures that become the agent's not-ready reason themselves, instead of the no-answer policy's."""
+
+
 class AcdError(ValueError):
     """An input the core cannot accept: unknown agent or queue, a duplicate call, an offer answered by the
     wrong agent or after it was cancelled. The core's state is unchanged when it is raised."""
@@ -626,10 +630,10 @@ class Acd:
         agent = self._agents[call.agent_id or ""]
         queue = self._queue_config(call.queue)
         out: list[Decision] = [
-            RingNoAnswer(call.id, agent.id, call.queue),
+            RingNoAnswer(call.id, agent.id, call.queue, reason),
             CancelOffer(call.id, agent.id, reason),
         ]
-        out += self._release_ringing(agent, call, now, missed=True)
+        out += self._release_ringing(agent, call, now, missed=True, why=reason)
         call.missed.add(agent.id)
         call.state = CallState.WAITING
         call.agent_id = None
@@ -646,7 +650,9 @@ class Acd:
             out += self._dispatch_call(call, now, skip=agent.id)
         return out + self._dispatch_agent(agent, now)
 
-    def _release_ringing(self, agent: Agent, call: Call, now: float, *, missed: bool) -> list[Decision]:
+    def _release_ringing(
+        self, agent: Agent, call: Call, now: float, *, missed: bool, why: str = "no_answer"
+    ) -> list[Decision]:
         # The follow-up routing is the caller's: the call must be back in line first.
         """The agent stops ringing: pending request, removal, no-answer policy, or simply ready again."""
         queue = self._queues.get(call.queue) or self._retired.get(call.queue)
@@ -658,7 +664,8 @@ class Acd:
             event = AgentEvent.LOG_OUT if state is AgentState.LOGGED_OUT else AgentEvent.NO_ANSWER
             return self._change(agent, event, now, reason=reason, by=by, call_id=call.id, dispatch=False)
         if missed and queue is not None and queue.no_answer.state == "not_ready":
-            reason = queue.no_answer.reason
+            # A busy or unreachable phone is not a missed call: the agent's state says what happened.
+            reason = why if why in REAL_REASONS else queue.no_answer.reason
             return self._change(
                 agent, AgentEvent.NO_ANSWER, now, reason=reason, call_id=call.id, dispatch=False
             )

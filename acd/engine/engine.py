@@ -29,7 +29,7 @@ import structlog
 
 from acd.ari import models
 from acd.ari.client import AriClient
-from acd.ari.errors import AriError
+from acd.ari.errors import AriError, AriNotFound
 from acd.ari.models import parse_ari_time
 from acd.clock import Clock
 from acd.configset import ConfigSet
@@ -60,6 +60,10 @@ log = structlog.get_logger(__name__)
 
 OWN_PREFIX = "acd-"
 """Every id the daemon gives a channel, bridge or playback starts with this."""
+UNKNOWN_CHANNEL_WAIT_S = 2.0
+"""A StasisStart whose channel 404s: how long (virtual) its hang-up is awaited before it is ignored."""
+RECORDING_END_WAIT_S = 5.0
+"""How long (virtual seconds) a stopped recording's end is awaited before its bridge is destroyed anyway."""
 
 
 class CdrSink(Protocol):
@@ -78,6 +82,8 @@ class RecordingRows(Protocol):
     def finished(self, name: str, at: float) -> None: ...
 
     def failed(self, name: str, at: float, reason: str) -> None: ...
+
+    def missing(self, name: str, at: float, reason: str) -> None: ...
 
 
 HANGUP_RESULTS = {
@@ -118,11 +124,12 @@ class Engine:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.Task[None] | None = None
         self._wrapups: dict[str, tuple[str, float]] = {}
-        self._rejections: dict[tuple[str, str], str] = {}
         self._reachable: dict[str, bool] = {}
         self._quiet_agents: set[str] = set()
         """Agents whose state is being restored at start: no row in agent_state_log (nothing changed)."""
         self.recorder: RecordingRows | None = None
+        self.last_event_at: float | None = None
+        """When the last ARI event arrived: after a WebSocket gap, a channel found gone ended after it."""
         """``RecordingIndex`` (rows of the recordings table), set by the daemon."""
 
     # ---- helpers ---------------------------------------------------------------------------------
@@ -175,6 +182,10 @@ class Engine:
         session.recording_count += 1
         suffix = "" if session.recording_count == 1 else str(session.recording_count)
         return recording_name(session.channel_id, self.clock.now(), self.settings.tz, suffix=suffix)
+
+    def voicemail_name(self, session: CallSession) -> str:
+        """recordings/YYYY/MM/DD/<call id>-voicemail (docs/recording.md), by the call's local date."""
+        return recording_name(session.channel_id, self.clock.now(), self.settings.tz, suffix="voicemail")
 
     def recording_started(self, session: CallSession, name: str, *, kind: str, agent: str | None) -> None:
         if self.recorder is not None:
@@ -258,6 +269,7 @@ class Engine:
         self.decide("call_finished", lambda: self.acd.call_finished(agent_id, now))
 
     def apply(self, decisions: list[Decision]) -> None:
+        offered = {d.call_id for d in decisions if isinstance(d, Offer)}
         for d in decisions:
             match d:
                 case Offer():
@@ -268,14 +280,15 @@ class Engine:
                         leg.fail("cancelled")
                         self.spawn(self.hangup_leg(leg))
                 case RingNoAnswer():
-                    reason = self._rejections.pop((d.call_id, d.agent_id), "no_answer")
+                    reason = "no_answer" if d.reason == "timeout" else d.reason
                     self.emit_call(
                         d.call_id, "ring_no_answer", {"queue": d.queue, "agent": d.agent_id, "reason": reason}
                     )
                 case Overflow():
                     self._overflow(d)
                 case Announce() | CallQueued():
-                    self._announce(d.call_id, d.position, d.estimate)
+                    if d.call_id not in offered:  # about to be offered: an announcement would be cut
+                        self._announce(d.call_id, d.position, d.estimate)
                 case AgentStateChanged():
                     self._agent_changed(d)
                 case _:
@@ -318,7 +331,7 @@ class Engine:
 
     def _announce(self, call_id: str, position: int, estimate: WaitEstimate) -> None:
         session = self.registry.session(call_id)
-        if session is None or session.wait is None or not session.waiting():
+        if session is None or session.wait is None or not session.waiting() or session.ringing():
             return
         hold = session.wait.hold
         minutes = announce_minutes(estimate)
@@ -441,6 +454,52 @@ class Engine:
         with contextlib.suppress(AriError):
             await self.ari.channels.hangup(leg.channel_id, "normal")
 
+    async def finish_recording(
+        self, session: CallSession, name: str, ended: asyncio.Future[dict[str, Any]] | None
+    ) -> None:
+        """Stop a call's bridge recording and wait (at most ``RECORDING_END_WAIT_S``) for Asterisk to report
+        its end; if it does not, ask Asterisk whether it stored the file (``reconcile_recording``), so no
+        row stays ``recording`` after its call ended (issue 11 §3)."""
+        if ended is None or ended.done():
+            return  # its end was reported already
+        with contextlib.suppress(AriError):  # 404: it ended already; its event may still come, or never
+            await self.ari.recordings.stop_live(name)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(ended), self.clock.real_seconds(RECORDING_END_WAIT_S))
+            return
+        await self.reconcile_recording(session, name)
+
+    async def reconcile_recording(self, session: CallSession | None, name: str) -> None:
+        """A recording whose end Asterisk never reported: a stored recording means it finished (the file is
+        measured), none means it is missing. Either way its row leaves ``recording``."""
+        now = self.clock.now()
+        try:
+            await self.ari.recordings.get_stored(name)
+        except AriNotFound:
+            log.warning("recording_end_lost", recording=name, stored=False)
+            if self.recorder is not None:
+                self.recorder.missing(name, now, "no end reported and no stored recording in Asterisk")
+            info: dict[str, Any] = {"duration": 0, "state": "missing"}
+            if session is not None:
+                self.emit_call(
+                    session.channel_id, "recording_failed", {"recording": name, "reason": "missing"}
+                )
+        except AriError as exc:  # Asterisk does not answer: the file reconciliation finishes the row later
+            log.warning("recording_reconcile_failed", recording=name, error=str(exc)[:300])
+            info = {"duration": 0, "state": "unknown"}
+        else:
+            log.warning("recording_end_lost", recording=name, stored=True)
+            if self.recorder is not None:
+                self.recorder.finished(name, now)
+            info = {"duration": 0, "state": "done"}
+            if session is not None:
+                self.emit_call(
+                    session.channel_id, "recording_finished", {"recording": name, "duration_s": None}
+                )
+        self.registry.drop_recording(name)
+        if session is not None:
+            session.recording_done(name, info)
+
     async def destroy_bridge(self, bridge_id: str) -> None:
         with contextlib.suppress(AriError):
             await self.ari.bridges.destroy(bridge_id)
@@ -464,18 +523,18 @@ class Engine:
             caller_id=session.info.caller,
         )
         self.offers[(d.call_id, d.agent_id)] = leg
+        if not leg.answered.done():
+            session.start_notice()  # while the phone rings (issue 11 §5)
         answered = await leg.answered
         self.offers.pop((d.call_id, d.agent_id), None)
         if not answered:
             if leg.result != "cancelled":
                 reason = leg.result if leg.result in ("busy", "unreachable", "no_answer") else "failed"
-                self._rejections[(d.call_id, d.agent_id)] = reason  # for the RingNoAnswer that follows
                 now = self.clock.now()
                 self.decide(
                     "offer_rejected",
                     lambda: self.acd.offer_rejected(d.call_id, d.agent_id, now, reason=reason),
                 )
-                self._rejections.pop((d.call_id, d.agent_id), None)
             return
         wait = session.wait
         if session.gone.is_set() or wait is None or not wait.open():
@@ -494,6 +553,7 @@ class Engine:
 
     # ---- ARI events: one dispatcher --------------------------------------------------------------
     async def on_event(self, event: Any) -> None:
+        self.last_event_at = self.clock.now()
         self.metrics.events.labels(event.type).inc()
         try:
             self.dispatch(event)
@@ -594,6 +654,14 @@ class Engine:
                 "remove_call", lambda: self.acd.remove_call(session.channel_id, now, reason="abandoned")
             )
 
+    def gone_during_gap(self, session: CallSession, cause: int | None = 16) -> None:
+        """Resync found the caller (or the agent talking to them) gone: the end happened while no event was
+        heard, after the last one. That moment is the end, marked estimated (issue 12 item 7): the moment
+        of the resync would count the whole gap as talk."""
+        if session.gone_at is None and not session.gone.is_set():
+            session.gone_at = self.last_event_at
+            session.end_estimated = self.last_event_at is not None
+
     def leg_gone(self, leg: Leg, cause: int | None) -> None:
         leg.fail(HANGUP_RESULTS.get(cause or 0, "failed"))
         self.forget_leg(leg)
@@ -648,24 +716,42 @@ class Engine:
         )
         session = CallSession(self, info, channel.name, resume=resume)
         self.registry.add_session(session)
-        self.metrics.calls.inc()
-        arrived = resume.arrived if resume is not None and resume.arrived else self.clock.now()
-        session.arrived_at = arrived
-        self.emit_milestone(
-            channel.id,
-            "arrived",
-            arrived,
-            {
-                "direction": "inbound",
-                "dialled": dialled,
-                "caller": info.caller,
-                "caller_name": info.caller_name,
-                "channel": channel.name,
-                "linked_id": channel.id,
-            },
-        )
+        session.arrived_at = resume.arrived if resume is not None and resume.arrived else self.clock.now()
+        if resume is not None:  # listed by Asterisk a moment ago: it exists
+            self._arrived(session)
         session.task = self.spawn(self._run_call(session), f"call-{channel.id}")
         return session
+
+    def _arrived(self, session: CallSession) -> None:
+        """The call exists in Asterisk: its CDR row starts here."""
+        self.metrics.calls.inc()
+        info = session.info
+        self.emit_milestone(
+            session.channel_id,
+            "arrived",
+            session.arrived_at,
+            {
+                "direction": "inbound",
+                "dialled": info.dialled,
+                "caller": info.caller,
+                "caller_name": info.caller_name,
+                "channel": session.channel_name,
+                "linked_id": session.channel_id,
+            },
+        )
+
+    async def _claim(self, session: CallSession, scenario: str) -> bool:
+        """Write the call's first ``ACD_STATE``; a 404 means Asterisk does not have the channel (a duplicate
+        or forged StasisStart, issue 12 item 6): no CDR row, unless its hang-up is reported soon after (a
+        caller gone within the first request is a real, very short call)."""
+        if await session.claim(
+            role="call", phase="ivr", scenario=scenario, dialled=session.info.dialled,
+            arrived=session.arrived_at,
+        ):
+            return True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(session.gone.wait(), self.clock.real_seconds(UNKNOWN_CHANNEL_WAIT_S))
+        return session.gone.is_set()
 
     async def _run_call(self, session: CallSession) -> None:
         from acd.engine.resync import resume_call
@@ -676,19 +762,18 @@ class Engine:
                 await resume_call(self, session, session.resume)
             else:
                 loaded = self.config.scenario_for(session.info.dialled)
+                if not await self._claim(session, loaded.name if loaded is not None else ""):
+                    bound.info("stasis_start_unknown_channel")
+                    session.ended_emitted = True  # nothing was written: nothing to end
+                    self.registry.drop_session(session)
+                    return
+                self._arrived(session)
                 if loaded is None:
                     bound.warning("no_scenario", dialled=session.info.dialled)
                     session.emit("step", step="no_scenario", detail=session.info.dialled)
                     await session.hangup("unallocated")
                 else:
                     session.emit("scenario", name=loaded.name, version=loaded.version)
-                    await session.save(
-                        role="call",
-                        phase="ivr",
-                        scenario=loaded.name,
-                        dialled=session.info.dialled,
-                        arrived=session.arrived_at,
-                    )
                     outcome = await run_scenario(session, loaded, self.config)
                     bound.info("scenario_done", outcome=outcome)
         except CallerHungUp:
@@ -706,12 +791,10 @@ class Engine:
         if session.ended_emitted:
             return
         session.ended_emitted = True
-        self.emit_call(
-            session.channel_id,
-            "ended",
-            {"by": session.hangup_by or "caller", "cause": session.hangup_cause},
-            at=session.gone_at,
-        )
+        data: dict[str, Any] = {"by": session.hangup_by or "caller", "cause": session.hangup_cause}
+        if session.end_estimated:
+            data["end_estimated"] = True
+        self.emit_call(session.channel_id, "ended", data, at=session.gone_at)
         self.registry.drop_session(session)
 
     # ---- what the web API needs (acd.web.ports.EnginePort) ----------------------------------------

@@ -138,6 +138,12 @@ class RecordingIndex:
         call_id, _ = self._known.pop(name, (None, None))
         self.sink.emit(RecordingEvent(name=name, kind="failed", at=at, call_id=call_id, reason=reason[:500]))
 
+    def missing(self, name: str, at: float, reason: str) -> None:
+        """Its end was never reported and Asterisk stored no file under its name (issue 11 §3)."""
+        call_id, _ = self._known.pop(name, (None, None))
+        self.sink.emit(RecordingEvent(name=name, kind="finished", at=at, call_id=call_id, status="missing",
+                                      reason=reason[:500]))
+
     async def drain(self) -> None:
         """Wait until every change so far is written (tests, shutdown)."""
         await self._wait_measuring()

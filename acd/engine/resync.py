@@ -67,9 +67,13 @@ async def resync(engine: Engine) -> None:
     ours = set(app.channel_ids)
     for session in reg.sessions():
         if session.channel_id not in channels:
+            engine.gone_during_gap(session)
             engine.caller_gone(session, 16)
     for leg in reg.legs():
         if leg.channel_id not in channels:
+            talking = reg.session(leg.call_id)
+            if talking is not None and leg.answered.done() and leg.answered.result():
+                engine.gone_during_gap(talking)  # the conversation ended with the agent's hang-up
             engine.leg_gone(leg, 16)
     for pb_id, owner in reg.playbacks():
         try:
@@ -81,8 +85,8 @@ async def resync(engine: Engine) -> None:
     for name, owner in reg.recordings():
         try:
             await engine.ari.recordings.get_live(name)
-        except AriNotFound:
-            owner.recording_done(name, {"duration": 0, "state": "done"})
+        except AriNotFound:  # it ended while no WebSocket listened: its end event is lost (issue 11 §3)
+            await engine.reconcile_recording(owner, name)
         except AriError:
             pass
     unknown = [cid for cid in ours if cid in channels and not reg.knows_channel(cid)]

@@ -103,6 +103,8 @@ class CallSession(CallControl):
         self.hangup_cause: int | None = None
         self.gone_at: float | None = None
         """When the caller hung up, by Asterisk's event timestamp."""
+        self.end_estimated = False
+        """The end happened during a WebSocket gap: ``gone_at`` is the last moment Asterisk was heard from."""
         self.dtmf: asyncio.Queue[str] = asyncio.Queue()
         self._playbacks: dict[str, asyncio.Future[str]] = {}
         self._recordings: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -114,6 +116,10 @@ class CallSession(CallControl):
         self.ended_emitted = False
         self.arrived_at = 0.0
         self.recording_count = 0
+        self.call_recording: str | None = None
+        """The name of the bridge recording running for the conversation, until its end is known."""
+        self.notice: asyncio.Task[Any] | None = None
+        """The recording notice, started while the agent's phone rings (``start_notice``)."""
         self.saved = resume or SavedState()
         """What is written in ACD_STATE on the channel."""
         self.resume = resume
@@ -171,6 +177,17 @@ class CallSession(CallControl):
         except AriError as exc:
             if not isinstance(exc, AriNotFound):
                 self.log().warning("set_var_failed", error=str(exc))
+
+    async def claim(self, **state: object) -> bool:
+        """The first ``save`` of a new call: False on a 404 (Asterisk does not have the channel)."""
+        self.saved = self.saved.with_(**state)
+        try:
+            await self.ari.channels.set_var(self.channel_id, STATE_VAR, self.saved.encode())
+        except AriNotFound:
+            return False
+        except AriError as exc:
+            self.log().warning("set_var_failed", error=str(exc))
+        return True
 
     # ---- CallControl ----------------------------------------------------------------------------
     async def answer(self) -> None:
@@ -335,6 +352,35 @@ class CallSession(CallControl):
         if self.waiting():
             await self.start_moh()
 
+    def start_notice(self) -> None:
+        """An agent's phone starts ringing: the caller hears the recording notice (R10) now, so that the
+        agent, once they answer, is bridged without dead air (issue 11 §5). Played once per call; after it
+        the caller hears the music again until the answer."""
+        wait = self.wait
+        if self.notice is not None or wait is None or not wait.hold.recording_notice or not self.waiting():
+            return
+        self.notice = self.engine.spawn(self._play_notice(wait, list(wait.hold.recording_notice)))
+
+    async def _play_notice(self, wait: QueueWait, media: list[str]) -> None:
+        if wait.announcing:
+            await self.stop_playback(wait.announcing)
+        await self.stop_moh()
+        await self.play(media)
+        if self.waiting():  # still ringing, or the offer failed: music until an agent answers
+            await self.start_moh()
+
+    async def notice_before_bridge(self, media: list[str]) -> None:
+        """The agent answered: the notice has been heard (or is finishing) while the phone rang; if it was
+        not started (an answer faster than the ringing), it is played now."""
+        if self.notice is None:
+            self.notice = self.engine.spawn(self.play(media))
+        await self._until(asyncio.shield(self.notice))
+
+    def ringing(self) -> bool:
+        """An agent's phone rings for this caller: no announcement is started (it would be cut in a few
+        milliseconds by the answer, issue 11 §5)."""
+        return any(leg.kind == "agent" and not leg.answered.done() for leg in self.legs.values())
+
     def waiting(self) -> bool:
         """Still in a queue, not being connected, not gone: announcements make sense only then."""
         return (
@@ -356,7 +402,7 @@ class CallSession(CallControl):
                 await self.stop_playback(wait.announcing)
             await self.stop_moh()
             if queue is not None and wait is not None and wait.hold.recording_notice:
-                await self.play(list(wait.hold.recording_notice))
+                await self.notice_before_bridge(list(wait.hold.recording_notice))
             if queue is not None:
                 self.emit("left_queue", queue=queue, reason="connected")
             await self._bridge(leg, queue=queue, record=record)
@@ -390,7 +436,7 @@ class CallSession(CallControl):
         if stopping or not self.engine.accepting:
             return
         if self.bridge_id is not None:
-            self.engine.spawn(self.engine.destroy_bridge(self.bridge_id))
+            self.engine.spawn(self.end_bridge(self.bridge_id))
             self.registry.drop_bridge(self.bridge_id)
         if leg.agent_id:
             self.engine.call_finished(leg.agent_id)
@@ -446,22 +492,40 @@ class CallSession(CallControl):
             await self.ari.recordings.get_live(saved.recording)
         except AriNotFound:
             await self.record_bridge(bridge_id, self.engine.recording_name(self), leg.agent_id)
-        except AriError:
-            pass
+        except AriError:  # unknown: treat it as running, so that its end is stopped and awaited too
+            self._expect_recording_end(saved.recording)
         else:
-            self.registry.add_recording(saved.recording, self)
+            self._expect_recording_end(saved.recording)
 
     async def record_bridge(self, bridge_id: str, name: str, agent: str | None) -> None:
         fmt = self.engine.settings.recording.format
-        self.registry.add_recording(name, self)
+        self._expect_recording_end(name)
         try:
             await self.ari.bridges.record(bridge_id, name, fmt, if_exists="overwrite", beep=False)
             self.emit("recording_started", recording=name, path=f"{name}.{fmt}", kind="call")
             self.engine.recording_started(self, name, kind="call", agent=agent)
         except AriError as exc:
             self.registry.drop_recording(name)
+            self._recordings.pop(name, None)
+            self.call_recording = None
             self.emit("recording_failed", recording=name, reason=str(exc))
             self.engine.metrics.recording_failures.inc()
+
+    def _expect_recording_end(self, name: str) -> None:
+        """The bridge recording ``name`` runs: its end (RecordingFinished/Failed) resolves a future that
+        ``end_bridge`` waits for."""
+        self.call_recording = name
+        self.registry.add_recording(name, self)
+        self._recordings.setdefault(name, asyncio.get_running_loop().create_future())
+
+    async def end_bridge(self, bridge_id: str) -> None:
+        """The conversation is over: stop its recording, wait (bounded) until Asterisk reports its end, and
+        only then destroy the bridge. A bridge destroyed while recorded loses RecordingFinished (issue 11
+        §3); an end still not reported is reconciled from Asterisk's stored recordings."""
+        name, self.call_recording = self.call_recording, None
+        if name is not None:
+            await self.engine.finish_recording(self, name, self._recordings.get(name))
+        await self.engine.destroy_bridge(bridge_id)
 
     async def wait_conversation(self, leg: Leg) -> None:
         """Until one side hangs up; then hang up the other."""
@@ -480,6 +544,9 @@ class CallSession(CallControl):
 
     # ---- voicemail, transfer, hang-up ---------------------------------------------------------------
     async def record_message(self, name: str, *, max_s: float, beep: bool = True) -> RecordResult:
+        """The scenario's ``name`` is only a label: the message is filed in the dated layout of
+        docs/recording.md (``YYYY/MM/DD/<call id>-voicemail``), and ``RecordResult.name`` says where."""
+        name = self.engine.voicemail_name(self)
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._recordings[name] = fut
         self.registry.add_recording(name, self)

@@ -246,6 +246,37 @@ async def test_10_bridge_technology_member_hangup_and_bridge_destroyed(ari: Ari)
     assert not ari.since(m4, "BridgeDestroyed")
 
 
+async def test_10_a_bridge_deleted_while_recorded_loses_the_recordings_end(ari: Ari) -> None:
+    """Issue 11 §3: a bridge destroyed right after a call, its recording still live: Asterisk writes the file
+    but the app never hears RecordingFinished (the captured ``bridge_delete`` step has none). The stored
+    recording is there; a recording stopped before the delete is reported."""
+    await caller(ari, "c1")
+    await caller(ari, "c2", exten="102")
+    await ari.req("POST", "/bridges", type="mixing", bridgeId="br1")
+    await ari.req("POST", "/bridges/br1/addChannel", channel="c1,c2")
+    mark = len(ari.events)
+    await ari.req("POST", "/bridges/br1/record", name="lost-rec", format="wav")
+    await ari.wait("RecordingStarted", since=mark)
+    await ari.req("DELETE", "/bridges/br1")
+    await ari.req("GET", "/asterisk/ping")
+    assert not ari.since(mark, "RecordingFinished")
+    assert (await ari.req("GET", "/recordings/live/lost-rec", check=False))[0] == 404
+    status, stored = await ari.req("GET", "/recordings/stored/lost-rec", check=False)
+    assert status == 200 and stored["name"] == "lost-rec"
+    # stopped first, then deleted: the end is reported. A name with folders is addressed with %2F (res_ari
+    # splits the path before it decodes each segment).
+    await ari.req("POST", "/bridges", type="mixing", bridgeId="br2")
+    await ari.req("POST", "/bridges/br2/addChannel", channel="c1,c2")
+    mark = len(ari.events)
+    await ari.req("POST", "/bridges/br2/record", name="2026/11/24/kept", format="wav")
+    await ari.wait("RecordingStarted", since=mark)
+    assert (await ari.req("POST", "/recordings/live/2026%2F11%2F24%2Fkept/stop"))[0] == 204
+    await ari.wait("RecordingFinished", since=mark)
+    await ari.req("DELETE", "/bridges/br2")
+    status, stored = await ari.req("GET", "/recordings/stored/2026%2F11%2F24%2Fkept", check=False)
+    assert status == 200 and stored["name"] == "2026/11/24/kept"
+
+
 async def test_11_stasisstatus_and_bridgepeer_noise(ari: Ari) -> None:
     await caller(ari, "c1")
     await caller(ari, "c2", exten="102")

@@ -126,3 +126,14 @@ def test_wait_since_answer_of_a_voicemail_stops_when_the_ivr_sends_the_call_ther
     assert row["wait_since_answer_s"] == pytest.approx(15)
     # Events of a daemon that did not emit the step yet: the message's recording start bounds it.
     assert fold("vm", _after_hours_voicemail(with_step=False))["wait_since_answer_s"] == pytest.approx(20)
+
+
+def test_an_end_heard_during_a_gap_is_marked_estimated_on_the_row() -> None:
+    """Issue 12 item 7: the `calls` row says its end time is an estimate (``end_estimated``)."""
+    events = [
+        CallEvent("g1", "arrived", 100.0, {"direction": "inbound", "caller": "77011234567"}),
+        CallEvent("g1", "ended", 160.0, {"by": "caller", "cause": 16, "end_estimated": True}),
+    ]
+    assert fold("g1", events)["end_estimated"] is True
+    heard = [events[0], CallEvent("g1", "ended", 160.0, {"by": "caller"})]
+    assert fold("g1", heard)["end_estimated"] is False

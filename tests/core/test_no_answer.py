@@ -15,7 +15,7 @@ def test_ring_timeout_moves_the_call_on_and_sets_the_agent_not_ready() -> None:
     assert acd.next_deadline() == T0 + 17
     assert acd.tick(T0 + 16.9) == []
     out = acd.tick(T0 + 17)
-    assert of(RingNoAnswer, out) == [RingNoAnswer("c1", "a1", "support")]
+    assert of(RingNoAnswer, out) == [RingNoAnswer("c1", "a1", "support", "timeout")]
     assert of(CancelOffer, out) == [CancelOffer("c1", "a1", "timeout")]
     assert ("a1", "not_ready") in states(out)
     assert offers(out) == [("c1", "a2")]
@@ -28,6 +28,17 @@ def test_rejected_offer_is_a_ring_no_answer_too() -> None:
     out = acd.offer_rejected("c1", first[1], T0 + 1, reason="busy")
     assert of(CancelOffer, out)[0].reason == "busy"
     assert offers(out) == [("c1", "a2" if first[1] == "a1" else "a1")]
+
+
+def test_a_busy_or_unreachable_phone_sets_the_agent_not_ready_with_that_reason() -> None:
+    """Issue 11 §5: a busy phone said `no_answer`; the agent's reason is what happened to the offer."""
+    for why in ("busy", "unreachable", "no_answer"):
+        acd = make([queue()], [agent("a1")], ready=["a1"])
+        (first,) = offers(acd.enqueue("c1", "support", T0))
+        out = acd.offer_rejected("c1", "a1", T0 + 1, reason=why)
+        assert of(RingNoAnswer, out)[0].reason == why
+        assert ("a1", "not_ready") in states(out)
+        assert acd.snapshot(T0 + 1)["agents"]["a1"]["reason"] == why
 
 
 def test_call_keeps_its_place_at_the_head_of_the_line() -> None:

@@ -84,6 +84,11 @@ async def test_a_busy_phone_is_skipped_and_the_agent_stays_available(harness: Ha
         "SELECT data FROM call_events WHERE call_id = :c AND kind = 'ring_no_answer'", c=call
     )
     assert "busy" in str(missed["data"])
+    # issue 11 §5: the agent's not-ready reason says the phone was busy, not that a call was ignored
+    not_ready = await harness.rows(
+        "SELECT reason FROM agent_state_log WHERE agent = 'agent6' AND state = 'not_ready'"
+    )
+    assert [r["reason"] for r in not_ready] == ["busy"]
 
 
 async def test_nobody_logged_in_overflows_to_the_scenario_target(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ long it took.
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -160,9 +161,11 @@ async def assert_voicemail_with_callback(h: Harness, call_id: str) -> dict[str, 
     # due 24 h after the moment the call was sent to voicemail: between its arrival and its end
     assert epoch(row["arrived_at"]) + 24 * 3600 <= epoch(cb["due_at"]) <= epoch(row["ended_at"]) + 24 * 3600
     assert row["recording"] == cb["recording"]
-    wavs = list((h.tmp / "recordings").rglob(f"{cb['recording']}.wav"))
-    assert wavs, f"no {cb['recording']}.wav in {sorted(p.name for p in (h.tmp / 'recordings').rglob('*'))}"
-    assert wavs[0].stat().st_size > 44  # more than a bare WAV header: the caller's message
+    # filed as every recording (docs/recording.md): recordings/YYYY/MM/DD/<call id>-voicemail.wav
+    assert re.fullmatch(rf"\d{{4}}/\d{{2}}/\d{{2}}/{re.escape(call_id)}-voicemail", cb["recording"])
+    wav = h.tmp / "recordings" / f"{cb['recording']}.wav"
+    assert wav.is_file(), f"no {wav} in {sorted(str(p) for p in (h.tmp / 'recordings').rglob('*'))}"
+    assert wav.stat().st_size > 44  # more than a bare WAV header: the caller's message
     return row
 
 

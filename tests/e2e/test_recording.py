@@ -4,6 +4,7 @@ downloaded by those allowed to, with every access audited."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tests.e2e.harness import TOKENS, Harness
@@ -64,3 +65,35 @@ async def test_recording_is_found_and_downloaded_by_those_allowed_and_audited(ha
     audit = await harness.rows("SELECT user_name, action FROM recording_access_log ORDER BY id")
     assert {"user_name": "supervisor", "action": "download"} in audit or \
         {"user_name": "supervisor", "action": "listen"} in audit
+
+
+async def test_no_recording_stays_recording_after_its_call_ended(harness: Harness) -> None:
+    """Issue 11 §3: the bridge was destroyed right after the call, so Asterisk never reported the
+    recording's end (the simulator drops RecordingFinished for a bridge deleted while recorded) and the rows
+    stayed `recording` forever. The engine stops the recording and awaits its end before the delete."""
+    call, row = await _answered_call(harness)
+    [rec] = await harness.rows("SELECT name, status, size_bytes FROM recordings WHERE call_id = :id", id=call)
+    assert rec["status"] == "done" and rec["size_bytes"] > 44
+    row = await harness.call_row(call)
+    assert row["recording_status"] == "done"
+    assert row["end_estimated"] in (False, 0)
+
+
+async def test_the_agent_answers_after_the_notice_started_and_joins_after_it_ended(harness: Harness) -> None:
+    """Issue 11 §5: the notice plays while the agent's phone rings (no dead air for the agent): it starts
+    before the agent's answer (the leg's StasisStart), and the agent enters the bridge after it ended."""
+    call, row = await _answered_call(harness)
+    events = await _events(harness)
+
+    def first(pred: Callable[[dict[str, Any]], bool]) -> int:
+        return next(i for i, e in enumerate(events) if pred(e))
+
+    notice = first(lambda e: e.get("type") == "PlaybackStarted"
+                   and "recording_notice" in e["playback"]["media_uri"])
+    notice_done = first(lambda e: e.get("type") == "PlaybackFinished"
+                        and "recording_notice" in e["playback"]["media_uri"])
+    answer = first(lambda e: e.get("type") == "StasisStart" and (e.get("args") or [""])[0] == "agent")
+    agent_leg = events[answer]["channel"]["id"]
+    joined = first(lambda e: e.get("type") == "ChannelEnteredBridge" and e["channel"]["id"] == agent_leg)
+    assert notice < answer  # the notice started while the phone rang
+    assert notice_done < joined  # nobody is bridged over it

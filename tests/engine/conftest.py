@@ -32,6 +32,14 @@ steps:
             moh_class: calm}
 """
 
+ANNOUNCING = """
+name: line-501
+numbers: ["501"]
+language: kk
+steps:
+  - queue: {name: general, announce_position: true, announce_wait: false, recording_notice: true}
+"""
+
 
 class ManualClock(Clock):
     """Virtual time that moves only when the test says so; waits of the engine last 1/1000 of it."""
@@ -75,6 +83,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     cfg = tmp_path / "config"
     shutil.copytree(ROOT / "config", cfg)
     (cfg / "scenarios" / "500.yaml").write_text(SCENARIO)
+    (cfg / "scenarios" / "501.yaml").write_text(ANNOUNCING)
     config = load_config(cfg)
     clock = ManualClock(start=START, anchor=0.0, speed=1000.0)
     ari = FakeAri()

@@ -88,6 +88,8 @@ class _Channels(_Part):
         self.ari.alive.discard(cid)
 
     async def set_var(self, cid: str, name: str, value: str) -> None:
+        if cid not in self.ari.alive:
+            raise AriNotFound(404, "Channel not found")
         self.ari.vars[(cid, name)] = value
 
     async def get_var(self, cid: str, name: str) -> str:
@@ -142,10 +144,15 @@ class _Bridges(_Part):
 
     async def record(self, bridge_id: str, name: str, fmt: str, **kw: Any) -> None:
         self.ari.log("record_bridge", bridge_id, name)
+        self.ari.live_recordings.add(name)
 
     async def destroy(self, bridge_id: str) -> None:
         self.ari.log("destroy", bridge_id)
         self.ari.bridges_.pop(bridge_id, None)
+        for name in [n for n in self.ari.bridge_recordings(bridge_id) if n in self.ari.live_recordings]:
+            # as Asterisk: the file is stored, RecordingFinished never reaches the app (issue 11 §3)
+            self.ari.live_recordings.discard(name)
+            self.ari.stored.add(name)
 
 
 class _Playbacks(_Part):
@@ -160,7 +167,22 @@ class _Playbacks(_Part):
 
 class _Recordings(_Part):
     async def get_live(self, name: str) -> None:
-        raise AriNotFound(404, "Recording not found")
+        if name not in self.ari.live_recordings:
+            raise AriNotFound(404, "Recording not found")
+
+    async def stop_live(self, name: str) -> None:
+        self.ari.log("stop_recording", name)
+        if name not in self.ari.live_recordings:
+            raise AriNotFound(404, "Recording not found")
+        self.ari.live_recordings.discard(name)
+        self.ari.stored.add(name)
+        if not self.ari.lose_recording_ends:
+            asyncio.get_running_loop().call_soon(self.ari.finish_recording, name)
+
+    async def get_stored(self, name: str) -> None:
+        self.ari.log("get_stored", name)
+        if name not in self.ari.stored:
+            raise AriNotFound(404, "Recording not found")
 
 
 @dataclass
@@ -197,6 +219,10 @@ class FakeAri:
         self.endpoints = _Endpoints(self)
         self.applications = _Applications(self)
         self.names: dict[str, str] = {}
+        self.live_recordings: set[str] = set()
+        self.stored: set[str] = set()
+        self.lose_recording_ends = False
+        """True: a stopped recording's RecordingFinished never arrives (the bridge was destroyed first)."""
 
     def log(self, *call: str) -> None:
         self.calls.append(call)
@@ -207,6 +233,15 @@ class FakeAri:
             return
         pb = models.Playback(id=playback_id, media_uri="", target_uri="", state="done")
         self.dispatch(models.PlaybackFinished(application="acd", timestamp=STAMP, playback=pb))
+
+    def bridge_recordings(self, bridge_id: str) -> list[str]:
+        return [c[2] for c in self.calls if c[0] == "record_bridge" and c[1] == bridge_id]
+
+    def finish_recording(self, name: str) -> None:
+        if self.dispatch is None:
+            return
+        rec = models.LiveRecording(name=name, format="wav", state="done", target_uri="", duration=3)
+        self.dispatch(models.RecordingFinished(application="acd", timestamp=STAMP, recording=rec))
 
     def of(self, kind: str) -> list[tuple[str, ...]]:
         return [c for c in self.calls if c[0] == kind]

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 
+from acd.ari import models
 from acd.engine.resync import resync
 from acd.engine.state import SavedState
 from acd.events import AgentEvent
-from tests.engine.conftest import Rig
-from tests.engine.fake_ari import destroyed, stasis_start
+from tests.engine.conftest import START, Rig
+from tests.engine.fake_ari import STAMP, channel, destroyed, stasis_start
 
 TIMEOUT = 10
 
@@ -230,3 +231,175 @@ async def test_a_call_adopted_in_the_ivr_starts_its_scenario_again_without_a_sec
         assert ("answer", "c4") not in rig.ari.calls
         assert [e.data["step"] for e in rig.sink.calls("c4", "step")][0] == "restart"
         assert {e.at for e in rig.sink.calls("c4", "answered")} == {now - 19}
+
+
+class Rows:
+    """What the engine tells the ``recordings`` table (``RecordingIndex``), in order."""
+
+    def __init__(self) -> None:
+        self.changes: list[tuple[str, str]] = []
+
+    def started(self, name: str, at: float, *, call_id: str, fmt: str, kind: str, agent: str | None) -> None:
+        self.changes.append(("started", name))
+
+    def finished(self, name: str, at: float) -> None:
+        self.changes.append(("finished", name))
+
+    def failed(self, name: str, at: float, reason: str) -> None:
+        self.changes.append(("failed", name))
+
+    def missing(self, name: str, at: float, reason: str) -> None:
+        self.changes.append(("missing", name))
+
+
+async def _talking(rig: Rig) -> tuple[str, str]:
+    """A caller connected to agent1 with the bridge recorded: (the bridge id, the recording's name)."""
+    leg = await _offered(rig)
+    await _answered(rig, leg)
+    record = await rig.ari.until(lambda: rig.ari.of("record_bridge"), "the bridge was not recorded")
+    return record[0][1], record[0][2]
+
+
+async def test_the_recording_is_stopped_and_its_end_awaited_before_the_bridge_is_destroyed(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        rows = Rows()
+        rig.engine.recorder = rows
+        bridge, name = await _talking(rig)
+        rig.engine.dispatch(destroyed("c1"))
+        await rig.ari.until(lambda: ("destroy", bridge) in rig.ari.calls, "the bridge stayed")
+        assert rig.ari.calls.index(("stop_recording", name)) < rig.ari.calls.index(("destroy", bridge))
+        assert rows.changes == [("started", name), ("finished", name)]
+        assert not rig.ari.of("get_stored")  # the end was reported: nothing to reconcile
+
+
+async def test_a_recording_whose_end_is_never_reported_is_finished_from_the_stored_file(rig: Rig) -> None:
+    """Issue 11 §3: 3.5 % of bridge recordings never got RecordingFinished; their rows stayed `recording`."""
+    async with asyncio.timeout(TIMEOUT):
+        rows = Rows()
+        rig.engine.recorder = rows
+        rig.ari.lose_recording_ends = True
+        bridge, name = await _talking(rig)
+        rig.engine.dispatch(destroyed("c1"))
+        await rig.ari.until(lambda: ("destroy", bridge) in rig.ari.calls, "the bridge stayed")
+        assert ("get_stored", name) in rig.ari.calls
+        assert rows.changes == [("started", name), ("finished", name)]
+        assert [e.data["recording"] for e in rig.sink.calls("c1", "recording_finished")] == [name]
+
+
+async def test_a_recording_asterisk_neither_reports_nor_stored_is_missing(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        rows = Rows()
+        rig.engine.recorder = rows
+        rig.ari.lose_recording_ends = True
+        bridge, name = await _talking(rig)
+        rig.ari.live_recordings.discard(name)  # gone from Asterisk without a file
+        rig.engine.dispatch(destroyed("c1"))
+        await rig.ari.until(lambda: ("destroy", bridge) in rig.ari.calls, "the bridge stayed")
+        assert rows.changes == [("started", name), ("missing", name)]
+
+
+async def test_a_stasis_start_for_a_channel_asterisk_does_not_have_makes_no_call(rig: Rig) -> None:
+    """Issue 12 item 6: a forged or duplicate StasisStart (the channel 404s) created a `calls` row."""
+    async with asyncio.timeout(TIMEOUT):
+        rig.engine.dispatch(stasis_start("ghost", ["inbound", "500"]))
+        await rig.ari.until(lambda: rig.engine.registry.session("ghost") is None, "the ghost stayed a call")
+        assert not [r for r in rig.sink.records if getattr(r, "call_id", None) == "ghost"]
+        assert not rig.ari.of("answer") and not rig.ari.of("originate")
+
+
+async def test_a_caller_gone_before_the_first_request_is_still_a_call(rig: Rig) -> None:
+    """The other side of the same 404: a real caller who hung up at once is reported gone: a short call."""
+    async with asyncio.timeout(TIMEOUT):
+        rig.engine.dispatch(stasis_start("c9", ["inbound", "500"]))
+        rig.engine.dispatch(destroyed("c9"))
+        await rig.ari.until(lambda: rig.sink.calls("c9", "ended"), "no end of call")
+        assert rig.sink.calls("c9", "arrived")
+
+
+async def test_a_call_that_ended_during_a_websocket_gap_ends_when_asterisk_was_last_heard(rig: Rig) -> None:
+    """Issue 12 item 7: a 60 s call whose hang-up fell in a 150 s gap was recorded as a 210 s call."""
+    async with asyncio.timeout(TIMEOUT):
+        await _talking(rig)
+        rig.clock.advance(60)
+        await rig.engine.on_event(destroyed("elsewhere"))  # the last event heard before the WebSocket drops
+        rig.clock.advance(150)
+        rig.ari.alive.discard("c1")  # the caller hung up while nobody listened
+        await resync(rig.engine)
+        ended = await rig.ari.until(lambda: rig.sink.calls("c1", "ended"), "no end of call")
+        assert ended[0].at == START + 60
+        assert ended[0].data["end_estimated"] is True
+
+
+async def test_a_call_ended_while_listening_is_not_estimated(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        await _talking(rig)
+        rig.clock.advance(60)
+        rig.engine.dispatch(destroyed("c1"))
+        ended = await rig.ari.until(lambda: rig.sink.calls("c1", "ended"), "no end of call")
+        assert "end_estimated" not in ended[0].data
+
+
+async def test_a_busy_phone_sets_the_agent_not_ready_as_busy_not_no_answer(rig: Rig) -> None:
+    """Issue 11 §5: the agent's not-ready reason and the CDR's ring-no-answer say what happened."""
+    async with asyncio.timeout(TIMEOUT):
+        leg = await _offered(rig)
+        rig.engine.dispatch(
+            models.Dial(application="acd", timestamp=STAMP, peer=channel(leg), dialstatus="BUSY")
+        )
+        await rig.ari.until(lambda: rig.sink.calls("c1", "ring_no_answer"), "no ring-no-answer")
+        assert rig.sink.calls("c1", "ring_no_answer")[0].data["reason"] == "busy"
+        reasons = [r.reason for r in rig.sink.records if isinstance(r, AgentEvent) and r.state == "not_ready"]
+        assert reasons == ["busy"]
+
+
+async def test_no_announcement_starts_for_a_caller_being_offered(rig: Rig) -> None:
+    """Issue 11 §5: the position prompt started as a free agent was offered, and was cut 4-10 ms later."""
+    async with asyncio.timeout(TIMEOUT):
+        rig.ari.alive.add("c1")
+        rig.ari.held.add("recording_notice")
+        rig.engine.dispatch(stasis_start("c1", ["inbound", "501"]))
+        leg = await rig.ari.until(lambda: next((c[2] for c in rig.ari.of("originate")), None), "no offer")
+        await _answered(rig, leg)
+        await rig.ari.until(
+            lambda: any("recording_notice" in m for c in rig.ari.of("play") for m in c[2:]), "no notice"
+        )
+        assert [c for c in rig.ari.of("play") if not any("recording_notice" in m for m in c[2:])] == []
+        assert not rig.sink.calls("c1", "announced")
+
+
+async def test_the_notice_plays_while_the_phone_rings_and_the_agent_joins_after_it(rig: Rig) -> None:
+    """Issue 11 §5: the notice played after the answer, 1.8 s of dead air for the agent on every call. Now
+    it starts while the phone rings, and the agent joins the bridge only once it has ended."""
+    async with asyncio.timeout(TIMEOUT):
+        rig.ari.held.add("recording_notice")
+        leg = await _offered(rig)
+
+        def notice() -> str | None:
+            playing = rig.ari.playing.items()
+            return next((pid for pid, media in playing if "recording_notice" in media[0]), None)
+
+        playback = await rig.ari.until(notice, "the notice did not start while the phone rang")
+        await _answered(rig, leg)
+        for _ in range(50):  # loop turns, not time: the engine does all it can before the notice ends
+            await asyncio.sleep(0)
+        assert not rig.ari.of("add")  # nobody is bridged over the notice
+        rig.ari.finish_playback(playback)
+        await rig.ari.until(lambda: rig.ari.of("add"), "the agent was never bridged")
+        kinds = [c[0] for c in rig.ari.calls]
+        assert kinds.index("originate") < next(
+            i for i, c in enumerate(rig.ari.calls) if c[0] == "play" and "recording_notice" in c[2]
+        )
+        assert len([c for c in rig.ari.of("play") if "recording_notice" in c[2]]) == 1
+
+
+async def test_a_recording_that_ended_during_a_websocket_gap_is_finished_at_the_resync(rig: Rig) -> None:
+    """Asterisk never replays the RecordingFinished sent while no WebSocket listened: the resync asks for
+    the stored recording instead of leaving the row `recording`."""
+    async with asyncio.timeout(TIMEOUT):
+        rows = Rows()
+        rig.engine.recorder = rows
+        _bridge, name = await _talking(rig)
+        rig.ari.live_recordings.discard(name)  # it ended meanwhile, its file stored
+        rig.ari.stored.add(name)
+        await resync(rig.engine)
+        assert rows.changes == [("started", name), ("finished", name)]
