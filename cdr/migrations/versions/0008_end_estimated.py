@@ -2,7 +2,7 @@
 the last moment Asterisk was heard from, not the moment the daemon found it gone (issue 12 item 7).
 
 Revision ID: 0008_end_estimated
-Revises: 0003_recording_status
+Revises: 0007_campaigns
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_end_estimated"
-down_revision = "0003_recording_status"
+down_revision = "0007_campaigns"
 branch_labels = None
 depends_on = None
 
