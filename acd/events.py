@@ -35,6 +35,7 @@ CALL_EVENT_KINDS: dict[str, str] = {
     "recording_failed": "recording, reason",
     "hold": "agent, seconds (one hold period, emitted when it ends)",
     "transfer": "kind ('blind'|'attended'), target, by ('scenario'|agent id)",
+    "conference": "agent, target, party (the consulted agent, if any): all three in one bridge",
     "overflow": "queue, target, reason ('max_wait'|'no_agents')",
     "voicemail": "recording, callback_id",
     "handled_in_ivr": "step (an information branch ended the call)",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import math
 import os
@@ -45,6 +46,7 @@ from acd.core import (
     RingNoAnswer,
 )
 from acd.core.prediction import WaitEstimate, announce_minutes
+from acd.engine.call_control import CallController
 from acd.engine.registry import Registry
 from acd.engine.session import CallSession, Leg
 from acd.engine.state import STATE_VAR, SavedState
@@ -124,6 +126,8 @@ class Engine:
         """Agents whose state is being restored at start: no row in agent_state_log (nothing changed)."""
         self.recorder: RecordingRows | None = None
         """``RecordingIndex`` (rows of the recordings table), set by the daemon."""
+        self.control = CallController(self)
+        """Agents' call control and supervisors' listening (acd/engine/call_control.py)."""
 
     # ---- helpers ---------------------------------------------------------------------------------
     def new_id(self, kind: str) -> str:
@@ -283,6 +287,8 @@ class Engine:
         self._wake.set()
 
     def _agent_changed(self, d: AgentStateChanged) -> None:
+        if d.call_id and (real := self.control.call_of_alias(d.call_id)) is not None:
+            d = dataclasses.replace(d, call_id=real)  # a consulted agent's call is the caller's call
         self._wrapup_accounting(d)
         self.metrics.agent_state(d.agent_id, d.state)
         if d.agent_id in self._quiet_agents:
