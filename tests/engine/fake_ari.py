@@ -123,6 +123,15 @@ class _Channels(_Part):
     async def record(self, cid: str, name: str, fmt: str, **kw: Any) -> None:
         self.ari.log("record", cid, name)
 
+    async def mute(self, cid: str, direction: str = "both") -> None:
+        self.ari.log("mute", cid, direction)
+
+    async def unmute(self, cid: str, direction: str = "both") -> None:
+        self.ari.log("unmute", cid, direction)
+
+    async def send_dtmf(self, cid: str, dtmf: str, **kw: Any) -> None:
+        self.ari.log("dtmf", cid, dtmf)
+
 
 class _Bridges(_Part):
     async def create(self, kind: str, bridge_id: str = "") -> Bridge:
@@ -135,10 +144,17 @@ class _Bridges(_Part):
             raise AriNotFound(404, "Bridge not found")
         return self.ari.bridges_[bridge_id]
 
-    async def add_channel(self, bridge_id: str, channels: list[str]) -> None:
+    async def add_channel(self, bridge_id: str, channels: list[str] | str) -> None:
         await self.ari.gate.wait()
+        channels = [channels] if isinstance(channels, str) else channels
         self.ari.log("add", bridge_id, *channels)
         self.ari.bridges_[bridge_id].channels += channels
+
+    async def remove_channel(self, bridge_id: str, channels: list[str] | str) -> None:
+        channels = [channels] if isinstance(channels, str) else channels
+        self.ari.log("remove", bridge_id, *channels)
+        members = self.ari.bridges_[bridge_id].channels
+        self.ari.bridges_[bridge_id].channels = [c for c in members if c not in channels]
 
     async def record(self, bridge_id: str, name: str, fmt: str, **kw: Any) -> None:
         self.ari.log("record_bridge", bridge_id, name)
