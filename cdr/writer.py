@@ -46,7 +46,7 @@ from cdr import recording_rows
 from cdr.db import make_engine, migrate
 from cdr.journal import Journal
 from cdr.regions import RegionLookup, default_regions
-from cdr.schema import agent_state_log, call_events, callbacks, calls, cdr, queue_log
+from cdr.schema import agent_state_log, call_events, callbacks, calls, cdr, listen_audit, queue_log
 from cdr.spool import Spool
 from cdr.summary import fold
 from cdr.types import utc
@@ -435,6 +435,9 @@ class CdrWriter:
             if call_rows:
                 await conn.execute(insert_ignore(conn, call_events, "event_id"), call_rows)
                 refold |= {str(r["call_id"]) for r in call_rows}
+                audit = [_listen_row(r) for r in batch if isinstance(r, CallEvent) and r.kind == "listen"]
+                if audit:
+                    await conn.execute(insert_ignore(conn, listen_audit, "event_id"), audit)
             if refold:
                 await self._refold(conn, sorted(refold), {str(r["event_id"]) for r in call_rows})
             if agent_rows:
@@ -533,6 +536,15 @@ def _classic_cdr(row: dict[str, Any], events: list[CallEvent]) -> dict[str, Any]
         "amaflags": 3, "accountcode": "", "userfield": row.get("outcome") or "",
         "linkedid": (row.get("linked_id") or row["id"])[:150],
     }
+
+
+def _listen_row(e: CallEvent) -> dict[str, Any]:
+    """A ``listen`` event (one period of a supervisor in one mode) as its listen_audit row (R23)."""
+    d = e.data or {}
+    return {"event_id": e.event_id, "session_id": str(d.get("session") or "")[:64],
+            "supervisor": str(d.get("supervisor") or "")[:64], "agent": d.get("agent"),
+            "call_id": e.call_id, "mode": str(d.get("mode") or "listen"),
+            "from_at": utc(float(d.get("from") or e.at)), "to_at": utc(e.at)}
 
 
 def _callbacks(row: dict[str, Any], events: list[CallEvent]) -> list[dict[str, Any]]:
