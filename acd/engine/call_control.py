@@ -190,14 +190,14 @@ class CallController:
         return session
 
     @staticmethod
-    def _agent_leg(session: CallSession) -> Leg | None:
+    def agent_leg(session: CallSession) -> Leg | None:
         for p in session.parties:
             if p.kind == "agent" and not p.gone.is_set() and not p.released:
                 return p
         return None
 
     def _agent_of(self, session: CallSession) -> str | None:
-        leg = self._agent_leg(session)
+        leg = self.agent_leg(session)
         return leg.agent_id if leg is not None else None
 
     def agent_of_call(self, call_id: str) -> str | None:
@@ -207,7 +207,7 @@ class CallController:
 
     def _connected(self, call_id: str, agent: str | None) -> tuple[CallSession, _Control, Leg]:
         session = self._session(call_id)
-        leg = self._agent_leg(session)
+        leg = self.agent_leg(session)
         if leg is None or session.bridge_id is None:
             raise InvalidCallState(f"call {call_id!r} is not connected to an agent")
         if agent is not None and leg.agent_id != agent:

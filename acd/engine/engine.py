@@ -49,6 +49,7 @@ from acd.core.prediction import WaitEstimate, announce_minutes
 from acd.engine.call_control import CallController
 from acd.engine.registry import Registry
 from acd.engine.session import CallSession, Leg
+from acd.engine.snoop import Listening
 from acd.engine.state import STATE_VAR, SavedState
 from acd.events import AgentEvent, CallEvent, CdrRecord
 from acd.metrics import Metrics
@@ -127,7 +128,9 @@ class Engine:
         self.recorder: RecordingRows | None = None
         """``RecordingIndex`` (rows of the recordings table), set by the daemon."""
         self.control = CallController(self)
-        """Agents' call control and supervisors' listening (acd/engine/call_control.py)."""
+        """Agents' call control (acd/engine/call_control.py)."""
+        self.listening = Listening(self)
+        """Supervisors' listen / whisper / barge (acd/engine/snoop.py)."""
 
     # ---- helpers ---------------------------------------------------------------------------------
     def new_id(self, kind: str) -> str:

@@ -132,6 +132,12 @@ class _Channels(_Part):
     async def send_dtmf(self, cid: str, dtmf: str, **kw: Any) -> None:
         self.ari.log("dtmf", cid, dtmf)
 
+    async def snoop(self, cid: str, spy: str = "none", whisper: str = "none", app: str = "",
+                    snoop_id: str = "", **kw: Any) -> models.Channel:
+        self.ari.log("snoop", cid, spy, whisper, snoop_id)
+        self.ari.alive.add(snoop_id)
+        return channel(snoop_id, f"Snoop/{cid}-00000001")
+
 
 class _Bridges(_Part):
     async def create(self, kind: str, bridge_id: str = "") -> Bridge:

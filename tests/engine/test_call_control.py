@@ -193,3 +193,46 @@ async def test_an_unknown_or_busy_target_is_refused_clearly(rig: Rig) -> None:
             await rig.engine.control.blind_transfer("c1", Target.parse("directory:nowhere"), agent="agent1")
         with pytest.raises(TargetUnavailable):
             Target.parse("external:123")
+
+
+async def test_a_supervisor_listens_whispers_barges_and_every_period_is_audited(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        leg, bridge = await _talking(rig)
+        lis = rig.engine.listening
+        status = await lis.start("c1", supervisor="boss", endpoint="PJSIP/sup1", mode="listen")
+        assert status.state == "ringing"
+        sup = str(await rig.ari.until(
+            lambda: next((c[2] for c in rig.ari.of("originate") if c[1] == "PJSIP/sup1"), None), "no call"))
+        rig.engine.dispatch(stasis_start(sup, ["out", "c1", ""]))
+        first = await rig.ari.until(lambda: rig.ari.of("snoop"), "no snoop")
+        assert first[0][1:4] == (leg, "both", "none")
+        snoop1 = first[0][4]
+        await rig.ari.until(lambda: any(c[0] == "add" and sup in c for c in rig.ari.calls), "not bridged")
+        rig.clock.advance(5)
+        await lis.set_mode(status.session_id, "whisper", supervisor="boss")
+        assert rig.ari.of("snoop")[-1][1:4] == (leg, "both", "out") and ("hangup", snoop1) in rig.ari.calls
+        rig.clock.advance(5)
+        await lis.set_mode(status.session_id, "barge", supervisor="boss")
+        assert rig.ari.calls[-2] == ("add", bridge, sup)
+        rig.clock.advance(5)
+        ended = await lis.stop(status.session_id, supervisor="boss")
+        assert ended.state == "ended" and ("hangup", sup) in rig.ari.calls
+        periods = [(e.data["mode"], e.at - e.data["from"]) for e in rig.sink.calls("c1", "listen")]
+        assert periods == [("listen", 5.0), ("whisper", 5.0), ("barge", 5.0)]
+        assert {e.data["supervisor"] for e in rig.sink.calls("c1", "listen")} == {"boss"}
+        assert rig.engine.control.agent_of_call("c1") == "agent1"  # the call goes on
+
+
+async def test_listening_ends_with_the_call(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        await _talking(rig)
+        status = await rig.engine.listening.start("c1", supervisor="boss", endpoint="PJSIP/sup1",
+                                                  mode="listen")
+        sup = str(await rig.ari.until(
+            lambda: next((c[2] for c in rig.ari.of("originate") if c[1] == "PJSIP/sup1"), None), "no call"))
+        rig.engine.dispatch(stasis_start(sup, ["out", "c1", ""]))
+        await rig.ari.until(lambda: rig.ari.of("snoop"), "no snoop")
+        rig.engine.dispatch(destroyed("c1"))
+        await rig.ari.until(lambda: ("hangup", sup) in rig.ari.calls, "the supervisor stayed on the line")
+        await rig.ari.until(lambda: rig.sink.calls("c1", "listen"), "no audit")
+        assert rig.engine.listening.sessions() == [] and status.mode == "listen"
