@@ -226,6 +226,9 @@ class Daemon:
             clock=self.clock,
             qa_forms=forms,
         )
+        from acd.web.call_control import CALL_CONTROL
+
+        app[CALL_CONTROL] = self.engine.control  # agents' call control and supervisors' listening
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         port = self.settings.http.port if self.http_port is None else self.http_port

@@ -24,11 +24,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import structlog
 
 from acd.ari.errors import AriError
+from acd.callcontrol import (
+    CallControlError,
+    CallNotFound,
+    CallStatus,
+    ConsultState,
+    ConsultStatus,
+    InvalidCallState,
+    ListenMode,
+    ListenStatus,
+    NotYourCall,
+    Target,
+    TargetUnavailable,
+)
 
 if TYPE_CHECKING:
     from acd.engine.engine import Engine
@@ -36,74 +49,10 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-TargetKind = Literal["agent", "queue", "directory"]
-ConsultState = Literal["ringing", "answered", "failed"]
-
-
-# ---- errors -----------------------------------------------------------------------------------------
-class CallControlError(Exception):
-    """A call-control request that cannot be carried out; the message is for the agent's screen."""
-
-    status = 409
-
-
-class CallNotFound(CallControlError):
-    status = 404
-
-
-class NotYourCall(CallControlError):
-    status = 403
-
-
-class InvalidCallState(CallControlError):
-    status = 409
-
-
-class TargetUnavailable(CallControlError):
-    status = 422
-
-
-# ---- commands and results -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Target:
-    """Where a consultation or transfer goes: ``agent:<id>``, ``queue:<name>`` (a ready agent of the queue)
-    or ``directory:<id>`` (an entry of ``directory:`` in acd.yaml: a branch, an external number)."""
-
-    kind: TargetKind
-    value: str
-
-    @classmethod
-    def parse(cls, text: str) -> Target:
-        kind, sep, value = text.partition(":")
-        if not sep or not value or kind not in ("agent", "queue", "directory"):
-            raise TargetUnavailable(
-                f"target {text!r} must be agent:<id>, queue:<name> or directory:<id>"
-            )
-        return cls(kind, value)  # type: ignore[arg-type]
-
-    def __str__(self) -> str:
-        return f"{self.kind}:{self.value}"
-
-
-@dataclass(frozen=True)
-class ConsultStatus:
-    target: str
-    state: ConsultState
-    agent: str | None
-
-
-@dataclass(frozen=True)
-class CallStatus:
-    """What the agent's desk shows of the call after a command."""
-
-    call_id: str
-    agent: str | None
-    held: bool
-    muted: bool
-    conference: bool
-    consult: ConsultStatus | None
-    parties: tuple[str, ...]
-    """Channel ids of the parties the caller talks to (or will, after a blind transfer answers)."""
+__all__ = [
+    "CallControlError", "CallController", "CallNotFound", "CallStatus", "InvalidCallState", "NotYourCall",
+    "Target", "TargetUnavailable",
+]
 
 
 @dataclass
@@ -501,3 +450,13 @@ class CallController:
         finally:
             c.blind = None
             session.parties_changed.set()
+
+    # ---- supervisors' listening (acd/engine/snoop.py), for the web API's one port -------------------------
+    async def listen(self, call_id: str, *, supervisor: str, endpoint: str, mode: ListenMode) -> ListenStatus:
+        return await self.engine.listening.start(call_id, supervisor=supervisor, endpoint=endpoint, mode=mode)
+
+    async def listen_mode(self, session_id: str, mode: ListenMode, *, supervisor: str | None) -> ListenStatus:
+        return await self.engine.listening.set_mode(session_id, mode, supervisor=supervisor)
+
+    async def listen_stop(self, session_id: str, *, supervisor: str | None) -> ListenStatus:
+        return await self.engine.listening.stop(session_id, supervisor=supervisor)

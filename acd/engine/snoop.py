@@ -20,37 +20,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from acd.ari.errors import AriError
-from acd.engine.call_control import CallNotFound, InvalidCallState
+from acd.callcontrol import (
+    CallNotFound,
+    InvalidCallState,
+    ListenMode,
+    ListenNotFound,
+    ListenState,
+    ListenStatus,
+)
 
 if TYPE_CHECKING:
     from acd.engine.engine import Engine
     from acd.engine.session import CallSession, Leg
 
 log = structlog.get_logger(__name__)
-
-ListenMode = Literal["listen", "whisper", "barge"]
-LISTEN_MODES: tuple[ListenMode, ...] = ("listen", "whisper", "barge")
-ListenState = Literal["ringing", "active", "ended"]
-
-
-class ListenNotFound(CallNotFound):
-    pass
-
-
-@dataclass(frozen=True)
-class ListenStatus:
-    session_id: str
-    call_id: str
-    supervisor: str
-    agent: str | None
-    mode: ListenMode
-    state: ListenState
-
 
 @dataclass
 class _Listen:
