@@ -429,6 +429,9 @@ class CallController:
         self._release_agent(leg)
         session.parties_changed.set()
         await self.engine.hangup_leg(leg)
+        # A daemon restarted before the target answers finds the call "transferring" at its queue step: the
+        # caller is queued again rather than dropped (the ringing target is hung up by the resync).
+        await session.save(phase="transferring", agent="", peer="")
         consult.task = self.engine.spawn(self._blind(session, c, consult, endpoint, kind))
         return self.status(call_id)
 
@@ -446,7 +449,7 @@ class CallController:
                 session.bridge_id, [session.channel_id, consult.leg.channel_id]
             )
             session.parties = [consult.leg]
-            await session.save(agent=consult.agent or "", peer=consult.leg.channel_id)
+            await session.save(phase="connected", agent=consult.agent or "", peer=consult.leg.channel_id)
         finally:
             c.blind = None
             session.parties_changed.set()

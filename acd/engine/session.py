@@ -448,6 +448,9 @@ class CallSession(CallControl):
         self.bridge_id = bridge_id
         self.registry.add_bridge(bridge_id, self)
         missing = [c for c in (self.channel_id, leg.channel_id) if c not in members]
+        if self.channel_id in missing:  # on hold at the restart: back with the agent, without the music
+            with contextlib.suppress(AriError):
+                await self.ari.channels.stop_moh(self.channel_id)
         if missing:
             with contextlib.suppress(AriError):
                 await self.ari.bridges.add_channel(bridge_id, missing)
