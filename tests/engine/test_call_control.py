@@ -9,10 +9,11 @@ import asyncio
 import pytest
 
 from acd.engine.call_control import InvalidCallState, NotYourCall, Target, TargetUnavailable
+from acd.engine.resync import resync
 from acd.engine.state import SavedState
 from acd.settings import DirectoryEntry
 from tests.engine.conftest import Rig
-from tests.engine.fake_ari import destroyed, stasis_start
+from tests.engine.fake_ari import Bridge, destroyed, stasis_start
 
 TIMEOUT = 10
 
@@ -236,3 +237,31 @@ async def test_listening_ends_with_the_call(rig: Rig) -> None:
         await rig.ari.until(lambda: ("hangup", sup) in rig.ari.calls, "the supervisor stayed on the line")
         await rig.ari.until(lambda: rig.sink.calls("c1", "listen"), "no audit")
         assert rig.engine.listening.sessions() == [] and status.mode == "listen"
+
+
+async def test_a_call_on_hold_at_a_restart_comes_back_with_its_agent_without_music(rig: Rig) -> None:
+    """The caller was out of the bridge with music when the daemon died: the next daemon puts them back
+    with the agent and stops the music (docs/call-control.md, restart)."""
+    async with asyncio.timeout(TIMEOUT):
+        now = rig.clock.now()
+        rig.ari.alive |= {"c4", "leg4"}
+        rig.ari.vars[("leg4", "ACD_STATE")] = SavedState(role="agent", call="c4", agent="agent1").encode()
+        rig.ari.vars[("c4", "ACD_STATE")] = SavedState(
+            phase="connected", dialled="500", queue="general", agent="agent1", peer="leg4", bridge="br4",
+            connected=now - 30,
+        ).encode()
+        rig.ari.bridges_["br4"] = Bridge("br4", ["leg4"])  # the caller is on hold: not in the bridge
+        await resync(rig.engine)
+        await rig.ari.until(lambda: ("add", "br4", "c4") in rig.ari.calls, "the caller stayed on hold")
+        kinds = rig.ari.calls
+        assert kinds.index(("moh_stop", "c4")) < kinds.index(("add", "br4", "c4"))
+        assert not rig.ari.of("hangup")
+
+
+async def test_a_blind_transfer_ringing_at_a_restart_is_queued_again_not_dropped(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        rig.engine.set_agent_state("agent2", "ready", None, None)
+        await _talking(rig)
+        await rig.engine.control.blind_transfer("c1", Target.parse("agent:agent2"), agent="agent1")
+        saved = SavedState.parse(rig.var("c1"))
+        assert (saved.phase, saved.step, saved.peer) == ("transferring", ("steps", 0), "")
