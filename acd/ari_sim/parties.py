@@ -221,7 +221,7 @@ class Parties:
                 elif talking and c.state == "alone":  # back from hold: the rest of the conversation
                     c.state = "talking"
                     w.cancel_timers(cid + ":talk")
-                    rest = max(1.0, c.talk_s - (w.clock.now() - c.bridged_at))
+                    rest = max(1.0, c.talk_s - (w.clock.now() - (c.bridged_at or w.clock.now())))
                     w.later(cid + ":talk", rest, self._end, ch, "talk_done")
                 elif not talking and c.bridged_at is not None and c.state == "talking":
                     c.state = "alone"
