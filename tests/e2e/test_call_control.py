@@ -95,6 +95,11 @@ async def _queue_log(h: Harness, call: str) -> list[str]:
     return [r["event"] for r in rows]
 
 
+async def _classic(h: Harness, call: str) -> list[dict[str, Any]]:
+    return await h.rows("SELECT uniqueid, dst, dstchannel, disposition, userfield FROM cdr "
+                        "WHERE linkedid = :c ORDER BY calldate", c=call)
+
+
 async def _recordings(h: Harness, call: str) -> list[dict[str, Any]]:
     return await h.rows("SELECT name, status FROM recordings WHERE call_id = :c", c=call)
 
@@ -137,6 +142,9 @@ async def test_consultation_and_attended_transfer(h: Harness) -> None:
         row = await _end(h, call)
         assert row["transferred_to"] == "agent:agent2" and row["agent"] == "agent1"
         assert "ATTENDEDTRANSFER" in await _queue_log(h, call)
+        classic = await _classic(h, call)
+        assert [(r["dstchannel"], r["userfield"]) for r in classic] == [
+            ("agent1", "answered"), ("agent2", "transfer:attended")]  # Asterisk's CDR: a row per party
         recs = await _recordings(h, call)
         assert len(recs) == 1  # one recording across hold, consultation and transfer
         states = await h.rows("SELECT agent, state, call_id FROM agent_state_log WHERE state = 'wrap_up'")
@@ -197,6 +205,8 @@ async def test_a_blind_transfer_to_an_external_number(h: Harness) -> None:
         row = await _end(h, call)
         assert row["transferred_to"] == "directory:astana"
         assert "BLINDTRANSFER" in await _queue_log(h, call)
+        classic = await _classic(h, call)
+        assert [(r["dst"], r["disposition"]) for r in classic][1:] == [("directory:astana", "ANSWERED")]
         assert len(await _recordings(h, call)) == 1
 
 
