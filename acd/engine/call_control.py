@@ -154,6 +154,18 @@ class CallController:
         session = self.engine.registry.session(call_id)
         return None if session is None else self._agent_of(session)
 
+    def live_view(self, session: CallSession) -> dict[str, object]:
+        """What the live calls list (wallboard, desk) shows of call control: the agent talking now, hold,
+        consultation, conference."""
+        c = self._calls.get(session.channel_id)
+        consult = None if c is None else (c.consult or c.blind)
+        return {
+            "agent": self._agent_of(session),
+            "held": c is not None and c.held_since is not None,
+            "consult": None if consult is None else {"target": str(consult.target), "state": consult.state},
+            "conference": c is not None and c.conference,
+        }
+
     def _connected(self, call_id: str, agent: str | None) -> tuple[CallSession, _Control, Leg]:
         session = self._session(call_id)
         leg = self.agent_leg(session)

@@ -733,6 +733,7 @@ class Engine:
                 "dialled": s.info.dialled,
                 "language": s.info.language,
                 "queue": s.queue,
+                **self.control.live_view(s),
             }
             for s in self.registry.sessions()
         ]

@@ -265,3 +265,13 @@ async def test_a_blind_transfer_ringing_at_a_restart_is_queued_again_not_dropped
         await rig.engine.control.blind_transfer("c1", Target.parse("agent:agent2"), agent="agent1")
         saved = SavedState.parse(rig.var("c1"))
         assert (saved.phase, saved.step, saved.peer) == ("transferring", ("steps", 0), "")
+
+
+async def test_the_live_calls_show_hold_and_consultation(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        rig.engine.set_agent_state("agent2", "ready", None, None)
+        await _talking(rig)
+        await rig.engine.control.consult("c1", Target.parse("agent:agent2"), agent="agent1")
+        (call,) = rig.engine.snapshot()["calls"]
+        assert (call["agent"], call["held"], call["consult"]) == (
+            "agent1", True, {"target": "agent:agent2", "state": "ringing"})
