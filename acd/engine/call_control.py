@@ -210,8 +210,9 @@ class CallController:
         session, c, leg = self._connected(call_id, agent)
         if c.held_since is None:
             raise InvalidCallState("the caller is not on hold")
-        if c.consult is not None:
+        if c.consult is not None and c.consult.state != "failed":
             raise InvalidCallState("a consultation is under way: complete, cancel or conference it first")
+        c.consult = None  # a consultation that failed is over: back to the caller
         await self._unhold(session, c, leg.agent_id)
         return self.status(call_id)
 

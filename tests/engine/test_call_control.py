@@ -150,8 +150,8 @@ async def test_the_consulted_party_does_not_answer(rig: Rig) -> None:
         )
         with pytest.raises(InvalidCallState):
             await rig.engine.control.complete("c1", agent="agent1")
-        status = await rig.engine.control.cancel("c1", agent="agent1")
-        assert not status.held
+        status = await rig.engine.control.resume("c1", agent="agent1")  # back to the caller
+        assert not status.held and status.consult is None
 
 
 async def test_the_caller_hangs_up_during_a_consultation(rig: Rig) -> None:
