@@ -242,6 +242,9 @@ class Daemon:
 
         install_admin(app, self.config_dir, self.settings.paths.var, clock=self.clock.now,
                       reloader=lambda: self.reloader)
+        from acd.web.call_control import CALL_CONTROL
+
+        app[CALL_CONTROL] = self.engine.control  # agents' call control and supervisors' listening
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         port = self.settings.http.port if self.http_port is None else self.http_port

@@ -35,6 +35,9 @@ CALL_EVENT_KINDS: dict[str, str] = {
     "recording_failed": "recording, reason",
     "hold": "agent, seconds (one hold period, emitted when it ends)",
     "transfer": "kind ('blind'|'attended'), target, by ('scenario'|agent id)",
+    "listen": "session, supervisor, agent, mode ('listen'|'whisper'|'barge'), from (epoch): one period, "
+              "emitted when it ends (also a row of listen_audit)",
+    "conference": "agent, target, party (the consulted agent, if any): all three in one bridge",
     "overflow": "queue, target, reason ('max_wait'|'no_agents')",
     "voicemail": "recording, callback_id",
     "handled_in_ivr": "step (an information branch ended the call)",

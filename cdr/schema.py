@@ -177,7 +177,25 @@ cdr = Table(
     Index(None, "calldate"),
 )
 
-CDR_TABLES = ("calls", "call_events", "agent_state_log", "callbacks", "queue_log", "cdr")
+# Supervisors' listening (R23, migration 0009_hold): one row per period in one mode, from the CDR event
+# ``listen`` (so it goes through the journal and the spool like the CDR). Agents are not told; this is the
+# trace of who listened to whom (docs/call-control.md).
+LISTEN_MODES = ("listen", "whisper", "barge")
+listen_audit = Table(
+    "listen_audit", metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("session_id", String(64), nullable=False, comment="one listening session (modes switch in it)"),
+    Column("supervisor", String(64), nullable=False, comment="the user who listened"),
+    Column("agent", String(64), comment="the agent listened to"),
+    Column("call_id", String(64), nullable=False, index=True),
+    Column("mode", String(16), nullable=False),
+    Column("from_at", UtcDateTime, nullable=False, index=True),
+    Column("to_at", UtcDateTime, nullable=False),
+    CheckConstraint("mode IN ('listen', 'whisper', 'barge')", name="mode"),
+)
+
+CDR_TABLES = ("calls", "call_events", "agent_state_log", "callbacks", "queue_log", "cdr", "listen_audit")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

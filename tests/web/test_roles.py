@@ -26,6 +26,14 @@ def test_route_table_is_complete_and_public_routes_are_the_expected_ones() -> No
             ("DELETE", "/api/recordings/{id}"), ("GET", "/api/reports/{name}"),
             ("GET", "/agent/{id}"), ("GET", "/api/agents/{id}/live"), ("GET", "/api/agents/{id}/desktop"),
             ("POST", "/logout"), ("POST", "/logout/all"), ("GET", "/home")} <= declared
+    call_control = {("POST", f"/api/calls/{{id}}/{op}") for op in (
+        "hold", "resume", "mute", "unmute", "dtmf", "consult", "transfer", "cancel-consult", "conference")}
+    listening = {("POST", "/api/calls/{id}/listen"), ("POST", "/api/listen/{session}/mode"),
+                 ("DELETE", "/api/listen/{session}")}
+    assert call_control | listening <= declared
+    roles = {(r.method, r.path): r.roles for r in ROUTES}
+    assert all(roles[k] == {"agent"} for k in call_control)  # the agent of the call, nobody else
+    assert all(roles[k] == {"supervisor", "admin"} for k in listening)
     assert {(r.method, r.path) for r in ROUTES if r.roles is None} == PUBLIC
 
 
