@@ -83,7 +83,7 @@ class ServiceDesk(_Strict):
 
 
 class CallbacksConfig(_Strict):
-    """``config/callbacks.yaml``: deadlines per kind, the schedule they count in, retries, the service desk."""
+    """``config/callbacks.yaml``: deadlines per kind, the schedule they count in, retries, service desk."""
 
     schedule: str | None = Field(
         None, description="Shared schedule (config/scenarios/_*.yaml) for deadlines with business_hours")

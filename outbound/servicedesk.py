@@ -14,6 +14,7 @@ de-duplication). The secret comes from the environment and is never logged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -103,10 +104,8 @@ class OutboxSender:
                     log.warning("outbox_pass_failed", error=type(exc).__name__)
                     wait = self.poll_s
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=max(0.01, min(wait, self.poll_s)))
-                except TimeoutError:
-                    pass
 
     async def deliver_due(self, http: aiohttp.ClientSession) -> float:
         """Try every due row once; returns the seconds until the next row is due (or ``poll_s``)."""
@@ -138,7 +137,7 @@ class OutboxSender:
                                       .order_by(t.next_try_at).limit(1))).scalar()
         if nxt is None:
             return self.poll_s
-        return max(0.0, nxt.timestamp() - self.clock())
+        return max(0.0, float(nxt.timestamp()) - self.clock())
 
     async def _post(self, http: aiohttp.ClientSession, url: str, event: str, delivery: int,
                     body: bytes) -> tuple[bool, str]:

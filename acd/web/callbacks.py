@@ -16,13 +16,17 @@ defaults apply (24 h / 2 h, no webhook).
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, get_args
+from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd.web.auth import Principal
 from acd.web.context import CLOCK, ENGINE, db_of
@@ -30,11 +34,13 @@ from acd.web.errors import ApiError, bad_request
 from acd.web.inputs import optional_str, read_json_object
 from acd.web.json import json_response
 from acd.web.routes import route
+from acd.yamlconf import ConfigError, ConfigProblem
 from cdr.schema import calls, recordings
 from outbound import callback_store
-from outbound.callbacks import CallbacksConfig, Kind, Outcome, Plan
+from outbound.callbacks import KINDS, OUTCOMES, CallbacksConfig, Plan, load_callbacks_config
 from outbound.servicedesk import Escalation, OutboxSender, enqueue
 from routing.numbers import BadNumber, normalise
+from routing.schedule import Schedule
 
 
 @dataclass
@@ -105,13 +111,15 @@ async def escalate(request: web.Request, user: Principal | None) -> web.Response
     wiring = _wiring(request)
     now = request.app[CLOCK]()
     new = callback_store.NewCallback(
-        kind="second_line", number=caller, call_id=call_id, ticket_id=optional_str(data, "ticket_id", max_len=64),
+        kind="second_line", number=caller, call_id=call_id,
+        ticket_id=optional_str(data, "ticket_id", max_len=64),
         topic=topic, comment=comment, agent=agent, created_by=who.name)
     async with db_of(request).begin() as conn:
         row = await callback_store.create(conn, new, wiring.plan, now)
         delivery = None
         if wiring.webhook_url:
-            esc = Escalation(callback_id=row["id"], call_id=call_id, caller=caller, topic=topic, comment=comment,
+            esc = Escalation(callback_id=row["id"], call_id=call_id, caller=caller, topic=topic,
+                             comment=comment,
                              recording_url=recording_url, agent=agent, escalated_by=who.name,
                              due_at=row["due_at"].isoformat())
             delivery = await enqueue(conn, wiring.webhook_url, "escalation", esc.body(),
@@ -125,8 +133,8 @@ async def escalate(request: web.Request, user: Principal | None) -> web.Response
 async def create(request: web.Request, user: Principal | None) -> web.Response:
     who = _user(user)
     data = await read_json_object(request)
-    kind = data.get("kind", "api")
-    if kind not in get_args(Kind) or kind == "voicemail":
+    kind = next((k for k in KINDS if k == data.get("kind", "api") and k != "voicemail"), None)
+    if kind is None:
         raise bad_request("kind", "one of api, second_line, requested (voicemail callbacks come from calls)")
     new = callback_store.NewCallback(
         kind=kind, number=_number(data, "number", True), call_id=optional_str(data, "call_id", max_len=64),
@@ -144,8 +152,8 @@ async def listing(request: web.Request, user: Principal | None) -> web.Response:
     status = request.query.get("status") or None
     if status not in (None, "open", "done", "failed"):
         raise bad_request("status", "one of open, done, failed")
-    rows = await callback_store.listing(db_of(request), agent=(who.agent or "") if who.role == "agent" else None,
-                                        status=status)
+    own = (who.agent or "") if who.role == "agent" else None
+    rows = await callback_store.listing(db_of(request), agent=own, status=status)
     return json_response({"callbacks": rows, "count": len(rows)})
 
 
@@ -154,14 +162,13 @@ async def close(request: web.Request, user: Principal | None) -> web.Response:
     who = _user(user)
     cb_id = request.match_info["id"]
     data = await read_json_object(request)
-    outcome = data.get("outcome")
-    if outcome not in get_args(Outcome):
-        raise bad_request("outcome", f"one of {', '.join(get_args(Outcome))}")
+    chosen = next((o for o in OUTCOMES if o == data.get("outcome")), None)
+    if chosen is None:
+        raise bad_request("outcome", f"one of {', '.join(OUTCOMES)}")
     db = db_of(request)
     row = await callback_store.get(db, cb_id)
     if row is None or (who.role == "agent" and row["agent"] not in (None, who.agent)):
         raise ApiError(404, f"no callback {cb_id}")
-    chosen: Outcome = outcome
     try:
         await callback_store.record_outcome(db, cb_id, chosen, _wiring(request).plan, request.app[CLOCK](),
                                             who.agent)
@@ -175,3 +182,27 @@ async def close(request: web.Request, user: Principal | None) -> web.Response:
 def webhook_secret(env_name: str) -> str | None:
     """The HMAC secret from the environment (never from a file, never logged)."""
     return os.environ.get(env_name) or None
+
+
+def start_callbacks(app: web.Application, config_dir: Path, schedules: Mapping[str, Schedule],
+                    db: AsyncEngine, clock: Callable[[], float]) -> list[asyncio.Task[None]]:
+    """The daemon's hook: read ``config/callbacks.yaml`` (ConfigError with file:line stops the start),
+    install the plan for the routes and, when a service-desk URL is set, start the outbox sender.
+
+    A URL without its secret in the environment is refused: an unsigned escalation would be accepted by
+    nobody, or worse, by anybody."""
+    path = config_dir / "callbacks.yaml"
+    plan = load_callbacks_config(path, schedules)
+    desk = plan.config.service_desk
+    wiring = CallbacksWiring(plan, desk.url)
+    tasks: list[asyncio.Task[None]] = []
+    if desk.url is not None:
+        secret = webhook_secret(desk.secret_env)
+        if secret is None:
+            raise ConfigError([ConfigProblem(str(path), None, "service_desk.secret_env",
+                                             f"set the environment variable {desk.secret_env} to the "
+                                             "webhook's HMAC secret")])
+        wiring.sender = OutboxSender(db, desk, secret, clock=clock)
+        tasks.append(asyncio.create_task(wiring.sender.run(), name="servicedesk-outbox"))
+    install(app, wiring)
+    return tasks

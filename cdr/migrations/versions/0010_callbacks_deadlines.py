@@ -1,5 +1,6 @@
-"""Callbacks with deadlines: ticket, topic, comment, agent, retries, outcome and closing time on
-``callbacks``; the ``webhook_outbox`` of service-desk webhooks (outbound/callbacks.py, outbound/servicedesk.py).
+"""Callbacks with deadlines: ticket, topic, comment, agent, retries, outcome and closing time
+on ``callbacks``; the ``webhook_outbox`` of service-desk webhooks (outbound/callbacks.py,
+outbound/servicedesk.py).
 
 Revision ID: 0010_callbacks_deadlines
 Revises: 0007_campaigns
@@ -42,7 +43,8 @@ def upgrade() -> None:
         sa.Column("id", Serial, primary_key=True, autoincrement=True),
         sa.Column("event", sa.String(32), nullable=False, comment="e.g. 'escalation'"),
         sa.Column("url", sa.String(1024), nullable=False),
-        sa.Column("body", sa.Text, nullable=False, comment="the JSON sent, byte for byte (the signature covers it)"),
+        sa.Column("body", sa.Text, nullable=False,
+                  comment="the JSON sent, byte for byte (the signature covers it)"),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("next_try_at", UtcDateTime(), nullable=False),
