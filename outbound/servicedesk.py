@@ -89,6 +89,8 @@ class OutboxSender:
                  clock: Callable[[], float], poll_s: float = 5.0) -> None:
         self.db, self.desk, self._secret, self.clock, self.poll_s = db, desk, secret, clock, poll_s
         self._wake = asyncio.Event()
+        self.updated = asyncio.Event()
+        """Set after each attempt's result is stored (for tests and the health check to await)."""
 
     def wake(self) -> None:
         """A new row was enqueued: deliver it now rather than at the next poll."""
@@ -132,6 +134,7 @@ class OutboxSender:
                             attempts=row.attempts + 1, retry_in_s=delay)
             async with self.db.begin() as conn:
                 await conn.execute(update(webhook_outbox).where(t.id == row.id).values(**values))
+            self.updated.set()
         async with self.db.connect() as conn:
             nxt = (await conn.execute(select(t.next_try_at).where(t.delivered_at.is_(None))
                                       .order_by(t.next_try_at).limit(1))).scalar()
