@@ -19,6 +19,8 @@ branch_labels = None
 depends_on = None
 
 Serial = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+OLD_REASON = "'voicemail', 'second_line', 'request', ..."
+NEW_REASON = "the kind: voicemail, second_line, requested, api"
 NEW_COLUMNS = ("ticket_id", "topic", "comment", "agent", "created_by", "next_attempt_at", "outcome",
                "closed_at")
 
@@ -38,6 +40,8 @@ def upgrade() -> None:
                                       comment="last attempt: reached, no_answer, busy, wrong_number"))
         batch_op.add_column(sa.Column("closed_at", UtcDateTime()))
         batch_op.create_index("ix_callbacks_created_at", ["created_at"])
+        batch_op.alter_column("reason", existing_type=sa.String(32), existing_nullable=False,
+                              comment=NEW_REASON, existing_comment=OLD_REASON)
     op.create_table(
         "webhook_outbox",
         sa.Column("id", Serial, primary_key=True, autoincrement=True),
@@ -60,5 +64,7 @@ def downgrade() -> None:
     op.drop_table("webhook_outbox")
     with op.batch_alter_table("callbacks", schema=None) as batch_op:
         batch_op.drop_index("ix_callbacks_created_at")
+        batch_op.alter_column("reason", existing_type=sa.String(32), existing_nullable=False,
+                              comment=OLD_REASON, existing_comment=NEW_REASON)
         for name in NEW_COLUMNS:
             batch_op.drop_column(name)
