@@ -36,6 +36,7 @@ from acd.web.json import json_response
 from acd.web.routes import route
 from acd.yamlconf import ConfigError, ConfigProblem
 from cdr.schema import calls, recordings
+from cdr.writer import CdrWriter
 from outbound import callback_store
 from outbound.callbacks import KINDS, OUTCOMES, CallbacksConfig, Plan, load_callbacks_config
 from outbound.servicedesk import Escalation, OutboxSender, enqueue
@@ -185,9 +186,11 @@ def webhook_secret(env_name: str) -> str | None:
 
 
 def start_callbacks(app: web.Application, config_dir: Path, schedules: Mapping[str, Schedule],
-                    db: AsyncEngine, clock: Callable[[], float]) -> list[asyncio.Task[None]]:
+                    db: AsyncEngine, clock: Callable[[], float],
+                    writer: CdrWriter | None = None) -> list[asyncio.Task[None]]:
     """The daemon's hook: read ``config/callbacks.yaml`` (ConfigError with file:line stops the start),
-    install the plan for the routes and, when a service-desk URL is set, start the outbox sender.
+    install the plan for the routes (and in the CDR ``writer`` for voicemail callbacks when their deadline
+    counts business hours) and, when a service-desk URL is set, start the outbox sender.
 
     A URL without its secret in the environment is refused: an unsigned escalation would be accepted by
     nobody, or worse, by anybody."""
@@ -195,6 +198,8 @@ def start_callbacks(app: web.Application, config_dir: Path, schedules: Mapping[s
     plan = load_callbacks_config(path, schedules)
     desk = plan.config.service_desk
     wiring = CallbacksWiring(plan, desk.url)
+    if writer is not None and plan.config.deadlines["voicemail"].business_hours:
+        writer.voicemail_due = lambda created: plan.due_at("voicemail", created)
     tasks: list[asyncio.Task[None]] = []
     if desk.url is not None:
         secret = webhook_secret(desk.secret_env)
