@@ -118,3 +118,13 @@ async def test_closing_retries_until_reached(client: Any) -> None:
     assert r.status == 409
     r = await client.post(f"/api/callbacks/{cb_id}/close", headers=auth("sup"), json={"outcome": "maybe"})
     assert r.status == 400
+
+
+async def test_deadline_report_over_the_api(client: Any) -> None:
+    r = await client.post("/api/calls/call-1/escalate", headers=auth("agent1"), json={})
+    assert r.status == 201
+    r = await client.get("/api/reports/callbacks?from=2026-11-23&to=2026-11-23", headers=auth("rep"))
+    assert r.status == 200, await r.text()
+    data = await r.json()
+    [row] = data["rows"]
+    assert (row["kind"], row["total"], row["pending"], row["verdict_en"]) == ("second_line", 1, 1, "n/a")

@@ -99,3 +99,22 @@ def test_config_errors_name_file_and_line(tmp_path: Path, text: str, where: str)
     with pytest.raises(ConfigError) as exc:
         load_callbacks_config(path, {"office": OFFICE})
     assert where in str(exc.value)
+
+
+def test_acd_check_reads_callbacks_yaml(tmp_path: Path) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from acd.cli import _register, app
+
+    _register()
+    root = Path(__file__).resolve().parents[2] / "config"
+    ok = CliRunner().invoke(app, ["check", str(root)])
+    assert ok.exit_code == 0, ok.output
+    bad = tmp_path / "config"
+    shutil.copytree(root, bad)
+    (bad / "callbacks.yaml").write_text("schedule: tender\nretries: {max_attempts: 0}\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(bad)])
+    assert result.exit_code == 1
+    assert "callbacks.yaml:2: retries.max_attempts:" in result.output
