@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from cdr.schema import callbacks
+from cdr.schema import callbacks, calls, recordings
 from outbound.callbacks import AfterAttempt, Kind, Outcome, Plan, after_attempt
 
 
@@ -93,3 +93,43 @@ async def record_outcome(db: AsyncEngine, callback_id: str, outcome: Outcome, pl
             closed_at=_utc(now) if nxt.status != "open" else None, updated_at=_utc(now),
             agent=row.agent or by_agent))
     return nxt
+
+
+async def claim_next(db: AsyncEngine, agent: str, now: float) -> str | None:
+    """Assign the most urgent callback that is ready to dial (open, no retry pending) and free or already
+    this agent's; None when there is none. Two agents asking at once never get the same one: the update
+    only succeeds while the row is still free (retried a few times if another agent took it first)."""
+    t = callbacks.c
+    at = _utc(now)
+    free_or_mine = or_(t.agent.is_(None), t.agent == agent)
+    for _ in range(5):
+        async with db.begin() as conn:
+            cand = (await conn.execute(
+                select(t.id).where(t.status == "open", free_or_mine,
+                                   or_(t.next_attempt_at.is_(None), t.next_attempt_at <= at))
+                .order_by(t.due_at, t.id).limit(1))).scalar()
+            if cand is None:
+                return None
+            res = await conn.execute(update(callbacks).where(t.id == cand, free_or_mine)
+                                     .values(agent=agent, updated_at=at))
+            if res.rowcount == 1:
+                return str(cand)
+    return None
+
+
+async def screen_pop(db: AsyncEngine, cb: dict[str, Any], earlier: int = 5) -> dict[str, Any]:
+    """What the agent sees before dialling: the number's earlier calls and the voicemail or call recording."""
+    rec_id = None
+    history: list[dict[str, Any]] = []
+    async with db.connect() as conn:
+        if cb.get("call_id"):
+            rec_id = (await conn.execute(select(recordings.c.id).where(recordings.c.call_id == cb["call_id"])
+                                         .order_by(recordings.c.id.desc()).limit(1))).scalar()
+        if cb.get("number"):
+            c = calls.c
+            rows = (await conn.execute(select(c.id, c.arrived_at, c.queue, c.topic, c.outcome, c.agent)
+                                       .where(c.caller == cb["number"]).order_by(c.arrived_at.desc())
+                                       .limit(earlier))).all()
+            history = [dict(r._mapping) for r in rows]
+    return {"recording_url": f"/api/recordings/{rec_id}/audio" if rec_id is not None else None,
+            "ticket_id": cb.get("ticket_id"), "earlier_calls": history}

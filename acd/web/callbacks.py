@@ -158,6 +158,20 @@ async def listing(request: web.Request, user: Principal | None) -> web.Response:
     return json_response({"callbacks": rows, "count": len(rows)})
 
 
+@route("POST", "/api/callbacks/next", roles={"agent"})
+async def next_callback(request: web.Request, user: Principal | None) -> web.Response:
+    """The preview: the most urgent callback ready to dial is assigned to the asking agent and shown with
+    its screen pop (earlier calls of the number, the voicemail or call recording, the ticket). The agent
+    dials it and closes the attempt; nothing is dialled by the daemon yet (docs/outbound.md)."""
+    who = _user(user)
+    db = db_of(request)
+    cb_id = await callback_store.claim_next(db, who.agent or "", request.app[CLOCK]())
+    cb = await callback_store.get(db, cb_id) if cb_id is not None else None
+    if cb is None:
+        return json_response({"callback": None, "screen_pop": None})
+    return json_response({"callback": cb, "screen_pop": await callback_store.screen_pop(db, cb)})
+
+
 @route("POST", "/api/callbacks/{id}/close", roles={"agent", "supervisor", "admin"})
 async def close(request: web.Request, user: Principal | None) -> web.Response:
     who = _user(user)

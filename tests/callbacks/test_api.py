@@ -128,3 +128,21 @@ async def test_deadline_report_over_the_api(client: Any) -> None:
     data = await r.json()
     [row] = data["rows"]
     assert (row["kind"], row["total"], row["pending"], row["verdict_en"]) == ("second_line", 1, 1, "n/a")
+
+
+async def test_next_callback_is_offered_as_a_preview_with_its_screen_pop(client: Any) -> None:
+    r = await client.post("/api/callbacks", headers=auth("sup"),
+                          json={"number": "+77017654321", "agent": "a2", "ticket_id": "SD-9"})
+    for_a2 = (await r.json())["callback"]["id"]
+    r = await client.post("/api/calls/call-1/escalate", headers=auth("agent1"), json={"comment": "urgent"})
+    escalated = (await r.json())["callback"]["id"]
+    r = await client.post("/api/callbacks/next", headers=auth("agent1"))
+    offer = await r.json()
+    assert offer["callback"]["id"] == escalated
+    assert [c["id"] for c in offer["screen_pop"]["earlier_calls"]] == ["call-1"]
+    await client.post(f"/api/callbacks/{escalated}/close", headers=auth("agent1"), json={"outcome": "busy"})
+    r = await client.post("/api/callbacks/next", headers=auth("agent1"))  # retry not due; a2's is not free
+    assert (await r.json())["callback"] is None
+    r = await client.post("/api/callbacks/next", headers=auth("agent2"))
+    offer = await r.json()
+    assert offer["callback"]["id"] == for_a2 and offer["screen_pop"]["ticket_id"] == "SD-9"

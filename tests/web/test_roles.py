@@ -98,6 +98,7 @@ CALLBACK_ROUTES = {
     ("POST", "/api/callbacks"): {"reporting", "supervisor", "admin"},
     ("GET", "/api/callbacks"): {"agent", "supervisor", "admin"},
     ("POST", "/api/callbacks/{id}/close"): {"agent", "supervisor", "admin"},
+    ("POST", "/api/callbacks/next"): {"agent"},
 }
 
 
