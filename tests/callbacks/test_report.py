@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from typer.testing import CliRunner
 
 from cdr.db import make_engine, migrate
 from cdr.reports import ReportOptions, run_report
@@ -57,3 +61,24 @@ async def test_callbacks_met_within_deadline(db_url: str) -> None:
     assert (res.totals["total"], res.totals["met"], res.totals["met_pct"]) == (6, 3, 60.0)
     assert res.warnings == ["callback target missed: voicemail (50.0 % vs >= 100 %)"]
     assert res.to_json()["report"] == "callbacks"
+
+
+async def test_acd_report_callbacks_from_the_command_line(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'acd.db'}"
+    engine = make_engine(url)
+    try:
+        await migrate(engine)
+        async with engine.begin() as conn:
+            await conn.execute(callbacks.insert(), ROWS)
+    finally:
+        await engine.dispose()
+    from acd.cli import _register, app
+
+    _register()
+    args = ["report", "callbacks", "--from", "2026-11-23", "--to", "2026-11-24", "--db", url,
+            "--format", "csv", "--lang", "en", "-c", str(tmp_path / "none.yaml")]
+    result = await asyncio.to_thread(CliRunner().invoke, app, args)
+    assert result.exit_code == 0, result.output
+    # run after the period, so the second-line callback left open is overdue now
+    assert "Voicemail,4,2,1,1,0,2,50" in result.output and "Second line,2,1,0,1,0,1,50" in result.output
+    assert "callback target missed: second_line" in result.output
