@@ -121,3 +121,29 @@ async def test_an_unreachable_desk_is_retried_too(db: AsyncEngine, desk: Service
     async with _running(sender):
         row = await _row_when(db, sender, lambda r: r.attempts >= 2)
     assert row.delivered_at is None and "Error" in (row.last_error or "")
+
+
+async def test_daemon_hook_refuses_a_webhook_without_its_secret(tmp_path: Path, db: AsyncEngine,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiohttp import web
+
+    from acd.web.callbacks import CALLBACKS, start_callbacks
+    from acd.yamlconf import ConfigError
+
+    (tmp_path / "callbacks.yaml").write_text(
+        "service_desk: {url: 'http://127.0.0.1:9/hook', secret_env: ACD_TEST_DESK_SECRET}\n",
+        encoding="utf-8")
+    monkeypatch.delenv("ACD_TEST_DESK_SECRET", raising=False)
+    with pytest.raises(ConfigError, match="ACD_TEST_DESK_SECRET"):
+        start_callbacks(web.Application(), tmp_path, {}, db, time.time)
+    monkeypatch.setenv("ACD_TEST_DESK_SECRET", SECRET)
+    app = web.Application()
+    tasks = start_callbacks(app, tmp_path, {}, db, time.time)
+    try:
+        assert [t.get_name() for t in tasks] == ["servicedesk-outbox"]
+        assert app[CALLBACKS].webhook_url == "http://127.0.0.1:9/hook" and app[CALLBACKS].sender is not None
+    finally:
+        for t in tasks:
+            t.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
