@@ -7,8 +7,8 @@ Pure: no I/O besides reading ``config/callbacks.yaml`` in ``load_callbacks_confi
   called back) and ``api`` (created by the service desk or another system).
 - Its due time is ``created + deadline``; with ``business_hours: true`` the deadline only runs while the
   named shared schedule (``config/scenarios/_*.yaml``, ``routing.schedule``) is open: a voicemail left on
-  Friday at 22:00 with 24 business hours over 09:00-18:00 weekdays is due on Wednesday at 15:00 (24 h is
-  two days and six hours of a 9-hour day... see tests/callbacks/test_due.py for worked examples).
+  Friday at 22:00 with 24 business hours over 09:00-18:00 weekdays is due on Wednesday at 15:00 (9 h on
+  Monday, 9 h on Tuesday, 6 h on Wednesday; more worked examples in tests/callbacks/test_due.py).
 - After a failed attempt the outcome's retry rule says when to call again; ``wrong_number`` and ``reached``
   close the callback; running out of attempts closes it as failed.
 """
