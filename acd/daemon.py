@@ -245,6 +245,10 @@ class Daemon:
         from acd.web.call_control import CALL_CONTROL
 
         app[CALL_CONTROL] = self.engine.control  # agents' call control and supervisors' listening
+        from acd.web.callbacks import start_callbacks  # R25: deadlines, escalation webhook outbox
+
+        self._tasks.extend(start_callbacks(app, self.config_dir, self.config.schedules, self.db,
+                                           self.clock.now, writer=self.writer))
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         port = self.settings.http.port if self.http_port is None else self.http_port

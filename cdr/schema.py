@@ -124,7 +124,7 @@ callbacks = Table(
     Column("id", String(64), primary_key=True),
     Column("call_id", String(64)),
     Column("number", String(64)),
-    Column("reason", String(32), nullable=False, comment="'voicemail', 'second_line', 'request', ..."),
+    Column("reason", String(32), nullable=False, comment="the kind: voicemail, second_line, requested, api"),
     Column("recording", String(255)),
     Column("due_at", UtcDateTime),
     Column("status", String(16), nullable=False, server_default="open", comment="open, done, failed"),
@@ -132,7 +132,17 @@ callbacks = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("notes", Text),
     Column("updated_at", UtcDateTime),
+    # 0010_callbacks_deadlines (outbound/callbacks.py, docs/outbound.md "Callbacks"); ``reason`` is the kind
+    Column("ticket_id", String(64), comment="the service desk's ticket"),
+    Column("topic", String(255)),
+    Column("comment", Text),
+    Column("agent", String(64), comment="assigned agent (the escalating one, or who took it)"),
+    Column("created_by", String(64), comment="API user who created it; NULL: the engine (voicemail)"),
+    Column("next_attempt_at", UtcDateTime, comment="when to call again after a failed attempt"),
+    Column("outcome", String(16), comment="last attempt: reached, no_answer, busy, wrong_number"),
+    Column("closed_at", UtcDateTime),
     Index(None, "status", "due_at"),
+    Index(None, "created_at"),
 )
 
 queue_log = Table(

@@ -162,6 +162,9 @@ class CdrWriter:
         self.spool = Spool(spool_dir)
         self.journal = Journal(spool_dir)
         self.short_abandon_s = short_abandon_s
+        self.voicemail_due: Callable[[float], float] | None = None
+        """Set by the daemon when config/callbacks.yaml counts voicemail deadlines in business hours:
+        creation time -> due time; it then wins over the scenario's ``callback_within_h``."""
         self.clock = clock
         self.regions = regions or default_regions()
         self.batch_size = batch_size
@@ -486,7 +489,7 @@ class CdrWriter:
                            if q["event_id"].rpartition(":")[0] in new_events)
             if row.get("ended_at") is not None:
                 cdr_rows.extend(_classic_cdrs(row, evs))
-            cb_rows.extend(_callbacks(row, evs))
+            cb_rows.extend(_callbacks(row, evs, self.voicemail_due))
         cols = [c.name for c in calls.columns if c.name != "id"]
         for row in summaries:
             for c in cols:
@@ -591,15 +594,18 @@ def _listen_row(e: CallEvent) -> dict[str, Any]:
             "from_at": utc(float(d.get("from") or e.at)), "to_at": utc(e.at)}
 
 
-def _callbacks(row: dict[str, Any], events: list[CallEvent]) -> list[dict[str, Any]]:
+def _callbacks(row: dict[str, Any], events: list[CallEvent],
+               voicemail_due: Callable[[float], float] | None = None) -> list[dict[str, Any]]:
     out = []
     for e in events:
         if e.kind == "voicemail" and e.data.get("callback_id"):
+            due = (voicemail_due(e.at) if voicemail_due is not None
+                   else float(e.data.get("callback_due_at")
+                              or e.at + CALLBACK_DUE["voicemail"].total_seconds()))
             out.append({"id": str(e.data["callback_id"])[:64], "call_id": row["id"],
                         "number": row.get("caller"), "reason": "voicemail",
                         "recording": e.data.get("recording"),
-                        "due_at": utc(float(e.data.get("callback_due_at")
-                                            or e.at + CALLBACK_DUE["voicemail"].total_seconds())),
+                        "due_at": utc(due),
                         "status": "open",
                         "created_at": utc(e.at), "attempts": 0, "notes": None, "updated_at": utc(e.at)})
     return out

@@ -15,6 +15,7 @@ from acd.settings import Settings
 
 # Importing the handler modules fills the route table.
 from acd.web import agents, call_control, desktop, health, pages, recordings, reports  # noqa: F401
+from acd.web import callbacks as _callbacks  # noqa: F401  (R25 callbacks and escalation)
 from acd.web.accounts import AccountStore, LoginLimiter
 from acd.web.audit_sessions import AccessSessions
 from acd.web.auth import Authenticator

@@ -105,3 +105,25 @@ async def test_administration_routes_are_for_admins_only(api: Api) -> None:
             assert r.status == 403, (method, path, role)
         r = await api.client.request(method, _concrete(path), headers=auth("admin"), json={})
         assert r.status not in (401, 403), (method, path)
+
+
+CALLBACK_ROUTES = {
+    ("POST", "/api/calls/{id}/escalate"): {"agent", "supervisor", "admin"},
+    ("POST", "/api/callbacks"): {"reporting", "supervisor", "admin"},
+    ("GET", "/api/callbacks"): {"agent", "supervisor", "admin"},
+    ("POST", "/api/callbacks/{id}/close"): {"agent", "supervisor", "admin"},
+    ("POST", "/api/callbacks/next"): {"agent"},
+}
+
+
+async def test_callback_routes_list_their_roles(api: Api) -> None:
+    """R25/R28: escalation and closing are for agents (their own calls and callbacks) and supervisors;
+    creating a callback is for the service-desk integration user (role reporting) and supervisors; the
+    walk above refuses every other role."""
+    declared = {(r.method, r.path): r.roles for r in ROUTES}
+    for key, roles in CALLBACK_ROUTES.items():
+        assert declared.get(key) == roles, key
+    r = await api.client.get("/api/callbacks", headers=auth(ROLE_USER["reporting"]))
+    assert r.status == 403
+    r = await api.client.get("/api/callbacks", headers=auth("agent1"))
+    assert r.status == 200 and (await r.json())["count"] == 0
