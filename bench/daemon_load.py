@@ -1,4 +1,6 @@
-"""Benchmark section ``daemon``: the real daemon (``acd run``) under load against the ARI simulator (issue 11 §6).
+"""Benchmark section ``daemon``: the real daemon (``acd run``) under load, against the ARI simulator.
+
+Issue 11 §6.
 
 Three processes, as ``acd demo`` runs them: the simulator (``python -m acd.ari_sim``) where Asterisk would be,
 the daemon (``acd run``, log level info, CDR on SQLite, every conversation recorded) and this process, which
@@ -104,7 +106,8 @@ steps:
 
 def write_config(work: Path, *, ari_port: int, http_port: int) -> Path:
     cfg = work / "config"
-    shutil.copytree(ROOT / "config", cfg, ignore=shutil.ignore_patterns("acd.yaml", "agents.yaml", "queues.yaml"))
+    shutil.copytree(ROOT / "config", cfg,
+                    ignore=shutil.ignore_patterns("acd.yaml", "agents.yaml", "queues.yaml"))
     for scenario in (cfg / "scenarios").glob("*.yaml"):
         if not scenario.name.startswith("_"):
             scenario.unlink()
@@ -205,9 +208,13 @@ async def _all_ended(http: aiohttp.ClientSession, sim_url: str, ids: set[str], t
     print(f"  warning: calls still up after {timeout_s:.0f} s", file=sys.stderr)
 
 
-async def run_load(duration_s: float, work: Path) -> LoadResult:
+def prepare(work: Path) -> None:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+
+
+async def run_load(duration_s: float, work: Path) -> LoadResult:
+    prepare(work)
     ari_port, http_port = free_port(), free_port()
     cfg = write_config(work, ari_port=ari_port, http_port=http_port)
     clock = demo_clock(1.0)
