@@ -162,7 +162,8 @@ class Daemon:
                 self.acd.set_agent_totals(agent_id, talk_s, calls)
 
         self.ari = AriClient(
-            settings.ari.url, settings.ari.user, settings.ari.password.get_secret_value(), settings.ari.app
+            settings.ari.url, settings.ari.user, settings.ari.password.get_secret_value(), settings.ari.app,
+            max_concurrent=settings.ari.max_concurrent_requests,
         )
         try:
             info = await self.ari.asterisk.info()

@@ -13,6 +13,7 @@ log line).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -24,7 +25,8 @@ import structlog
 from pydantic import SecretStr
 from yarl import URL
 
-from acd.ari.errors import AriConnectionError, error_for, error_message
+from acd.ari.errors import AriConnectionError, AriNotFound, AriServerError, error_for, error_message
+from acd.ari.limiter import Priority, PriorityLimiter, default_priority, must_not_be_lost
 from acd.ari.resources import (
     Applications,
     Asterisk,
@@ -81,6 +83,10 @@ class AriClient:
         *,
         session: aiohttp.ClientSession | None = None,
         timeout_s: float = 10,
+        max_concurrent: int = 32,
+        retry_attempts: int = 4,
+        retry_base_s: float = 0.2,
+        retry_max_s: float = 2.0,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.username or parts.password:
@@ -91,6 +97,11 @@ class AriClient:
         self.user = user
         self.app = app
         self.timeout_s = timeout_s
+        self.limiter = PriorityLimiter(max_concurrent)
+        """At most ``max_concurrent`` requests in flight; the rest wait by priority (acd/ari/limiter.py)."""
+        self.retry_attempts = max(1, retry_attempts)
+        self.retry_base_s = retry_base_s
+        self.retry_max_s = retry_max_s
         secret = password.get_secret_value() if isinstance(password, SecretStr) else password
         self.__authorization = _Redacted(aiohttp.encode_basic_auth(user, secret))
         self._session = session
@@ -118,7 +129,10 @@ class AriClient:
         if self._session is None or self._session.closed:
             if not self._own_session and self._session is not None:
                 raise RuntimeError("the aiohttp session given to AriClient is closed")
-            self._session = aiohttp.ClientSession()
+            # the limiter bounds requests; the pool must not queue them a second time (FIFO, with the
+            # time-out already running) below it
+            connector = aiohttp.TCPConnector(limit=self.limiter.limit + 4, keepalive_timeout=30)
+            self._session = aiohttp.ClientSession(connector=connector)
             self._own_session = True
         return self._session
 
@@ -146,13 +160,51 @@ class AriClient:
         expect: Expect = "json",
         own_connection: bool = False,
         timeout_s: float | None = None,
+        priority: Priority | None = None,
+        retry: bool | None = None,
     ) -> Any:
         """Send one request; the decoded JSON body (None for 204/empty), or bytes; AriError otherwise.
 
         ``own_connection``: send ``Connection: close`` so that no later request shares this connection.
         Used for originate: after a duplicate-id 409, Asterisk 22 may answer a false 409 to the next
         originate on the same connection (BEHAVIOUR.md 19); a TCP handshake per call is cheap.
+
+        ``priority``: the request's place in the queue when ``max_concurrent`` requests are in flight
+        (default: ``default_priority(method, path)``: state writes and hang-ups first, playbacks last).
+        ``retry``: resend on a time-out, a lost connection or a 5xx, with a doubling pause, up to
+        ``retry_attempts`` sends (default: for what must not be lost, the ``ACD_STATE`` write and the
+        hang-up). The time-out counts from the moment the request is sent, not while it waits its turn.
         """
+        prio = default_priority(method, path) if priority is None else priority
+        attempts = self.retry_attempts if (must_not_be_lost(method, path) if retry is None else retry) else 1
+        pause = self.retry_base_s
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.limiter.slot(prio):
+                    return await self._send(method, path, params, body, expect, own_connection, timeout_s)
+            except (AriConnectionError, AriServerError) as exc:
+                if attempt == attempts:
+                    raise
+                log.warning("ari.request_retry", method=method, path=path, attempt=attempt,
+                            status=exc.status, pause_s=pause)
+            except AriNotFound:
+                if attempt > 1 and method == "DELETE":
+                    return None  # an earlier send did it and its answer was lost: done, not an error
+                raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, self.retry_max_s)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, QueryValue] | None,
+        body: Mapping[str, Any] | None,
+        expect: Expect,
+        own_connection: bool,
+        timeout_s: float | None,
+    ) -> Any:
         headers = {"Authorization": self.__authorization.value}
         if own_connection:
             headers["Connection"] = "close"
