@@ -26,6 +26,8 @@ Figures:
 - ``connect_ms_p50``/``connect_ms_p99``: for each agent leg, from its ``ChannelStateChange`` to ``Up`` (the
   agent answered) to its ``ChannelEnteredBridge``: how long an answering agent waits for the caller.
 - ``events_per_s``: ARI events the simulator sent to the daemon per second of the measured window.
+- ``simulator_cpu_share``: the simulator's CPU seconds per second of the window; near 1.0 it would be the
+  bottleneck (one core) and the latencies would be its own, not the daemon's.
 - ``answered``: calls that reached an agent (a check that the load was carried, not refused).
 
 The machine is shared: run it twice and compare (docs/benchmarks.md, "The daemon under load").
@@ -56,7 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RATE = 20.0
 AGENTS = 60
 DURATION_S = 60.0
-QUICK_DURATION_S = 15.0
+QUICK_DURATION_S = 20.0
 TALK_S = 1.0
 ANSWER_AFTER_S = 0.3
 NUMBER = "5000"
@@ -136,6 +138,7 @@ class LoadResult:
     answered: int
     window_s: float
     cpu_s: float
+    sim_cpu_s: float
     events: int
     setup_ms: list[float]
     connect_ms: list[float]
@@ -245,11 +248,11 @@ async def run_load(duration_s: float, work: Path) -> LoadResult:
             await asyncio.sleep(1.0)  # the daemon's start-up work (resync, subscriptions) settles
             async with http.get(f"{sim_url}/_sim/events", params={"since": "0"}) as r:
                 first_seq = max((e["seq"] for e in await r.json()), default=0)
-            cpu0, t0 = cpu_seconds(daemon.pid), time.monotonic()
+            cpu0, sim0, t0 = cpu_seconds(daemon.pid), cpu_seconds(sim.pid), time.monotonic()
             ids = await _place_calls(http, sim_url, duration_s)
             await _all_ended(http, sim_url, set(ids), timeout_s=60 + duration_s)
             await asyncio.sleep(1.0)  # the last CDR events and recordings are handled
-            cpu1, t1 = cpu_seconds(daemon.pid), time.monotonic()
+            cpu1, sim1, t1 = cpu_seconds(daemon.pid), cpu_seconds(sim.pid), time.monotonic()
             async with http.get(f"{sim_url}/_sim/events", params={"since": str(first_seq)}) as r:
                 log = await r.json()
             daemon.send_signal(signal.SIGTERM)
@@ -266,6 +269,7 @@ async def run_load(duration_s: float, work: Path) -> LoadResult:
     answered = len({e["event"]["channel"]["id"] for e in log if e["event"]["type"] == "ChannelEnteredBridge"
                     and e["event"]["channel"]["id"] in set(ids)})
     return LoadResult(calls=len(ids), answered=answered, window_s=t1 - t0, cpu_s=cpu1 - cpu0,
+                      sim_cpu_s=sim1 - sim0,
                       events=len(log), setup_ms=setup, connect_ms=connect)
 
 
@@ -276,7 +280,8 @@ def run(quick: bool) -> Section:
     figures = {
         "rate_calls_per_s": RATE, "agents": AGENTS, "duration_s": duration, "calls": res.calls,
         "answered": res.answered, "window_s": round(res.window_s, 1),
-        "daemon_cpu_s": round(res.cpu_s, 2), "cpu_ms_per_call": round(cpu_ms, 2),
+        "daemon_cpu_s": round(res.cpu_s, 2),
+        "simulator_cpu_share": round(res.sim_cpu_s / res.window_s, 2), "cpu_ms_per_call": round(cpu_ms, 2),
         "setup_ms_p50": round(percentile(res.setup_ms, 0.5), 1),
         "setup_ms_p99": round(percentile(res.setup_ms, 0.99), 1),
         "setup_samples": len(res.setup_ms),

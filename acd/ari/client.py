@@ -131,7 +131,8 @@ class AriClient:
                 raise RuntimeError("the aiohttp session given to AriClient is closed")
             # the limiter bounds requests; the pool must not queue them a second time (FIFO, with the
             # time-out already running) below it
-            connector = aiohttp.TCPConnector(limit=self.limiter.limit + 4, keepalive_timeout=30)
+            # idle connections closed before Asterisk does (http.conf session_keep_alive, 15 s by default)
+            connector = aiohttp.TCPConnector(limit=self.limiter.limit + 4, keepalive_timeout=10)
             self._session = aiohttp.ClientSession(connector=connector)
             self._own_session = True
         return self._session
@@ -165,9 +166,10 @@ class AriClient:
     ) -> Any:
         """Send one request; the decoded JSON body (None for 204/empty), or bytes; AriError otherwise.
 
-        ``own_connection``: send ``Connection: close`` so that no later request shares this connection.
-        Used for originate: after a duplicate-id 409, Asterisk 22 may answer a false 409 to the next
-        originate on the same connection (BEHAVIOUR.md 19); a TCP handshake per call is cheap.
+        ``own_connection``: after an error answer, close the connection so that no later request shares
+        it. Used for originate: after a duplicate-id 409, Asterisk 22 may answer a false 409 to the next
+        originate on the same connection (BEHAVIOUR.md 19). A successful originate keeps its connection
+        alive: a TCP handshake per call was 5 % of the daemon's CPU under load (docs/benchmarks.md).
 
         ``priority``: the request's place in the queue when ``max_concurrent`` requests are in flight
         (default: ``default_priority(method, path)``: state writes and hang-ups first, playbacks last).
@@ -206,8 +208,6 @@ class AriClient:
         timeout_s: float | None,
     ) -> Any:
         headers = {"Authorization": self.__authorization.value}
-        if own_connection:
-            headers["Connection"] = "close"
         data: bytes | None = None
         if body is not None:
             data = orjson.dumps(body)
@@ -224,6 +224,14 @@ class AriClient:
             ) as resp:
                 status = resp.status
                 raw = await resp.read()
+                if own_connection and not 200 <= status < 300:
+                    # This connection may answer a false 409 next (BEHAVIOUR.md 19): close it. A small
+                    # answer has already released it to the pool, so only the response still knows it;
+                    # the pool drops a closed connection. tests/ari/test_ari_client.py guards this
+                    # private attribute across aiohttp upgrades.
+                    proto = getattr(resp, "_protocol", None)
+                    if proto is not None:
+                        proto.close()
         except (TimeoutError, aiohttp.ClientError) as exc:
             log.warning("ari.request_failed", method=method, path=path, error=type(exc).__name__)
             raise AriConnectionError(0, f"{type(exc).__name__}: {exc}", method, path) from None
