@@ -97,6 +97,7 @@ class AriClient:
         self.user = user
         self.app = app
         self.timeout_s = timeout_s
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.limiter = PriorityLimiter(max_concurrent)
         """At most ``max_concurrent`` requests in flight; the rest wait by priority (acd/ari/limiter.py)."""
         self.retry_attempts = max(1, retry_attempts)
@@ -181,9 +182,9 @@ class AriClient:
         attempts = self.retry_attempts if (must_not_be_lost(method, path) if retry is None else retry) else 1
         pause = self.retry_base_s
         for attempt in range(1, attempts + 1):
+            await self.limiter.acquire(prio)
             try:
-                async with self.limiter.slot(prio):
-                    return await self._send(method, path, params, body, expect, own_connection, timeout_s)
+                return await self._send(method, path, params, body, expect, own_connection, timeout_s)
             except (AriConnectionError, AriServerError) as exc:
                 if attempt == attempts:
                     raise
@@ -193,6 +194,8 @@ class AriClient:
                 if attempt > 1 and method == "DELETE":
                     return None  # an earlier send did it and its answer was lost: done, not an error
                 raise
+            finally:
+                self.limiter.release()
             await asyncio.sleep(pause)
             pause = min(pause * 2, self.retry_max_s)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -220,7 +223,7 @@ class AriClient:
                 params=query_params(params or {}),
                 data=data,
                 headers=headers,
-                timeout=aiohttp.ClientTimeout(total=timeout_s or self.timeout_s),
+                timeout=aiohttp.ClientTimeout(total=timeout_s) if timeout_s else self._timeout,
             ) as resp:
                 status = resp.status
                 raw = await resp.read()
