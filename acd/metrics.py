@@ -23,9 +23,17 @@ class BoundedLabelCounter:
     def __init__(self, counter: Counter, known: Collection[str]) -> None:
         self.counter = counter
         self.known = frozenset(known)
+        self._children: dict[str, Counter] = {}
+        """Child counters by label: ``Counter.labels`` takes a lock and builds a key on every event."""
 
     def labels(self, value: str) -> Counter:
-        return self.counter.labels(value if value in self.known else OTHER)
+        child = self._children.get(value)
+        if child is None:
+            label = value if value in self.known else OTHER
+            child = self.counter.labels(label)
+            if label != OTHER:  # unknown values are unbounded: never keep them as keys
+                self._children[value] = child
+        return child
 
 
 class Metrics:
