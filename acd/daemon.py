@@ -33,6 +33,7 @@ from acd.engine.engine import Engine
 from acd.engine.resync import resync
 from acd.logs import configure_logging
 from acd.metrics import Metrics
+from acd.runtime import tune_gc
 
 log = structlog.get_logger(__name__)
 
@@ -353,6 +354,7 @@ class EnginePortAdapter:
 async def run_daemon(config_dir: Path, clock: Clock, initial_agent_state: str = "logged_out") -> int:
     daemon = Daemon(config_dir, clock=clock, initial_agent_state=initial_agent_state)
     await daemon.start()
+    tune_gc()  # after start-up: its heap frozen out of every collection (acd/runtime.py)
     daemon.install_signals()
     await daemon.stopped.wait()
     await daemon.stop()
