@@ -256,6 +256,8 @@ class Daemon:
             self.metrics.malformed.set(self.stream.malformed)
             self.metrics.dropped.set(self.stream.dropped)
             self.metrics.reconnects.set(self.stream.reconnects)
+            self.metrics.ari_waiting.set(self.ari.limiter.waiting)
+            self.metrics.ari_retries.set(self.ari.retries)
             self.metrics.cdr_spooled.set(self.writer.spooled)
             with contextlib.suppress(Exception):
                 snap = self.acd.snapshot(self.clock.now())

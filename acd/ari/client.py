@@ -103,6 +103,8 @@ class AriClient:
         self.retry_attempts = max(1, retry_attempts)
         self.retry_base_s = retry_base_s
         self.retry_max_s = retry_max_s
+        self.retries = 0
+        """Resends so far (``acd_ari_request_retries`` in /metrics)."""
         secret = password.get_secret_value() if isinstance(password, SecretStr) else password
         self.__authorization = _Redacted(aiohttp.encode_basic_auth(user, secret))
         self._session = session
@@ -188,6 +190,7 @@ class AriClient:
             except (AriConnectionError, AriServerError) as exc:
                 if attempt == attempts:
                     raise
+                self.retries += 1
                 log.warning("ari.request_retry", method=method, path=path, attempt=attempt,
                             status=exc.status, pause_s=pause)
             except AriNotFound:

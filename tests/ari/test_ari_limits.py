@@ -107,6 +107,7 @@ async def test_set_var_is_resent_after_a_503(fake: FakeAri, make: Make) -> None:
     await asyncio.wait_for(client.channels.set_var("c1", "ACD_STATE", "queued"), 10)
     assert [(r.method, r.path, r.query.get("value")) for r in fake.requests] == [
         ("POST", "/channels/c1/variable", "queued")] * 2
+    assert client.retries == 1
 
 
 async def test_set_var_is_resent_after_a_time_out(fake: FakeAri, make: Make) -> None:
