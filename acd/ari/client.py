@@ -133,7 +133,7 @@ class AriClient:
             if not self._own_session and self._session is not None:
                 raise RuntimeError("the aiohttp session given to AriClient is closed")
             # the limiter bounds requests; the pool must not queue them a second time (FIFO, with the
-            # time-out already running) below it
+            # time-out already running) below it. +4: the events WebSocket holds one connection for good
             # idle connections closed before Asterisk does (http.conf session_keep_alive, 15 s by default)
             connector = aiohttp.TCPConnector(limit=self.limiter.limit + 4, keepalive_timeout=10)
             self._session = aiohttp.ClientSession(connector=connector)
