@@ -23,7 +23,7 @@ SECTIONS: dict[str, str] = {
     "sim_day": "bench.sim_day",
     "ari": "bench.ari",
     "cdr": "bench.cdr", "reports": "bench.reports",
-    "daemon": "bench.daemon_load",
+    "daemon": "bench.daemon_load", "burst": "bench.daemon_burst",
 }
 """Section name -> module with ``run(quick: bool) -> Section``. Add an area with one line here."""
 

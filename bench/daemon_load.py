@@ -183,8 +183,10 @@ def latencies(
     return sorted(setup.values()), sorted(connect)
 
 
-async def _place_calls(http: aiohttp.ClientSession, sim_url: str, duration_s: float) -> list[str]:
-    """``RATE`` calls a second, on a fixed schedule (a late call does not shift the next ones)."""
+async def _place_calls(
+    http: aiohttp.ClientSession, sim_url: str, duration_s: float, rate: float
+) -> list[str]:
+    """``rate`` calls a second, on a fixed schedule (a late call does not shift the next ones)."""
     ids: list[str] = []
     pending: set[asyncio.Task[None]] = set()
     body = {"number": NUMBER, "language": "ru", "patience_s": 600, "talk_s": TALK_S}
@@ -194,9 +196,9 @@ async def _place_calls(http: aiohttp.ClientSession, sim_url: str, duration_s: fl
             ids.append(str((await r.json())["id"]))
 
     started = time.monotonic()
-    n = int(RATE * duration_s)
+    n = int(rate * duration_s)
     for i in range(n):
-        delay = started + i / RATE - time.monotonic()
+        delay = started + i / rate - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
         task = asyncio.create_task(one(i))
@@ -224,7 +226,9 @@ def prepare(work: Path) -> None:
     work.mkdir(parents=True)
 
 
-async def run_load(duration_s: float, work: Path) -> LoadResult:
+async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: float = 60) -> LoadResult:
+    """Run the three processes, place ``rate`` calls/s for ``duration_s``, wait up to ``drain_s`` more for
+    the calls to end; the figures, with the daemon's log left in ``work``."""
     prepare(work)
     ari_port, http_port = free_port(), free_port()
     cfg = write_config(work, ari_port=ari_port, http_port=http_port)
@@ -257,8 +261,8 @@ async def run_load(duration_s: float, work: Path) -> LoadResult:
             async with http.get(f"{sim_url}/_sim/events", params={"since": "0"}) as r:
                 first_seq = max((e["seq"] for e in await r.json()), default=0)
             cpu0, sim0, t0 = cpu_seconds(daemon.pid), cpu_seconds(sim.pid), time.monotonic()
-            ids = await _place_calls(http, sim_url, duration_s)
-            await _all_ended(http, sim_url, set(ids), timeout_s=60 + duration_s)
+            ids = await _place_calls(http, sim_url, duration_s, rate)
+            await _all_ended(http, sim_url, set(ids), timeout_s=drain_s + duration_s)
             await asyncio.sleep(1.0)  # the last CDR events and recordings are handled
             cpu1, sim1, t1 = cpu_seconds(daemon.pid), cpu_seconds(sim.pid), time.monotonic()
             async with http.get(f"{sim_url}/_sim/events", params={"since": str(first_seq)}) as r:
