@@ -33,6 +33,7 @@ from acd.engine.engine import Engine
 from acd.engine.resync import resync
 from acd.logs import configure_logging
 from acd.metrics import Metrics
+from acd.runtime import tune_gc
 
 log = structlog.get_logger(__name__)
 
@@ -169,7 +170,8 @@ class Daemon:
             log.warning("queue_history_unavailable", error=str(exc))
 
         self.ari = AriClient(
-            settings.ari.url, settings.ari.user, settings.ari.password.get_secret_value(), settings.ari.app
+            settings.ari.url, settings.ari.user, settings.ari.password.get_secret_value(), settings.ari.app,
+            max_concurrent=settings.ari.max_concurrent_requests,
         )
         try:
             info = await self.ari.asterisk.info()
@@ -284,6 +286,8 @@ class Daemon:
             self.metrics.malformed.set(self.stream.malformed)
             self.metrics.dropped.set(self.stream.dropped)
             self.metrics.reconnects.set(self.stream.reconnects)
+            self.metrics.ari_waiting.set(self.ari.limiter.waiting)
+            self.metrics.ari_retries.set(self.ari.retries)
             self.metrics.cdr_spooled.set(self.writer.spooled)
             with contextlib.suppress(Exception):
                 snap = self.acd.snapshot(self.clock.now())
@@ -382,6 +386,7 @@ class EnginePortAdapter:
 async def run_daemon(config_dir: Path, clock: Clock, initial_agent_state: str = "logged_out") -> int:
     daemon = Daemon(config_dir, clock=clock, initial_agent_state=initial_agent_state)
     await daemon.start()
+    tune_gc()  # after start-up: its heap frozen out of every collection (acd/runtime.py)
     daemon.install_signals()
     await daemon.stopped.wait()
     await daemon.stop()

@@ -32,6 +32,9 @@ class AriSettings(Strict):
     password: SecretStr = SecretStr("")
     reconnect_max_s: float = Field(30.0, gt=0)
     ping_interval_s: float = Field(20.0, gt=0)
+    max_concurrent_requests: int = Field(32, ge=1, le=1000)
+    """ARI requests in flight at once; the rest wait, state writes and hang-ups first, playbacks last
+    (docs/ari-client.md). Keep it under Asterisk's http.conf ``sessionlimit`` (100 by default)."""
 
 
 class DatabaseSettings(Strict):
