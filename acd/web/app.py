@@ -14,7 +14,7 @@ import acd.web.admin  # noqa: F401  (the /api/admin routes, R24)
 from acd.settings import Settings
 
 # Importing the handler modules fills the route table.
-from acd.web import agents, desktop, health, pages, recordings, reports  # noqa: F401
+from acd.web import agents, consoles, desktop, health, pages, recordings, reports  # noqa: F401
 from acd.web.accounts import AccountStore, LoginLimiter
 from acd.web.audit_sessions import AccessSessions
 from acd.web.auth import Authenticator
