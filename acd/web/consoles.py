@@ -173,7 +173,7 @@ async def chart_data(request: web.Request, rq: ReportQuery) -> dict[str, Any]:
             continue
         i = max(n for n, lo in enumerate(WAIT_BUCKETS) if c.wait_s >= lo)
         (waits_answered if c.outcome == "answered" else waits_lost)[i] += 1
-    labels = [f"{lo}-{hi}" for lo, hi in zip(WAIT_BUCKETS, WAIT_BUCKETS[1:], strict=False)]
+    labels = [f"{lo}–{hi}" for lo, hi in zip(WAIT_BUCKETS, WAIT_BUCKETS[1:], strict=False)]
     labels.append(f"{WAIT_BUCKETS[-1]}+")
     return {
         "hours": {"answered": [h.answered for h in hours], "lost": [h.lost for h in hours]},

@@ -23,43 +23,55 @@
       var u = new uPlot(opts, data, el);
       window.addEventListener("resize", function () { u.setSize({width: width(el), height: 220}); });
     }
-    function barSeries(label, color, size) {
-      return {label: label, stroke: color, fill: color + "cc", width: 0,
-              paths: bars({size: [size, 60], gap: 0})};
+    function barSeries(label, color, align) {
+      return {label: label, stroke: color, fill: color, width: 0, points: {show: false},
+              paths: bars({size: [0.38, 40], align: align, gap: 1})};
     }
     function idx(n) { var a = []; for (var i = 0; i < n; i++) a.push(i); return a; }
-    function catAxis(labels) {
-      return {values: function (u, vals) { return vals.map(function (v) { return labels[v] !== undefined && v === Math.round(v) ? labels[v] : ""; }); },
-              space: 30, grid: {show: false}};
+    function catAxis(labels, label, font) {
+      return {label: label, labelSize: 20, space: 24, grid: {show: false}, font: font || "12px system-ui, sans-serif",
+              incrs: [1, 2, 3, 4, 6, 12],
+              values: function (u, vals) { return vals.map(function (v) { return labels[v] !== undefined && v === Math.round(v) ? labels[v] : ""; }); }};
     }
+    var counts = {label: tx.calls, size: 50, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]};
+    var legend = {live: false};
 
     var hours = idx(24);
     var hourLabels = hours.map(function (h) { return (h < 10 ? "0" : "") + h; });
     plot("chart-hours", {
-      scales: {x: {time: false, range: [-0.5, 23.5]}},
-      axes: [catAxis(hourLabels), {label: tx.calls, size: 50}],
-      series: [{label: tx.hour, value: function (u, v) { return v == null ? "" : hourLabels[v] + ":00"; }},
-               barSeries(tx.answered, green, 0.4), barSeries(tx.lost, red, 0.4)],
-      bands: []
+      legend: legend,
+      scales: {x: {time: false, range: [-0.6, 23.6]}, y: {range: function (u, lo, hi) { return [0, Math.max(2, hi)]; }}},
+      axes: [catAxis(hourLabels, tx.hour), counts],
+      series: [{label: tx.hour}, barSeries(tx.answered, green, -1), barSeries(tx.lost, red, 1)]
     }, [hours, d.hours.answered, d.hours.lost]);
 
     var days = idx(d.days.labels.length);
     var shortDays = d.days.labels.map(function (s) { return s.slice(5); });
+    var target = d.days.target;
     plot("chart-sl", {
-      scales: {x: {time: false, range: [-0.5, Math.max(0.5, days.length - 0.5)]}, y: {range: [0, 100]}},
-      axes: [catAxis(shortDays), {label: "%", size: 50}],
-      series: [{label: tx.day, value: function (u, v) { return v == null ? "" : d.days.labels[v]; }},
-               {label: tx.sl, stroke: blue, width: 2, fill: "rgba(31,95,191,.08)",
-                points: {show: true, size: 7}, spanGaps: true},
-               {label: tx.target, stroke: amber, width: 2, dash: [6, 4], points: {show: false}}]
-    }, [days, d.days.sl, days.map(function () { return d.days.target; })]);
+      legend: legend,
+      scales: {x: {time: false, range: [-0.6, Math.max(0.6, days.length - 0.4)]}, y: {range: [0, 100]}},
+      axes: [catAxis(shortDays, tx.day), {label: "%", size: 50, incrs: [10, 20, 25, 50]}],
+      series: [{label: tx.day},
+               {label: tx.sl, stroke: blue, width: 2, fill: "rgba(31,95,191,.10)", spanGaps: true,
+                points: {show: true, size: 9, fill: blue}},
+               {label: tx.target + " " + target + " %", stroke: amber, width: 2, dash: [6, 4],
+                points: {show: false}, paths: function () { return null; }}],
+      hooks: {draw: [function (u) {  /* the target as a line across the whole plot, even for one day */
+        var y = Math.round(u.valToPos(target, "y", true)), ctx = u.ctx;
+        ctx.save();
+        ctx.strokeStyle = amber; ctx.lineWidth = 2 * devicePixelRatio; ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+        ctx.beginPath(); ctx.moveTo(u.bbox.left, y); ctx.lineTo(u.bbox.left + u.bbox.width, y); ctx.stroke();
+        ctx.restore();
+      }]}
+    }, [days, d.days.sl, days.map(function () { return null; })]);
 
     var buckets = idx(d.waits.labels.length);
     plot("chart-waits", {
-      scales: {x: {time: false, range: [-0.5, buckets.length - 0.5]}},
-      axes: [catAxis(d.waits.labels.map(function (l) { return l + " s"; })), {label: tx.calls, size: 50}],
-      series: [{label: tx.wait, value: function (u, v) { return v == null ? "" : d.waits.labels[v] + " s"; }},
-               barSeries(tx.answered, green, 0.4), barSeries(tx.lost, red, 0.4)]
+      legend: legend,
+      scales: {x: {time: false, range: [-0.6, buckets.length - 0.4]}, y: {range: function (u, lo, hi) { return [0, Math.max(2, hi)]; }}},
+      axes: [catAxis(d.waits.labels, tx.wait + ", s", "10px system-ui, sans-serif"), counts],
+      series: [{label: tx.wait}, barSeries(tx.answered, green, -1), barSeries(tx.lost, red, 1)]
     }, [buckets, d.waits.answered, d.waits.lost]);
   }
 
