@@ -19,7 +19,7 @@ only Russian and English titles (docs/decisions/web-02-report-titles.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -122,8 +122,6 @@ def report_query(request: web.Request, name: str) -> ReportQuery:
 
 
 def _today(request: web.Request) -> date:
-    from datetime import datetime
-
     tz = ZoneInfo(request.app[SETTINGS].timezone)
     return datetime.fromtimestamp(request.app[CLOCK](), tz).date()
 
@@ -181,6 +179,19 @@ async def chart_data(request: web.Request, rq: ReportQuery) -> dict[str, Any]:
                  "sl": [r["sl_pct"] for r in daily.rows], "target": rq.target_pct},
         "waits": {"labels": labels, "answered": waits_answered, "lost": waits_lost},
     }
+
+
+def _when(request: web.Request) -> Any:
+    """A template's ``when(dt)``: a stored UTC time as the contact centre's local ``YYYY-MM-DD HH:MM``."""
+    tz = request.app[SETTINGS].tz
+
+    def when(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return aware.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+    return when
 
 
 def _csrf(request: web.Request) -> str:
@@ -247,7 +258,7 @@ async def recordings_page(request: web.Request, user: Principal | None) -> web.S
         only_agent=(user.agent or "") if user.role == "agent" else None, limit=200)
     await _audit(request, user, "search", detail=" ".join(f"{k}={v}" for k, v in flt.as_dict().items()))
     rows = await store.search(db_of(request), flt, request.app[SETTINGS].tz)
-    return render(request, "recordings.html", user=user, csrf=_csrf(request),
+    return render(request, "recordings.html", user=user, csrf=_csrf(request), when=_when(request),
                   rows=[_public(r) for r in rows], f={**{k: q.get(k, "") for k in (
                       "caller", "agent", "queue", "topic", "call")}, "from": start.isoformat(),
                       "to": end.isoformat()})
@@ -265,6 +276,7 @@ async def recording_page(request: web.Request, user: Principal | None) -> web.St
     evals = await evaluations_of(db_of(request), recording_id=row["id"])
     forms = list(request.app[QA_FORMS].values())
     return render(request, "recording.html", user=user, csrf=_csrf(request), rec=_public(row),
+                  when=_when(request), tz=request.app[SETTINGS].timezone,
                   evals=evals, forms=forms, playable=row["status"] not in ("purged", "recording", "failed"),
                   can_score=user.role == "supervisor", can_resolve=user.role == "supervisor",
                   can_dispute=user.role == "agent")

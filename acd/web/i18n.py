@@ -216,6 +216,7 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
     "qa.resolve": ("Resolve", "Закрыть спор", "Дауды жабу"),
     "qa.none": ("Not evaluated yet", "Оценок пока нет", "Әзірге бағаланбаған"),
     "qa.score": ("Quality form", "Оценка качества", "Сапаны бағалау"),
+    "qa.saved": ("Saved: {total} %", "Сохранено: {total} %", "Сақталды: {total} %"),
     "qa.weight": ("weight", "вес", "салмағы"),
     "qa.save": ("Save evaluation", "Сохранить оценку", "Бағаны сақтау"),
     "qa.no_forms": ("No QA forms configured (config/qa)", "Формы оценки не настроены (config/qa)",

@@ -126,13 +126,19 @@ async def test_a_recording_is_found_played_with_range_and_scored(desk: Desk) -> 
         await page.fill(f"#qa-standard-{criterion}", str(score))
     await page.fill("#qa-standard-comment", "Clear answer, a little hurried at the end")
     await page.click("#qa-standard button[type=submit]")
+    await expect(page.locator("#qa-standard .ok")).to_have_text("Saved: 89.0 %")
     evals = page.locator("#evals tbody tr")
+    await expect(evals).to_have_count(1)
     await expect(evals.first).to_contain_text("boss")
     await expect(evals.first).to_contain_text("Clear answer")
+    assert await page.evaluate("() => !document.getElementById('audio').paused")  # scored while listening
     saved = await h.rows("SELECT evaluator, agent_id, recording_id FROM qa_evaluations")
     assert saved == [{"evaluator": "boss", "agent_id": "agent1", "recording_id": rid}]
-    await page.click("#play")  # paused for the screenshot
+    await page.click("#play")  # pause for the screenshot
+    await page.evaluate("() => window.scrollTo(0, 0)")
     await page.screenshot(path=str(IMG / "recordings.png"), full_page=True)
+    await page.goto(f"{desk.url}/recordings/{rid}?lang=en")  # earlier evaluations, as the server has them
+    await expect(page.locator("#evals tbody tr").first).to_contain_text("89.0")
 
     other = await desk.new_page()
     await desk.login(other, "nurlan")  # agent2 may not open agent1's recording

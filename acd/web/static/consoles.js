@@ -114,6 +114,31 @@
                        body: JSON.stringify(body)})
       .then(function (r) { return r.json().then(function (j) { if (!r.ok) throw new Error(j.error || r.status); return j; }); });
   }
+  function addEvaluation(e) {
+    var table = $("evals"), body = table.tBodies[0];
+    var empty = body.querySelector("tr.empty");
+    if (empty) empty.remove();
+    var when = "";
+    try {
+      var p = {};
+      new Intl.DateTimeFormat("en-CA", {timeZone: table.dataset.tz, year: "numeric", month: "2-digit", day: "2-digit",
+                                         hour: "2-digit", minute: "2-digit", hourCycle: "h23"})
+        .formatToParts(new Date(e.created_at)).forEach(function (x) { p[x.type] = x.value; });
+      when = p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute;
+    } catch (ex) { when = String(e.created_at).slice(0, 16).replace("T", " "); }
+    var tr = document.createElement("tr");
+    tr.dataset.id = e.id;
+    [when, e.evaluator, e.form_id + " v" + e.form_version, e.total.toFixed(1), e.comment || ""].forEach(function (v, i) {
+      var td = document.createElement("td");
+      if (i === 3) { td.className = "num"; var b = document.createElement("strong"); b.textContent = v; td.appendChild(b); }
+      else td.textContent = v;
+      tr.appendChild(td);
+    });
+    var last = document.createElement("td"), pill = document.createElement("span");
+    pill.className = "pill dispute-none"; pill.textContent = table.dataset.none;
+    last.appendChild(pill); tr.appendChild(last);
+    body.appendChild(tr);
+  }
   Array.prototype.forEach.call(document.querySelectorAll("form.qa-form"), function (form) {
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
@@ -123,8 +148,11 @@
       if (c && c.value.trim()) comment = c.value.trim();
       var err = form.querySelector(".error");
       err.hidden = true;
+      var ok = form.querySelector(".ok");
+      ok.hidden = true;
+      /* no reload: the recording keeps playing while the supervisor scores the next call part */
       post(form.dataset.url, {form: form.dataset.form, scores: scores, comment: comment})
-        .then(function () { window.location.reload(); })
+        .then(function (saved) { addEvaluation(saved); form.reset(); ok.textContent = ok.dataset.text.replace("{total}", saved.total.toFixed(1)); ok.hidden = false; })
         .catch(function (e) { err.textContent = e.message; err.hidden = false; });
     });
   });
