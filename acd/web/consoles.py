@@ -32,6 +32,7 @@ from acd.web.auth import Principal
 from acd.web.context import CLOCK, QA_FORMS, SETTINGS, db_of
 from acd.web.errors import ApiError, PageError
 from acd.web.i18n import translator
+from acd.web.inputs import date_range
 from acd.web.pages import language_of, render
 from acd.web.recordings import _audit, _public, _visible_row
 from acd.web.routes import route
@@ -73,13 +74,18 @@ class ReportQuery:
                           "sl_variant": self.variant, "target": f"{self.target_pct:g}"})
 
 
-def _day(raw: str | None, default: date, field: str) -> date:
-    if not raw:
-        return default
+def _dates(request: web.Request, default_from: date, default_to: date | None) -> tuple[date, date]:
+    """``from`` and ``to`` checked as the API checks them (format, 1970..9998, order: web-02), before any
+    audit row or query; a missing ``to`` is ``default_to`` or the start."""
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise PageError(400, f"{field}: expected a date YYYY-MM-DD, got {raw[:20]!r}") from None
+        start, end = date_range(request)
+    except ApiError as exc:
+        raise PageError(exc.status, exc.message) from exc
+    start = start or default_from
+    end = end or default_to or start
+    if start > end:
+        raise PageError(400, f"impossible date range: from {start} is after to {end}")
+    return start, end
 
 
 def _number(raw: str | None, default: float, field: str, lo: float, hi: float) -> float:
@@ -99,11 +105,7 @@ def report_query(request: web.Request, name: str) -> ReportQuery:
         raise PageError(404, f"unknown report {name!r}; known: {', '.join(REPORTS)}")
     settings = request.app[SETTINGS]
     q = request.query
-    today = _today(request)
-    start = _day(q.get("from"), today, "from")
-    end = _day(q.get("to"), start, "to")
-    if start > end:
-        raise PageError(400, f"from {start} is after to {end}")
+    start, end = _dates(request, _today(request), None)
     if (end - start).days > 366:
         raise PageError(400, "the period is longer than a year")
     queues = [x.strip() for x in (q.get("queue") or "").split(",") if x.strip()]
@@ -248,10 +250,7 @@ async def recordings_page(request: web.Request, user: Principal | None) -> web.S
     assert user is not None
     q = request.query
     today = _today(request)
-    start = _day(q.get("from"), today - timedelta(days=6), "from")
-    end = _day(q.get("to"), today, "to")
-    if start > end:
-        raise PageError(400, f"from {start} is after to {end}")
+    start, end = _dates(request, today - timedelta(days=6), today)
     flt = store.SearchFilter(
         caller=q.get("caller") or None, date_from=start, date_to=end, agent=q.get("agent") or None,
         queue=q.get("queue") or None, topic=q.get("topic") or None, call_id=q.get("call") or None,

@@ -108,6 +108,7 @@ async def test_a_recording_is_found_played_with_range_and_scored(desk: Desk) -> 
     rows = page.locator("#rec-table tbody tr")
     await expect(rows).to_have_count(1)
     await expect(rows.first).to_contain_text("Tax refund")
+    await page.screenshot(path=str(IMG / "recordings-search.png"))
     await rows.first.locator("a.rec-link").click()
     await expect(page.locator("#rec-agent")).to_have_text("agent1")
     await expect(page.locator("#time")).to_have_text("0:00 / 1:00")

@@ -162,6 +162,14 @@ async def test_report_pages_are_refused_to_agents_and_bad_filters_are_clear(cons
     assert r.status == 400
     r = await console.client.get(f"/reports?from={DAY}&sl_variant=bogus", headers=auth("rep"))
     assert r.status == 400 and "sl_variant" in await r.text()
+    r = await console.client.get("/reports?from=0001-01-01&to=9999-12-31", headers=auth("rep"))
+    assert r.status == 400 and "from" in await r.text()
+
+
+async def test_recording_search_refuses_dates_out_of_range_before_auditing(console: Console) -> None:
+    r = await console.client.get("/recordings?from=0001-01-01&to=9999-12-31", headers=auth("sup"))
+    assert r.status == 400 and "text/html" in r.headers["Content-Type"]
+    assert await _audit(console) == []
 
 
 async def _recording(c: Console, call: str, agent: str) -> int:
