@@ -163,6 +163,8 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
     "reports.variant.answered": ("answered in time / answered", "отвечено в срок / принято",
                                  "уақытында жауап / қабылданған"),
     "reports.target": ("Target, %", "Цель, %", "Мақсат, %"),
+    "reports.csv": ("CSV", "CSV", "CSV"),
+    "reports.xlsx": ("Excel (XLSX)", "Excel (XLSX)", "Excel (XLSX)"),
     "reports.show": ("Show", "Показать", "Көрсету"),
     "reports.empty": ("No data for this period", "Нет данных за период", "Кезеңде дерек жоқ"),
     "reports.name.calls": ("Calls (detail)", "Детализация звонков", "Қоңыраулар тізімі"),
