@@ -276,6 +276,6 @@ async def recording_page(request: web.Request, user: Principal | None) -> web.St
     forms = list(request.app[QA_FORMS].values())
     return render(request, "recording.html", user=user, csrf=_csrf(request), rec=_public(row),
                   when=_when(request), tz=request.app[SETTINGS].timezone,
-                  evals=evals, forms=forms, playable=row["status"] not in ("purged", "recording", "failed"),
+                  evals=evals, forms=forms, playable=row["status"] == "done",
                   can_score=user.role == "supervisor", can_resolve=user.role == "supervisor",
                   can_dispute=user.role == "agent")

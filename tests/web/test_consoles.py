@@ -189,9 +189,9 @@ async def _audit(c: Console) -> list[tuple[str, str, int | None]]:
 async def test_recording_pages_keep_the_api_access_rules_and_audit(console: Console) -> None:
     mine = await _recording(console, "rec-a1", "a1")
     theirs = await _recording(console, "rec-a2", "a2")
-    r = await console.client.get("/recordings?from=2026-11-24&to=2026-11-24", headers=auth("agent1"))
+    r = await console.client.get("/recordings?from=2026-11-24&to=2026-11-24&lang=en", headers=auth("agent1"))
     rows = tables_of(await r.text())["rec-table"][1:]
-    assert [row[-1] for row in rows] == ["rec-a1"]
+    assert [(row[-2], row[-1]) for row in rows] == [("stored", "rec-a1")]
     r = await console.client.get(f"/recordings/{theirs}", headers=auth("agent1"))
     assert r.status == 404
     r = await console.client.get(f"/recordings/{mine}", headers=auth("agent1"))
@@ -219,3 +219,10 @@ async def test_a_supervisor_sees_earlier_evaluations_and_disputes(console: Conso
     assert evals[1][1] == "sup" and evals[1][4] == "good" and evals[1][5].startswith("open")
     assert re.search(r'data-status="resolved"', html)
     assert datetime.now(UTC)  # pages render with the injected clock; nothing here depends on the wall clock
+
+
+def test_every_recording_status_has_a_label() -> None:
+    from acd.web.i18n import _TEXTS
+    from cdr.schema import RECORDING_STATUSES
+
+    assert {f"rec.st.{s}" for s in RECORDING_STATUSES} <= set(_TEXTS)
