@@ -173,8 +173,7 @@ async def chart_data(request: web.Request, rq: ReportQuery) -> dict[str, Any]:
             continue
         i = max(n for n, lo in enumerate(WAIT_BUCKETS) if c.wait_s >= lo)
         (waits_answered if c.outcome == "answered" else waits_lost)[i] += 1
-    labels = [f"{lo}–{hi}" for lo, hi in zip(WAIT_BUCKETS, WAIT_BUCKETS[1:], strict=False)]
-    labels.append(f"{WAIT_BUCKETS[-1]}+")
+    labels = [f"<{hi}" for hi in WAIT_BUCKETS[1:]] + [f"{WAIT_BUCKETS[-1]}+"]  # short: 7 bars side by side
     return {
         "hours": {"answered": [h.answered for h in hours], "lost": [h.lost for h in hours]},
         "days": {"labels": [r["date"].isoformat() for r in daily.rows],
@@ -218,7 +217,7 @@ async def reports_page(request: web.Request, user: Principal | None) -> web.Stre
                   result=result, report_title=result.title(_title_lang(lang)), tables=_tables(result, lang),
                   variants=list(SL_VARIANTS), query=rq.query_string(),
                   charts=_json_block({**charts, "text": {k: t(f"charts.{k}") for k in (
-                      "answered", "lost", "sl", "target", "hour", "day", "wait", "calls")}}))
+                      "answered", "lost", "sl", "target", "hour", "day", "wait", "wait_s", "calls")}}))
 
 
 @route("GET", "/reports/{name}/export", roles=REPORT_ROLES, page=True)

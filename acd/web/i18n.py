@@ -183,6 +183,7 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
     "charts.hour": ("hour", "час", "сағат"),
     "charts.day": ("day", "день", "күн"),
     "charts.wait": ("wait", "ожидание", "күту"),
+    "charts.wait_s": ("wait, s", "ожидание, с", "күту, с"),
     "charts.calls": ("calls", "звонки", "қоңыраулар"),
     "rec.title": ("Recording", "Запись", "Жазба"),
     "rec.caller": ("Caller", "Номер абонента", "Абонент нөмірі"),

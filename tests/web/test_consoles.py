@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -138,6 +139,21 @@ async def test_daily_page_numbers_and_english_titles(console: Console) -> None:
     assert day["Answered after threshold"] == "0"  # every wait of the day is at most 60 s
     cli = await acd_report(console.url, "daily", "--sl-variant", "answered")
     assert cli[1][14] != ""
+
+
+async def test_the_charts_plot_the_day_by_hour_by_day_and_by_wait(console: Console) -> None:
+    r = await console.client.get(f"/reports?report=topics&from={DAY}&to={DAY}&target=85", headers=auth("rep"))
+    block = re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', await r.text(), re.S)
+    assert block is not None
+    charts = json.loads(block.group(1))
+    answered, lost = charts["hours"]["answered"], charts["hours"]["lost"]
+    assert [h for h in range(24) if answered[h]] == [10, 11, 16, 23]
+    assert [h for h in range(24) if lost[h]] == [12, 13]
+    assert lost[12] == 2  # the short and the long abandon of 12:00 and 12:30
+    assert charts["days"] == {"labels": [DAY], "sl": [22.2], "target": 85.0}
+    assert charts["waits"]["labels"] == ["<10", "<20", "<30", "<60", "<120", "<300", "300+"]
+    assert charts["waits"]["answered"] == [1, 1, 0, 1, 1, 0, 0]  # waits 5, 10, 40, 60 s
+    assert charts["waits"]["lost"] == [1, 0, 1, 0, 1, 0, 0]  # 3, 20, 80 s
 
 
 async def test_csv_and_xlsx_downloads_are_the_cli_files(console: Console) -> None:

@@ -70,7 +70,7 @@
     plot("chart-waits", {
       legend: legend,
       scales: {x: {time: false, range: [-0.6, buckets.length - 0.4]}, y: {range: function (u, lo, hi) { return [0, Math.max(2, hi)]; }}},
-      axes: [catAxis(d.waits.labels, tx.wait + ", s", "10px system-ui, sans-serif"), counts],
+      axes: [catAxis(d.waits.labels, tx.wait_s), counts],
       series: [{label: tx.wait}, barSeries(tx.answered, green, -1), barSeries(tx.lost, red, 1)]
     }, [buckets, d.waits.answered, d.waits.lost]);
   }
