@@ -160,12 +160,13 @@ def _tables(result: ReportResult, lang: str) -> list[dict[str, Any]]:
     return out
 
 
-async def chart_data(request: web.Request, rq: ReportQuery) -> dict[str, Any]:
-    """What the three charts plot, from the same aggregates as the reports."""
+async def chart_data(request: web.Request, rq: ReportQuery, shown: ReportResult) -> dict[str, Any]:
+    """What the three charts plot, from the same aggregates as the reports (the daily report's service
+    level is the one shown when the page is the daily report, else it is run for the chart)."""
     db = db_of(request)
     tz = ZoneInfo(request.app[SETTINGS].timezone)
     hours = await counts_by_hour(db, rq.start, rq.end, tz, rq.options.queues)
-    daily = await _run(request, rq, "daily")
+    daily = shown if shown.name == "daily" else await _run(request, rq, "daily")
     waits_answered = [0] * len(WAIT_BUCKETS)
     waits_lost = [0] * len(WAIT_BUCKETS)
     for c in await load_calls(db, rq.start, rq.end, tz, rq.options.queues):
@@ -211,7 +212,7 @@ async def reports_page(request: web.Request, user: Principal | None) -> web.Stre
     rq = report_query(request, name)
     result = await _run(request, rq)
     lang = language_of(request)
-    charts = await chart_data(request, rq)
+    charts = await chart_data(request, rq, result)
     t = translator(lang)
     return render(request, "reports.html", user=user, csrf=_csrf(request), rq=rq, reports=list(REPORTS),
                   result=result, report_title=result.title(_title_lang(lang)), tables=_tables(result, lang),
