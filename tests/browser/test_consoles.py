@@ -141,6 +141,17 @@ async def test_a_recording_is_found_played_with_range_and_scored(desk: Desk) -> 
     await page.goto(f"{desk.url}/recordings/{rid}?lang=en")  # earlier evaluations, as the server has them
     await expect(page.locator("#evals tbody tr").first).to_contain_text("89.0")
 
+    own = await desk.new_page()  # the agent of the call sees the evaluation and disputes it
+    await desk.login(own, "aigerim")
+    await own.wait_for_url(re.compile(r"/agent/agent1$"))
+    await own.goto(f"{desk.url}/recordings/{rid}?lang=en")
+    await expect(own.locator("#qa-standard")).to_have_count(0)
+    await own.click("button.dispute")
+    await expect(own.locator("#evals .pill")).to_have_text("open")
+    await page.reload()
+    await page.click("button.dispute[data-status=resolved]")
+    await expect(page.locator("#evals .pill")).to_have_text("resolved")
+
     other = await desk.new_page()
     await desk.login(other, "nurlan")  # agent2 may not open agent1's recording
     await other.wait_for_url(re.compile(r"/agent/agent2$"))
