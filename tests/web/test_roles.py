@@ -127,3 +127,27 @@ async def test_callback_routes_list_their_roles(api: Api) -> None:
     assert r.status == 403
     r = await api.client.get("/api/callbacks", headers=auth("agent1"))
     assert r.status == 200 and (await r.json())["count"] == 0
+
+
+CONSOLE_ROUTES = {
+    ("GET", "/reports"): {"reporting", "supervisor", "admin"},
+    ("GET", "/reports/{name}/export"): {"reporting", "supervisor", "admin"},
+    ("GET", "/recordings"): {"agent", "supervisor", "admin"},
+    ("GET", "/recordings/{id}"): {"agent", "supervisor", "admin"},
+}
+
+
+async def test_console_pages_have_the_roles_of_their_api(api: Api) -> None:
+    """Issue 14: the report pages are for the roles of GET /api/reports/{name}, the recording pages for
+    those of GET /api/recordings; both are pages (sign-in redirect, HTML 403), walked above for refusals."""
+    specs = {(r.method, r.path): r for r in ROUTES}
+    api_roles = {"/reports": specs[("GET", "/api/reports/{name}")].roles,
+                 "/recordings": specs[("GET", "/api/recordings")].roles}
+    for key, roles in CONSOLE_ROUTES.items():
+        spec = specs[key]
+        assert spec.page and spec.roles == roles, key
+        assert spec.roles == api_roles["/" + key[1].split("/")[1]], key
+    r = await api.client.get("/reports", headers=auth("agent1"))
+    assert r.status == 403 and "text/html" in r.headers["Content-Type"]
+    r = await api.client.get("/recordings", headers=auth("rep"))
+    assert r.status == 403 and "reporting" in await r.text()
