@@ -43,9 +43,12 @@ import orjson
 
 from bench.chaos_rig import ADMIN, SUPERVISOR, Rig, RigOptions, close_rig, open_rig, until
 
-PHASES = ("ivr", "queued", "ringing", "talking", "wrapup")
-SETTLE_S = 60.0
-"""Real seconds the rows get to complete after the last caller left, before they count as stuck."""
+PHASES = ("ivr", "queued", "ringing", "talking", "wrapup", "ended-while-down")
+"""Where a call is when the daemon is killed; ``ended-while-down``: killed while talking, and the call ends
+before the daemon is back (its rows must be closed at start-up from what Asterisk no longer has)."""
+SETTLE_S = {False: 60.0, True: 30.0}
+"""Real seconds the rows get to complete after the last caller left, before they count as stuck
+(``--quick``: 30)."""
 
 
 @dataclass
@@ -99,6 +102,7 @@ async def wait_callers_gone(rig: Rig, timeout_s: float) -> bool:
 
 
 async def settle(rig: Rig, f: Figures, *, line_timeout_s: float, expect_alive: bool = True) -> None:
+    settle_s = SETTLE_S[rig.opts.quick]
     """Let the calls finish, then count rows (complete, stuck, fake, rejects, recordings, audit) and
     judge the common losses."""
     if not await wait_callers_gone(rig, line_timeout_s):
@@ -119,13 +123,13 @@ async def settle(rig: Rig, f: Figures, *, line_timeout_s: float, expect_alive: b
         return all(c in rows and rows[c]["ended_at"] is not None for c in expected)
 
     with contextlib.suppress(TimeoutError):
-        await until(all_complete, SETTLE_S, "CDR rows complete")
+        await until(all_complete, settle_s, "CDR rows complete")
 
     async def no_recording() -> bool:
         return not await rig.rows("SELECT id FROM recordings WHERE status = 'recording'")
 
     with contextlib.suppress(TimeoutError):
-        await until(no_recording, SETTLE_S, "recordings rows complete")
+        await until(no_recording, settle_s, "recordings rows complete")
     rows = await complete_rows()
     f.cdr_complete = sum(1 for c in expected if c in rows and rows[c]["ended_at"] is not None)
     f.cdr_stuck = len(expected) - f.cdr_complete
@@ -256,12 +260,12 @@ async def burst(quick: bool, keep: Path | None = None, *, callers_n: int | None 
                             f"after the burst")
         return f
 
-    return [await _with_rig(f"burst-{n}x{m}", RigOptions(agents=m, speed=10), body, keep)]
+    return [await _with_rig(f"burst-{n}x{m}", RigOptions(quick=quick, agents=m, speed=10), body, keep)]
 
 
 async def kill9(quick: bool, keep: Path | None = None, *, phases: tuple[str, ...] = PHASES) -> list[Figures]:
     """SIGKILL of the daemon in each phase of a call, then a restart (one rig per phase)."""
-    return [await _with_rig(f"kill9-{phase}", RigOptions(agents=2, speed=10, wrapup_s=60),
+    return [await _with_rig(f"kill9-{phase}", RigOptions(quick=quick, agents=2, speed=10, wrapup_s=60),
                             _kill_in(phase), keep)
             for phase in phases]
 
@@ -275,10 +279,13 @@ def _kill_in(phase: str) -> Callable[[Rig], Awaitable[Figures]]:
         if phase == "queued":  # both agents busy with long calls, the third caller waits
             for _ in range(2):
                 await rig.call(talk_s=80)
-        target = await rig.call(talk_s=10 if phase == "wrapup" else 40)
+        talk_s = {"wrapup": 10.0, "ended-while-down": 20.0, "talking": 120.0}.get(phase, 40.0)
+        target = await rig.call(talk_s=talk_s)
         await until(_phase_reached(rig, phase, target), 60, f"the call never reached {phase}")
         killed = time.monotonic()
         await rig.kill_daemon()
+        if phase == "ended-while-down":
+            await until(_caller_gone(rig, target), 60, "the call did not end while the daemon was down")
         await rig.start_daemon()
         f.recovery_s = round(time.monotonic() - killed, 2)
         await settle(rig, f, line_timeout_s=120)
@@ -304,6 +311,13 @@ def _kill_in(phase: str) -> Callable[[Rig], Awaitable[Figures]]:
     return body
 
 
+def _caller_gone(rig: Rig, call: str) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return (await callers(rig))[call]["ended_at"] is not None
+
+    return check
+
+
 def _phase_reached(rig: Rig, phase: str, call: str) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
         st = await rig.sim_state()
@@ -316,7 +330,7 @@ def _phase_reached(rig: Rig, phase: str, call: str) -> Callable[[], Awaitable[bo
         if phase == "ringing":
             return any(ch["name"].startswith("PJSIP/agent") and ch["state"] == "Ringing"
                        for ch in st["channels"])
-        if phase == "talking":
+        if phase in ("talking", "ended-while-down"):
             return bool(me["state"] == "talking")
         agents = (await rig.api_get("/api/agents"))["agents"]  # wrapup
         return me["ended_at"] is not None and any(a["state"] == "wrap_up" for a in agents.values())
@@ -386,10 +400,11 @@ async def db_lock(quick: bool, keep: Path | None = None) -> list[Figures]:
         await _db_outage(rig, f, outage_s=outage, calls_n=n, start=lock, stop=unlock)
         return f
 
-    out.append(await _with_rig("db-lock-sqlite", RigOptions(), sqlite_body, keep))
+    out.append(await _with_rig("db-lock-sqlite", RigOptions(quick=quick), sqlite_body, keep))
     pg = os.environ.get("ACD_TEST_PG_URL")
     if pg:
-        out.append(await _with_rig("db-lock-pg", RigOptions(db_url=pg), _pg_lock_body(outage, n), keep))
+        opts = RigOptions(quick=quick, db_url=pg)
+        out.append(await _with_rig("db-lock-pg", opts, _pg_lock_body(outage, n), keep))
     return out
 
 
@@ -438,19 +453,19 @@ async def db_stop(quick: bool, keep: Path | None = None) -> list[Figures]:
                          stop=proxy.open)
         return f
 
-    return [await _with_rig("db-stop-pg", RigOptions(db_url=pg, db_proxy=True), body, keep)]
+    return [await _with_rig("db-stop-pg", RigOptions(quick=quick, db_url=pg, db_proxy=True), body, keep)]
 
 
 async def ws_drop(quick: bool, keep: Path | None = None) -> list[Figures]:
     """The ARI WebSocket dropped once in the middle of traffic."""
     body = _ws_body("ws-drop", flap_s=0.0, n=20 if quick else 60)
-    return [await _with_rig("ws-drop", RigOptions(), body, keep)]
+    return [await _with_rig("ws-drop", RigOptions(quick=quick), body, keep)]
 
 
 async def ws_flap(quick: bool, keep: Path | None = None) -> list[Figures]:
     """The ARI WebSocket dropped 1.5 s after each reconnect, for a while (flapping)."""
-    return [await _with_rig("ws-flap", RigOptions(), _ws_body("ws-flap", flap_s=6.0 if quick else 20.0,
-                                                   n=20 if quick else 60), keep)]
+    body = _ws_body("ws-flap", flap_s=6.0 if quick else 20.0, n=20 if quick else 60)
+    return [await _with_rig("ws-flap", RigOptions(quick=quick), body, keep)]
 
 
 def _ws_body(name: str, *, flap_s: float, n: int) -> Callable[[Rig], Awaitable[Figures]]:
@@ -575,7 +590,7 @@ async def fuzz(quick: bool, keep: Path | None = None, *, messages: int | None = 
             f.losses.append(f"memory grew {f.rss_mib - rss_before:.0f} MiB")
         return f
 
-    return [await _with_rig(f"fuzz-{n}", RigOptions(ari_proxy=True), body, keep)]
+    return [await _with_rig(f"fuzz-{n}", RigOptions(quick=quick, ari_proxy=True), body, keep)]
 
 
 RANGES = [None, "bytes=0-43", "bytes=0-", "bytes=1-", "bytes=44-", "bytes=-100000000", "bytes=-100",
@@ -627,7 +642,7 @@ async def range_probe(quick: bool, keep: Path | None = None) -> list[Figures]:
             f.losses.append(f"one session audited more than once for Range {', '.join(doubled)}")
         return f
 
-    return [await _with_rig("range", RigOptions(), body, keep)]
+    return [await _with_rig("range", RigOptions(quick=quick), body, keep)]
 
 
 PROBES: dict[str, Callable[..., Awaitable[list[Figures]]]] = {

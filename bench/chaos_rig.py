@@ -89,6 +89,8 @@ class RigOptions:
     """Put an ``AriProxy`` between the daemon and the simulator (hostile events injected into the stream)."""
     wrapup_s: int | None = None
     log_level: str = "info"
+    quick: bool = False
+    """The short CI sizes: rows get less time to complete before they count as stuck."""
 
 
 @dataclass
