@@ -376,7 +376,8 @@ async def _db_outage(rig: Rig, f: Figures, *, outage_s: float, calls_n: int,
     f.extra["health_said_degraded"] = degraded
 
 
-async def db_lock(quick: bool, keep: Path | None = None) -> list[Figures]:
+async def db_lock(quick: bool, keep: Path | None = None,
+                  databases: tuple[str, ...] = ("sqlite", "pg")) -> list[Figures]:
     """The database locked: SQLite's writer lock held (``BEGIN IMMEDIATE``); PostgreSQL's tables locked
     (``LOCK TABLE ... IN ACCESS EXCLUSIVE MODE``) when ``ACD_TEST_PG_URL`` is set."""
     outage = 5.0 if quick else 30.0
@@ -400,9 +401,10 @@ async def db_lock(quick: bool, keep: Path | None = None) -> list[Figures]:
         await _db_outage(rig, f, outage_s=outage, calls_n=n, start=lock, stop=unlock)
         return f
 
-    out.append(await _with_rig("db-lock-sqlite", RigOptions(quick=quick), sqlite_body, keep))
+    if "sqlite" in databases:
+        out.append(await _with_rig("db-lock-sqlite", RigOptions(quick=quick), sqlite_body, keep))
     pg = os.environ.get("ACD_TEST_PG_URL")
-    if pg:
+    if pg and "pg" in databases:
         opts = RigOptions(quick=quick, db_url=pg)
         out.append(await _with_rig("db-lock-pg", opts, _pg_lock_body(outage, n), keep))
     return out
