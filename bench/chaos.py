@@ -138,6 +138,8 @@ async def settle(rig: Rig, f: Figures, *, line_timeout_s: float, expect_alive: b
     f.extra["cdr_missing"] = missing
     f.extra["fake_rows"] = len(fake)
     f.extra["outcomes"] = _count(str(r["outcome"]) for r in rows.values())
+    rona = await rig.rows("SELECT coalesce(sum(ring_no_answers), 0) AS n FROM calls")
+    f.extra["ring_no_answers"] = int(rona[0]["n"])
     recs = await rig.rows("SELECT call_id, status FROM recordings")
     f.rec_complete = sum(1 for r in recs if r["status"] == "done")
     f.rec_stuck = sum(1 for r in recs if r["status"] == "recording")
@@ -254,9 +256,7 @@ async def burst(quick: bool, keep: Path | None = None, *, callers_n: int | None 
         # Not a loss: an agent whose phone rang past ring_timeout_s is made not ready (RONA), which is the
         # rule, even when the ring was long only because the machine lagged; the figure shows the lag.
         agents_state = (await rig.api_get("/api/agents"))["agents"]
-        rona = (await rig.rows("SELECT coalesce(sum(ring_no_answers), 0) AS n FROM calls"))[0]["n"]
         f.extra |= {"agents": m, "drain_s": f.recovery_s, "rss_peak_mib": round(rss_peak, 1),
-                    "ring_no_answers": int(rona),
                     "agents_not_ready": sum(1 for s in agents_state.values() if s["state"] == "not_ready")}
         return f
 
