@@ -183,8 +183,9 @@ async def _connections(rig: Rig, f: Figures) -> None:
             agents_of.setdefault(c, set()).update(legs)
     doubles = [c for c, a in agents_of.items() if len(a) > 1]
     cs = await callers(rig)
+    # "control": the probe hung the caller up itself (a caller hanging up), not the daemon
     cut = [c for c in rig.placed if cs.get(c, {}).get("bridged_at") is not None
-           and cs[c].get("end") not in ("talk_done", None)]
+           and cs[c].get("end") not in ("talk_done", "control", None)]
     f.extra["double_connects"] = len(doubles)
     f.extra["cut_off"] = len(cut)
     if doubles:
@@ -462,8 +463,9 @@ async def db_stop(quick: bool, keep: Path | None = None) -> list[Figures]:
 
 
 async def ws_drop(quick: bool, keep: Path | None = None) -> list[Figures]:
-    """The ARI WebSocket dropped once in the middle of traffic."""
-    body = _ws_body("ws-drop", flap_s=0.0, n=20 if quick else 60)
+    """The ARI WebSocket dropped once in the middle of traffic, while five or more callers talk; they hang
+    up in the gap (the resync then meets their agents' legs being hung up)."""
+    body = _ws_body("ws-drop", flap_s=0.0, n=20 if quick else 60, hang_up_in_gap=True)
     return [await _with_rig("ws-drop", RigOptions(quick=quick), body, keep)]
 
 
@@ -473,7 +475,17 @@ async def ws_flap(quick: bool, keep: Path | None = None) -> list[Figures]:
     return [await _with_rig("ws-flap", RigOptions(quick=quick), body, keep)]
 
 
-def _ws_body(name: str, *, flap_s: float, n: int) -> Callable[[Rig], Awaitable[Figures]]:
+def _talking(rig: Rig, at_least: int) -> Callable[[], Awaitable[list[str]]]:
+    async def check() -> list[str]:
+        cs = await callers(rig)
+        found = [c for c in rig.placed if cs.get(c, {}).get("state") == "talking"]
+        return found if len(found) >= at_least else []
+
+    return check
+
+
+def _ws_body(name: str, *, flap_s: float, n: int, hang_up_in_gap: bool = False
+             ) -> Callable[[Rig], Awaitable[Figures]]:
     async def body(rig: Rig) -> Figures:
         f = Figures(name)
         await rig.agents_online()
@@ -481,10 +493,17 @@ def _ws_body(name: str, *, flap_s: float, n: int) -> Callable[[Rig], Awaitable[F
         traffic = asyncio.create_task(steady(rig, n, max(0.2, (flap_s + 10) / n), talk_s=30))
         await asyncio.sleep(4)
         recoveries: list[float] = []
+        talking: list[str] = []
+        if hang_up_in_gap:
+            with contextlib.suppress(TimeoutError):
+                talking = await until(_talking(rig, 5), 30, "callers talking")
         end = time.monotonic() + flap_s
         while True:
             await rig.ws_drop()
             dropped = time.monotonic()
+            # callers who hang up in the gap: the resync finds their agents' legs still up, being hung up
+            await asyncio.gather(*(rig.hangup(c) for c in talking))
+            talking = []
             await asyncio.sleep(0.2)  # the daemon notices the close
             await rig.wait_ari_connected(60)
             recoveries.append(round(time.monotonic() - dropped, 2))

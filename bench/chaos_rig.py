@@ -243,6 +243,11 @@ class Rig:
         self.placed.append(cid)
         return cid
 
+    async def hangup(self, call: str) -> None:
+        """The caller hangs up (the simulator's control API)."""
+        async with self.http.post(f"{self.sim_url}/_sim/calls/{call}/hangup", json={}) as r:
+            await r.read()
+
     async def ws_drop(self) -> int:
         async with self.http.post(f"{self.sim_url}/_sim/ws/drop", json={}) as r:
             return int((await r.json())["closed"])

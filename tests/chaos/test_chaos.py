@@ -89,14 +89,18 @@ async def test_postgres_unreachable_for_5_s_loses_no_row_and_health_says_so() ->
 
 
 @ITEM_4
-async def test_one_websocket_drop_loses_no_call() -> None:
+async def test_callers_hanging_up_during_a_websocket_drop_leave_no_fake_call() -> None:
     [f] = await no_loss(chaos.ws_drop(quick=True))
     assert f.cdr_complete == f.calls - f.extra["dialplan_fallback"]
 
 
-@ITEM_4
-async def test_a_flapping_websocket_recovers_quickly_and_makes_no_fake_call() -> None:
-    [f] = await no_loss(chaos.ws_flap(quick=True))
+async def test_a_flapping_websocket_recovers_quickly_and_loses_no_call() -> None:
+    # Fake rows of agent legs (item 4) may or may not appear here, by timing; the drop test above makes
+    # them every time and carries the xfail. This one holds the rest: recovery, rows, rejects, recordings.
+    [f] = await asyncio.wait_for(chaos.ws_flap(quick=True), TIMEOUT_S)
+    losses = [x for x in f.losses if "row(s) for no caller" not in x]
+    assert not losses, f"{f.probe}: {losses}\n{f.line()}\n{f.extra}"
+    assert f.cdr_complete == f.calls - f.extra["dialplan_fallback"]
     assert f.extra["drops"] >= 2
     assert f.recovery_s is not None and f.recovery_s < 10
 
