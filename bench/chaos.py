@@ -640,6 +640,7 @@ async def range_probe(quick: bool, keep: Path | None = None) -> list[Figures]:
                     for user, token in (("supervisor", SUPERVISOR), ("admin", ADMIN))
                     for action in ("listen", "download")]
         unaudited, doubled, served = [], [], 0
+        statuses: dict[str, int] = {}
         for form, (user, token, action, rec_id) in zip(RANGES, sessions, strict=False):
             headers = {"Authorization": f"Bearer {token}"} | ({"Range": form} if form else {})
             url = f"{rig.api}/api/recordings/{rec_id}/audio" + ("?download=1" if action == "download" else "")
@@ -647,6 +648,7 @@ async def range_probe(quick: bool, keep: Path | None = None) -> list[Figures]:
             for _ in range(2):
                 async with rig.http.get(url, headers=headers) as r:
                     body_bytes = await r.read()
+                    statuses[form or "(none)"] = r.status
                     if r.status in (200, 206):
                         got += len(body_bytes)
             audits = (await rig.rows(
@@ -659,7 +661,7 @@ async def range_probe(quick: bool, keep: Path | None = None) -> list[Figures]:
                 doubled.append(form or "(none)")
         f.audit_rows = (await rig.rows("SELECT count(*) AS n FROM recording_access_log"))[0]["n"]
         f.extra |= {"forms": min(len(RANGES), len(sessions)), "served": served, "unaudited": unaudited,
-                    "audited_twice": doubled}
+                    "audited_twice": doubled, "statuses": statuses}
         if len(sessions) < len(RANGES):
             f.losses.append(f"only {len(sessions)} fresh sessions for {len(RANGES)} Range forms")
         if unaudited:
