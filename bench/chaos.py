@@ -9,6 +9,7 @@ resident memory, the recovery time; then the losses it found. The command exits 
 Probes (``--quick``: the short CI sizes, seconds to a minute each):
 
 - ``burst``: N callers at once on M agents; every caller served once, none connected twice or cut off.
+- ``stall``: the daemon frozen (SIGSTOP) past the ring time-out while the agent's phone answers (loop lag).
 - ``kill9``: SIGKILL of the daemon in each phase of a call (IVR, queued, ringing, talking, wrap-up), then
   a restart; the call goes on and its rows complete.
 - ``db-stop``: PostgreSQL unreachable for a while (``ACD_TEST_PG_URL``; cut through ``bench.cdr.TcpProxy``).
@@ -30,6 +31,7 @@ import asyncio
 import contextlib
 import os
 import random
+import signal
 import sqlite3
 import string
 import sys
@@ -337,6 +339,33 @@ def _phase_reached(rig: Rig, phase: str, call: str) -> Callable[[], Awaitable[bo
         return me["ended_at"] is not None and any(a["state"] == "wrap_up" for a in agents.values())
 
     return check
+
+
+async def stall(quick: bool, keep: Path | None = None) -> list[Figures]:
+    """The daemon's event loop lags past the ring time-out while an agent's phone rings (SIGSTOP for 3 s,
+    then SIGCONT: what a 1,000-caller burst does to a busy machine, made exact); the phone answers during
+    the stall. One truth must come out: the late answer connected and the ring time-out cancelled, or the
+    late leg hung up; never both, never a caller connected to two agents."""
+
+    async def body(rig: Rig) -> Figures:
+        f = Figures("stall-ringing")
+        await rig.agents_online(answer_after_s=8.0)  # answers in 0.8 s real; ring_timeout_s 15 = 1.5 s
+        await rig.start_daemon()
+        target = await rig.call(talk_s=30)
+        await until(_phase_reached(rig, "ringing", target), 60, "the call never rang an agent")
+        assert rig.daemon is not None
+        rig.daemon.send_signal(signal.SIGSTOP)
+        await asyncio.sleep(3.0)
+        rig.daemon.send_signal(signal.SIGCONT)
+        stalled = time.monotonic()
+        await rig.wait_ari_connected(60)
+        f.recovery_s = round(time.monotonic() - stalled, 2)
+        await settle(rig, f, line_timeout_s=120)
+        agents_state = (await rig.api_get("/api/agents"))["agents"]
+        f.extra["agent_states"] = {a: s["state"] for a, s in agents_state.items()}
+        return f
+
+    return [await _with_rig("stall-ringing", RigOptions(quick=quick, agents=2), body, keep)]
 
 
 async def _db_outage(rig: Rig, f: Figures, *, outage_s: float, calls_n: int,
@@ -674,8 +703,8 @@ async def range_probe(quick: bool, keep: Path | None = None) -> list[Figures]:
 
 
 PROBES: dict[str, Callable[..., Awaitable[list[Figures]]]] = {
-    "burst": burst, "kill9": kill9, "db-stop": db_stop, "db-lock": db_lock, "ws-drop": ws_drop,
-    "ws-flap": ws_flap, "fuzz": fuzz, "range": range_probe,
+    "burst": burst, "stall": stall, "kill9": kill9, "db-stop": db_stop, "db-lock": db_lock,
+    "ws-drop": ws_drop, "ws-flap": ws_flap, "fuzz": fuzz, "range": range_probe,
 }
 
 
