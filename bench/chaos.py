@@ -345,7 +345,8 @@ async def stall(quick: bool, keep: Path | None = None) -> list[Figures]:
     """The daemon's event loop lags past the ring time-out while an agent's phone rings (SIGSTOP for 3 s,
     then SIGCONT: what a 1,000-caller burst does to a busy machine, made exact); the phone answers during
     the stall. One truth must come out: the late answer connected and the ring time-out cancelled, or the
-    late leg hung up; never both, never a caller connected to two agents."""
+    late leg hung up; never both, never a caller connected to two agents. Which of the two the resumed
+    loop handles first is up to asyncio's scheduling, so the fault shows in about one run of five."""
 
     async def body(rig: Rig) -> Figures:
         f = Figures("stall-ringing")

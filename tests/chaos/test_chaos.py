@@ -52,6 +52,16 @@ ITEM_9 = pytest.mark.xfail(
 )
 
 
+@pytest.mark.xfail(
+    strict=False,  # the resumed loop's order decides: the fault shows in about one run of five
+    reason="issue 12 item 1: a late answer is still connected after the ring time-out refused it (a "
+    "caller bridged to two agents, then cut off); engine branch. Not strict: timing-dependent",
+)
+async def test_a_daemon_stalled_past_the_ring_time_out_connects_the_caller_once() -> None:
+    [f] = await no_loss(chaos.stall(quick=True))
+    assert f.extra["double_connects"] == 0 and f.cdr_complete == 1
+
+
 @pytest.mark.parametrize(
     "phase", ["ivr", "queued", "ringing", pytest.param("talking", marks=ITEM_9), "wrapup"]
 )
