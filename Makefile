@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install deps demo run check db-upgrade test test-pg lint bench prompts clean
+.PHONY: install deps demo run check db-upgrade test test-pg lint bench chaos prompts clean
 
 $(STAMP): pyproject.toml
 	@command -v sudo >/dev/null 2>&1 && SUDO=sudo || SUDO=; \
@@ -44,6 +44,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The fault campaign of issue 12 (docs/operations.md "Under faults"): real processes, a few minutes, not in
+# CI; exits non-zero on any loss. With ACD_TEST_PG_URL set (bash scripts/start-postgres.sh prints one) the
+# PostgreSQL stop and lock probes run too. One probe: .venv/bin/python -m bench.chaos kill9 [--quick].
+chaos: $(STAMP)
+	$(BIN)/python -m bench.chaos
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
