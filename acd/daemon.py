@@ -242,6 +242,9 @@ class Daemon:
 
         install_admin(app, self.config_dir, self.settings.paths.var, clock=self.clock.now,
                       reloader=lambda: self.reloader)
+        from acd.web.wallboard import SUPERVISOR  # R23: the wallboard's roster and call moves
+
+        app[SUPERVISOR] = EnginePortAdapter(self)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         port = self.settings.http.port if self.http_port is None else self.http_port
@@ -370,6 +373,21 @@ class EnginePortAdapter:
 
     async def set_topic(self, call_id: str, topic: str, comment: str | None, by: str) -> None:
         self.d.engine.set_topic(call_id, topic, comment, by)
+
+    def roster(self) -> Any:
+        """``acd.web.wallboard.Roster``: thresholds and teams of the live (reloaded) configuration."""
+        from acd.web.wallboard import QueueBoardConfig, Roster
+
+        config = self.d.config
+        return Roster(
+            queues={n: QueueBoardConfig(q.sl_threshold_s, q.wallboard.model_dump())
+                    for n, q in config.queues.items()},
+            teams={a.id: list(a.teams) for a in config.agents.values()},
+            short_abandon_s=float(config.settings.reports.short_abandon_s),
+        )
+
+    def move_call(self, call_id: str, queue: str, *, to_head: bool, by: str) -> None:
+        self.d.engine.move_call(call_id, queue, to_head=to_head, by=by)
 
 
 async def run_daemon(config_dir: Path, clock: Clock, initial_agent_state: str = "logged_out") -> int:

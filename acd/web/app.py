@@ -14,7 +14,7 @@ import acd.web.admin  # noqa: F401  (the /api/admin routes, R24)
 from acd.settings import Settings
 
 # Importing the handler modules fills the route table.
-from acd.web import agents, desktop, health, pages, recordings, reports  # noqa: F401
+from acd.web import agents, desktop, health, pages, recordings, reports, wallboard  # noqa: F401
 from acd.web.accounts import AccountStore, LoginLimiter
 from acd.web.audit_sessions import AccessSessions
 from acd.web.auth import Authenticator
@@ -54,6 +54,7 @@ def create_app(*, settings: Settings, engine: EnginePort, db: AsyncEngine | None
     app[LIVE] = live or LiveHub()
     app[REGIONS] = region_lookup(regions)
     app[JINJA] = make_jinja()
+    wallboard.install_wallboard(app)  # the daemon sets app[wallboard.SUPERVISOR] afterwards
     add_routes(app)
     app.router.add_static("/static", STATIC, append_version=False)
     return app
