@@ -294,13 +294,21 @@ def _boot(data: dict[str, Any]) -> str:
     return orjson.dumps(data).decode().replace("<", "\\u003c")
 
 
+def _listen_routes() -> bool:
+    """The listen/whisper/barge buttons appear only where callctl's routes are installed."""
+    from acd.web.routes import ROUTES
+
+    return any(r.method == "POST" and r.path == "/api/calls/{id}/listen" for r in ROUTES)
+
+
 @route("GET", "/wallboard", roles=SUPERVISORS, page=True)
 async def wallboard_page(request: web.Request, user: Principal | None) -> web.StreamResponse:
     who = _sup(user)
     session = request.get(WEB_SESSION)
     board = build_board(request.app)
     return render(request, "wallboard.html", user=who, tv=False, csrf=session.csrf if session else "",
-                  boot=_boot({"board": board, "live": "/api/wallboard/live", "tv": False}),
+                  boot=_boot({"board": board, "live": "/api/wallboard/live", "tv": False,
+                              "listen": _listen_routes()}),
                   reasons=list(request.app[ENGINE].not_ready_reasons()))
 
 
