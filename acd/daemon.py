@@ -242,9 +242,9 @@ class Daemon:
 
         install_admin(app, self.config_dir, self.settings.paths.var, clock=self.clock.now,
                       reloader=lambda: self.reloader)
-        from acd.web.wallboard import SUPERVISOR  # R23: the wallboard's roster and call moves
+        from acd.web.wallboard import BOARD  # R23: the wallboard's roster and call moves
 
-        app[SUPERVISOR] = EnginePortAdapter(self)
+        app[BOARD].supervisor = EnginePortAdapter(self)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         port = self.settings.http.port if self.http_port is None else self.http_port

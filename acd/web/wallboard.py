@@ -101,9 +101,6 @@ class SupervisorPort(Protocol):
         ...
 
 
-SUPERVISOR: web.AppKey[SupervisorPort | None] = web.AppKey("supervisor", object)  # type: ignore[arg-type]
-
-
 # ---- the board ---------------------------------------------------------------------------------------
 class Board:
     """Wakes the open wallboards on every CDR record; builds each version's JSON once for all of them."""
@@ -116,6 +113,10 @@ class Board:
         self.short_lost: dict[str, int] = {}
         self._day: str | None = None
         self.short_abandon_s = 5.0
+        self.supervisor: SupervisorPort | None = None
+        """The daemon's side (set by the daemon after ``create_app``); None in a bare API."""
+        self.tv: Board | None = None
+        """The TV mode's cache (its JSON has no live calls)."""
 
     def observe(self, record: CdrRecord) -> None:
         if isinstance(record, CallEvent):
@@ -165,10 +166,11 @@ BOARD: web.AppKey[Board] = web.AppKey("wallboard", Board)
 
 
 def install_wallboard(app: web.Application, supervisor: SupervisorPort | None = None) -> Board:
-    """Called by ``create_app``; the daemon sets ``app[SUPERVISOR]`` afterwards (or passes it here)."""
+    """Called by ``create_app``; the daemon sets ``app[BOARD].supervisor`` afterwards."""
     board = Board()
+    board.supervisor = supervisor
+    board.tv = Board()
     app[BOARD] = board
-    app[SUPERVISOR] = supervisor
     app[LIVE].observers.append(board.observe)
     return board
 
@@ -186,7 +188,7 @@ def _call_state(card: CallCard | None, queue: str | None, agent_state: str | Non
 def build_board(app: web.Application, *, with_calls: bool = True) -> dict[str, Any]:
     """Everything a wallboard shows, as JSON (the TV mode gets it without the callers' numbers)."""
     snap = app[ENGINE].snapshot()
-    supervisor = app[SUPERVISOR]
+    supervisor = app[BOARD].supervisor
     roster = supervisor.roster() if supervisor is not None else Roster()
     board = app[BOARD]
     board.short_abandon_s = roster.short_abandon_s
@@ -359,7 +361,7 @@ async def _socket(request: web.Request, *, with_calls: bool,
     await ws.prepare(request)
     board = request.app[BOARD]
     app = request.app
-    cache = board if with_calls else _tv_cache(app)  # the TV's JSON (no live calls) is cached apart
+    cache = board if with_calls or board.tv is None else board.tv  # the TV's JSON is cached apart
     with board.watch() as wake:
         reader = asyncio.create_task(_drain(ws))
         try:
@@ -388,17 +390,6 @@ async def _socket(request: web.Request, *, with_calls: bool,
             with contextlib.suppress(BaseException):
                 await reader
     return ws
-
-
-TV_CACHE: web.AppKey[Board] = web.AppKey("wallboard_tv", Board)
-
-
-def _tv_cache(app: web.Application) -> Board:
-    cache = app.get(TV_CACHE)
-    if cache is None:
-        cache = Board()
-        app[TV_CACHE] = cache
-    return cache
 
 
 async def _drain(ws: web.WebSocketResponse) -> None:
@@ -443,7 +434,7 @@ async def move_call(request: web.Request, user: Principal | None) -> web.Respons
     to_head = data.get("to_head", False)
     if not isinstance(to_head, bool):
         raise ApiError(400, "to_head: expected true or false", field="to_head")
-    supervisor = request.app[SUPERVISOR]
+    supervisor = request.app[BOARD].supervisor
     if supervisor is None:
         raise ApiError(503, "moving calls needs the running daemon")
     snap = request.app[ENGINE].snapshot()
