@@ -66,11 +66,18 @@ async def test_a_tv_link_opens_without_login_and_goes_dark_when_revoked(desk: De
     url = await link.get_attribute("href")
     assert url and url.startswith("/tv/")
 
+    for agent in ("agent1", "agent2", "agent3"):  # a wall with something on it
+        status, _ = await desk.h.api_post(f"/api/agents/{agent}/state", {"state": "ready"})
+        assert status == 200
+    status, _ = await desk.h.api_post("/api/agents/agent4/state", {"state": "not_ready", "reason": "lunch"},
+                                      who="agent4")
+    assert status == 200
     tv_context = await desk.browser.new_context(viewport={"width": 1920, "height": 1080}, locale="en-GB")
     tv = await desk.new_page(tv_context)
     await tv.goto(f"{desk.url}{url}?lang=en")
     await expect(tv.locator("#conn")).to_have_attribute("data-state", "live")
     await expect(tv.locator("body")).to_have_class(re.compile(r"\btv\b"))
+    await expect(tv.locator('#agents tr[data-agent="agent3"]')).to_have_attribute("data-state", "ready")
     assert await tv.locator("#agents button").count() == 0  # no controls on a wall
     assert await tv.locator("#calls").count() == 0  # no callers' numbers on a wall
     await tv.screenshot(path=str(IMG / "wallboard-tv.png"))
