@@ -25,6 +25,7 @@ SECTIONS: dict[str, str] = {
     "ari": "bench.ari",
     "cdr": "bench.cdr", "reports": "bench.reports",
     "outbound": "bench.outbound",
+    "wallboard": "bench.wallboard",
 }
 """Section name -> module with ``run(quick: bool) -> Section``. Add an area with one line here."""
 

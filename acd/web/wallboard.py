@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import hashlib
 import secrets
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -108,7 +109,7 @@ class Board:
     def __init__(self) -> None:
         self.version = 0
         self._waiters: set[asyncio.Event] = set()
-        self._cached: tuple[int, str] | None = None
+        self._cached: tuple[int, bytes] | None = None
         self._queued_at: dict[str, tuple[str, float]] = {}
         self.short_lost: dict[str, int] = {}
         self._day: str | None = None
@@ -155,10 +156,11 @@ class Board:
     def watchers(self) -> int:
         return len(self._waiters)
 
-    def cached(self, build: Callable[[], dict[str, Any]]) -> str:
+    def cached(self, build: Callable[[], dict[str, Any]]) -> bytes:
+        """The UTF-8 JSON of the current version, sent as a text frame as it is (no copy per socket)."""
         version = self.version
         if self._cached is None or self._cached[0] != version:
-            self._cached = (version, orjson.dumps({"type": "board", "board": build()}).decode())
+            self._cached = (version, orjson.dumps({"type": "board", "board": build()}))
         return self._cached[1]
 
 
@@ -246,15 +248,16 @@ def _live_calls(snap: dict[str, Any], hub: LiveHub, agents: Mapping[str, Any]) -
         agent_id = agent_id or (card.agent if card else None)
         queue = c.get("queue") or (card.queue if card else None)
         state = _call_state(card, queue, agent.get("state") if agent else None)
-        out.append({
+        row = {
             "id": call_id, "caller": c.get("caller") or (card.caller if card else None),
             "queue": queue, "agent": agent_id,
             "agent_name": (agent or {}).get("name") or agent_id, "state": state,
             "arrived_at": card.arrived_at if card else None,
             "queued_at": card.queued_at if card else None,
             "connected_at": card.connected_at if card else None,
-        })
-    out.sort(key=lambda c: c["arrived_at"] or 0.0)
+        }
+        out.append({k: v for k, v in row.items() if v is not None})  # 500 waiting: a smaller frame
+    out.sort(key=lambda c: c.get("arrived_at") or 0.0)
     return out[:MAX_LIVE_CALLS]
 
 
@@ -348,6 +351,9 @@ async def tv_socket(request: web.Request, user: Principal | None) -> web.StreamR
     return await _socket(request, with_calls=False, still_valid=valid)
 
 
+FRAME_S = 0.1
+"""At most one board per socket this often (real seconds): a burst of changes (50 a second at peak)
+costs ten boards a second, built once and shared by every socket (bench ``wallboard``)."""
 RECHECK_S = 30.0
 """A TV socket re-checks its link this often, and at every change: a revoked link goes dark."""
 
@@ -366,7 +372,8 @@ async def _socket(request: web.Request, *, with_calls: bool,
         reader = asyncio.create_task(_drain(ws))
         try:
             cache.version = board.version
-            await ws.send_str(cache.cached(lambda: build_board(app, with_calls=with_calls)))
+            await ws.send_frame(cache.cached(lambda: build_board(app, with_calls=with_calls)), WSMsgType.TEXT)
+            last = time.monotonic()
             while not reader.done():
                 waiter = asyncio.create_task(wake.wait())
                 done, _ = await asyncio.wait({reader, waiter}, timeout=RECHECK_S,
@@ -381,8 +388,14 @@ async def _socket(request: web.Request, *, with_calls: bool,
                 if waiter not in done:
                     waiter.cancel()
                     continue
+                pause = last + FRAME_S - time.monotonic()
+                if pause > 0:  # changes during the pause ride along in the same board
+                    await asyncio.sleep(pause)
+                    wake.clear()
+                last = time.monotonic()
                 cache.version = board.version
-                await ws.send_str(cache.cached(lambda: build_board(app, with_calls=with_calls)))
+                await ws.send_frame(cache.cached(lambda: build_board(app, with_calls=with_calls)),
+                                    WSMsgType.TEXT)
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
