@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import hashlib
 import secrets
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,6 +46,9 @@ from cdr.types import UtcDateTime
 
 log = structlog.get_logger("acd.web.wallboard")
 
+FRAME_S = 0.1
+"""At most one board this often (real seconds): a burst of changes (50 a second at peak) costs ten
+boards a second, each built once and sent as the same bytes to every socket (bench ``wallboard``)."""
 SUPERVISORS: frozenset[Role] = frozenset(("supervisor", "admin"))
 MAX_LIVE_CALLS = 500
 """The live calls list shows at most this many (the longest waiting first)."""
@@ -104,25 +106,42 @@ class SupervisorPort(Protocol):
 
 # ---- the board ---------------------------------------------------------------------------------------
 class Board:
-    """Wakes the open wallboards on every CDR record; builds each version's JSON once for all of them."""
+    """Wakes the open wallboards at most once per frame (``FRAME_S``) after CDR records, and builds each
+    frame's JSON once for all of them (one for the supervisors' board, one for the TV mode's)."""
 
     def __init__(self) -> None:
         self.version = 0
+        self.frame = 0
         self._waiters: set[asyncio.Event] = set()
-        self._cached: tuple[int, bytes] | None = None
+        self._cached: dict[bool, tuple[int, bytes]] = {}
+        self._flush_due: asyncio.TimerHandle | None = None
+        self._last_flush = 0.0
         self._queued_at: dict[str, tuple[str, float]] = {}
         self.short_lost: dict[str, int] = {}
         self._day: str | None = None
         self.short_abandon_s = 5.0
         self.supervisor: SupervisorPort | None = None
         """The daemon's side (set by the daemon after ``create_app``); None in a bare API."""
-        self.tv: Board | None = None
-        """The TV mode's cache (its JSON has no live calls)."""
 
     def observe(self, record: CdrRecord) -> None:
         if isinstance(record, CallEvent):
             self._count(record)
         self.version += 1
+        if not self._waiters or self._flush_due is not None:
+            return  # nobody watching, or a frame is already due: this change rides along
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # pragma: no cover - fed outside the loop (not the daemon's case)
+            self._flush()
+            return
+        delay = max(0.0, self._last_flush + FRAME_S - loop.time())
+        self._flush_due = loop.call_later(delay, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_due = None
+        with contextlib.suppress(RuntimeError):
+            self._last_flush = asyncio.get_running_loop().time()
+        self.frame += 1
         for event in self._waiters:
             event.set()
 
@@ -149,19 +168,18 @@ class Board:
             self._waiters.discard(event)
 
     def poke(self) -> None:
-        """Wake every socket without a change (a TV link was revoked: its sockets re-check)."""
-        for event in self._waiters:
-            event.set()
+        """Wake every socket now (a TV link was revoked: its sockets re-check)."""
+        self._flush()
 
     def watchers(self) -> int:
         return len(self._waiters)
 
-    def cached(self, build: Callable[[], dict[str, Any]]) -> bytes:
-        """The UTF-8 JSON of the current version, sent as a text frame as it is (no copy per socket)."""
-        version = self.version
-        if self._cached is None or self._cached[0] != version:
-            self._cached = (version, orjson.dumps({"type": "board", "board": build()}))
-        return self._cached[1]
+    def cached(self, build: Callable[[], dict[str, Any]], *, with_calls: bool = True) -> bytes:
+        """The UTF-8 JSON of this frame, sent as a text frame as it is (no copy, no encoding per socket)."""
+        hit = self._cached.get(with_calls)
+        if hit is None or hit[0] != self.frame:
+            hit = self._cached[with_calls] = (self.frame, orjson.dumps({"type": "board", "board": build()}))
+        return hit[1]
 
 
 BOARD: web.AppKey[Board] = web.AppKey("wallboard", Board)
@@ -171,7 +189,6 @@ def install_wallboard(app: web.Application, supervisor: SupervisorPort | None = 
     """Called by ``create_app``; the daemon sets ``app[BOARD].supervisor`` afterwards."""
     board = Board()
     board.supervisor = supervisor
-    board.tv = Board()
     app[BOARD] = board
     app[LIVE].observers.append(board.observe)
     return board
@@ -351,9 +368,6 @@ async def tv_socket(request: web.Request, user: Principal | None) -> web.StreamR
     return await _socket(request, with_calls=False, still_valid=valid)
 
 
-FRAME_S = 0.1
-"""At most one board per socket this often (real seconds): a burst of changes (50 a second at peak)
-costs ten boards a second, built once and shared by every socket (bench ``wallboard``)."""
 RECHECK_S = 30.0
 """A TV socket re-checks its link this often, and at every change: a revoked link goes dark."""
 
@@ -363,17 +377,21 @@ async def _socket(request: web.Request, *, with_calls: bool,
     origin = request.headers.get("Origin")
     if origin is not None and origin.split("://", 1)[-1] != request.host:
         raise ApiError(403, "cross-site WebSocket refused")
-    ws = web.WebSocketResponse(heartbeat=20)
+    # No per-message deflate: it would compress the same board once per socket, the fan-out's main cost
+    # (bench ``wallboard``); a board is tens of kilobytes, on a LAN.
+    ws = web.WebSocketResponse(heartbeat=20, compress=False)
     await ws.prepare(request)
     board = request.app[BOARD]
     app = request.app
-    cache = board if with_calls or board.tv is None else board.tv  # the TV's JSON is cached apart
+
+    def frame() -> bytes:
+        return board.cached(lambda: build_board(app, with_calls=with_calls), with_calls=with_calls)
+
     with board.watch() as wake:
         reader = asyncio.create_task(_drain(ws))
         try:
-            cache.version = board.version
-            await ws.send_frame(cache.cached(lambda: build_board(app, with_calls=with_calls)), WSMsgType.TEXT)
-            last = time.monotonic()
+            board.frame += 1  # this socket's first board is of now, not of the last frame
+            await ws.send_frame(frame(), WSMsgType.TEXT)
             while not reader.done():
                 waiter = asyncio.create_task(wake.wait())
                 done, _ = await asyncio.wait({reader, waiter}, timeout=RECHECK_S,
@@ -388,14 +406,7 @@ async def _socket(request: web.Request, *, with_calls: bool,
                 if waiter not in done:
                     waiter.cancel()
                     continue
-                pause = last + FRAME_S - time.monotonic()
-                if pause > 0:  # changes during the pause ride along in the same board
-                    await asyncio.sleep(pause)
-                    wake.clear()
-                last = time.monotonic()
-                cache.version = board.version
-                await ws.send_frame(cache.cached(lambda: build_board(app, with_calls=with_calls)),
-                                    WSMsgType.TEXT)
+                await ws.send_frame(frame(), WSMsgType.TEXT)
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
