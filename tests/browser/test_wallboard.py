@@ -2,7 +2,8 @@
 
 A supervisor signs in and opens the wallboard; forcing an agent ready changes the agent's row; a simulated
 caller arrives (the agent's row turns to ringing, the call appears in the live calls), is answered (on a
-call, one answered in the queue's tile), and a second caller hangs up while waiting (one lost). Each
+call, one answered in the queue's tile), a second caller waits, is moved to another queue by the
+supervisor, and hangs up there (one lost in that queue). Each
 change is awaited in the DOM (the page is fed by its WebSocket, never polled). A TV link opens without a
 login and goes dark when revoked; an agent is refused the wallboard. Screenshots go to docs/img/.
 """
@@ -50,10 +51,24 @@ async def test_the_wallboard_follows_calls_live_and_a_supervisor_forces_an_agent
     await expect(general.locator('[data-fig="waiting"]')).to_have_text("1")
     await expect(page.locator(f'#calls tr[data-call="{second}"]')).to_have_attribute("data-state", "waiting")
     await page.screenshot(path=str(IMG / "wallboard.png"))
-    await h.sim_post(f"calls/{second}/hangup")
-    await expect(general.locator('[data-fig="lost"]')).to_have_text("1")
+
+    waiting_row = page.locator(f'#calls tr[data-call="{second}"]')
+    await waiting_row.locator("select").select_option("second_line")
+    await waiting_row.locator("button[data-move]").click()  # the supervisor moves the caller
+    second_line = page.locator('.tile[data-queue="second_line"]')
+    await expect(second_line.locator('[data-fig="waiting"]')).to_have_text("1")
     await expect(general.locator('[data-fig="waiting"]')).to_have_text("0")
-    await expect(page.locator(f'#calls tr[data-call="{second}"]')).to_have_count(0)
+    await expect(waiting_row.locator("td").nth(1)).to_have_text("second_line")
+    audit = await h.rows("SELECT action, call_id, from_value, to_value FROM supervisor_audit ORDER BY id")
+    assert audit[-1] == {"action": "move_call", "call_id": second, "from_value": "general",
+                         "to_value": "second_line"}
+
+    await h.sim_post(f"calls/{second}/hangup")
+    await expect(second_line.locator('[data-fig="lost"]')).to_have_text("1")
+    await expect(second_line.locator('[data-fig="waiting"]')).to_have_text("0")
+    await expect(waiting_row).to_have_count(0)
+    row = await h.call_row(second)
+    assert row["queue"] == "second_line" and row["outcome"] in ("abandoned", "short_abandoned"), row
 
 
 async def test_a_tv_link_opens_without_login_and_goes_dark_when_revoked(desk: Desk) -> None:
