@@ -383,6 +383,7 @@ class EnginePortAdapter:
             queues={n: QueueBoardConfig(q.sl_threshold_s, q.wallboard.model_dump())
                     for n, q in config.queues.items()},
             teams={a.id: list(a.teams) for a in config.agents.values()},
+            member_of={a.id: list(a.queues) for a in config.agents.values()},
             short_abandon_s=float(config.settings.reports.short_abandon_s),
         )
 

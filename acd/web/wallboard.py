@@ -91,6 +91,8 @@ class Roster:
     queues: dict[str, QueueBoardConfig] = field(default_factory=dict)
     teams: dict[str, list[str]] = field(default_factory=dict)
     """agent id -> the agent's teams (agents.yaml ``teams``)."""
+    member_of: dict[str, list[str]] = field(default_factory=dict)
+    """agent id -> the queues the agent serves (the queue filter of the board)."""
     short_abandon_s: float = 5.0
 
 
@@ -242,6 +244,7 @@ def build_board(app: web.Application, *, with_calls: bool = True) -> dict[str, A
             "calls": int(a.get("calls_today") or 0), "talk_s": float(a.get("talk_today_s") or 0.0),
             "queue": a.get("queue"), "call_id": a.get("call_id"),
             "teams": roster.teams.get(agent_id, []),
+            "queues": roster.member_of.get(agent_id, []),
         })
     body: dict[str, Any] = {"now": app[CLOCK](), "queues": queues, "agents": agents,
                             "teams": sorted({t for ts in roster.teams.values() for t in ts})}

@@ -26,7 +26,8 @@ class FakeSupervisor:
 
     def roster(self) -> Roster:
         return Roster(queues={"general": QueueBoardConfig(20.0, {"waiting_warn": 1, "waiting_alarm": 5})},
-                      teams={"a1": ["first_line"], "a2": ["first_line", "almaty"]}, short_abandon_s=5.0)
+                      teams={"a1": ["first_line"], "a2": ["first_line", "almaty"]},
+                      member_of={"a1": ["general"], "a2": ["general", "vip"]}, short_abandon_s=5.0)
 
     def move_call(self, call_id: str, queue: str, *, to_head: bool, by: str) -> None:
         if queue == "nowhere":
@@ -56,6 +57,7 @@ async def test_the_board_shows_queues_agents_teams_and_thresholds(api: Api) -> N
     assert board["teams"] == ["almaty", "first_line"]
     teams = {a["id"]: a["teams"] for a in board["agents"]}
     assert teams == {"a1": ["first_line"], "a2": ["first_line", "almaty"]}
+    assert {a["id"]: a["queues"] for a in board["agents"]} == {"a1": ["general"], "a2": ["general", "vip"]}
 
 
 async def test_an_agent_cannot_open_the_wallboard(api: Api) -> None:

@@ -96,7 +96,7 @@
     var f = filters();
     return board.agents.filter(function (a) {
       if (f.team && (a.teams || []).indexOf(f.team) < 0) return false;
-      if (f.queue && a.queue && a.queue !== f.queue) return false;
+      if (f.queue && (a.queues || []).indexOf(f.queue) < 0 && a.queue !== f.queue) return false;
       return true;
     });
   }
