@@ -251,6 +251,9 @@ class Daemon:
 
         self._tasks.extend(start_callbacks(app, self.config_dir, self.config.schedules, self.db,
                                            self.clock.now, writer=self.writer))
+        from acd.web.wallboard import BOARD  # R23: the wallboard's roster and call moves
+
+        app[BOARD].supervisor = EnginePortAdapter(self)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         port = self.settings.http.port if self.http_port is None else self.http_port
@@ -381,6 +384,22 @@ class EnginePortAdapter:
 
     async def set_topic(self, call_id: str, topic: str, comment: str | None, by: str) -> None:
         self.d.engine.set_topic(call_id, topic, comment, by)
+
+    def roster(self) -> Any:
+        """``acd.web.wallboard.Roster``: thresholds and teams of the live (reloaded) configuration."""
+        from acd.web.wallboard import QueueBoardConfig, Roster
+
+        config = self.d.config
+        return Roster(
+            queues={n: QueueBoardConfig(q.sl_threshold_s, q.wallboard.model_dump())
+                    for n, q in config.queues.items()},
+            teams={a.id: list(a.teams) for a in config.agents.values()},
+            member_of={a.id: list(a.queues) for a in config.agents.values()},
+            short_abandon_s=float(config.settings.reports.short_abandon_s),
+        )
+
+    def move_call(self, call_id: str, queue: str, *, to_head: bool, by: str) -> None:
+        self.d.engine.move_call(call_id, queue, to_head=to_head, by=by)
 
 
 async def run_daemon(config_dir: Path, clock: Clock, initial_agent_state: str = "logged_out") -> int:

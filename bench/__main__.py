@@ -26,6 +26,7 @@ SECTIONS: dict[str, str] = {
     "cdr": "bench.cdr", "reports": "bench.reports",
     "outbound": "bench.outbound",
     "daemon": "bench.daemon_load", "burst": "bench.daemon_burst",
+    "wallboard": "bench.wallboard",
 }
 """Section name -> module with ``run(quick: bool) -> Section``. Add an area with one line here."""
 

@@ -379,6 +379,54 @@ class Acd:
             stats.wait_ended(now - call.entered_at, reason == "abandoned", now)
         return out + self._dispatch_agents_released(out, now)
 
+    def move_call(self, call_id: str, queue: str, now: float, *, to_head: bool = False) -> list[Decision]:
+        """A supervisor moves a waiting caller (R23): to another ``queue`` and/or to the head of its line.
+
+        The caller keeps its arrival time (its wait on the wallboard and in the CDR goes on), so a move
+        to another queue is counted like an overflow in the old queue's figures and offered in the new
+        one's; the old queue's timers (max wait, announcements, relaxation) die with the old arrival
+        number and the new queue's start. ``to_head`` raises the caller's priority just above the current
+        head's, so it is served next and later higher-priority callers still go first. A ringing caller is
+        refused (the offer decides first); the returned decisions start with the new ``CallQueued``.
+        """
+        call = self._calls.get(call_id)
+        if call is None or call.state is not CallState.WAITING:
+            raise AcdError(f"call {call_id!r} is not waiting in a queue")
+        target = self._queues.get(queue)
+        if target is None:
+            raise AcdError(f"unknown queue {queue!r}")
+        if queue == call.queue and not to_head:
+            return []
+        self._advance(now)
+        self._waiting[call.queue].remove(call)
+        if queue != call.queue:
+            old = self._figures.get(call.queue)
+            if old is not None:
+                old.overflowed += 1
+            stats = self._stats.get(call.queue)
+            if stats is not None:
+                stats.wait_ended(now - call.entered_at, False, now)
+            self._figures[queue].offered += 1
+            call.queue = queue
+            call.missed.clear()
+            call.max_wait_due = False
+        if to_head:
+            head = self._waiting[queue].head()
+            if head is not None:
+                call.priority = max(call.priority, head.priority + 1)
+        self._seq += 1
+        call.seq = self._seq  # old timers carry the old number: they no longer fire for this call
+        self._waiting[queue].add(call)
+        if target.max_wait_s is not None:
+            due = max(now, call.entered_at + target.max_wait_s)
+            self._timers.add(due, TimerKind.MAX_WAIT, call_id, call.seq)
+        if target.announce_every_s is not None:
+            self._timers.add(now + target.announce_every_s, TimerKind.ANNOUNCE, call_id, call.seq)
+        relax_at = next_relax_at(target, call.entered_at, now)
+        if relax_at is not None:
+            self._timers.add(relax_at, TimerKind.RELAX, call_id, call.seq)
+        return [self._queued(call, now), *self._dispatch_call(call, now)]
+
     def offer_accepted(self, call_id: str, agent_id: str, now: float) -> list[Decision]:
         """The agent answered: they are on the call; the call has left the queue (connected)."""
         call = self._ringing(call_id, agent_id)

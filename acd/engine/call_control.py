@@ -1,7 +1,7 @@
 """Call control for agents (R13) on a connected call: hold, resume, mute, DTMF, consultation, attended and
 blind transfer, conference.
 
-How it is done over ARI (docs/decisions/engine-05-call-control.md):
+How it is done over ARI (docs/decisions/engine-07-agent-call-control.md):
 - The conversation's mixing bridge (the one being recorded) stays the same from the answer to the end, so
   the recording goes on across hold, consultation and conference and stays ONE file and one call.
 - Hold takes the caller out of that bridge and starts music on hold on the caller's channel; resume stops

@@ -368,6 +368,20 @@ class Engine:
         finally:
             self._quiet_agents.discard(agent_id)
 
+    def move_call(self, call_id: str, queue: str, *, to_head: bool, by: str) -> None:
+        """A supervisor moves a waiting caller (R23, ``Acd.move_call``); ValueError when refused. The CDR
+        sees it as leaving one queue and entering the other, as an overflow would be seen."""
+        session = self.registry.session(call_id)
+        if session is None or session.wait is None or not session.waiting():
+            raise ValueError(f"call {call_id!r} is not waiting in a queue")
+        old = session.wait.queue
+        out = self.acd.move_call(call_id, queue, self.clock.now(), to_head=to_head)
+        if queue != old:
+            session.emit("left_queue", queue=old, reason="moved", by=by)
+            session.wait.queue = queue
+            session.emit("queued", queue=queue, priority=0, moved_by=by)
+        self.apply(out)
+
     def set_agent_state(self, agent_id: str, state: str, reason: str | None, by: str | None) -> None:
         if agent_id not in self.config.agents:
             raise ValueError(f"unknown agent {agent_id!r}")

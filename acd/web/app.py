@@ -14,7 +14,17 @@ import acd.web.admin  # noqa: F401  (the /api/admin routes, R24)
 from acd.settings import Settings
 
 # Importing the handler modules fills the route table.
-from acd.web import agents, call_control, consoles, desktop, health, pages, recordings, reports  # noqa: F401
+from acd.web import (  # noqa: F401
+    agents,
+    call_control,
+    consoles,
+    desktop,
+    health,
+    pages,
+    recordings,
+    reports,
+    wallboard,
+)
 from acd.web import callbacks as _callbacks  # noqa: F401  (R25 callbacks and escalation)
 from acd.web.accounts import AccountStore, LoginLimiter
 from acd.web.audit_sessions import AccessSessions
@@ -55,6 +65,7 @@ def create_app(*, settings: Settings, engine: EnginePort, db: AsyncEngine | None
     app[LIVE] = live or LiveHub()
     app[REGIONS] = region_lookup(regions)
     app[JINJA] = make_jinja()
+    wallboard.install_wallboard(app)  # the daemon sets app[wallboard.SUPERVISOR] afterwards
     add_routes(app)
     app.router.add_static("/static", STATIC, append_version=False)
     return app

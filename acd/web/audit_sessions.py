@@ -5,7 +5,7 @@ and a client may start anywhere: ``bytes=44-``, ``bytes=-100000000``. Whatever t
 of a client (user, remote address) for a recording and action (listen or download) opens a session and is
 audited before any byte goes out; the same client's requests for the same file and action within
 ``SESSION_S`` seconds of that audited request belong to it. A session never outlives ``SESSION_S``: a long
-listen shows one row per window (docs/decisions/web-01-audio-access-sessions.md).
+listen shows one row per window (docs/decisions/web-04-audio-access-sessions.md).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ async def create_demo_users(db_url: str, api: str, console: Any | None = None) -
 
     db = make_engine(db_url)
     logins = [DemoLogin("agent1", "agent", secrets.token_urlsafe(9), f"{api}/agent/agent1"),
-              DemoLogin("supervisor", "supervisor", secrets.token_urlsafe(9), f"{api}/home")]
+              DemoLogin("supervisor", "supervisor", secrets.token_urlsafe(9), f"{api}/wallboard")]
     try:
         store = AccountStore(db, time.time)
         for login in logins:

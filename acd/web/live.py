@@ -99,6 +99,8 @@ class LiveHub:
         self._current: dict[str, str] = {}
         """agent id -> the call id the agent is ringing for, talking on or wrapping up."""
         self._subs: dict[str, set[Subscription]] = {}
+        self.observers: list[Callable[[CdrRecord], None]] = []
+        """Also told of every record after the hub (the supervisor's wallboard, acd.web.wallboard)."""
 
     # ---- subscribers ---------------------------------------------------------------------------------
     @contextmanager
@@ -144,6 +146,8 @@ class LiveHub:
                 self._agent(record)
             elif isinstance(record, CallEvent):
                 self._call(record)
+            for observer in self.observers:
+                observer(record)
         except Exception:  # pragma: no cover - defensive: a bug here must never reach the engine
             log.exception("live_hub_observe_failed", record=type(record).__name__)
 

@@ -13,7 +13,15 @@ from acd.web.app import create_app  # noqa: F401  (fills the route table)
 from acd.web.routes import ROLES, ROUTES, route
 from tests.web.conftest import ROLE_USER, Api, auth
 
-PUBLIC = {("GET", "/health"), ("GET", "/metrics"), ("GET", "/"), ("GET", "/login"), ("POST", "/login")}
+PUBLIC = {("GET", "/health"), ("GET", "/metrics"), ("GET", "/"), ("GET", "/login"), ("POST", "/login"),
+          ("GET", "/tv/{token}"), ("GET", "/tv/{token}/live")}
+"""The TV wallboard is public but needs its link's token (tests/web/test_wallboard.py)."""
+WALLBOARD_ROUTES = {
+    ("GET", "/wallboard"), ("GET", "/api/wallboard"), ("GET", "/api/wallboard/live"),
+    ("POST", "/api/wallboard/agents/{id}/force"), ("POST", "/api/wallboard/calls/{id}/move"),
+    ("GET", "/api/wallboard/links"), ("POST", "/api/wallboard/links"),
+    ("DELETE", "/api/wallboard/links/{id}"),
+}
 
 
 def _concrete(path: str) -> str:
@@ -34,6 +42,10 @@ def test_route_table_is_complete_and_public_routes_are_the_expected_ones() -> No
     roles = {(r.method, r.path): r.roles for r in ROUTES}
     assert all(roles[k] == {"agent"} for k in call_control)  # the agent of the call, nobody else
     assert all(roles[k] == {"supervisor", "admin"} for k in listening)
+    assert declared >= WALLBOARD_ROUTES
+    for spec in ROUTES:  # the wallboard and its actions: supervisors and admins only (R23)
+        if (spec.method, spec.path) in WALLBOARD_ROUTES:
+            assert spec.roles == {"supervisor", "admin"}, spec.path
     assert {(r.method, r.path) for r in ROUTES if r.roles is None} == PUBLIC
 
 
