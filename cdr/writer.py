@@ -261,7 +261,10 @@ class CdrWriter:
         """Talk seconds and connected calls per agent since ``since_utc`` (e.g. local midnight); {} if the
         database is unreachable."""
         stmt = (select(calls.c.agent, func.coalesce(func.sum(calls.c.talk_s), 0.0), func.count())
-                .where(calls.c.connected_at >= utc(since_utc), calls.c.agent.is_not(None))
+                # ended calls only: a call still talking is adopted by the restarted daemon and counted
+                # when it ends (counting it here too made calls_today one higher: issue 12 item 9)
+                .where(calls.c.connected_at >= utc(since_utc), calls.c.agent.is_not(None),
+                       calls.c.ended_at.is_not(None))
                 .group_by(calls.c.agent))
         try:
             async with self.engine.connect() as conn:
