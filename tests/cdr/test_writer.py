@@ -124,7 +124,8 @@ async def test_agent_totals_leave_out_a_call_still_talking(writer: CdrWriter) ->
     await written(writer)
     for e in (CallEvent("live", "arrived", L(16, 0), {"caller": "87011234567"}),
               CallEvent("live", "queued", L(16, 0, 5), {"queue": "general"}),
-              CallEvent("live", "connected", L(16, 0, 9), {"queue": "general", "agent": "a2", "bridge": "b"})):
+              CallEvent("live", "connected", L(16, 0, 9),
+                        {"queue": "general", "agent": "a2", "bridge": "b"})):
         writer.emit(e)
     await writer.flush()
     assert await writer.agent_totals(L(0, 0)) == {"a1": (580.0, 4), "a2": (180.0, 2)}
