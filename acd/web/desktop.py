@@ -44,14 +44,27 @@ CONSULT_CHECK_S = 1.0
 the consulted party answering or hanging up is no event of the agent's, yet the buttons depend on it."""
 
 
-def _control(live: dict[str, Any]) -> dict[str, Any]:
-    """Call control as the engine reports it for the live call (hold, mute, consultation, conference)."""
+def _control(request: web.Request, live: dict[str, Any], names: dict[str, Any]) -> dict[str, Any]:
+    """Call control as the engine reports it for the live call (hold, mute, consultation, conference),
+    with the consulted party's name (the agent is no longer among the ready targets once they answer)."""
     consult = live.get("consult")
+    if isinstance(consult, dict):
+        consult = dict(consult)
+        kind, _, value = str(consult.get("target") or "").partition(":")
+        name = value
+        if kind == "agent":
+            name = str(names.get(value) or value)
+        elif kind == "directory":
+            settings = request.app.get(SETTINGS)
+            for d in settings.directory if settings is not None else []:
+                if d.id == value:
+                    name = d.name or d.id
+        consult["target_name"] = name
     return {
         "held": bool(live.get("held")),
         "muted": bool(live.get("muted")),
         "conference": bool(live.get("conference")),
-        "consult": dict(consult) if isinstance(consult, dict) else None,
+        "consult": consult if isinstance(consult, dict) else None,
     }
 
 
@@ -149,7 +162,7 @@ async def build_state(request: web.Request, agent_id: str) -> dict[str, Any]:
                            if card.ring_started_at is not None and card.ring_timeout_s else None),
             wrapup_deadline=(card.wrapup_started_at + card.wrapup_s
                              if card.wrapup_started_at is not None and card.wrapup_s else None),
-            control=_control(live) if state == "on_call" else None,
+            control=_control(request, live, names) if state == "on_call" else None,
         )
     return {
         "agent": {"id": agent_id, "name": me.get("name") or agent_id, "state": state,

@@ -213,11 +213,15 @@ async def test_hold_resume_consult_and_attended_transfer_from_the_desktop(desk: 
     await _caller_hears(desk, call, "moh", present=False)
     await page.click("#btn-mute")
     await expect(page.locator("#btn-mute")).to_have_text("Mute")
+    await page.keyboard.press("Alt+KeyK")
+    await expect(page.locator("#keypad")).to_be_visible()
+    await page.click("#keypad button[data-digit='5']")
+    await expect(page.locator("#action-error")).to_be_hidden()
 
     await page.select_option("#cc-target", "agent:agent2")
     await page.click("#btn-consult")
     status = page.locator("#cc-status")
-    await expect(status).to_contain_text("Talking to")  # agent2's (simulated) phone answered
+    await expect(status).to_have_text("Talking to Нұрлан")  # agent2's (simulated) phone answered
     await expect(page.locator("#btn-complete")).to_be_enabled()
     await _caller_hears(desk, call, "moh")  # the caller does not hear the consultation
     await page.screenshot(path=str(IMG / "agent-desktop-consult.png"))

@@ -125,7 +125,7 @@
     fillTargets();
     var consult = c.consult, status = [];
     if (c.conference) status.push(t("cc.in_conference"));
-    else if (consult) status.push(t("cc.consult_" + consult.state).replace("{t}", targetName(consult.target)));
+    else if (consult) status.push(t("cc.consult_" + consult.state).replace("{t}", consult.target_name || targetName(consult.target)));
     else if (c.held) status.push(t("cc.held"));
     if (c.muted) status.push(t("cc.muted"));
     $("cc-status").textContent = status.join(" · ");
