@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
+import re
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC
@@ -22,6 +24,7 @@ import structlog
 from aiohttp import WSMsgType, web
 from sqlalchemy import desc, select
 
+from acd.core.config import QueueConfig
 from acd.web.auth import Principal
 from acd.web.context import CLOCK, DB, ENGINE, SETTINGS
 from acd.web.errors import ApiError, PageError
@@ -42,6 +45,69 @@ CALL_STATES = ("ringing", "on_call", "wrap_up")
 CONSULT_CHECK_S = 1.0
 """While a consultation is under way the socket re-reads the engine's (in-memory) call state this often:
 the consulted party answering or hanging up is no event of the agent's, yet the buttons depend on it."""
+
+
+_INLINE = (
+    (re.compile(r"\*\*(.+?)\*\*"), r"<strong>\1</strong>"),
+    (re.compile(r"(?<![*\w])\*(?!\s)(.+?)(?<!\s)\*(?![*\w])"), r"<em>\1</em>"),
+    (re.compile(r"`([^`]+)`"), r"<code>\1</code>"),
+)
+
+
+def _inline(text: str) -> str:
+    out = html.escape(text, quote=True)
+    for pattern, repl in _INLINE:
+        out = pattern.sub(repl, out)
+    return out
+
+
+def render_script(text: str | None) -> str | None:
+    """The queue's agent script (Markdown from the config) as HTML the page may insert as is.
+
+    A deliberately small subset: ``#``..``###`` headings, ``-``/``*`` and ``1.`` lists, paragraphs,
+    ``**bold**``, ``*italic*`` and ``code``. Everything is HTML-escaped first, and no links or images are
+    made, so whoever edits the config cannot put markup or scripts into every agent's browser."""
+    if not text or not text.strip():
+        return None
+    blocks: list[str] = []
+    para: list[str] = []
+    items: list[str] = []
+    list_tag = ""
+
+    def flush() -> None:
+        nonlocal list_tag
+        if para:
+            blocks.append("<p>" + "<br>".join(_inline(p) for p in para) + "</p>")
+            para.clear()
+        if items:
+            blocks.append(f"<{list_tag}>" + "".join(f"<li>{_inline(i)}</li>" for i in items)
+                          + f"</{list_tag}>")
+            items.clear()
+            list_tag = ""
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        heading = re.match(r"^(#{1,3})\s+(.*)$", line)
+        bullet = re.match(r"^[-*]\s+(.*)$", line)
+        number = re.match(r"^\d+[.)]\s+(.*)$", line)
+        if not line:
+            flush()
+        elif heading:
+            flush()
+            level = len(heading.group(1)) + 3  # h4..h6: under the page's own headings
+            blocks.append(f"<h{level}>{_inline(heading.group(2))}</h{level}>")
+        elif bullet or number:
+            tag = "ul" if bullet else "ol"
+            if para or (items and list_tag != tag):
+                flush()
+            list_tag = tag
+            items.append((bullet or number).group(1))  # type: ignore[union-attr]
+        else:
+            if items:
+                flush()
+            para.append(line)
+    flush()
+    return "".join(blocks)
 
 
 def _control(request: web.Request, live: dict[str, Any], names: dict[str, Any]) -> dict[str, Any]:
@@ -153,6 +219,7 @@ async def build_state(request: web.Request, agent_id: str) -> dict[str, Any]:
         if times is not None:  # the queue may be known only after the offer (the core offers at once)
             card.ring_timeout_s = card.ring_timeout_s or times.ring_timeout_s
             card.wrapup_s = card.wrapup_s or times.wrapup_s
+        queue_conf = times if isinstance(times, QueueConfig) else None
         call = {k: v for k, v in asdict(card).items() if k != "history"}
         call.update(
             caller=normalise_number(card.caller) or card.caller,
@@ -163,6 +230,8 @@ async def build_state(request: web.Request, agent_id: str) -> dict[str, Any]:
             wrapup_deadline=(card.wrapup_started_at + card.wrapup_s
                              if card.wrapup_started_at is not None and card.wrapup_s else None),
             control=_control(request, live, names) if state == "on_call" else None,
+            script_html=render_script(queue_conf.script if queue_conf is not None else None),
+            topics=list(queue_conf.topics) if queue_conf is not None else [],
         )
     return {
         "agent": {"id": agent_id, "name": me.get("name") or agent_id, "state": state,

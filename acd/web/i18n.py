@@ -251,6 +251,9 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
     "cc.in_conference": ("Conference: three parties", "Конференция: три участника", "Конференция: үш қатысушы"),
     "cc.shortcut": ("Shortcut: {k}", "Клавиши: {k}", "Пернелер: {k}"),
     "cc.no_target": ("Choose a target first", "Сначала выберите, куда", "Алдымен бағытты таңдаңыз"),
+    "pop.script": ("Script", "Скрипт разговора", "Сөйлесу сценарийі"),
+    "wrap.topic_pick": ("Topic list", "Список тем", "Тақырыптар тізімі"),
+    "wrap.topic_other": ("Other (type below)", "Другая (введите ниже)", "Басқа (төменде жазыңыз)"),
 }
 
 

@@ -78,6 +78,12 @@
           .forEach(function (v) { tr_.insertCell().textContent = v; });
       });
       renderControl(call, a.state);
+      $("script").hidden = !call.script_html;
+      if (call.script_html && $("script-body").dataset.html !== call.script_html) {
+        $("script-body").innerHTML = call.script_html; // escaped and rendered by the server (render_script)
+        $("script-body").dataset.html = call.script_html;
+      }
+      fillTopics(call.topics || []);
       $("history").hidden = !(call.history || []).length;
       $("history-none").hidden = !!(call.history || []).length;
     }
@@ -116,6 +122,20 @@
     });
     sel.value = keep;
     if (sel.value !== keep) sel.value = "";
+  }
+
+  function fillTopics(topics) {
+    var sel = $("topic-pick"), sig = JSON.stringify(topics);
+    $("topic-pick-box").hidden = !topics.length;
+    if (sel.dataset.sig === sig) return;
+    sel.dataset.sig = sig;
+    sel.textContent = "";
+    topics.concat([""]).forEach(function (name) {
+      var o = document.createElement("option");
+      o.value = name; o.textContent = name || t("wrap.topic_other");
+      sel.appendChild(o);
+    });
+    sel.value = topics.indexOf($("topic").value) >= 0 ? $("topic").value : "";
   }
 
   function renderControl(call, agentState) {
@@ -249,6 +269,14 @@
   $("btn-not-ready").addEventListener("click", function () { setState("not_ready", $("reason").value); });
   $("reason").addEventListener("change", render);
   $("btn-stop").addEventListener("click", function () { setState("logout"); });
+  $("topic-pick").addEventListener("change", function () {
+    $("topic").value = $("topic-pick").value;
+    if (!$("topic-pick").value) $("topic").focus();
+  });
+  $("topic").addEventListener("input", function () {
+    var v = $("topic").value, sel = $("topic-pick");
+    sel.value = Array.prototype.some.call(sel.options, function (o) { return o.value === v; }) ? v : "";
+  });
   $("wrapup").addEventListener("submit", function (ev) {
     ev.preventDefault();
     if (!state.call) return;
