@@ -248,7 +248,9 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
     "cc.consult_ringing": ("Calling {t}…", "Вызов {t}…", "{t} шақырылуда…"),
     "cc.consult_answered": ("Talking to {t}", "Разговор с {t}", "{t} сөйлесуде"),
     "cc.consult_failed": ("{t} did not answer", "{t} не ответил", "{t} жауап бермеді"),
-    "cc.in_conference": ("Conference: three parties", "Конференция: три участника", "Конференция: үш қатысушы"),
+    "cc.in_conference": (
+        "Conference: three parties", "Конференция: три участника", "Конференция: үш қатысушы",
+    ),
     "cc.shortcut": ("Shortcut: {k}", "Клавиши: {k}", "Пернелер: {k}"),
     "cc.no_target": ("Choose a target first", "Сначала выберите, куда", "Алдымен бағытты таңдаңыз"),
     "pop.script": ("Script", "Скрипт разговора", "Сөйлесу сценарийі"),

@@ -62,12 +62,20 @@ async def test_an_agent_takes_a_call_from_ready_to_wrap_up_with_screen_pop_and_t
     await expect(history.first).to_contain_text("Tax refund")
     await expect(history.first).to_contain_text("Ольга")  # agent3's name from agents.yaml
     await expect(history.first).to_contain_text("answered")
+    script = page.locator("#script-body")  # the queue's agent script, Markdown rendered, HTML escaped
+    await expect(script.locator("h6")).to_have_text("Greeting")
+    await expect(script.locator("strong")).to_have_text("your name")
+    await expect(script.locator("li")).to_have_count(2)
+    await expect(script.locator("li").first).to_have_text("check the <b>declaration</b> number")
+    assert await script.locator("b").count() == 0
 
     await expect(badge).to_have_class(re.compile("state-on_call"))  # the simulated phone answered
     await expect(page.locator("#pop-wait-label")).to_have_text("Talk time")
     await expect(badge).to_have_class(re.compile("state-wrap_up"))  # the caller hung up
     await expect(page.locator("#wrapup")).to_be_visible()
-    await page.fill("#topic", "Tax refund status")
+    await page.select_option("#topic-pick", "Cash register")  # the queue's list fills the topic...
+    await expect(page.locator("#topic")).to_have_value("Cash register")
+    await page.fill("#topic", "Tax refund status")  # ...and free text is allowed
     await page.fill("#comment", "asked about form 270")
     await page.click("#btn-topic")
     await expect(page.locator("#topic-saved")).to_be_visible()
