@@ -255,7 +255,7 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
     "cc.no_target": ("Choose a target first", "Сначала выберите, куда", "Алдымен бағытты таңдаңыз"),
     "pop.script": ("Script", "Скрипт разговора", "Сөйлесу сценарийі"),
     "wrap.topic_pick": ("Topic list", "Список тем", "Тақырыптар тізімі"),
-    "wrap.topic_other": ("Other (type below)", "Другая (введите ниже)", "Басқа (төменде жазыңыз)"),
+    "wrap.topic_other": ("Other (type it)", "Другая (впишите)", "Басқа (жазыңыз)"),
 }
 
 

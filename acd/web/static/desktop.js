@@ -78,7 +78,7 @@
           .forEach(function (v) { tr_.insertCell().textContent = v; });
       });
       renderControl(call, a.state);
-      $("script").hidden = !call.script_html;
+      $("script").hidden = !call.script_html || a.state === "wrap_up"; // wrap-up needs the room
       if (call.script_html && $("script-body").dataset.html !== call.script_html) {
         $("script-body").innerHTML = call.script_html; // escaped and rendered by the server (render_script)
         $("script-body").dataset.html = call.script_html;
