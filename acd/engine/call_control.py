@@ -162,6 +162,7 @@ class CallController:
         return {
             "agent": self._agent_of(session),
             "held": c is not None and c.held_since is not None,
+            "muted": c is not None and c.muted,
             "consult": None if consult is None else {"target": str(consult.target), "state": consult.state},
             "conference": c is not None and c.conference,
         }

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
+import re
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC
 from typing import Any
@@ -21,8 +24,9 @@ import structlog
 from aiohttp import WSMsgType, web
 from sqlalchemy import desc, select
 
+from acd.core.config import QueueConfig
 from acd.web.auth import Principal
-from acd.web.context import CLOCK, DB, ENGINE
+from acd.web.context import CLOCK, DB, ENGINE, SETTINGS
 from acd.web.errors import ApiError, PageError
 from acd.web.json import dumps, json_response
 from acd.web.live import LIVE, CallCard, HistoryRow
@@ -38,6 +42,107 @@ HISTORY_LIMIT = 10
 SESSION_CHECK_S = 30.0
 """A quiet socket re-checks its session this often (real seconds): log-out everywhere reaches it."""
 CALL_STATES = ("ringing", "on_call", "wrap_up")
+CONSULT_CHECK_S = 1.0
+"""While a consultation is under way the socket re-reads the engine's (in-memory) call state this often:
+the consulted party answering or hanging up is no event of the agent's, yet the buttons depend on it."""
+
+
+_INLINE = (
+    (re.compile(r"\*\*(.+?)\*\*"), r"<strong>\1</strong>"),
+    (re.compile(r"(?<![*\w])\*(?!\s)(.+?)(?<!\s)\*(?![*\w])"), r"<em>\1</em>"),
+    (re.compile(r"`([^`]+)`"), r"<code>\1</code>"),
+)
+
+
+def _inline(text: str) -> str:
+    out = html.escape(text, quote=True)
+    for pattern, repl in _INLINE:
+        out = pattern.sub(repl, out)
+    return out
+
+
+def render_script(text: str | None) -> str | None:
+    """The queue's agent script (Markdown from the config) as HTML the page may insert as is.
+
+    A deliberately small subset: ``#``..``###`` headings, ``-``/``*`` and ``1.`` lists, paragraphs,
+    ``**bold**``, ``*italic*`` and ``code``. Everything is HTML-escaped first, and no links or images are
+    made, so whoever edits the config cannot put markup or scripts into every agent's browser."""
+    if not text or not text.strip():
+        return None
+    blocks: list[str] = []
+    para: list[str] = []
+    items: list[str] = []
+    list_tag = ""
+
+    def flush() -> None:
+        nonlocal list_tag
+        if para:
+            blocks.append("<p>" + "<br>".join(_inline(p) for p in para) + "</p>")
+            para.clear()
+        if items:
+            blocks.append(f"<{list_tag}>" + "".join(f"<li>{_inline(i)}</li>" for i in items)
+                          + f"</{list_tag}>")
+            items.clear()
+            list_tag = ""
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        heading = re.match(r"^(#{1,3})\s+(.*)$", line)
+        bullet = re.match(r"^[-*]\s+(.*)$", line)
+        number = re.match(r"^\d+[.)]\s+(.*)$", line)
+        if not line:
+            flush()
+        elif heading:
+            flush()
+            level = len(heading.group(1)) + 3  # h4..h6: under the page's own headings
+            blocks.append(f"<h{level}>{_inline(heading.group(2))}</h{level}>")
+        elif bullet or number:
+            tag = "ul" if bullet else "ol"
+            if para or (items and list_tag != tag):
+                flush()
+            list_tag = tag
+            items.append((bullet or number).group(1))  # type: ignore[union-attr]
+        else:
+            if items:
+                flush()
+            para.append(line)
+    flush()
+    return "".join(blocks)
+
+
+def _control(request: web.Request, live: dict[str, Any], names: dict[str, Any]) -> dict[str, Any]:
+    """Call control as the engine reports it for the live call (hold, mute, consultation, conference),
+    with the consulted party's name (the agent is no longer among the ready targets once they answer)."""
+    consult = live.get("consult")
+    if isinstance(consult, dict):
+        consult = dict(consult)
+        kind, _, value = str(consult.get("target") or "").partition(":")
+        name = value
+        if kind == "agent":
+            name = str(names.get(value) or value)
+        elif kind == "directory":
+            settings = request.app.get(SETTINGS)
+            for d in settings.directory if settings is not None else []:
+                if d.id == value:
+                    name = d.name or d.id
+        consult["target_name"] = name
+    return {
+        "held": bool(live.get("held")),
+        "muted": bool(live.get("muted")),
+        "conference": bool(live.get("conference")),
+        "consult": consult if isinstance(consult, dict) else None,
+    }
+
+
+def _targets(request: web.Request, agents: dict[str, Any], me: str) -> dict[str, list[dict[str, str]]]:
+    """Where the agent may consult or transfer to: ready agents, queues, the directory of acd.yaml."""
+    ready = [{"id": f"agent:{a}", "name": str(v.get("name") or a)} for a, v in sorted(agents.items())
+             if a != me and isinstance(v, dict) and v.get("state") == "ready"]
+    queues = [{"id": f"queue:{q}", "name": q} for q in sorted(request.app[LIVE].queues())]
+    settings = request.app.get(SETTINGS)
+    directory = [{"id": f"directory:{d.id}", "name": d.name or d.id, "kind": d.kind}
+                 for d in (settings.directory if settings is not None else [])]
+    return {"agents": ready, "queues": queues, "directory": directory}
 
 
 def _own(user: Principal | None, agent_id: str, *, page: bool = False) -> Principal:
@@ -114,6 +219,7 @@ async def build_state(request: web.Request, agent_id: str) -> dict[str, Any]:
         if times is not None:  # the queue may be known only after the offer (the core offers at once)
             card.ring_timeout_s = card.ring_timeout_s or times.ring_timeout_s
             card.wrapup_s = card.wrapup_s or times.wrapup_s
+        queue_conf = times if isinstance(times, QueueConfig) else None
         call = {k: v for k, v in asdict(card).items() if k != "history"}
         call.update(
             caller=normalise_number(card.caller) or card.caller,
@@ -123,6 +229,9 @@ async def build_state(request: web.Request, agent_id: str) -> dict[str, Any]:
                            if card.ring_started_at is not None and card.ring_timeout_s else None),
             wrapup_deadline=(card.wrapup_started_at + card.wrapup_s
                              if card.wrapup_started_at is not None and card.wrapup_s else None),
+            control=_control(request, live, names) if state == "on_call" else None,
+            script_html=render_script(queue_conf.script if queue_conf is not None else None),
+            topics=list(queue_conf.topics) if queue_conf is not None else [],
         )
     return {
         "agent": {"id": agent_id, "name": me.get("name") or agent_id, "state": state,
@@ -131,6 +240,7 @@ async def build_state(request: web.Request, agent_id: str) -> dict[str, Any]:
         "reasons": list(engine.not_ready_reasons()),
         "today": {"calls": int(me.get("calls_today") or 0), "talk_s": float(me.get("talk_today_s") or 0.0)},
         "call": call,
+        "targets": _targets(request, agents, agent_id) if state == "on_call" else None,
     }
 
 
@@ -185,18 +295,30 @@ async def live_socket(request: web.Request, user: Principal | None) -> web.Strea
     await ws.prepare(request)
     hub = request.app[LIVE]
     with hub.subscribe(agent_id) as sub:
-        reader = asyncio.create_task(_drain(ws))
+        reader = asyncio.create_task(_drain(ws, lambda: hub.wake(agent_id)))
         try:
-            await _send_state(ws, request, agent_id)
+            sent = await _send_state(ws, request, agent_id)
+            quiet = 0.0
             while not reader.done():
                 waiter = asyncio.create_task(sub.wait())
-                done, _ = await asyncio.wait({reader, waiter}, timeout=SESSION_CHECK_S,
+                consulting = bool(((sent.get("call") or {}).get("control") or {}).get("consult"))
+                timeout = CONSULT_CHECK_S if consulting else SESSION_CHECK_S
+                done, _ = await asyncio.wait({reader, waiter}, timeout=timeout,
                                              return_when=asyncio.FIRST_COMPLETED)
                 if reader in done:
                     waiter.cancel()
                     break
+                if waiter not in done and consulting:
+                    waiter.cancel()
+                    fresh = await build_state(request, agent_id)
+                    if _differs(fresh, sent):
+                        sent = await _send_state(ws, request, agent_id, fresh)
+                    quiet += timeout
+                    if quiet < SESSION_CHECK_S:
+                        continue
                 if waiter not in done:  # quiet for a while: is the session still there?
                     waiter.cancel()
+                    quiet = 0.0
                     if not await _still_signed_in(request):
                         await ws.close(code=4401, message=b"signed out")
                         break
@@ -204,7 +326,7 @@ async def live_socket(request: web.Request, user: Principal | None) -> web.Strea
                 if not await _still_signed_in(request):
                     await ws.close(code=4401, message=b"signed out")
                     break
-                await _send_state(ws, request, agent_id)
+                sent = await _send_state(ws, request, agent_id)
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
@@ -214,15 +336,27 @@ async def live_socket(request: web.Request, user: Principal | None) -> web.Strea
     return ws
 
 
-async def _send_state(ws: web.WebSocketResponse, request: web.Request, agent_id: str) -> None:
-    await ws.send_str(dumps({"type": "state", "state": await build_state(request, agent_id)}).decode())
+def _differs(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two states differ in more than the server's clock."""
+    return {k: v for k, v in a.items() if k != "now"} != {k: v for k, v in b.items() if k != "now"}
 
 
-async def _drain(ws: web.WebSocketResponse) -> None:
-    """The page sends nothing that matters; reading keeps pings answered and notices a close."""
+async def _send_state(ws: web.WebSocketResponse, request: web.Request, agent_id: str,
+                      state: dict[str, Any] | None = None) -> dict[str, Any]:
+    sent = state if state is not None else await build_state(request, agent_id)
+    await ws.send_str(dumps({"type": "state", "state": sent}).decode())
+    return sent
+
+
+async def _drain(ws: web.WebSocketResponse, refresh: Callable[[], None]) -> None:
+    """Reading keeps pings answered and notices a close. The page sends ``refresh`` after a call-control
+    command succeeded: hold or a consultation starting writes no CDR event, so nothing else would wake
+    the agent's sockets (all their tabs, not only the one that clicked)."""
     async for msg in ws:
         if msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
             break
+        if msg.type == WSMsgType.TEXT and msg.data == "refresh":
+            refresh()
 
 
 def region_lookup(regions: RegionLookup | None) -> RegionLookup:

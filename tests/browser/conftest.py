@@ -30,6 +30,14 @@ IMG = ROOT / "docs" / "img"
 PASSWORDS = {"aigerim": "Aigerim-2026!", "nurlan": "Nurlan-2026!", "boss": "Supervisor-1!"}
 VIEWPORT = {"width": 1366, "height": 768}
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
+GENERAL_DESK = """    topics: [Tax refund, Cash register, Declaration]
+    script: |
+      ### Greeting
+      Say **your name** and ask for the caller's *IIN*.
+      - check the <b>declaration</b> number
+      - offer an SMS with the answer
+"""
+"""The general queue's topic list and agent script (with markup the desktop must escape)."""
 
 
 @dataclass
@@ -83,7 +91,8 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
     h = await make_harness(tmp_path, speed=4.0)
     queues = h.config_dir / "queues.yaml"
     queues.write_text(queues.read_text().replace("wrapup_s: 10", "wrapup_s: 600", 1)
-                      .replace("ring_timeout_s: 15", "ring_timeout_s: 60", 1))
+                      .replace("ring_timeout_s: 15", "ring_timeout_s: 60", 1)
+                      .replace("  - name: general\n", "  - name: general\n" + GENERAL_DESK, 1))
     try:
         await h.all_agents(state="online", behaviour="answer", answer_after_s=40, hangup="caller")
         await h.start_daemon(initial_agent_state="logged_out")

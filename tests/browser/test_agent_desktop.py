@@ -8,6 +8,7 @@ types the topic in wrap-up and the CDR row has it. Screenshots of each main scre
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from playwright.async_api import expect
@@ -61,12 +62,20 @@ async def test_an_agent_takes_a_call_from_ready_to_wrap_up_with_screen_pop_and_t
     await expect(history.first).to_contain_text("Tax refund")
     await expect(history.first).to_contain_text("Ольга")  # agent3's name from agents.yaml
     await expect(history.first).to_contain_text("answered")
+    script = page.locator("#script-body")  # the queue's agent script, Markdown rendered, HTML escaped
+    await expect(script.locator("h6")).to_have_text("Greeting")
+    await expect(script.locator("strong")).to_have_text("your name")
+    await expect(script.locator("li")).to_have_count(2)
+    await expect(script.locator("li").first).to_have_text("check the <b>declaration</b> number")
+    assert await script.locator("b").count() == 0
 
     await expect(badge).to_have_class(re.compile("state-on_call"))  # the simulated phone answered
     await expect(page.locator("#pop-wait-label")).to_have_text("Talk time")
     await expect(badge).to_have_class(re.compile("state-wrap_up"))  # the caller hung up
     await expect(page.locator("#wrapup")).to_be_visible()
-    await page.fill("#topic", "Tax refund status")
+    await page.select_option("#topic-pick", "Cash register")  # the queue's list fills the topic...
+    await expect(page.locator("#topic")).to_have_value("Cash register")
+    await page.fill("#topic", "Tax refund status")  # ...and free text is allowed
     await page.fill("#comment", "asked about form 270")
     await page.click("#btn-topic")
     await expect(page.locator("#topic-saved")).to_be_visible()
@@ -155,3 +164,109 @@ async def test_a_missed_call_sets_the_agent_not_ready_and_the_desktop_says_why(d
     await expect(page.locator("#state-badge")).to_have_class(re.compile("state-not_ready"), timeout=90_000)
     await expect(page.locator("#idle-hint")).to_have_text("You missed a call and were set not ready.")
     await expect(page.locator("#state-reason")).to_contain_text("Missed a call")
+
+
+async def _hears(desk: Desk) -> dict[str, list[str]]:
+    return {c["id"]: c["hears"] for c in (await desk.h.state())["channels"]}
+
+
+async def _on_a_call(desk: Desk) -> tuple[Any, str]:
+    """agent1 (aigerim) talking to a Russian-speaking caller from the desktop, agent2 (nurlan, who speaks
+    only Kazakh, so the queue offers the call to agent1) ready in their own browser: (page, call id)."""
+    h = desk.h
+    for name in ("agent1", "agent2"):
+        await h.endpoint(name, state="online", behaviour="answer", answer_after_s=4, hangup="caller",
+                         talk_s=3600)
+    second = await desk.new_page()
+    await desk.login(second, "nurlan")
+    await second.wait_for_url(re.compile(r"/agent/agent2$"))
+    await second.click("#btn-ready")
+    await expect(second.locator("#state-badge")).to_have_class(re.compile("state-ready"))
+    page = await desk.new_page()
+    await desk.login(page, "aigerim")
+    await page.wait_for_url(re.compile(r"/agent/agent1$"))
+    await page.click("#btn-ready")
+    await expect(page.locator("#state-badge")).to_have_class(re.compile("state-ready"))
+    call = await h.call("193", CALLER, language="ru", talk_s=3600,
+                        dtmf_on={"language_menu": "2", "main_menu": "1"})
+    await expect(page.locator("#state-badge")).to_have_class(re.compile("state-on_call"))
+    await expect(page.locator("#callctl")).to_be_visible()
+    return page, call
+
+
+async def _caller_hears(desk: Desk, call: str, what: str, present: bool = True) -> None:
+    async def check() -> bool:
+        return (what in (await _hears(desk)).get(call, [])) == present
+
+    await eventually(check, 30, f"the caller's audio never {'had' if present else 'lost'} {what}")
+
+
+async def test_hold_resume_consult_and_attended_transfer_from_the_desktop(desk: Desk) -> None:
+    h = desk.h
+    page, call = await _on_a_call(desk)
+    hold = page.locator("#btn-hold")
+    await expect(hold).to_have_attribute("title", "Hold (Shortcut: Alt+H)")
+    await expect(hold).to_have_attribute("aria-keyshortcuts", "Alt+H")
+    await page.keyboard.press("Alt+KeyH")  # the shortcut, as an agent with a headset would
+    await expect(page.locator("#cc-status")).to_have_text("Caller on hold (music)")
+    await expect(hold).to_have_text("Resume")
+    await expect(hold).to_have_attribute("aria-pressed", "true")
+    await _caller_hears(desk, call, "moh")
+    await page.click("#btn-mute")
+    await expect(page.locator("#btn-mute")).to_have_text("Unmute")
+    await expect(page.locator("#cc-status")).to_contain_text("Microphone off")
+    await page.screenshot(path=str(IMG / "agent-desktop-oncall.png"))
+    await page.click("#btn-hold")
+    await expect(hold).to_have_text("Hold")
+    await _caller_hears(desk, call, "moh", present=False)
+    await page.click("#btn-mute")
+    await expect(page.locator("#btn-mute")).to_have_text("Mute")
+    await page.keyboard.press("Alt+KeyK")
+    await expect(page.locator("#keypad")).to_be_visible()
+    await page.click("#keypad button[data-digit='5']")
+    await expect(page.locator("#action-error")).to_be_hidden()
+
+    await page.select_option("#cc-target", "agent:agent2")
+    await page.click("#btn-consult")
+    status = page.locator("#cc-status")
+    await expect(status).to_have_text("Talking to Нұрлан")  # agent2's (simulated) phone answered
+    await expect(page.locator("#btn-complete")).to_be_enabled()
+    await _caller_hears(desk, call, "moh")  # the caller does not hear the consultation
+    await page.screenshot(path=str(IMG / "agent-desktop-consult.png"))
+    await page.click("#btn-complete")
+    await expect(page.locator("#state-badge")).to_have_class(re.compile("state-wrap_up"))
+
+    async def transferred() -> bool:
+        row = await h.call_row(call)
+        return row is not None and row["transferred_to"] == "agent:agent2"
+
+    await h.sim_post(f"calls/{call}/hangup")
+    await h.wait_gone(call)
+    await eventually(transferred, 30, "the CDR row never showed the transfer")
+    row = await h.call_row(call)
+    assert row["agent"] == "agent1" and (row["hold_s"] or 0) > 0
+    events = [r["event"] for r in await h.rows(
+        "SELECT event FROM queue_log WHERE callid = :c ORDER BY id", c=call)]
+    assert "ATTENDEDTRANSFER" in events
+
+
+async def test_a_cancelled_consultation_goes_back_to_the_caller_from_the_desktop(desk: Desk) -> None:
+    h = desk.h
+    page, call = await _on_a_call(desk)
+    await page.select_option("#cc-target", "agent:agent2")
+    await page.keyboard.press("Alt+KeyC")
+    await expect(page.locator("#cc-status")).to_contain_text("Talking to")
+    await expect(page.locator("#btn-hold")).to_be_disabled()
+    await page.click("#btn-cancel")
+    await expect(page.locator("#cc-status")).to_be_hidden()
+    await expect(page.locator("#cc-consult")).to_be_hidden()
+    await expect(page.locator("#state-badge")).to_have_class(re.compile("state-on_call"))
+    await _caller_hears(desk, call, "moh", present=False)
+    await h.sim_post(f"calls/{call}/hangup")
+    await h.wait_gone(call)
+    await expect(page.locator("#state-badge")).to_have_class(re.compile("state-wrap_up"))
+    row = await h.call_row(call)
+    assert row["transferred_to"] is None
+    events = [r["event"] for r in await h.rows(
+        "SELECT event FROM queue_log WHERE callid = :c ORDER BY id", c=call)]
+    assert "ATTENDEDTRANSFER" not in events

@@ -77,6 +77,13 @@
         [fmtDate(h.at), h.agent_name || "—", h.topic || "—", h.outcome ? tr("outcome.", h.outcome) : "—"]
           .forEach(function (v) { tr_.insertCell().textContent = v; });
       });
+      renderControl(call, a.state);
+      $("script").hidden = !call.script_html || a.state === "wrap_up"; // wrap-up needs the room
+      if (call.script_html && $("script-body").dataset.html !== call.script_html) {
+        $("script-body").innerHTML = call.script_html; // escaped and rendered by the server (render_script)
+        $("script-body").dataset.html = call.script_html;
+      }
+      fillTopics(call.topics || []);
       $("history").hidden = !(call.history || []).length;
       $("history-none").hidden = !!(call.history || []).length;
     }
@@ -85,6 +92,88 @@
     lastCall = call ? call.call_id : null;
     lastState = a.state;
     tick();
+  }
+
+  function targetName(id) {
+    var tg = state.targets || {}, all = [].concat(tg.agents || [], tg.queues || [], tg.directory || []);
+    for (var i = 0; i < all.length; i++) if (all[i].id === id) return all[i].name;
+    var opt = $("cc-target").querySelector('option[value="' + CSS.escape(id) + '"]');
+    return opt ? opt.textContent : id.replace(/^[a-z]+:/, "");
+  }
+
+  function fillTargets() {
+    var sel = $("cc-target"), keep = sel.value, tg = state.targets || {};
+    var sig = JSON.stringify(tg);
+    if (sel.dataset.sig === sig) return;
+    sel.dataset.sig = sig;
+    sel.textContent = "";
+    var first = document.createElement("option");
+    first.value = ""; first.textContent = t("cc.pick"); sel.appendChild(first);
+    [["agents", "cc.agents"], ["queues", "cc.queues"], ["directory", "cc.directory"]].forEach(function (g) {
+      var list = tg[g[0]] || [];
+      if (!list.length) return;
+      var group = document.createElement("optgroup");
+      group.label = t(g[1]);
+      list.forEach(function (e) {
+        var o = document.createElement("option");
+        o.value = e.id; o.textContent = e.name; group.appendChild(o);
+      });
+      sel.appendChild(group);
+    });
+    sel.value = keep;
+    if (sel.value !== keep) sel.value = "";
+  }
+
+  function fillTopics(topics) {
+    var sel = $("topic-pick"), sig = JSON.stringify(topics);
+    $("topic-pick-box").hidden = !topics.length;
+    if (sel.dataset.sig === sig) return;
+    sel.dataset.sig = sig;
+    sel.textContent = "";
+    topics.concat([""]).forEach(function (name) {
+      var o = document.createElement("option");
+      o.value = name; o.textContent = name || t("wrap.topic_other");
+      sel.appendChild(o);
+    });
+    sel.value = topics.indexOf($("topic").value) >= 0 ? $("topic").value : "";
+  }
+
+  function renderControl(call, agentState) {
+    var c = call.control, box = $("callctl");
+    box.hidden = agentState !== "on_call" || !c;
+    if (box.hidden) { $("keypad").hidden = true; return; }
+    fillTargets();
+    var consult = c.consult, status = [];
+    if (c.conference) status.push(t("cc.in_conference"));
+    else if (consult) status.push(t("cc.consult_" + consult.state).replace("{t}", consult.target_name || targetName(consult.target)));
+    else if (c.held) status.push(t("cc.held"));
+    if (c.muted) status.push(t("cc.muted"));
+    $("cc-status").textContent = status.join(" · ");
+    $("cc-status").hidden = !status.length;
+    box.dataset.held = c.held; box.dataset.muted = c.muted;
+    box.dataset.consult = consult ? consult.state : ""; box.dataset.conference = c.conference;
+    var hold = $("btn-hold");
+    hold.textContent = t(c.held ? "cc.resume" : "cc.hold");
+    hold.setAttribute("aria-pressed", c.held ? "true" : "false");
+    hold.disabled = !!consult || c.conference;
+    var mute = $("btn-mute");
+    mute.textContent = t(c.muted ? "cc.unmute" : "cc.mute");
+    mute.setAttribute("aria-pressed", c.muted ? "true" : "false");
+    var choosing = !consult && !c.conference;
+    $("cc-target").disabled = !choosing;
+    $("btn-consult").disabled = !choosing;
+    $("btn-blind").disabled = !choosing;
+    $("cc-consult").hidden = !consult || c.conference;
+    var answered = consult && consult.state === "answered";
+    $("btn-complete").disabled = !answered;
+    $("btn-conference").disabled = !answered;
+    titles();
+  }
+
+  function titles() {
+    document.querySelectorAll("#callctl button[data-key]").forEach(function (b) {
+      b.title = b.textContent + " (" + t("cc.shortcut").replace("{k}", b.dataset.key) + ")";
+    });
   }
 
   function tick() {
@@ -180,12 +269,62 @@
   $("btn-not-ready").addEventListener("click", function () { setState("not_ready", $("reason").value); });
   $("reason").addEventListener("change", render);
   $("btn-stop").addEventListener("click", function () { setState("logout"); });
+  $("topic-pick").addEventListener("change", function () {
+    $("topic").value = $("topic-pick").value;
+    if (!$("topic-pick").value) $("topic").focus();
+  });
+  $("topic").addEventListener("input", function () {
+    var v = $("topic").value, sel = $("topic-pick");
+    sel.value = Array.prototype.some.call(sel.options, function (o) { return o.value === v; }) ? v : "";
+  });
   $("wrapup").addEventListener("submit", function (ev) {
     ev.preventDefault();
     if (!state.call) return;
     post("/api/calls/" + encodeURIComponent(state.call.call_id) + "/topic",
          {topic: $("topic").value, comment: $("comment").value || null})
       .then(function () { $("topic-saved").hidden = false; });
+  });
+
+  function control(action, body) {
+    if (!state.call || !state.call.control) return Promise.resolve(null);
+    return post("/api/calls/" + encodeURIComponent(state.call.call_id) + "/" + action, body || {})
+      .then(function (status) {
+        // Hold or a consultation starting is no CDR event: ask the server to re-send every tab's state.
+        if (socket && socket.readyState === WebSocket.OPEN) socket.send("refresh");
+        return status;
+      }).catch(function () { return null; });
+  }
+  function target() {
+    var v = $("cc-target").value;
+    if (!v) { var err = $("action-error"); err.textContent = t("cc.no_target"); err.hidden = false; $("cc-target").focus(); }
+    return v;
+  }
+  var actions = {
+    "btn-hold": function () { control(state.call.control.held ? "resume" : "hold"); },
+    "btn-mute": function () { control(state.call.control.muted ? "unmute" : "mute"); },
+    "btn-keypad": function () {
+      var pad = $("keypad"); pad.hidden = !pad.hidden;
+      $("btn-keypad").setAttribute("aria-expanded", pad.hidden ? "false" : "true");
+      if (!pad.hidden) pad.querySelector("button").focus();
+    },
+    "btn-consult": function () { var v = target(); if (v) control("consult", {target: v}); },
+    "btn-blind": function () { var v = target(); if (v) control("transfer", {kind: "blind", target: v}); },
+    "btn-complete": function () { control("transfer", {kind: "attended"}); },
+    "btn-conference": function () { control("conference"); },
+    "btn-cancel": function () { control("cancel-consult"); }
+  };
+  Object.keys(actions).forEach(function (id) { $(id).addEventListener("click", actions[id]); });
+  $("keypad").addEventListener("click", function (ev) {
+    var d = ev.target.closest("button[data-digit]");
+    if (d) control("dtmf", {digits: d.dataset.digit});
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (!ev.altKey || ev.ctrlKey || ev.metaKey || $("callctl").hidden) return;
+    // ev.code, not ev.key: the same physical key on a Russian or Kazakh layout
+    var b = document.querySelector('#callctl button[data-key="Alt+' + ev.code.replace(/^Key/, "") + '"]');
+    if (!b || b.disabled || b.offsetParent === null) return;
+    ev.preventDefault();
+    b.click();
   });
 
   render();
