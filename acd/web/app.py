@@ -14,7 +14,7 @@ import acd.web.admin  # noqa: F401  (the /api/admin routes, R24)
 from acd.settings import Settings
 
 # Importing the handler modules fills the route table.
-from acd.web import agents, health, recordings, reports  # noqa: F401
+from acd.web import agents, health, recordings, reports, softphone  # noqa: F401
 from acd.web.audit_sessions import AccessSessions
 from acd.web.auth import Authenticator
 from acd.web.context import AUDIO_SESSIONS, CLOCK, DB, ENGINE, METRICS, QA_FORMS, SETTINGS, clock_function

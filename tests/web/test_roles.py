@@ -11,7 +11,8 @@ from acd.web.app import create_app  # noqa: F401  (fills the route table)
 from acd.web.routes import ROLES, ROUTES, route
 from tests.web.conftest import ROLE_USER, Api, auth
 
-PUBLIC = {("GET", "/health"), ("GET", "/metrics")}
+PUBLIC = {("GET", "/health"), ("GET", "/metrics"),
+          ("GET", "/softphone"), ("GET", "/softphone/static/{name:.+}")}  # no data: page and its JS
 
 
 def _concrete(path: str) -> str:
