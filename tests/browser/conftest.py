@@ -1,11 +1,11 @@
-"""Browser tests: Playwright for Python driving Debian's chromium (``playwright install`` cannot download here).
+"""Browser tests: Playwright for Python driving Debian's chromium (``playwright install`` cannot download).
 
 Shared by every browser test (softphone, agent desktop): ``browsers`` launches /usr/bin/chromium headless with
 a fake microphone; ``open_page`` makes a context whose page fails the test on anything a product page must
 not do: load from outside loopback (intercepted and aborted, so nothing leaves the machine) or log a console
 error / throw an uncaught exception (collected; the test asserts on them, and may allow a known message).
-Skipped, with the reason, where playwright or chromium is missing; CI installs both
-(scripts/install-debian-deps.sh, the dev extra).
+Skipped, with the reason, where chromium is missing; CI installs it (scripts/install-debian-deps.sh);
+playwright comes with the dev extra.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, Route, async_playwright
 
-playwright_api = pytest.importorskip("playwright.async_api")
 
 CHROMIUM = os.environ.get("ACD_CHROMIUM", "/usr/bin/chromium")
 FAKE_MEDIA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
@@ -42,8 +42,8 @@ def is_loopback(url: str) -> bool:
 class WatchedPage:
     """A page with what it did wrong: console errors, uncaught exceptions, requests beyond loopback."""
 
-    page: playwright_api.Page
-    context: playwright_api.BrowserContext
+    page: Page
+    context: BrowserContext
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     external_requests: list[str] = field(default_factory=list)
@@ -66,10 +66,10 @@ class Browsers:
     fake microphone device. Chromium's fake UI accepts whatever a context's permissions say, so a refusal
     needs the second launch."""
 
-    pw: playwright_api.Playwright
-    launched: dict[bool, playwright_api.Browser] = field(default_factory=dict)
+    pw: Playwright
+    launched: dict[bool, Browser] = field(default_factory=dict)
 
-    async def get(self, fake_ui: bool) -> playwright_api.Browser:
+    async def get(self, fake_ui: bool) -> Browser:
         if fake_ui not in self.launched:
             args = FAKE_MEDIA_ARGS if fake_ui else [a for a in FAKE_MEDIA_ARGS if "fake-ui" not in a]
             self.launched[fake_ui] = await self.pw.chromium.launch(executable_path=CHROMIUM, headless=True,
@@ -79,7 +79,7 @@ class Browsers:
 
 @pytest.fixture
 async def browsers() -> AsyncIterator[Browsers]:
-    async with playwright_api.async_playwright() as pw:
+    async with async_playwright() as pw:
         found = Browsers(pw)
         try:
             yield found
@@ -94,7 +94,7 @@ async def open_page(browsers: Browsers) -> AsyncIterator[OpenPage]:
 
     ``microphone=False``: a context without the microphone permission in a browser whose prompts are not
     accepted (getUserMedia fails with NotAllowedError, as when an agent blocks the microphone)."""
-    contexts: list[playwright_api.BrowserContext] = []
+    contexts: list[BrowserContext] = []
 
     async def make(*, microphone: bool = True, locale: str = "en-US",
                    viewport: tuple[int, int] = (1366, 768)) -> WatchedPage:
@@ -107,7 +107,7 @@ async def open_page(browsers: Browsers) -> AsyncIterator[OpenPage]:
         page = await context.new_page()
         watched = WatchedPage(page, context)
 
-        async def guard(route: playwright_api.Route) -> None:
+        async def guard(route: Route) -> None:
             if is_loopback(route.request.url):
                 await route.continue_()
             else:
@@ -117,7 +117,8 @@ async def open_page(browsers: Browsers) -> AsyncIterator[OpenPage]:
         await context.route("**/*", guard)
         page.on("console", lambda m: watched.console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: watched.page_errors.append(str(e)))
-        page.on("websocket", lambda ws: None if is_loopback(ws.url) else watched.external_requests.append(ws.url))
+        page.on("websocket",
+                lambda ws: None if is_loopback(ws.url) else watched.external_requests.append(ws.url))
         return watched
 
     yield make
@@ -125,12 +126,12 @@ async def open_page(browsers: Browsers) -> AsyncIterator[OpenPage]:
         await context.close()
 
 
-async def screenshot(page: playwright_api.Page, name: str, *, also: Path | None = None) -> Path:
+async def screenshot(page: Page, name: str, *, also: Path | None = None) -> Path:
     """Save a screenshot in the test artefacts (and, with ``also``, e.g. docs/img/..., for the docs)."""
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240  (tests: a blocking mkdir is fine)
     path = ARTEFACTS / name
-    await page.screenshot(path=str(path), full_page=True)
+    image = await page.screenshot(path=str(path), full_page=True)
     if also is not None:
-        also.parent.mkdir(parents=True, exist_ok=True)
-        also.write_bytes(path.read_bytes())
+        also.parent.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
+        also.write_bytes(image)  # noqa: ASYNC240
     return path

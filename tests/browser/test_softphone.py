@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -23,7 +23,6 @@ from acd.settings import Settings, SoftphoneSettings, User
 from acd.web.app import create_app
 from tests.browser.conftest import OpenPage, WatchedPage, screenshot
 from tests.web.conftest import FakeEngine
-
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "tok-agent-a1"
@@ -55,7 +54,7 @@ def _get(pairs: list[tuple[str, str]], name: str) -> str | None:
     return None
 
 
-def sip_response(request: str, status: int, reason: str, extra: list[str] = ()) -> str:  # type: ignore[assignment]
+def sip_response(request: str, status: int, reason: str, extra: Sequence[str] = ()) -> str:
     """The minimal response RFC 3261 8.2.6 asks for: Via, From, To (with a tag), Call-ID, CSeq copied."""
     _, pairs = _headers(request)
     lines = [f"SIP/2.0 {status} {reason}"]
@@ -73,8 +72,8 @@ def _digest_ok(authorization: str, method: str, password: str) -> bool:
     ha1 = hashlib.md5(f"{fields.get('username')}:{REALM}:{password}".encode()).hexdigest()
     ha2 = hashlib.md5(f"{method}:{fields.get('uri')}".encode()).hexdigest()
     if fields.get("qop"):
-        expected = hashlib.md5(f"{ha1}:{fields['nonce']}:{fields['nc']}:{fields['cnonce']}:{fields['qop']}:{ha2}"
-                               .encode()).hexdigest()
+        chain = f"{ha1}:{fields['nonce']}:{fields['nc']}:{fields['cnonce']}:{fields['qop']}:{ha2}"
+        expected = hashlib.md5(chain.encode()).hexdigest()
     else:
         expected = hashlib.md5(f"{ha1}:{fields.get('nonce')}:{ha2}".encode()).hexdigest()
     return fields.get("response") == expected
@@ -174,8 +173,8 @@ async def error_code(watched: WatchedPage) -> str:
 
 # ------------------------------------------------------------------ tests
 
-async def test_page_loads_with_nothing_from_outside_and_no_console_errors(open_page: OpenPage,
-                                                                         daemon: Callable[..., Awaitable[str]]) -> None:
+async def test_page_loads_with_nothing_from_outside_and_no_console_errors(
+        open_page: OpenPage, daemon: Callable[..., Awaitable[str]]) -> None:
     base = await daemon("ws://127.0.0.1:9/ws")
     watched = await open_page()
     response = await watched.page.goto(f"{base}/softphone")
@@ -185,7 +184,8 @@ async def test_page_loads_with_nothing_from_outside_and_no_console_errors(open_p
     assert await watched.page.text_content("#sp-status") == "Софтфон өшірулі"
     assert await watched.page.evaluate("typeof AcdSoftphone.create") == "function"
     # The vendored JsSIP is served by the daemon, from the folder next to softphone.js.
-    assert await watched.page.evaluate("AcdSoftphone.jssipUrl") == f"{base}/softphone/static/vendor/jssip/jssip.min.js"
+    jssip_url = f"{base}/softphone/static/vendor/jssip/jssip.min.js"
+    assert await watched.page.evaluate("AcdSoftphone.jssipUrl") == jssip_url
     await watched.page.evaluate("""() => new Promise((ok, ko) => { const s = document.createElement('script');
         s.src = AcdSoftphone.jssipUrl; s.onload = ok; s.onerror = ko; document.head.appendChild(s); })""")
     assert await watched.page.evaluate("JsSIP.version") == (

@@ -43,7 +43,7 @@
   }
   function render(state) {
     var status = $('sp-status');
-    status.textContent = state.error ? AcdSoftphone.message(state.registration === 'registered' ? 'registered' : 'unregistered', lang) : state.message;
+    status.textContent = state.error ? AcdSoftphone.message(state.registration === 'registered' ? 'registered' : 'not_registered', lang) : state.message;
     status.dataset.state = state.registration;
     showError(state.error ? state.error.message : '');
     document.body.dataset.error = state.error ? state.error.code : '';
@@ -87,6 +87,7 @@
   document.addEventListener('DOMContentLoaded', function () {
     $('sp-lang').addEventListener('change', function (e) { lang = e.target.value; applyLabels(); });
     $('sp-signin').addEventListener('submit', function (e) { e.preventDefault(); start($('sp-token').value); });
+    $('sp-auto').addEventListener('change', function (e) { phone && phone.setAutoAnswer(e.target.checked); });
     $('sp-answer').addEventListener('click', function () { phone && phone.answer(); });
     $('sp-hangup').addEventListener('click', function () { phone && phone.hangup(); });
     $('sp-mute').addEventListener('click', function () { phone && phone.mute(!phone.state.muted); });

@@ -18,7 +18,8 @@
  *   await phone.checkMicrophone();   // -> true / false (and onError)
  *   await phone.register();          // -> true when registered, false on an error (and onError)
  *   phone.unregister(); phone.answer(); phone.hangup(); phone.mute(true); phone.hold(true);
- *   phone.sendDtmf('5'); phone.state  // a copy of the state below
+ *   phone.sendDtmf('5'); phone.setLang('kk'); phone.setAutoAnswer(true);
+ *   phone.state                      // a copy of the state below
  *
  * state = {registration: 'unregistered'|'connecting'|'registered'|'failed',
  *          microphone: 'unknown'|'ready'|'denied'|'absent'|'failed',
@@ -431,11 +432,13 @@
       session.sendDTMF(String(digits), {duration: 100, interToneGap: 70});
       return true;
     }
+    function setAutoAnswer(on) { opts.autoAnswer = !!on; }
     function setLang(value) { lang = MESSAGES[value] ? value : 'en'; if (state.error) state.error.message = message(state.error.code, lang, state.error.params); update({}); }
 
     var phone = {
       checkMicrophone: checkMicrophone, register: register, unregister: unregister, answer: answer,
-      hangup: hangup, mute: mute, hold: hold, sendDtmf: sendDtmf, setLang: setLang
+      hangup: hangup, mute: mute, hold: hold, sendDtmf: sendDtmf, setLang: setLang,
+      setAutoAnswer: setAutoAnswer
     };
     Object.defineProperty(phone, 'state', {get: snapshot, enumerable: true});
     return phone;
