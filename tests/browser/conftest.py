@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, Route, async_playwright
 
-
 CHROMIUM = os.environ.get("ACD_CHROMIUM", "/usr/bin/chromium")
 FAKE_MEDIA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 LOOPBACK_HOSTS = frozenset(("127.0.0.1", "localhost", "::1", "[::1]"))
