@@ -258,6 +258,7 @@ async def test_a_websocket_nobody_listens_on_is_said_clearly_in_kazakh(
     assert await error_code(watched) == "websocket_failed"
     assert "телефон серверіне қосылу мүмкін емес" in (await watched.page.text_content("#sp-error") or "")
     watched.assert_clean(allow=[WS_REFUSED_CONSOLE])
+    await screenshot(watched.page, "softphone-websocket-failed-kk.png")
 
 
 async def test_a_registrar_that_never_answers_times_out_with_a_clear_message(

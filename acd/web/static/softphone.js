@@ -218,10 +218,11 @@
     }
     function fail(code, params, extra) {
       var error = {code: code, message: message(code, lang, params), params: params || {}};
+      var repeated = state.error !== null && state.error.code === code;  // JsSIP's reconnect attempts
       var changes = extra || {};
       changes.error = error;
       update(changes);
-      if (typeof opts.onError === 'function') opts.onError(error);
+      if (!repeated && typeof opts.onError === 'function') opts.onError(error);
       return error;
     }
     function settle(ok) {
