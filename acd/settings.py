@@ -9,6 +9,7 @@ be read from a named environment variable (``token_env``). ``SecretStr`` keeps t
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -113,6 +114,32 @@ class DirectoryEntry(Strict):
     kind: Literal["branch", "external", "supervisor", "other"] = "external"
 
 
+class SoftphoneSettings(Strict):
+    """The browser softphone (issue 13): where it registers. The SIP password of each agent comes from the
+    environment (``<password_env_prefix><AGENT ID>``, upper-cased, non-alphanumerics as ``_``), never from
+    this file, and is never logged."""
+
+    ws_url: str = Field(pattern=r"^wss?://")
+    """Asterisk's SIP-over-WebSocket URL, e.g. wss://pbx.example.kz:8089/ws (ws:// only for a lab)."""
+    domain: str = Field(min_length=1)
+    """The SIP domain of the agents' URIs: sip:<user>@<domain>."""
+    sip_user: str = "{agent}"
+    """The PJSIP endpoint (and auth user name) of an agent; ``{agent}`` is replaced by the agent id."""
+    password_env_prefix: str = Field("ACD_SIP_PASSWORD_", pattern=r"^[A-Z_][A-Z0-9_]*$")
+    ice_servers: list[str] = []
+    """STUN/TURN URLs given to the browser, e.g. stun:stun.example.kz:3478 (empty: host candidates only)."""
+    auto_answer: bool = False
+    """Answer calls the ACD offers (marked with an X-ACD-Call header) without a click."""
+    register_timeout_s: float = Field(15.0, gt=0, le=120)
+    """How long the browser waits for the registrar before it shows a time-out."""
+
+    def sip_user_of(self, agent: str) -> str:
+        return self.sip_user.replace("{agent}", agent)
+
+    def password_env_of(self, agent: str) -> str:
+        return self.password_env_prefix + re.sub(r"[^A-Z0-9]", "_", agent.upper())
+
+
 class Settings(Strict):
     ari: AriSettings = AriSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -123,6 +150,8 @@ class Settings(Strict):
     users: list[User] = []
     reports: ReportSettings = ReportSettings()
     recording: RecordingSettings = RecordingSettings()
+    softphone: SoftphoneSettings | None = None
+    """The browser softphone's registrar (issue 13); None: the softphone is not offered."""
     not_ready_reasons: list[str] = ["break", "lunch", "training", "meeting", "no_answer"]
     """R4: the reasons an agent (or the system, for a missed call) may give for not being ready."""
     directory: list[DirectoryEntry] = []

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the engine uses: espeak-ng + sox build prompts, Asterisk's sound files and music on
-# hold give the simulator (and a real Asterisk) their audio, chromium runs the browser tests (Playwright),
-# PostgreSQL for the tests of that database.
+# hold give the simulator (and a real Asterisk) their audio, chromium runs the browser tests (tests/browser,
+# Playwright with executable_path), PostgreSQL for the tests of that database.
 # Skips what is already installed; uses sudo when not root.
 set -euo pipefail
 pkgs=(python3-venv espeak-ng sox asterisk-core-sounds-ru-wav asterisk-core-sounds-en-wav asterisk-moh-opsound-wav chromium)

@@ -23,6 +23,7 @@ from acd.web import (  # noqa: F401
     pages,
     recordings,
     reports,
+    softphone,
     wallboard,
 )
 from acd.web import callbacks as _callbacks  # noqa: F401  (R25 callbacks and escalation)

@@ -14,7 +14,8 @@ from acd.web.routes import ROLES, ROUTES, route
 from tests.web.conftest import ROLE_USER, Api, auth
 
 PUBLIC = {("GET", "/health"), ("GET", "/metrics"), ("GET", "/"), ("GET", "/login"), ("POST", "/login"),
-          ("GET", "/tv/{token}"), ("GET", "/tv/{token}/live")}
+          ("GET", "/tv/{token}"), ("GET", "/tv/{token}/live"),
+          ("GET", "/softphone"), ("GET", "/softphone/static/{name:.+}")}  # no data: page and its JS
 """The TV wallboard is public but needs its link's token (tests/web/test_wallboard.py)."""
 WALLBOARD_ROUTES = {
     ("GET", "/wallboard"), ("GET", "/api/wallboard"), ("GET", "/api/wallboard/live"),

@@ -1,0 +1,274 @@
+"""The browser softphone (issue 13) in a real Chromium, against the daemon's aiohttp app and local fake SIP
+servers over real sockets: it loads with nothing from outside, asks for the microphone and says clearly when
+it is refused, says clearly why a registration failed (WebSocket refused, 403, no answer), and registers
+against a registrar that answers 200 OK after a digest challenge checked against the agent's password."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pytest
+from aiohttp import WSMsgType, web
+from aiohttp.test_utils import TestServer
+from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
+
+from acd.settings import Settings, SoftphoneSettings, User
+from acd.web.app import create_app
+from tests.browser.conftest import OpenPage, WatchedPage, screenshot
+from tests.web.conftest import FakeEngine
+
+REPO = Path(__file__).resolve().parents[2]
+TOKEN = "tok-agent-a1"
+SIP_PASSWORD = "s3cret-a1"
+REALM = "acd.test"
+NONCE = "4a1c0ffee"
+WS_REFUSED_CONSOLE = "WebSocket connection to"
+"""Chromium itself logs a refused WebSocket as a console error; only the tests of that case allow it."""
+
+Behaviour = Literal["close", "forbid", "register", "silent"]
+
+
+# ------------------------------------------------------------------ a fake registrar over SIP WebSocket
+
+def _headers(message: str) -> tuple[str, list[tuple[str, str]]]:
+    head = message.split("\r\n\r\n", 1)[0].split("\r\n")
+    pairs = []
+    for line in head[1:]:
+        name, _, value = line.partition(":")
+        pairs.append((name.strip(), value.strip()))
+    return head[0], pairs
+
+
+def _get(pairs: list[tuple[str, str]], name: str) -> str | None:
+    short = {"via": "v", "from": "f", "to": "t", "call-id": "i", "contact": "m"}.get(name.lower())
+    for key, value in pairs:
+        if key.lower() == name.lower() or (short and key.lower() == short):
+            return value
+    return None
+
+
+def sip_response(request: str, status: int, reason: str, extra: Sequence[str] = ()) -> str:
+    """The minimal response RFC 3261 8.2.6 asks for: Via, From, To (with a tag), Call-ID, CSeq copied."""
+    _, pairs = _headers(request)
+    lines = [f"SIP/2.0 {status} {reason}"]
+    lines += [f"Via: {v}" for k, v in pairs if k.lower() in ("via", "v")]
+    to = _get(pairs, "To") or ""
+    if ";tag=" not in to:
+        to += ";tag=fake-registrar"
+    lines += [f"From: {_get(pairs, 'From')}", f"To: {to}", f"Call-ID: {_get(pairs, 'Call-ID')}",
+              f"CSeq: {_get(pairs, 'CSeq')}", *extra, "Content-Length: 0"]
+    return "\r\n".join(lines) + "\r\n\r\n"
+
+
+def _digest_ok(authorization: str, method: str, password: str) -> bool:
+    fields = dict(re.findall(r'(\w+)="?([^",]*)"?', authorization))
+    ha1 = hashlib.md5(f"{fields.get('username')}:{REALM}:{password}".encode()).hexdigest()
+    ha2 = hashlib.md5(f"{method}:{fields.get('uri')}".encode()).hexdigest()
+    if fields.get("qop"):
+        chain = f"{ha1}:{fields['nonce']}:{fields['nc']}:{fields['cnonce']}:{fields['qop']}:{ha2}"
+        expected = hashlib.md5(chain.encode()).hexdigest()
+    else:
+        expected = hashlib.md5(f"{ha1}:{fields.get('nonce')}:{ha2}".encode()).hexdigest()
+    return fields.get("response") == expected
+
+
+@dataclass
+class FakeRegistrar:
+    behaviour: Behaviour
+    requests: list[str] = field(default_factory=list)
+    subprotocols: list[str | None] = field(default_factory=list)
+    received: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(protocols=("sip",))
+        await ws.prepare(request)
+        self.subprotocols.append(ws.ws_protocol)
+        if self.behaviour == "close":
+            await ws.close()
+            return ws
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            self.requests.append(msg.data)
+            self.received.set()
+            start, pairs = _headers(msg.data)
+            if not start.startswith("REGISTER "):
+                continue
+            if self.behaviour == "forbid":
+                await ws.send_str(sip_response(msg.data, 403, "Forbidden"))
+            elif self.behaviour == "register":
+                authorization = _get(pairs, "Authorization")
+                if authorization is None:
+                    await ws.send_str(sip_response(msg.data, 401, "Unauthorized", [
+                        f'WWW-Authenticate: Digest realm="{REALM}", nonce="{NONCE}", algorithm=MD5']))
+                elif _digest_ok(authorization, "REGISTER", SIP_PASSWORD):
+                    contact = _get(pairs, "Contact") or ""
+                    await ws.send_str(sip_response(msg.data, 200, "OK", [f"Contact: {contact};expires=300"]))
+                else:
+                    await ws.send_str(sip_response(msg.data, 403, "Wrong password"))
+        return ws
+
+
+@pytest.fixture
+async def registrar_server() -> AsyncIterator[Callable[[Behaviour], Awaitable[tuple[FakeRegistrar, str]]]]:
+    servers: list[TestServer] = []
+
+    async def start(behaviour: Behaviour) -> tuple[FakeRegistrar, str]:
+        registrar = FakeRegistrar(behaviour)
+        app = web.Application()
+        app.router.add_get("/ws", registrar.handle)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        servers.append(server)
+        return registrar, f"ws://127.0.0.1:{server.port}/ws"
+
+    yield start
+    for server in servers:
+        await server.close()
+
+
+# ------------------------------------------------------------------ the daemon's app with a softphone
+
+@pytest.fixture
+async def daemon(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Callable[[str, float], Awaitable[str]]]:
+    servers: list[TestServer] = []
+    monkeypatch.setenv("ACD_SIP_PASSWORD_A1", SIP_PASSWORD)
+
+    async def start(ws_url: str, register_timeout_s: float = 15.0) -> str:
+        settings = Settings(
+            users=[User(name="agent1", role="agent", agent="a1", token=SecretStr(TOKEN))],
+            softphone=SoftphoneSettings(ws_url=ws_url, domain=REALM, register_timeout_s=register_timeout_s))
+        app = create_app(settings=settings, engine=FakeEngine(), db=None, metrics=CollectorRegistry(),
+                         clock=lambda: 0.0)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.port}"
+
+    yield start
+    for server in servers:
+        await server.close()
+
+
+async def start_softphone(watched: WatchedPage, base: str, lang: str = "en") -> None:
+    page = watched.page
+    await page.goto(f"{base}/softphone")
+    await page.select_option("#sp-lang", lang)
+    await page.fill("#sp-token", TOKEN)
+    await page.click("#sp-connect")
+
+
+async def error_code(watched: WatchedPage) -> str:
+    await watched.page.wait_for_function("document.body.dataset.error || document.querySelector('#sp-status')"
+                                         ".dataset.state === 'registered'")
+    return str(await watched.page.evaluate("document.body.dataset.error"))
+
+
+# ------------------------------------------------------------------ tests
+
+async def test_page_loads_with_nothing_from_outside_and_no_console_errors(
+        open_page: OpenPage, daemon: Callable[..., Awaitable[str]]) -> None:
+    base = await daemon("ws://127.0.0.1:9/ws")
+    watched = await open_page()
+    response = await watched.page.goto(f"{base}/softphone")
+    assert response is not None and response.status == 200
+    assert await watched.page.text_content("#sp-status") == "Softphone off"
+    await watched.page.select_option("#sp-lang", "kk")
+    assert await watched.page.text_content("#sp-status") == "Софтфон өшірулі"
+    assert await watched.page.evaluate("typeof AcdSoftphone.create") == "function"
+    # The vendored JsSIP is served by the daemon, from the folder next to softphone.js.
+    jssip_url = f"{base}/softphone/static/vendor/jssip/jssip.min.js"
+    assert await watched.page.evaluate("AcdSoftphone.jssipUrl") == jssip_url
+    await watched.page.evaluate("""() => new Promise((ok, ko) => { const s = document.createElement('script');
+        s.src = AcdSoftphone.jssipUrl; s.onload = ok; s.onerror = ko; document.head.appendChild(s); })""")
+    assert await watched.page.evaluate("JsSIP.version") == (
+        REPO / "acd/web/static/vendor/jssip/VERSION").read_text().strip()
+    watched.assert_clean()
+    # The guard is live: a page that tried to load from a CDN would be caught (and the request aborted).
+    await watched.page.evaluate("fetch('https://cdn.example.com/x.js').catch(() => null)")
+    assert watched.external_requests == ["https://cdn.example.com/x.js"]
+
+
+async def test_registers_against_a_registrar_that_challenges_and_answers_200(
+        open_page: OpenPage, daemon: Callable[..., Awaitable[str]],
+        registrar_server: Callable[[Behaviour], Awaitable[tuple[FakeRegistrar, str]]]) -> None:
+    registrar, ws_url = await registrar_server("register")
+    base = await daemon(ws_url)
+    watched = await open_page()
+    await start_softphone(watched, base)
+    await watched.page.wait_for_selector("#sp-status[data-state=registered]")
+    assert await watched.page.text_content("#sp-status") == "Registered: ready for calls"
+    assert await watched.page.text_content("#sp-mic") == "ready"
+    assert await watched.page.is_hidden("#sp-error")
+    assert registrar.subprotocols == ["sip"]
+    registers = [r for r in registrar.requests if r.startswith("REGISTER ")]
+    assert len(registers) == 2  # the challenge, then the answer with the agent's password
+    assert "sip:a1@acd.test" in registers[0] and "Authorization:" in registers[1]
+    watched.assert_clean()
+    await screenshot(watched.page, "softphone-registered.png", also=REPO / "docs/img/softphone.png")
+
+
+async def test_a_refused_microphone_is_said_clearly_and_nothing_registers(
+        open_page: OpenPage, daemon: Callable[..., Awaitable[str]],
+        registrar_server: Callable[[Behaviour], Awaitable[tuple[FakeRegistrar, str]]]) -> None:
+    registrar, ws_url = await registrar_server("register")
+    base = await daemon(ws_url)
+    watched = await open_page(microphone=False)
+    await start_softphone(watched, base, lang="ru")
+    assert await error_code(watched) == "microphone_denied"
+    assert "Доступ к микрофону запрещён" in (await watched.page.text_content("#sp-error") or "")
+    assert await watched.page.text_content("#sp-mic") == "запрещён"
+    assert registrar.requests == []
+    watched.assert_clean()
+
+
+@pytest.mark.parametrize(("behaviour", "code", "words"), [
+    ("close", "websocket_failed", "Cannot connect to the phone server at ws://127.0.0.1:"),
+    ("forbid", "forbidden", "does not allow this softphone to register (403)"),
+])
+async def test_a_failed_registration_is_said_clearly(
+        open_page: OpenPage, daemon: Callable[..., Awaitable[str]],
+        registrar_server: Callable[[Behaviour], Awaitable[tuple[FakeRegistrar, str]]],
+        behaviour: Behaviour, code: str, words: str) -> None:
+    registrar, ws_url = await registrar_server(behaviour)
+    base = await daemon(ws_url)
+    watched = await open_page()
+    await start_softphone(watched, base)
+    assert await error_code(watched) == code
+    assert words in (await watched.page.text_content("#sp-error") or "")
+    assert await watched.page.text_content("#sp-mic") == "ready"
+    assert await watched.page.text_content("#sp-reg") == "error"
+    watched.assert_clean(allow=[WS_REFUSED_CONSOLE])
+    if behaviour == "forbid":
+        await screenshot(watched.page, "softphone-forbidden.png")
+
+
+async def test_a_websocket_nobody_listens_on_is_said_clearly_in_kazakh(
+        open_page: OpenPage, daemon: Callable[..., Awaitable[str]]) -> None:
+    base = await daemon("ws://127.0.0.1:9/ws")  # discard port: connection refused
+    watched = await open_page()
+    await start_softphone(watched, base, lang="kk")
+    assert await error_code(watched) == "websocket_failed"
+    assert "телефон серверіне қосылу мүмкін емес" in (await watched.page.text_content("#sp-error") or "")
+    watched.assert_clean(allow=[WS_REFUSED_CONSOLE])
+    await screenshot(watched.page, "softphone-websocket-failed-kk.png")
+
+
+async def test_a_registrar_that_never_answers_times_out_with_a_clear_message(
+        open_page: OpenPage, daemon: Callable[..., Awaitable[str]],
+        registrar_server: Callable[[Behaviour], Awaitable[tuple[FakeRegistrar, str]]]) -> None:
+    registrar, ws_url = await registrar_server("silent")
+    base = await daemon(ws_url, 1.0)
+    watched = await open_page()
+    await start_softphone(watched, base)
+    assert await error_code(watched) == "registrar_timeout"
+    assert registrar.received.is_set()
+    assert "did not answer the registration in time" in (await watched.page.text_content("#sp-error") or "")
+    watched.assert_clean()
