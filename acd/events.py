@@ -111,6 +111,8 @@ class Queued(_Fact):
     KIND: ClassVar[str] = "queued"
     queue: str | None = None
     priority: int | None = None
+    position: int | None = None
+    """The caller's place in the queue on entry."""
 
 
 @dataclass(frozen=True)
