@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, Field, dataclass, field, fields
 from typing import Any, ClassVar
 
 
@@ -401,3 +401,19 @@ class RecordingEvent:
 
 
 CdrRecord = CallEvent | AgentEvent | RecordingEvent
+
+
+def _nullable(f: Field[Any]) -> bool:
+    return f.default is None or "None" in str(f.type)
+
+
+def kinds_markdown() -> str:
+    """The table of call event kinds in docs/cdr.md, generated from the dataclasses (a test keeps the
+    document equal to it: ``python -c 'from acd.events import kinds_markdown; print(kinds_markdown())'``)."""
+    lines = ["| kind | typed as | data (keys and types; `?`: may be absent or null) |", "|---|---|---|"]
+    for t in FACT_TYPES:
+        keys = ", ".join(f"`{f.name}`{'?' if _nullable(f) else ''}: {str(f.type).replace(' | None', '')}"
+                         for f in fields(t))
+        lines.append(f"| `{t.KIND}` | `{t.__name__}` | {keys or '(none)'} |")
+    lines.append("| any other | `Unknown(kind, data)` | as stored (kept, skipped by the fold) |")
+    return "\n".join(lines) + "\n"

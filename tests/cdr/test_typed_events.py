@@ -92,3 +92,11 @@ def test_the_stored_data_keeps_its_keys() -> None:
 def test_a_call_with_only_unknown_kinds_folds_without_an_outcome() -> None:
     row = fold("c9", [CallEvent("c9", "park", 1.0, {"slot": 1})])
     assert row["outcome"] is None
+
+
+def test_the_kinds_table_of_the_docs_is_the_generated_one() -> None:
+    from acd.events import kinds_markdown
+
+    doc = (Path(__file__).parents[2] / "docs" / "cdr.md").read_text()
+    between = doc.split("<!-- kinds:start -->\n", 1)[1].split("<!-- kinds:end -->", 1)[0]
+    assert between == kinds_markdown()
