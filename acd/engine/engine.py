@@ -344,9 +344,13 @@ class Engine:
         self.spawn(session.announce(media))
 
     # ---- agents' states ---------------------------------------------------------------------------
-    def restore_agent_state(self, agent_id: str, state: str, reason: str | None) -> None:
+    def restore_agent_state(
+        self, agent_id: str, state: str, reason: str | None, *, ended_wrapup: tuple[str, float] | None = None
+    ) -> None:
         """At start, before any call: the agent's state as the previous daemon left it (from the
-        agent_state_log). Not a change of state, so no row is written for it."""
+        agent_state_log). Not a change of state, so no row is written for it, except for a wrap-up
+        (``ended_wrapup``: its call and start), which the restart ends: a ``ready`` row closes the wrap-up
+        row and the call gets its ``wrapup_ended`` (else its ``wrapup_s`` stays 0 and the row open)."""
         self._quiet_agents.add(agent_id)
         try:
             now = self.clock.now()
@@ -355,6 +359,14 @@ class Engine:
             )
         finally:
             self._quiet_agents.discard(agent_id)
+        if ended_wrapup is not None:
+            call_id, since = ended_wrapup
+            self.writer.emit(
+                AgentEvent(agent_id=agent_id, state=state, at=now, previous="wrap_up", reason="restart",
+                           call_id=call_id)
+            )
+            seconds = round(max(0.0, now - since), 3)
+            self.emit_call(call_id, ev.WrapupEnded(agent=agent_id, seconds=seconds), at=now)
 
     def set_agent_state(self, agent_id: str, state: str, reason: str | None, by: str | None) -> None:
         if agent_id not in self.config.agents:

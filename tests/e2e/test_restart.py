@@ -562,6 +562,12 @@ async def _ringing_notice_wrapup(p: _Procs, http: aiohttp.ClientSession, how: st
 
     w = await eventually(lambda: complete(wrapped), 30, "the wrapped-up call's row never completed")
     assert w["outcome"] == "answered" and w["agent"] == "agent3"
+    # The restart ended the wrap-up: the call's wrap-up time and agent3's wrap-up row are complete.
+    assert float(str(w["wrapup_s"])) > 0
+    log = await p.rows("SELECT state, previous, duration_s FROM agent_state_log WHERE agent = 'agent3' "
+                       "AND by_user IS NULL ORDER BY at, id")
+    assert [(r["state"], r["previous"]) for r in log][-2:] == [("wrap_up", "on_call"), ("ready", "wrap_up")]
+    assert log[-2]["duration_s"] is not None
 
     async def recordings_done() -> list[dict[str, object]] | None:
         recs = await p.rows("SELECT r.call_id, r.status, c.recording_status FROM recordings r "
