@@ -59,6 +59,8 @@ class Scenario(_Fact):
 
 @dataclass(frozen=True)
 class Language(_Fact):
+    """The caller's language (`lang` 'kk', 'ru' or 'en'), chosen `how`: 'dtmf', 'timeout' or 'default'."""
+
     KIND: ClassVar[str] = "language"
     lang: str | None = None
     """'kk', 'ru' or 'en'."""
@@ -68,6 +70,8 @@ class Language(_Fact):
 
 @dataclass(frozen=True)
 class Menu(_Fact):
+    """A menu's outcome: `choice` is a digit, 'timeout' or 'invalid'; `attempt` counts from 1."""
+
     KIND: ClassVar[str] = "menu"
     menu: str | None = None
     choice: str | None = None
@@ -77,6 +81,8 @@ class Menu(_Fact):
 
 @dataclass(frozen=True)
 class Step(_Fact):
+    """A scenario step ran (`step`: its label or kind); `to: voicemail`: the IVR sent the call there."""
+
     KIND: ClassVar[str] = "step"
     step: str | None = None
     """A label or the step's kind."""
@@ -108,6 +114,8 @@ class Topic(_Fact):
 
 @dataclass(frozen=True)
 class Queued(_Fact):
+    """The caller entered a queue (its wait starts here)."""
+
     KIND: ClassVar[str] = "queued"
     queue: str | None = None
     priority: int | None = None
@@ -117,6 +125,8 @@ class Queued(_Fact):
 
 @dataclass(frozen=True)
 class Announced(_Fact):
+    """The caller heard its position and expected wait."""
+
     KIND: ClassVar[str] = "announced"
     position: int | None = None
     expected_s: float | None = None
@@ -124,6 +134,8 @@ class Announced(_Fact):
 
 @dataclass(frozen=True)
 class Offered(_Fact):
+    """An agent's phone rings for the call."""
+
     KIND: ClassVar[str] = "offered"
     queue: str | None = None
     agent: str | None = None
@@ -131,6 +143,8 @@ class Offered(_Fact):
 
 @dataclass(frozen=True)
 class RingNoAnswer(_Fact):
+    """The offer failed: `reason` 'no_answer', 'busy', 'unreachable' or 'failed'."""
+
     KIND: ClassVar[str] = "ring_no_answer"
     queue: str | None = None
     agent: str | None = None
@@ -140,6 +154,8 @@ class RingNoAnswer(_Fact):
 
 @dataclass(frozen=True)
 class Connected(_Fact):
+    """The caller talks to the agent (bridged)."""
+
     KIND: ClassVar[str] = "connected"
     queue: str | None = None
     agent: str | None = None
@@ -148,6 +164,8 @@ class Connected(_Fact):
 
 @dataclass(frozen=True)
 class RecordingStarted(_Fact):
+    """A recording started: `recording` is its name, `kind` 'call' or 'voicemail'."""
+
     KIND: ClassVar[str] = "recording_started"
     recording: str | None = None
     """The recording's name."""
@@ -158,6 +176,8 @@ class RecordingStarted(_Fact):
 
 @dataclass(frozen=True)
 class RecordingFinished(_Fact):
+    """A recording ended and was stored."""
+
     KIND: ClassVar[str] = "recording_finished"
     recording: str | None = None
     duration_s: float | None = None
@@ -165,6 +185,8 @@ class RecordingFinished(_Fact):
 
 @dataclass(frozen=True)
 class RecordingFailed(_Fact):
+    """A recording failed (R14: shown on the call)."""
+
     KIND: ClassVar[str] = "recording_failed"
     recording: str | None = None
     reason: str | None = None
@@ -181,6 +203,8 @@ class Hold(_Fact):
 
 @dataclass(frozen=True)
 class Transfer(_Fact):
+    """The call was transferred: `kind` 'blind' or 'attended', `by` 'scenario' or the agent's id."""
+
     KIND: ClassVar[str] = "transfer"
     kind: str = "blind"
     """'blind' or 'attended'."""
@@ -191,6 +215,8 @@ class Transfer(_Fact):
 
 @dataclass(frozen=True)
 class Overflow(_Fact):
+    """The queue gave the call to its overflow `target`: `reason` 'max_wait' or 'no_agents'."""
+
     KIND: ClassVar[str] = "overflow"
     queue: str | None = None
     target: str | None = None
@@ -221,6 +247,9 @@ class HandledInIvr(_Fact):
 
 @dataclass(frozen=True)
 class LeftQueue(_Fact):
+    """The caller left the queue: `reason` 'abandoned', 'overflow', 'transferred', 'timeout' or
+    'connected'."""
+
     KIND: ClassVar[str] = "left_queue"
     queue: str | None = None
     reason: str | None = None
@@ -229,6 +258,9 @@ class LeftQueue(_Fact):
 
 @dataclass(frozen=True)
 class Ended(_Fact):
+    """The call ended: `by` 'caller', 'agent' or 'system', `cause` the Q.850 code; `end_estimated`: it
+    ended during a gap in ARI events (the time is the last moment Asterisk was heard from)."""
+
     KIND: ClassVar[str] = "ended"
     by: str | None = None
     """'caller', 'agent' or 'system'."""
@@ -241,6 +273,8 @@ class Ended(_Fact):
 
 @dataclass(frozen=True)
 class WrapupEnded(_Fact):
+    """The agent's wrap-up after the call ended (or a restart ended it)."""
+
     KIND: ClassVar[str] = "wrapup_ended"
     agent: str | None = None
     seconds: float = 0.0
@@ -410,10 +444,13 @@ def _nullable(f: Field[Any]) -> bool:
 def kinds_markdown() -> str:
     """The table of call event kinds in docs/cdr.md, generated from the dataclasses (a test keeps the
     document equal to it: ``python -c 'from acd.events import kinds_markdown; print(kinds_markdown())'``)."""
-    lines = ["| kind | typed as | data (keys and types; `?`: may be absent or null) |", "|---|---|---|"]
+    lines = ["| kind | typed as | what it says | data (keys and types; `?`: may be absent or null) |",
+             "|---|---|---|---|"]
     for t in FACT_TYPES:
         keys = ", ".join(f"`{f.name}`{'?' if _nullable(f) else ''}: {str(f.type).replace(' | None', '')}"
                          for f in fields(t))
-        lines.append(f"| `{t.KIND}` | `{t.__name__}` | {keys or '(none)'} |")
-    lines.append("| any other | `Unknown(kind, data)` | as stored (kept, skipped by the fold) |")
+        about = " ".join((t.__doc__ or "").split())
+        lines.append(f"| `{t.KIND}` | `{t.__name__}` | {about} | {keys or '(none)'} |")
+    lines.append("| any other | `Unknown(kind, data)` | a kind of another daemon version: kept, skipped by "
+                 "the fold | as stored |")
     return "\n".join(lines) + "\n"
