@@ -100,3 +100,29 @@ def test_the_kinds_table_of_the_docs_is_the_generated_one() -> None:
     doc = (Path(__file__).parents[2] / "docs" / "cdr.md").read_text()
     between = doc.split("<!-- kinds:start -->\n", 1)[1].split("<!-- kinds:end -->", 1)[0]
     assert between == kinds_markdown()
+
+
+@pytest.mark.parametrize("left_in", ["journal.jsonl", "spool.jsonl"])
+async def test_an_old_journal_or_spool_is_stored_by_a_new_writer(tmp_path: Path, left_in: str) -> None:
+    """What an older daemon left behind (killed: its journal; database down: its spool) is stored as it
+    was written, the unknown kind included, and the calls row folds from the typed events."""
+    from sqlalchemy import select
+
+    from cdr.schema import call_events, calls
+    from cdr.writer import CdrWriter
+
+    spool_dir = tmp_path / "spool"
+    spool_dir.mkdir()
+    (spool_dir / left_in).write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in OLD_SPOOL))
+    w = CdrWriter(f"sqlite+aiosqlite:///{tmp_path / 'cdr.db'}", spool_dir)
+    await w.start()
+    try:
+        await w.flush()
+        async with w.engine.connect() as conn:
+            stored = (await conn.execute(select(call_events.c.kind, call_events.c.data)
+                                         .order_by(call_events.c.id))).all()
+            row = (await conn.execute(select(calls).where(calls.c.id == "c1"))).mappings().one()
+    finally:
+        await w.close()
+    assert [(k, d) for k, d in stored] == [(x["kind"], x["data"]) for x in OLD_SPOOL]
+    assert row["outcome"] == "answered" and row["wait_s"] == 10.0 and row["hold_s"] == 6.0
