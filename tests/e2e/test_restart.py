@@ -437,8 +437,8 @@ agents:
      skills: {technical: 6}, queues: {second_line: 1, nobody: 1}}
 """ + AGENTS_YAML.split("agent3", 1)[1].split("\n", 2)[2]
 
-NOTICE_S = 60  # virtual seconds (6 s of wall time at speed 10): long enough to stop the daemon within it
-RING_S = 150  # the ringing phones answer after this (virtual) time
+NOTICE_S = 90  # virtual seconds (9 s of wall time at speed 10): long enough to stop the daemon within it
+RING_S = 200  # the ringing phones answer after this (virtual) time: still ringing after the notice
 
 
 def _write_notice(sounds: Path) -> None:
@@ -532,6 +532,8 @@ async def _ringing_notice_wrapup(p: _Procs, http: aiohttp.ClientSession, how: st
 
     await eventually(in_the_notice, 60, "the second caller never heard the notice while the phone rang")
     assert await notices(noticed, "PlaybackFinished") == 0, "the notice ended before the stop: too slow"
+    for c in (ringing, noticed):  # both phones still ring: nobody answered yet
+        assert (await p.caller(c))["state"] != "talking", "a phone was answered before the stop: too slow"
     entered = {c: await events_of(c, "queued") for c in (ringing, noticed)}
     assert all(len(v) == 1 for v in entered.values())
     assert (await p.agents())["agent3"]["state"] == "wrap_up"
