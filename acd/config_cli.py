@@ -16,6 +16,7 @@ from acd.configset import PromptFile, load_config
 from acd.core.config import AgentsFile, QueuesFile
 from acd.settings import Settings
 from acd.yamlconf import ConfigError, ConfigProblem
+from outbound.callbacks import load_callbacks_config
 from routing.model import Scenario, ScheduleLibrary
 
 SchemaKind = Literal["all", "acd", "scenario", "schedules", "queues", "agents", "prompts", "regions", "qa"]
@@ -51,6 +52,7 @@ def check(
     exit 1 on any error (or warning with --strict)."""
     try:
         config = load_config(dir)
+        load_callbacks_config(dir / "callbacks.yaml", config.schedules)  # R25 deadlines (outbound/)
     except ConfigError as exc:
         _print(exc.problems)
         _print(exc.warnings)

@@ -33,6 +33,7 @@ from acd.engine.engine import Engine
 from acd.engine.resync import resync
 from acd.logs import configure_logging
 from acd.metrics import Metrics
+from acd.runtime import tune_gc
 
 log = structlog.get_logger(__name__)
 
@@ -169,7 +170,8 @@ class Daemon:
             log.warning("queue_history_unavailable", error=str(exc))
 
         self.ari = AriClient(
-            settings.ari.url, settings.ari.user, settings.ari.password.get_secret_value(), settings.ari.app
+            settings.ari.url, settings.ari.user, settings.ari.password.get_secret_value(), settings.ari.app,
+            max_concurrent=settings.ari.max_concurrent_requests,
         )
         try:
             info = await self.ari.asterisk.info()
@@ -243,6 +245,13 @@ class Daemon:
 
         install_admin(app, self.config_dir, self.settings.paths.var, clock=self.clock.now,
                       reloader=lambda: self.reloader)
+        from acd.web.call_control import CALL_CONTROL
+
+        app[CALL_CONTROL] = self.engine.control  # agents' call control and supervisors' listening
+        from acd.web.callbacks import start_callbacks  # R25: deadlines, escalation webhook outbox
+
+        self._tasks.extend(start_callbacks(app, self.config_dir, self.config.schedules, self.db,
+                                           self.clock.now, writer=self.writer))
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         port = self.settings.http.port if self.http_port is None else self.http_port
@@ -278,6 +287,8 @@ class Daemon:
             self.metrics.malformed.set(self.stream.malformed)
             self.metrics.dropped.set(self.stream.dropped)
             self.metrics.reconnects.set(self.stream.reconnects)
+            self.metrics.ari_waiting.set(self.ari.limiter.waiting)
+            self.metrics.ari_retries.set(self.ari.retries)
             self.metrics.cdr_spooled.set(self.writer.spooled)
             with contextlib.suppress(Exception):
                 snap = self.acd.snapshot(self.clock.now())
@@ -376,6 +387,7 @@ class EnginePortAdapter:
 async def run_daemon(config_dir: Path, clock: Clock, initial_agent_state: str = "logged_out") -> int:
     daemon = Daemon(config_dir, clock=clock, initial_agent_state=initial_agent_state)
     await daemon.start()
+    tune_gc()  # after start-up: its heap frozen out of every collection (acd/runtime.py)
     daemon.install_signals()
     await daemon.stopped.wait()
     await daemon.stop()

@@ -24,6 +24,8 @@ class _Fact:
     the stored ``data`` (same names, so the stored form is the dataclass's fields)."""
 
     KIND: ClassVar[str]
+    STORED_AS: ClassVar[Mapping[str, str]] = {}
+    """Fields whose stored key differs (a Python keyword such as ``from``)."""
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,33 @@ class Transfer(_Fact):
     target: str | None = None
     by: str = "scenario"
     """'scenario' or the agent's id."""
+    agent: str | None = None
+    """The agent the call went to, if the target is one."""
+
+
+@dataclass(frozen=True)
+class Listen(_Fact):
+    """A supervisor listened to (or whispered to, or barged into) the agent's call: one period in one
+    `mode` ('listen', 'whisper' or 'barge'), from `from` (epoch) to the event's time (also a row of
+    listen_audit, R23)."""
+
+    KIND: ClassVar[str] = "listen"
+    STORED_AS: ClassVar[Mapping[str, str]] = {"since": "from"}
+    session: str | None = None
+    supervisor: str | None = None
+    agent: str | None = None
+    mode: str = "listen"
+    since: float | None = None
+
+
+@dataclass(frozen=True)
+class Conference(_Fact):
+    """The agent, the caller and the consulted `target` (`party`: its agent, if any) in one bridge."""
+
+    KIND: ClassVar[str] = "conference"
+    agent: str | None = None
+    target: str | None = None
+    party: str | None = None
 
 
 @dataclass(frozen=True)
@@ -291,13 +320,15 @@ class Unknown:
 
 KnownFact = (Arrived | Answered | Scenario | Language | Menu | Step | Tag | Topic | Queued | Announced
              | Offered | RingNoAnswer | Connected | RecordingStarted | RecordingFinished | RecordingFailed
-             | Hold | Transfer | Overflow | Voicemail | HandledInIvr | LeftQueue | Ended | WrapupEnded)
+             | Hold | Transfer | Listen | Conference | Overflow | Voicemail | HandledInIvr | LeftQueue | Ended
+             | WrapupEnded)
 CallFact = KnownFact | Unknown
 """What a call event says, one frozen dataclass per kind: the closed union the fold matches on."""
 
 FACT_TYPES: tuple[type[KnownFact], ...] = (
     Arrived, Answered, Scenario, Language, Menu, Step, Tag, Topic, Queued, Announced, Offered, RingNoAnswer,
-    Connected, RecordingStarted, RecordingFinished, RecordingFailed, Hold, Transfer, Overflow, Voicemail,
+    Connected, RecordingStarted, RecordingFinished, RecordingFailed, Hold, Transfer, Listen, Conference,
+    Overflow, Voicemail,
     HandledInIvr, LeftQueue, Ended, WrapupEnded)
 _BY_KIND: dict[str, type[KnownFact]] = {t.KIND: t for t in FACT_TYPES}
 
@@ -322,7 +353,7 @@ def fact_data(fact: CallFact) -> dict[str, Any]:
             continue
         if value is False and f.default is False:
             continue
-        out[f.name] = value
+        out[fact.STORED_AS.get(f.name, f.name)] = value
     return out
 
 
@@ -354,7 +385,8 @@ def parse_fact(kind: str, data: Mapping[str, Any] | None) -> CallFact:
     cls = _BY_KIND.get(kind)
     if cls is None:
         return Unknown(kind, dict(data))
-    kwargs = {f.name: _convert(str(f.type), data.get(f.name), f.default) for f in fields(cls)}
+    kwargs = {f.name: _convert(str(f.type), data.get(cls.STORED_AS.get(f.name, f.name)), f.default)
+              for f in fields(cls)}
     return cls(**kwargs)
 
 
@@ -447,8 +479,8 @@ def kinds_markdown() -> str:
     lines = ["| kind | typed as | what it says | data (keys and types; `?`: may be absent or null) |",
              "|---|---|---|---|"]
     for t in FACT_TYPES:
-        keys = ", ".join(f"`{f.name}`{'?' if _nullable(f) else ''}: {str(f.type).replace(' | None', '')}"
-                         for f in fields(t))
+        keys = ", ".join(f"`{t.STORED_AS.get(f.name, f.name)}`{'?' if _nullable(f) else ''}: "
+                         f"{str(f.type).replace(' | None', '')}" for f in fields(t))
         about = " ".join((t.__doc__ or "").split())
         lines.append(f"| `{t.KIND}` | `{t.__name__}` | {about} | {keys or '(none)'} |")
     lines.append("| any other | `Unknown(kind, data)` | a kind of another daemon version: kept, skipped by "

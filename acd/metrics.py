@@ -23,9 +23,17 @@ class BoundedLabelCounter:
     def __init__(self, counter: Counter, known: Collection[str]) -> None:
         self.counter = counter
         self.known = frozenset(known)
+        self._children: dict[str, Counter] = {}
+        """Child counters by label: ``Counter.labels`` takes a lock and builds a key on every event."""
 
     def labels(self, value: str) -> Counter:
-        return self.counter.labels(value if value in self.known else OTHER)
+        child = self._children.get(value)
+        if child is None:
+            label = value if value in self.known else OTHER
+            child = self.counter.labels(label)
+            if label != OTHER:  # unknown values are unbounded: never keep them as keys
+                self._children[value] = child
+        return child
 
 
 class Metrics:
@@ -45,6 +53,14 @@ class Metrics:
             "acd_ari_dropped_events", "ARI events dropped because the queue was full", registry=r
         )
         self.reconnects = Gauge("acd_ari_reconnects", "ARI WebSocket reconnections", registry=r)
+        self.ari_waiting = Gauge(
+            "acd_ari_requests_waiting",
+            "ARI requests waiting for a slot (ari.max_concurrent_requests in flight)", registry=r
+        )
+        self.ari_retries = Gauge(
+            "acd_ari_request_retries", "ARI requests resent after a time-out or a 5xx (set_var, hang-up)",
+            registry=r
+        )
         self.connected = Gauge("acd_ari_connected", "1 while the ARI WebSocket is connected", registry=r)
         self.recording_failures = Counter("acd_recording_failures", "Recordings that failed", registry=r)
         self.agents = Gauge(

@@ -32,6 +32,9 @@ class AriSettings(Strict):
     password: SecretStr = SecretStr("")
     reconnect_max_s: float = Field(30.0, gt=0)
     ping_interval_s: float = Field(20.0, gt=0)
+    max_concurrent_requests: int = Field(32, ge=1, le=1000)
+    """ARI requests in flight at once; the rest wait, state writes and hang-ups first, playbacks last
+    (docs/ari-client.md). Keep it under Asterisk's http.conf ``sessionlimit`` (100 by default)."""
 
 
 class DatabaseSettings(Strict):
@@ -70,6 +73,8 @@ class User(Strict):
     """For role 'agent': the agent id (agents.yaml) this user works as."""
     token: SecretStr | None = None
     token_env: str | None = None
+    endpoint: str | None = None
+    """A supervisor's phone (``PJSIP/sup1``), called when they listen to a call (R23)."""
 
     @model_validator(mode="after")
     def _one_token(self) -> User:
@@ -98,6 +103,16 @@ class RecordingSettings(Strict):
     """R14: 3 months in one tender, 2 years (730) in another."""
 
 
+class DirectoryEntry(Strict):
+    """A number agents may consult or transfer to (R13): a branch, the second line, an external number."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    name: str = ""
+    endpoint: str
+    """What Asterisk dials: ``PJSIP/7172555000@trunk``, ``PJSIP/secondline``."""
+    kind: Literal["branch", "external", "supervisor", "other"] = "external"
+
+
 class Settings(Strict):
     ari: AriSettings = AriSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -110,6 +125,8 @@ class Settings(Strict):
     recording: RecordingSettings = RecordingSettings()
     not_ready_reasons: list[str] = ["break", "lunch", "training", "meeting", "no_answer"]
     """R4: the reasons an agent (or the system, for a missed call) may give for not being ready."""
+    directory: list[DirectoryEntry] = []
+    """Consultation and transfer targets besides agents and queues (docs/call-control.md)."""
 
     @field_validator("timezone")
     @classmethod

@@ -25,6 +25,7 @@ SECTIONS: dict[str, str] = {
     "ari": "bench.ari",
     "cdr": "bench.cdr", "reports": "bench.reports",
     "outbound": "bench.outbound",
+    "daemon": "bench.daemon_load", "burst": "bench.daemon_burst",
 }
 """Section name -> module with ``run(quick: bool) -> Section``. Add an area with one line here."""
 

@@ -45,7 +45,7 @@ def _writable(path: Path) -> bool:
 
 
 def report(
-    name: Annotated[str, typer.Argument(help="calls | daily | topics | monthly | hourly | sla")],
+    name: Annotated[str, typer.Argument(help="calls | daily | topics | monthly | hourly | sla | callbacks")],
     from_: Annotated[str, typer.Option("--from", help="first local day, YYYY-MM-DD")],
     to: Annotated[str | None, typer.Option("--to", help="last local day (inclusive); default --from")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | csv | xlsx | json")] = "table",

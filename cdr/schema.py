@@ -124,7 +124,7 @@ callbacks = Table(
     Column("id", String(64), primary_key=True),
     Column("call_id", String(64)),
     Column("number", String(64)),
-    Column("reason", String(32), nullable=False, comment="'voicemail', 'second_line', 'request', ..."),
+    Column("reason", String(32), nullable=False, comment="the kind: voicemail, second_line, requested, api"),
     Column("recording", String(255)),
     Column("due_at", UtcDateTime),
     Column("status", String(16), nullable=False, server_default="open", comment="open, done, failed"),
@@ -132,7 +132,17 @@ callbacks = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("notes", Text),
     Column("updated_at", UtcDateTime),
+    # 0010_callbacks_deadlines (outbound/callbacks.py, docs/outbound.md "Callbacks"); ``reason`` is the kind
+    Column("ticket_id", String(64), comment="the service desk's ticket"),
+    Column("topic", String(255)),
+    Column("comment", Text),
+    Column("agent", String(64), comment="assigned agent (the escalating one, or who took it)"),
+    Column("created_by", String(64), comment="API user who created it; NULL: the engine (voicemail)"),
+    Column("next_attempt_at", UtcDateTime, comment="when to call again after a failed attempt"),
+    Column("outcome", String(16), comment="last attempt: reached, no_answer, busy, wrong_number"),
+    Column("closed_at", UtcDateTime),
     Index(None, "status", "due_at"),
+    Index(None, "created_at"),
 )
 
 queue_log = Table(
@@ -177,7 +187,25 @@ cdr = Table(
     Index(None, "calldate"),
 )
 
-CDR_TABLES = ("calls", "call_events", "agent_state_log", "callbacks", "queue_log", "cdr")
+# Supervisors' listening (R23, migration 0009_hold): one row per period in one mode, from the CDR event
+# ``listen`` (so it goes through the journal and the spool like the CDR). Agents are not told; this is the
+# trace of who listened to whom (docs/call-control.md).
+LISTEN_MODES = ("listen", "whisper", "barge")
+listen_audit = Table(
+    "listen_audit", metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("session_id", String(64), nullable=False, comment="one listening session (modes switch in it)"),
+    Column("supervisor", String(64), nullable=False, comment="the user who listened"),
+    Column("agent", String(64), comment="the agent listened to"),
+    Column("call_id", String(64), nullable=False, index=True),
+    Column("mode", String(16), nullable=False),
+    Column("from_at", UtcDateTime, nullable=False, index=True),
+    Column("to_at", UtcDateTime, nullable=False),
+    CheckConstraint("mode IN ('listen', 'whisper', 'barge')", name="mode"),
+)
+
+CDR_TABLES = ("calls", "call_events", "agent_state_log", "callbacks", "queue_log", "cdr", "listen_audit")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -29,12 +29,14 @@ from acd.events import (
     Answered,
     Arrived,
     CallEvent,
+    Conference,
     Connected,
     Ended,
     HandledInIvr,
     Hold,
     Language,
     LeftQueue,
+    Listen,
     Menu,
     Offered,
     Overflow,
@@ -223,7 +225,7 @@ def fold(call_id: str, events: Iterable[CallEvent], *, short_abandon_s: float = 
                     s.offer_open = None
             case WrapupEnded() as f:
                 s.wrapup += f.seconds
-            case Menu() | Announced() | Unknown():
+            case Menu() | Announced() | Listen() | Conference() | Unknown():
                 pass  # not in the row (the menu path and announcements are in call_events)
             case unreachable:
                 assert_never(unreachable)

@@ -19,7 +19,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ from cdr import recording_rows
 from cdr.db import make_engine, migrate
 from cdr.journal import Journal
 from cdr.regions import RegionLookup, default_regions
-from cdr.schema import agent_state_log, call_events, callbacks, calls, cdr, queue_log
+from cdr.schema import agent_state_log, call_events, callbacks, calls, cdr, listen_audit, queue_log
 from cdr.spool import Spool
 from cdr.summary import fold
 from cdr.types import utc
@@ -162,6 +162,9 @@ class CdrWriter:
         self.spool = Spool(spool_dir)
         self.journal = Journal(spool_dir)
         self.short_abandon_s = short_abandon_s
+        self.voicemail_due: Callable[[float], float] | None = None
+        """Set by the daemon when config/callbacks.yaml counts voicemail deadlines in business hours:
+        creation time -> due time; it then wins over the scenario's ``callback_within_h``."""
         self.clock = clock
         self.regions = regions or default_regions()
         self.batch_size = batch_size
@@ -446,6 +449,9 @@ class CdrWriter:
             if call_rows:
                 await conn.execute(insert_ignore(conn, call_events, "event_id"), call_rows)
                 refold |= {str(r["call_id"]) for r in call_rows}
+                audit = [_listen_row(r) for r in batch if isinstance(r, CallEvent) and r.kind == "listen"]
+                if audit:
+                    await conn.execute(insert_ignore(conn, listen_audit, "event_id"), audit)
             if refold:
                 await self._refold(conn, sorted(refold), {str(r["event_id"]) for r in call_rows})
             if agent_rows:
@@ -482,8 +488,8 @@ class CdrWriter:
             ql_rows.extend(q for q in qlog.call_rows(cid, evs, row.get("caller"))
                            if q["event_id"].rpartition(":")[0] in new_events)
             if row.get("ended_at") is not None:
-                cdr_rows.append(_classic_cdr(row, evs))
-            cb_rows.extend(_callbacks(row, evs))
+                cdr_rows.extend(_classic_cdrs(row, evs))
+            cb_rows.extend(_callbacks(row, evs, self.voicemail_due))
         cols = [c.name for c in calls.columns if c.name != "id"]
         for row in summaries:
             for c in cols:
@@ -545,15 +551,60 @@ def _classic_cdr(row: dict[str, Any], events: list[CallEvent]) -> dict[str, Any]
     }
 
 
-def _callbacks(row: dict[str, Any], events: list[CallEvent]) -> list[dict[str, Any]]:
+def _classic_cdrs(row: dict[str, Any], events: list[CallEvent]) -> list[dict[str, Any]]:
+    """The classic rows of a call: as Asterisk's CDR engine does on a transfer, the first row ends at the
+    agent's transfer and each transfer by an agent starts a row of its own (``<call id>-<n>``, same
+    ``linkedid``) for the caller with the party it was transferred to (docs/call-control.md)."""
+    first = _classic_cdr(row, events)
+    agent_made = row.get("connected_at") is not None
+    transfers = [e for e in events if agent_made and e.kind == "transfer"
+                 and (e.data or {}).get("by", "scenario") != "scenario"]
+    if not transfers:
+        return [first]
+    end = row.get("ended_at")
+    start, answered = first["calldate"], row.get("answered_at")
+    cut = utc(transfers[0].at)
+    first["duration"] = int((cut - start).total_seconds()) if start else 0
+    first["billsec"] = int((cut - answered).total_seconds()) if answered else 0
+    out = [first]
+    failed = any(e.kind == "step" and (e.data or {}).get("step") == "transfer_failed" for e in events)
+    for n, t in enumerate(transfers, start=1):
+        d = t.data or {}
+        begin = utc(t.at)
+        stop: datetime | None = utc(transfers[n].at) if n < len(transfers) else end
+        target = str(d.get("agent") or d.get("target") or "")[:80]
+        answered_leg = not (failed and n == len(transfers) and d.get("kind") == "blind")
+        secs = int((stop - begin).total_seconds()) if stop is not None and begin is not None else 0
+        out.append({**first, "uniqueid": f"{row['id']}-{n}"[:150], "calldate": begin,
+                    "dst": str(d.get("target") or "")[:80], "dstchannel": target,
+                    "lastapp": "Transfer", "lastdata": str(d.get("kind") or "")[:80],
+                    "duration": secs, "billsec": secs if answered_leg else 0,
+                    "disposition": "ANSWERED" if answered_leg else "NO ANSWER",
+                    "userfield": f"transfer:{d.get('kind') or ''}"[:255]})
+    return out
+
+
+def _listen_row(e: CallEvent) -> dict[str, Any]:
+    """A ``listen`` event (one period of a supervisor in one mode) as its listen_audit row (R23)."""
+    d = e.data or {}
+    return {"event_id": e.event_id, "session_id": str(d.get("session") or "")[:64],
+            "supervisor": str(d.get("supervisor") or "")[:64], "agent": d.get("agent"),
+            "call_id": e.call_id, "mode": str(d.get("mode") or "listen"),
+            "from_at": utc(float(d.get("from") or e.at)), "to_at": utc(e.at)}
+
+
+def _callbacks(row: dict[str, Any], events: list[CallEvent],
+               voicemail_due: Callable[[float], float] | None = None) -> list[dict[str, Any]]:
     out = []
     for e in events:
         f = e.fact
         if isinstance(f, Voicemail) and f.callback_id:
+            due = (voicemail_due(e.at) if voicemail_due is not None
+                   else f.callback_due_at or e.at + CALLBACK_DUE["voicemail"].total_seconds())
             out.append({"id": f.callback_id[:64], "call_id": row["id"],
                         "number": row.get("caller"), "reason": "voicemail",
                         "recording": f.recording,
-                        "due_at": utc(f.callback_due_at or e.at + CALLBACK_DUE["voicemail"].total_seconds()),
+                        "due_at": utc(due),
                         "status": "open",
                         "created_at": utc(e.at), "attempts": 0, "notes": None, "updated_at": utc(e.at)})
     return out

@@ -100,3 +100,20 @@ campaign_answers = Table(
     UniqueConstraint("attempt_id", "question"),
     Index(None, "contact_id"),
 )
+
+# Migration 0010_callbacks_deadlines: the durable outbox of service-desk webhooks (outbound/servicedesk.py).
+# A row is written in the same transaction as the callback it announces and deleted from nobody's view:
+# ``delivered_at`` is set when the service desk answered 2xx; until then the sender retries with back-off.
+webhook_outbox = Table(
+    "webhook_outbox", metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("event", String(32), nullable=False, comment="e.g. 'escalation'"),
+    Column("url", String(1024), nullable=False),
+    Column("body", Text, nullable=False, comment="the JSON sent, byte for byte (the signature covers it)"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_try_at", UtcDateTime, nullable=False),
+    Column("delivered_at", UtcDateTime),
+    Column("last_error", String(512)),
+    Index(None, "delivered_at", "next_try_at"),
+)

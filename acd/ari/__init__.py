@@ -16,6 +16,7 @@ from acd.ari.errors import (
     AriUnprocessable,
 )
 from acd.ari.events import EventStream
+from acd.ari.limiter import Priority
 from acd.ari.models import Event, GenericEvent, MalformedEvent, parse_event
 
 __all__ = [
@@ -33,5 +34,6 @@ __all__ = [
     "EventStream",
     "GenericEvent",
     "MalformedEvent",
+    "Priority",
     "parse_event",
 ]

@@ -13,6 +13,7 @@ log line).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -24,7 +25,8 @@ import structlog
 from pydantic import SecretStr
 from yarl import URL
 
-from acd.ari.errors import AriConnectionError, error_for, error_message
+from acd.ari.errors import AriConnectionError, AriNotFound, AriServerError, error_for, error_message
+from acd.ari.limiter import Priority, PriorityLimiter, default_priority, must_not_be_lost
 from acd.ari.resources import (
     Applications,
     Asterisk,
@@ -81,6 +83,10 @@ class AriClient:
         *,
         session: aiohttp.ClientSession | None = None,
         timeout_s: float = 10,
+        max_concurrent: int = 32,
+        retry_attempts: int = 4,
+        retry_base_s: float = 0.2,
+        retry_max_s: float = 2.0,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.username or parts.password:
@@ -91,6 +97,14 @@ class AriClient:
         self.user = user
         self.app = app
         self.timeout_s = timeout_s
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.limiter = PriorityLimiter(max_concurrent)
+        """At most ``max_concurrent`` requests in flight; the rest wait by priority (acd/ari/limiter.py)."""
+        self.retry_attempts = max(1, retry_attempts)
+        self.retry_base_s = retry_base_s
+        self.retry_max_s = retry_max_s
+        self.retries = 0
+        """Resends so far (``acd_ari_request_retries`` in /metrics)."""
         secret = password.get_secret_value() if isinstance(password, SecretStr) else password
         self.__authorization = _Redacted(aiohttp.encode_basic_auth(user, secret))
         self._session = session
@@ -118,7 +132,11 @@ class AriClient:
         if self._session is None or self._session.closed:
             if not self._own_session and self._session is not None:
                 raise RuntimeError("the aiohttp session given to AriClient is closed")
-            self._session = aiohttp.ClientSession()
+            # the limiter bounds requests; the pool must not queue them a second time (FIFO, with the
+            # time-out already running) below it. +4: the events WebSocket holds one connection for good
+            # idle connections closed before Asterisk does (http.conf session_keep_alive, 15 s by default)
+            connector = aiohttp.TCPConnector(limit=self.limiter.limit + 4, keepalive_timeout=10)
+            self._session = aiohttp.ClientSession(connector=connector)
             self._own_session = True
         return self._session
 
@@ -146,16 +164,56 @@ class AriClient:
         expect: Expect = "json",
         own_connection: bool = False,
         timeout_s: float | None = None,
+        priority: Priority | None = None,
+        retry: bool | None = None,
     ) -> Any:
         """Send one request; the decoded JSON body (None for 204/empty), or bytes; AriError otherwise.
 
-        ``own_connection``: send ``Connection: close`` so that no later request shares this connection.
-        Used for originate: after a duplicate-id 409, Asterisk 22 may answer a false 409 to the next
-        originate on the same connection (BEHAVIOUR.md 19); a TCP handshake per call is cheap.
+        ``own_connection``: after an error answer, close the connection so that no later request shares
+        it. Used for originate: after a duplicate-id 409, Asterisk 22 may answer a false 409 to the next
+        originate on the same connection (BEHAVIOUR.md 19). A successful originate keeps its connection
+        alive: a TCP handshake per call was 5 % of the daemon's CPU under load (docs/benchmarks.md).
+
+        ``priority``: the request's place in the queue when ``max_concurrent`` requests are in flight
+        (default: ``default_priority(method, path)``: state writes and hang-ups first, playbacks last).
+        ``retry``: resend on a time-out, a lost connection or a 5xx, with a doubling pause, up to
+        ``retry_attempts`` sends (default: for what must not be lost, the ``ACD_STATE`` write and the
+        hang-up). The time-out counts from the moment the request is sent, not while it waits its turn.
         """
+        prio = default_priority(method, path) if priority is None else priority
+        attempts = self.retry_attempts if (must_not_be_lost(method, path) if retry is None else retry) else 1
+        pause = self.retry_base_s
+        for attempt in range(1, attempts + 1):
+            await self.limiter.acquire(prio)
+            try:
+                return await self._send(method, path, params, body, expect, own_connection, timeout_s)
+            except (AriConnectionError, AriServerError) as exc:
+                if attempt == attempts:
+                    raise
+                self.retries += 1
+                log.warning("ari.request_retry", method=method, path=path, attempt=attempt,
+                            status=exc.status, pause_s=pause)
+            except AriNotFound:
+                if attempt > 1 and method == "DELETE":
+                    return None  # an earlier send did it and its answer was lost: done, not an error
+                raise
+            finally:
+                self.limiter.release()
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, self.retry_max_s)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, QueryValue] | None,
+        body: Mapping[str, Any] | None,
+        expect: Expect,
+        own_connection: bool,
+        timeout_s: float | None,
+    ) -> Any:
         headers = {"Authorization": self.__authorization.value}
-        if own_connection:
-            headers["Connection"] = "close"
         data: bytes | None = None
         if body is not None:
             data = orjson.dumps(body)
@@ -168,10 +226,18 @@ class AriClient:
                 params=query_params(params or {}),
                 data=data,
                 headers=headers,
-                timeout=aiohttp.ClientTimeout(total=timeout_s or self.timeout_s),
+                timeout=aiohttp.ClientTimeout(total=timeout_s) if timeout_s else self._timeout,
             ) as resp:
                 status = resp.status
                 raw = await resp.read()
+                if own_connection and not 200 <= status < 300:
+                    # This connection may answer a false 409 next (BEHAVIOUR.md 19): close it. A small
+                    # answer has already released it to the pool, so only the response still knows it;
+                    # the pool drops a closed connection. tests/ari/test_ari_client.py guards this
+                    # private attribute across aiohttp upgrades.
+                    proto = getattr(resp, "_protocol", None)
+                    if proto is not None:
+                        proto.close()
         except (TimeoutError, aiohttp.ClientError) as exc:
             log.warning("ari.request_failed", method=method, path=path, error=type(exc).__name__)
             raise AriConnectionError(0, f"{type(exc).__name__}: {exc}", method, path) from None

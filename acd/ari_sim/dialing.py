@@ -281,6 +281,7 @@ class Dialer:
         args = [a for a in str(p.get("appArgs") or "").split(",") if a] if p.get("appArgs") else []
         ch = w.new_channel(tech="Snoop", resource=target.id, name=f"Snoop/{target.id}-{w.seq('Snoop')}",
                            state="Up", channel_id=sid, snoop_of=target.id)
+        ch.spy, ch.whisper = spy, whisper
         asyncio.get_running_loop().call_soon(self._snoop_enter, ch, str(app), args)
         return ch
 

@@ -87,6 +87,9 @@ class Channel:
     has_audio: bool = False
     """Whether recordings of this channel get sound (a simulated party talks; a Local channel is silent)."""
     snoop_of: str | None = None
+    spy: str = "none"
+    """A snoop channel's directions (``none|in|out|both``): see acd/ari_sim/audio.py for who hears whom."""
+    whisper: str = "none"
     recording: str | None = None
     moh: bool = False
     silence: bool = False

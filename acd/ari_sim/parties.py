@@ -218,15 +218,28 @@ class Parties:
                                          for o in others if o.id in self.agent_legs)
                     if not agent_hangs_up:
                         w.later(cid + ":talk", c.talk_s, self._end, ch, "talk_done")
+                elif talking and c.state == "alone":  # back from hold: the rest of the conversation
+                    c.state = "talking"
+                    w.cancel_timers(cid + ":talk")
+                    rest = max(1.0, c.talk_s - (w.clock.now() - (c.bridged_at or w.clock.now())))
+                    w.later(cid + ":talk", rest, self._end, ch, "talk_done")
                 elif not talking and c.bridged_at is not None and c.state == "talking":
                     c.state = "alone"
                     w.cancel_timers(cid + ":talk")
-                    w.later(cid + ":talk", float(self.defaults["linger_s"]), self._end, ch, "alone")
+                    w.later(cid + ":talk", float(self.defaults["linger_s"]), self._alone, ch)
             elif cid in self.agent_legs:
                 ep = self.agent_legs[cid]
                 if talking and ep.hangup == "agent" and cid not in self._talking:
                     self._talking.add(cid)
                     w.later(cid + ":talk", ep.talk_s, self._agent_hangs_up, ch)
+
+    def _alone(self, ch: Channel) -> None:
+        """Nobody to talk to: a caller hears silence and hangs up, but one hearing music on hold (the agent
+        put them on hold, a transfer rings) waits, as people do."""
+        if ch.moh and not ch.gone:
+            self.world.later(ch.id + ":talk", float(self.defaults["linger_s"]), self._alone, ch)
+            return
+        self._end(ch, "alone")
 
     def _agent_hangs_up(self, ch: Channel) -> None:
         self.world.hangup(ch, 16, remote=True)

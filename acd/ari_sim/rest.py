@@ -344,11 +344,19 @@ class Rest:
         return ch
 
     async def hold(self, r: web.Request, ids: dict[str, str], p: Params) -> web.Response:
-        self._up_in_stasis(ids["channelId"]).held = True
+        """The channel puts its bridge peers on hold: they hear music (acd/ari_sim/audio.py); Asterisk
+        raises ChannelHold for it (res/ari/resource_channels.c queues AST_CONTROL_HOLD)."""
+        ch = self._up_in_stasis(ids["channelId"])
+        ch.held = True
+        self.world.emit_channel(ch, "ChannelHold")
+        await self.world.hub.drain()
         return json_response(None, 204)
 
     async def unhold(self, r: web.Request, ids: dict[str, str], p: Params) -> web.Response:
-        self.world.channel(ids["channelId"], stasis=True).held = False
+        ch = self.world.channel(ids["channelId"], stasis=True)
+        ch.held = False
+        self.world.emit_channel(ch, "ChannelUnhold")
+        await self.world.hub.drain()
         return json_response(None, 204)
 
     async def moh(self, r: web.Request, ids: dict[str, str], p: Params) -> web.Response:

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+from acd.ari_sim.audio import audio_paths
 from acd.ari_sim.dialplan import Dialplan
 from acd.ari_sim.hub import EventHub
 from acd.ari_sim.model import CAUSE_TXT, Bridge, Channel, Endpoint
@@ -409,10 +410,14 @@ class World:
                 self.hub.send(app.name, event)
 
     def snapshot(self) -> dict[str, Any]:
+        hears = audio_paths(self.channels.values(), self.bridges.values())
         return {
             "channels": [
                 {**c.to_json(), "in_stasis": c.in_stasis, "bridge": c.bridge_id,
-                 "variables": dict(c.variables)}
+                 "variables": dict(c.variables), "held": c.held, "moh": c.moh, "muted": sorted(c.muted),
+                 "snoop": None if c.snoop_of is None
+                 else {"of": c.snoop_of, "spy": c.spy, "whisper": c.whisper},
+                 "hears": hears.get(c.id, [])}
                 for c in self.channels.values()
             ],
             "bridges": [b.to_json() for b in self.bridges.values()],

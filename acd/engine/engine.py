@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import math
 import os
@@ -46,8 +47,10 @@ from acd.core import (
     RingNoAnswer,
 )
 from acd.core.prediction import WaitEstimate, announce_minutes
+from acd.engine.call_control import CallController
 from acd.engine.registry import Registry
 from acd.engine.session import CallSession, Leg
+from acd.engine.snoop import Listening
 from acd.engine.state import STATE_VAR, SavedState
 from acd.events import AgentEvent, CallEvent, CallFact, CdrRecord, fact_kind
 from acd.metrics import Metrics
@@ -132,6 +135,10 @@ class Engine:
         self.last_event_at: float | None = None
         """When the last ARI event arrived: after a WebSocket gap, a channel found gone ended after it."""
         """``RecordingIndex`` (rows of the recordings table), set by the daemon."""
+        self.control = CallController(self)
+        """Agents' call control (acd/engine/call_control.py)."""
+        self.listening = Listening(self)
+        """Supervisors' listen / whisper / barge (acd/engine/snoop.py)."""
 
     # ---- helpers ---------------------------------------------------------------------------------
     def new_id(self, kind: str) -> str:
@@ -293,6 +300,8 @@ class Engine:
         self._wake.set()
 
     def _agent_changed(self, d: AgentStateChanged) -> None:
+        if d.call_id and (real := self.control.call_of_alias(d.call_id)) is not None:
+            d = dataclasses.replace(d, call_id=real)  # a consulted agent's call is the caller's call
         self._wrapup_accounting(d)
         self.metrics.agent_state(d.agent_id, d.state)
         if d.agent_id in self._quiet_agents:
@@ -803,6 +812,7 @@ class Engine:
                 "dialled": s.info.dialled,
                 "language": s.info.language,
                 "queue": s.queue,
+                **self.control.live_view(s),
             }
             for s in self.registry.sessions()
         ]

@@ -122,6 +122,9 @@ class RecordingIndex:
                     await self._task
             self._task = None
         await self._wait_measuring()
+        if isinstance(self.sink, DirectRows):  # without a writer the rows are ours to write before the end
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.sink.flush(), STOP_WAIT_S)
 
     def started(self, name: str, at: float, *, call_id: str, fmt: str, kind: str, agent: str | None) -> None:
         self._known[name] = (call_id, fmt)

@@ -61,6 +61,8 @@ class Leg:
     """Resolves True when the leg enters Stasis (answered), False when it failed; ``result`` says why."""
     result: str = ""
     gone: asyncio.Event = field(init=False)
+    released: bool = False
+    """The agent of this leg has been sent to wrap-up (a transfer released them before the call ended)."""
 
     def __post_init__(self) -> None:
         self.answered = asyncio.get_running_loop().create_future()
@@ -126,6 +128,10 @@ class CallSession(CallControl):
         """What is written in ACD_STATE on the channel."""
         self.resume = resume
         """What a previous daemon wrote, for a call adopted after a restart (consumed as it is used)."""
+        self.parties: list[Leg] = []
+        """Who the caller is talking to: the leg that answered, then whoever call control put in the call
+        instead (a transfer) or besides (a conference); acd/engine/call_control.py."""
+        self.parties_changed = asyncio.Event()
 
     # ---- plumbing -------------------------------------------------------------------------------
     def now(self) -> float:
@@ -434,16 +440,22 @@ class CallSession(CallControl):
     def _release(self, leg: Leg, *, stopping: bool) -> None:
         """The conversation is over: the agent goes to wrap-up, the bridge goes. Not when the daemon stops:
         a stop is not the end of a call (the next daemon adopts it)."""
-        self.engine.forget_leg(leg)
+        parties = [p for p in self.parties if p is not leg] + [leg]
+        for p in parties:
+            self.engine.forget_leg(p)
         if stopping or not self.engine.accepting:
             return
+        self.engine.control.ended(self)
         if self.bridge_id is not None:
             self.engine.spawn(self.end_bridge(self.bridge_id))
             self.registry.drop_bridge(self.bridge_id)
-        if leg.agent_id:
-            self.engine.call_finished(leg.agent_id)
+        for p in parties:
+            if p.agent_id and not p.released:
+                p.released = True
+                self.engine.call_finished(p.agent_id)
+        last = parties[-1] if not self.parties else self.parties[-1]
         if self.wait is not None and self.wait.open():
-            self.wait.result.set_result(QueueResult("completed", agent=leg.agent_id))
+            self.wait.result.set_result(QueueResult("completed", agent=last.agent_id))
 
     async def _bridge(self, leg: Leg, *, queue: str | None, record: bool) -> None:
         bridge = await self.ari.bridges.create("mixing", bridge_id=self.engine.new_id("br"))
@@ -481,6 +493,9 @@ class CallSession(CallControl):
         self.bridge_id = bridge_id
         self.registry.add_bridge(bridge_id, self)
         missing = [c for c in (self.channel_id, leg.channel_id) if c not in members]
+        if self.channel_id in missing:  # on hold at the restart: back with the agent, without the music
+            with contextlib.suppress(AriError):
+                await self.ari.channels.stop_moh(self.channel_id)
         if missing:
             with contextlib.suppress(AriError):
                 await self.ari.bridges.add_channel(bridge_id, missing)
@@ -527,19 +542,37 @@ class CallSession(CallControl):
         await self.engine.destroy_bridge(bridge_id)
 
     async def wait_conversation(self, leg: Leg) -> None:
-        """Until one side hangs up; then hang up the other."""
-        caller = asyncio.ensure_future(self.gone.wait())
-        other = asyncio.ensure_future(leg.gone.wait())
-        try:
-            await asyncio.wait({caller, other}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            caller.cancel()
-            other.cancel()
+        """Until the caller hangs up or every party they talk to has; then hang up the rest. Call control
+        (hold, transfer, conference) changes ``parties`` meanwhile and sets ``parties_changed``."""
+        if leg not in self.parties:
+            self.parties = [leg]
+        control = self.engine.control
+        while True:
+            live = [p for p in self.parties if not p.gone.is_set()]
+            if not live and not control.keeps_caller(self):
+                break
+            self.parties_changed.clear()
+            waits = [
+                asyncio.ensure_future(self.gone.wait()),
+                asyncio.ensure_future(self.parties_changed.wait()),
+            ]
+            waits += [asyncio.ensure_future(p.gone.wait()) for p in live]
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for w in waits:
+                    w.cancel()
+            if self.gone.is_set():
+                break
+            for p in live:
+                if p.gone.is_set():
+                    await control.party_left(self, p)
         if not self.gone.is_set():
-            self.hangup_by = "agent" if leg.kind == "agent" else "other"
+            self.hangup_by = self.hangup_by or ("agent" if leg.kind == "agent" else "other")
             await self.hangup()
         else:
-            await self.engine.hangup_leg(leg)
+            for p in self.parties:
+                await self.engine.hangup_leg(p)
 
     # ---- voicemail, transfer, hang-up ---------------------------------------------------------------
     async def record_message(self, name: str, *, max_s: float, beep: bool = True) -> RecordResult:

@@ -14,7 +14,8 @@ import acd.web.admin  # noqa: F401  (the /api/admin routes, R24)
 from acd.settings import Settings
 
 # Importing the handler modules fills the route table.
-from acd.web import agents, desktop, health, pages, recordings, reports  # noqa: F401
+from acd.web import agents, call_control, consoles, desktop, health, pages, recordings, reports  # noqa: F401
+from acd.web import callbacks as _callbacks  # noqa: F401  (R25 callbacks and escalation)
 from acd.web.accounts import AccountStore, LoginLimiter
 from acd.web.audit_sessions import AccessSessions
 from acd.web.auth import Authenticator

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cdr.reports import calls, daily, hourly, monthly, sla, topics
+from cdr.reports import callbacks, calls, daily, hourly, monthly, sla, topics
 from cdr.reports.base import Column, ReportOptions, ReportResult, Section
 
 Runner = Callable[[AsyncEngine, date, date, ZoneInfo, ReportOptions], Awaitable[ReportResult]]
@@ -26,6 +26,7 @@ REPORTS: dict[str, Runner] = {
     "monthly": monthly.run,  # R19 monthly: regions, services, call types, IVR invariant, operators
     "hourly": hourly.run,    # R20 hourly profile, chart, agent states
     "sla": sla.run,          # R21 SLA targets met or missed
+    "callbacks": callbacks.run,  # R25 callbacks within their deadline (R21 form)
 }
 
 

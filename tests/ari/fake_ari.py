@@ -44,6 +44,14 @@ class FakeAri:
     """False: never answer the client's pings, like a peer that vanished without closing."""
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     connected: asyncio.Queue[web.WebSocketResponse] = field(default_factory=asyncio.Queue)
+    gate: asyncio.Event | None = None
+    """A slow server: when set, every REST request waits for this event before it is answered."""
+    stall: int = 0
+    """The next ``stall`` REST requests are never answered (the client's time-out fires)."""
+    in_flight: int = 0
+    max_in_flight: int = 0
+    arrived: asyncio.Queue[Recorded] = field(default_factory=asyncio.Queue)
+    """Every recorded REST request, to await its arrival."""
 
     def respond(self, status: int, body: Any = None) -> None:
         """Queue the answer to the next REST request: a JSON-able body, bytes, or None (empty)."""
@@ -75,8 +83,19 @@ class FakeAri:
             headers=dict(request.headers),
             peer=request.transport.get_extra_info("peername") if request.transport else None,
         ))
+        self.arrived.put_nowait(self.requests[-1])
         if not self._authorized(request):
             return self._unauthorized()
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.stall > 0:
+                self.stall -= 1
+                await asyncio.Event().wait()  # never answered; the client gives up
+            if self.gate is not None:
+                await self.gate.wait()
+        finally:
+            self.in_flight -= 1
         status, body = self.responses.pop(0) if self.responses else (204, None)
         if body is None:
             return web.Response(status=status)

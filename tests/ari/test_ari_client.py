@@ -239,6 +239,18 @@ async def test_originate_never_shares_its_connection(client: AriClient, fake: Fa
     assert peers[2] == peers[3]
 
 
+async def test_successful_originates_share_a_kept_alive_connection(client: AriClient, fake: FakeAri) -> None:
+    """Only an error answer makes the connection suspect; a TCP handshake per call costs CPU under load."""
+    for i in range(3):
+        fake.respond(200, {"id": f"c{i}", "name": "Local/1@x-1", "state": "Down", "protocol_id": "",
+                           "caller": {"name": "", "number": ""}, "connected": {"name": "", "number": ""},
+                           "accountcode": "", "dialplan": {"context": "x", "exten": "1", "priority": 1,
+                                                           "app_name": "", "app_data": ""},
+                           "creationtime": "2026-11-22T21:59:35.660+0000", "language": "en"})
+        await client.channels.originate("Local/1@x", channel_id=f"c{i}")
+    assert len({r.peer for r in fake.requests}) == 1
+
+
 async def test_bad_credentials_raise_auth_error(fake: FakeAri, base_url: str) -> None:
     async with AriClient(base_url, fake.user, "wrong", "acd") as bad:
         with pytest.raises(AriAuthError, match="Authentication required") as info:

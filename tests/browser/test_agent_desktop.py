@@ -126,9 +126,10 @@ async def test_two_tabs_follow_each_other_and_heal_after_a_daemon_restart(desk: 
     await expect(first.locator("#state-reason")).to_contain_text("Lunch")
 
     await first.evaluate("window.__no_reload = true")
-    await desk.restart_daemon()  # agents start logged out in the new daemon
+    await desk.restart_daemon()  # a restart changes no agent's state (issue 10): still on lunch
     await expect(first.locator("#conn")).to_have_attribute("data-state", "live")
-    await expect(first.locator("#state-badge")).to_have_class(re.compile("state-logged_out"))
+    await expect(first.locator("#state-badge")).to_have_class(re.compile("state-not_ready"))
+    await expect(first.locator("#state-reason")).to_contain_text("Lunch")
     assert await first.evaluate("window.__no_reload === true")  # healed without a reload
     await first.click("#btn-ready")
     await expect(second.locator("#state-badge")).to_have_class(re.compile("state-ready"))

@@ -14,6 +14,7 @@ from acd.events import (
     CallEvent,
     Connected,
     Ended,
+    Listen,
     Queued,
     Transfer,
     Unknown,
@@ -85,6 +86,10 @@ def test_the_stored_data_keeps_its_keys() -> None:
     event = CallEvent.of("c", Transfer(kind="attended", target="1002", by="a1"), 5.0)
     assert (event.kind, event.data) == ("transfer", {"kind": "attended", "target": "1002", "by": "a1"})
     assert fact_data(Ended(by="caller", cause=16)) == {"by": "caller", "cause": 16}
+    stored = {"session": "s1", "supervisor": "sv", "agent": "a1", "mode": "barge", "from": 4.0}
+    listen = CallEvent("c", "listen", 9.0, stored)
+    assert listen.fact == Listen(session="s1", supervisor="sv", agent="a1", mode="barge", since=4.0)
+    assert CallEvent.of("c", listen.fact, 9.0).data == listen.data  # stored as `from`, a Python keyword
     assert fact_data(Ended(by="caller", cause=None, end_estimated=True)) == {"by": "caller",
                                                                              "end_estimated": True}
 

@@ -12,7 +12,7 @@ import shutil
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -94,6 +94,27 @@ class Harness:
     def api(self) -> str:
         assert self.daemon is not None and self.daemon.port
         return f"http://127.0.0.1:{self.daemon.port}"
+
+    async def seed_history(self, queue: str, *, services: int = 5, talk_s: float = 120.0) -> None:
+        """Answered calls of ``queue`` yesterday in the CDR, so that the daemon's wait estimator starts with a
+        basis (a new queue announces the position only until it has one: issue 11 §4)."""
+        from sqlalchemy import insert
+
+        from acd.settings import load_settings
+        from cdr.db import make_engine, migrate
+        from cdr.schema import calls
+
+        db = make_engine(load_settings(self.config_dir / "acd.yaml").database.url.get_secret_value())
+        try:
+            await migrate(db)
+            day_ago = datetime.fromtimestamp(self.clock.now() - 86400, UTC)
+            rows = [{"id": f"history-{queue}-{i}", "direction": "inbound", "queue": queue,
+                     "arrived_at": day_ago, "queued_at": day_ago, "outcome": "answered",
+                     "wait_s": 10.0, "talk_s": talk_s} for i in range(services)]
+            async with db.begin() as conn:
+                await conn.execute(insert(calls), rows)
+        finally:
+            await db.dispose()
 
     async def start_daemon(self, initial_agent_state: str = "ready") -> Daemon:
         self.daemon = Daemon(

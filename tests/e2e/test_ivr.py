@@ -265,6 +265,7 @@ async def test_queue_announcements_speak_the_callers_language(harness: Harness) 
     """Nobody ready: a Russian caller waits first, a Kazakh caller second. Each hears the queue's entry
     announcement in their own language: "you are next" and "your position: 2, expected wait ..."."""
     with_prompts(harness, default_s=0.5)
+    await harness.seed_history("general")  # a queue with a basis for its estimate announces it
     await harness.start_daemon(initial_agent_state="not_ready")
     first = await harness.call("193", "77011230001", patience_s=3600,
                                dtmf_on={"language_menu": "2", "main_menu": "1"})
@@ -298,6 +299,7 @@ async def test_a_wait_under_a_minute_is_announced_as_less_than_a_minute(tmp_path
         queues.write_text(queues.read_text(encoding="utf-8").replace(
             "  - name: general\n", "  - name: general\n    estimator: hol\n", 1), encoding="utf-8")
         with_prompts(h, default_s=0.5)
+        await h.seed_history("general")
         await h.start_daemon(initial_agent_state="not_ready")
         keys = {"language_menu": "2", "main_menu": "1"}
         first = await h.call("193", "77011230001", patience_s=3600, dtmf_on=keys)

@@ -125,6 +125,21 @@ class _Channels(_Part):
     async def record(self, cid: str, name: str, fmt: str, **kw: Any) -> None:
         self.ari.log("record", cid, name)
 
+    async def mute(self, cid: str, direction: str = "both") -> None:
+        self.ari.log("mute", cid, direction)
+
+    async def unmute(self, cid: str, direction: str = "both") -> None:
+        self.ari.log("unmute", cid, direction)
+
+    async def send_dtmf(self, cid: str, dtmf: str, **kw: Any) -> None:
+        self.ari.log("dtmf", cid, dtmf)
+
+    async def snoop(self, cid: str, spy: str = "none", whisper: str = "none", app: str = "",
+                    snoop_id: str = "", **kw: Any) -> models.Channel:
+        self.ari.log("snoop", cid, spy, whisper, snoop_id)
+        self.ari.alive.add(snoop_id)
+        return channel(snoop_id, f"Snoop/{cid}-00000001")
+
 
 class _Bridges(_Part):
     async def create(self, kind: str, bridge_id: str = "") -> Bridge:
@@ -137,10 +152,17 @@ class _Bridges(_Part):
             raise AriNotFound(404, "Bridge not found")
         return self.ari.bridges_[bridge_id]
 
-    async def add_channel(self, bridge_id: str, channels: list[str]) -> None:
+    async def add_channel(self, bridge_id: str, channels: list[str] | str) -> None:
         await self.ari.gate.wait()
+        channels = [channels] if isinstance(channels, str) else channels
         self.ari.log("add", bridge_id, *channels)
         self.ari.bridges_[bridge_id].channels += channels
+
+    async def remove_channel(self, bridge_id: str, channels: list[str] | str) -> None:
+        channels = [channels] if isinstance(channels, str) else channels
+        self.ari.log("remove", bridge_id, *channels)
+        members = self.ari.bridges_[bridge_id].channels
+        self.ari.bridges_[bridge_id].channels = [c for c in members if c not in channels]
 
     async def record(self, bridge_id: str, name: str, fmt: str, **kw: Any) -> None:
         self.ari.log("record_bridge", bridge_id, name)

@@ -26,6 +26,14 @@ def test_route_table_is_complete_and_public_routes_are_the_expected_ones() -> No
             ("DELETE", "/api/recordings/{id}"), ("GET", "/api/reports/{name}"),
             ("GET", "/agent/{id}"), ("GET", "/api/agents/{id}/live"), ("GET", "/api/agents/{id}/desktop"),
             ("POST", "/logout"), ("POST", "/logout/all"), ("GET", "/home")} <= declared
+    call_control = {("POST", f"/api/calls/{{id}}/{op}") for op in (
+        "hold", "resume", "mute", "unmute", "dtmf", "consult", "transfer", "cancel-consult", "conference")}
+    listening = {("POST", "/api/calls/{id}/listen"), ("POST", "/api/listen/{session}/mode"),
+                 ("DELETE", "/api/listen/{session}")}
+    assert call_control | listening <= declared
+    roles = {(r.method, r.path): r.roles for r in ROUTES}
+    assert all(roles[k] == {"agent"} for k in call_control)  # the agent of the call, nobody else
+    assert all(roles[k] == {"supervisor", "admin"} for k in listening)
     assert {(r.method, r.path) for r in ROUTES if r.roles is None} == PUBLIC
 
 
@@ -97,3 +105,49 @@ async def test_administration_routes_are_for_admins_only(api: Api) -> None:
             assert r.status == 403, (method, path, role)
         r = await api.client.request(method, _concrete(path), headers=auth("admin"), json={})
         assert r.status not in (401, 403), (method, path)
+
+
+CALLBACK_ROUTES = {
+    ("POST", "/api/calls/{id}/escalate"): {"agent", "supervisor", "admin"},
+    ("POST", "/api/callbacks"): {"reporting", "supervisor", "admin"},
+    ("GET", "/api/callbacks"): {"agent", "supervisor", "admin"},
+    ("POST", "/api/callbacks/{id}/close"): {"agent", "supervisor", "admin"},
+    ("POST", "/api/callbacks/next"): {"agent"},
+}
+
+
+async def test_callback_routes_list_their_roles(api: Api) -> None:
+    """R25/R28: escalation and closing are for agents (their own calls and callbacks) and supervisors;
+    creating a callback is for the service-desk integration user (role reporting) and supervisors; the
+    walk above refuses every other role."""
+    declared = {(r.method, r.path): r.roles for r in ROUTES}
+    for key, roles in CALLBACK_ROUTES.items():
+        assert declared.get(key) == roles, key
+    r = await api.client.get("/api/callbacks", headers=auth(ROLE_USER["reporting"]))
+    assert r.status == 403
+    r = await api.client.get("/api/callbacks", headers=auth("agent1"))
+    assert r.status == 200 and (await r.json())["count"] == 0
+
+
+CONSOLE_ROUTES = {
+    ("GET", "/reports"): {"reporting", "supervisor", "admin"},
+    ("GET", "/reports/{name}/export"): {"reporting", "supervisor", "admin"},
+    ("GET", "/recordings"): {"agent", "supervisor", "admin"},
+    ("GET", "/recordings/{id}"): {"agent", "supervisor", "admin"},
+}
+
+
+async def test_console_pages_have_the_roles_of_their_api(api: Api) -> None:
+    """Issue 14: the report pages are for the roles of GET /api/reports/{name}, the recording pages for
+    those of GET /api/recordings; both are pages (sign-in redirect, HTML 403), walked above for refusals."""
+    specs = {(r.method, r.path): r for r in ROUTES}
+    api_roles = {"/reports": specs[("GET", "/api/reports/{name}")].roles,
+                 "/recordings": specs[("GET", "/api/recordings")].roles}
+    for key, roles in CONSOLE_ROUTES.items():
+        spec = specs[key]
+        assert spec.page and spec.roles == roles, key
+        assert spec.roles == api_roles["/" + key[1].split("/")[1]], key
+    r = await api.client.get("/reports", headers=auth("agent1"))
+    assert r.status == 403 and "text/html" in r.headers["Content-Type"]
+    r = await api.client.get("/recordings", headers=auth("rep"))
+    assert r.status == 403 and "reporting" in await r.text()

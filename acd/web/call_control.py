@@ -1,0 +1,233 @@
+"""The JSON API of call control (R13) and supervisors' listening (R23): what the desktop's buttons call.
+
+Call control is for the agent of the call only (their own calls: 403 otherwise); listening is for
+supervisors and admins, who are called on the phone configured as their ``endpoint`` in acd.yaml. Every
+operation goes through the engine (``CallControlPort``); the browser never talks to ARI. Errors come back
+as ``{"error": "..."}`` with the status the engine's ``CallControlError`` names (404 unknown call, 403 not
+yours, 409 not possible in the call's state, 422 target unavailable). docs/api.md lists the routes.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from aiohttp import web
+
+from acd.callcontrol import LISTEN_MODES, CallControlError, CallStatus, ListenMode, ListenStatus, Target
+from acd.settings import Role
+from acd.web.auth import Principal
+from acd.web.context import SETTINGS
+from acd.web.errors import ApiError
+from acd.web.inputs import read_json_object, required_str
+from acd.web.json import json_response
+from acd.web.routes import route
+
+
+class CallControlPort(Protocol):
+    """What the API needs of the engine's call control (implemented by ``acd.engine.call_control``)."""
+
+    async def hold(self, call_id: str, *, agent: str | None) -> CallStatus: ...
+    async def resume(self, call_id: str, *, agent: str | None) -> CallStatus: ...
+    async def mute(self, call_id: str, *, agent: str | None, on: bool) -> CallStatus: ...
+    async def dtmf(self, call_id: str, digits: str, *, agent: str | None) -> CallStatus: ...
+    async def consult(self, call_id: str, target: Target, *, agent: str | None) -> CallStatus: ...
+    async def complete(self, call_id: str, *, agent: str | None) -> CallStatus: ...
+    async def cancel(self, call_id: str, *, agent: str | None) -> CallStatus: ...
+    async def conference(self, call_id: str, *, agent: str | None) -> CallStatus: ...
+    async def blind_transfer(self, call_id: str, target: Target, *, agent: str | None) -> CallStatus: ...
+    async def listen(
+        self, call_id: str, *, supervisor: str, endpoint: str, mode: ListenMode
+    ) -> ListenStatus: ...
+    async def listen_mode(
+        self, session_id: str, mode: ListenMode, *, supervisor: str | None
+    ) -> ListenStatus: ...
+    async def listen_stop(self, session_id: str, *, supervisor: str | None) -> ListenStatus: ...
+
+
+CALL_CONTROL: web.AppKey[CallControlPort] = web.AppKey("call_control", object)  # type: ignore[arg-type]
+"""Set by the daemon (``app[CALL_CONTROL] = engine.control``)."""
+
+AGENT_ONLY: frozenset[Role] = frozenset({"agent"})
+LISTENERS: frozenset[Role] = frozenset({"supervisor", "admin"})
+
+
+def _port(request: web.Request) -> CallControlPort:
+    port = request.app.get(CALL_CONTROL)
+    if port is None:
+        raise ApiError(503, "call control is not available (no engine)")
+    return port
+
+
+def _agent(user: Principal | None) -> str:
+    assert user is not None
+    if not user.agent:
+        raise ApiError(403, f"user {user.name!r} is not an agent")
+    return user.agent
+
+
+def _status(result: CallStatus | ListenStatus) -> web.Response:
+    return json_response(result.as_json())
+
+
+def _error(exc: CallControlError) -> ApiError:
+    return ApiError(exc.status, str(exc))
+
+
+async def _target(request: web.Request) -> Target:
+    data = await read_json_object(request)
+    try:
+        return Target.parse(required_str(data, "target", max_len=140))
+    except CallControlError as exc:
+        raise ApiError(400, str(exc), field="target") from exc
+
+
+@route("POST", "/api/calls/{id}/hold", roles=AGENT_ONLY)
+async def hold(request: web.Request, user: Principal | None) -> web.Response:
+    try:
+        return _status(await _port(request).hold(request.match_info["id"], agent=_agent(user)))
+    except CallControlError as exc:
+        raise _error(exc) from exc
+
+
+@route("POST", "/api/calls/{id}/resume", roles=AGENT_ONLY)
+async def resume(request: web.Request, user: Principal | None) -> web.Response:
+    try:
+        return _status(await _port(request).resume(request.match_info["id"], agent=_agent(user)))
+    except CallControlError as exc:
+        raise _error(exc) from exc
+
+
+@route("POST", "/api/calls/{id}/mute", roles=AGENT_ONLY)
+async def mute(request: web.Request, user: Principal | None) -> web.Response:
+    try:
+        return _status(await _port(request).mute(request.match_info["id"], agent=_agent(user), on=True))
+    except CallControlError as exc:
+        raise _error(exc) from exc
+
+
+@route("POST", "/api/calls/{id}/unmute", roles=AGENT_ONLY)
+async def unmute(request: web.Request, user: Principal | None) -> web.Response:
+    try:
+        return _status(await _port(request).mute(request.match_info["id"], agent=_agent(user), on=False))
+    except CallControlError as exc:
+        raise _error(exc) from exc
+
+
+@route("POST", "/api/calls/{id}/dtmf", roles=AGENT_ONLY)
+async def dtmf(request: web.Request, user: Principal | None) -> web.Response:
+    agent = _agent(user)
+    digits = required_str(await read_json_object(request), "digits", max_len=32)
+    try:
+        return _status(await _port(request).dtmf(request.match_info["id"], digits, agent=agent))
+    except CallControlError as exc:
+        raise _error(exc) from exc
+
+
+@route("POST", "/api/calls/{id}/consult", roles=AGENT_ONLY)
+async def consult(request: web.Request, user: Principal | None) -> web.Response:
+    """``{"target": "agent:<id>" | "queue:<name>" | "directory:<id>"}``: hold the caller and call the
+    target; the answer says ``consult.state`` (ringing, answered, failed)."""
+    agent = _agent(user)
+    target = await _target(request)
+    try:
+        return _status(await _port(request).consult(request.match_info["id"], target, agent=agent))
+    except CallControlError as exc:
+        raise _error(exc) from exc
+
+
+@route("POST", "/api/calls/{id}/transfer", roles=AGENT_ONLY)
+async def transfer(request: web.Request, user: Principal | None) -> web.Response:
+    """``{"kind": "blind", "target": "..."}`` transfers without consulting; ``{"kind": "attended"}``
+    completes the consultation under way (the caller goes to the consulted party, the agent to wrap-up)."""
+    agent = _agent(user)
+    data = await read_json_object(request)
+    kind = required_str(data, "kind", max_len=16)
+    port, call_id = _port(request), request.match_info["id"]
+    try:
+        if kind == "blind":
+            try:
+                target = Target.parse(required_str(data, "target", max_len=140))
+            except CallControlError as exc:
+                raise ApiError(400, str(exc), field="target") from exc
+            return _status(await port.blind_transfer(call_id, target, agent=agent))
+        if kind == "attended":
+            return _status(await port.complete(call_id, agent=agent))
+    except CallControlError as exc:
+        raise _error(exc) from exc
+    raise ApiError(400, "kind must be 'blind' or 'attended'", field="kind")
+
+
+@route("POST", "/api/calls/{id}/cancel-consult", roles=AGENT_ONLY)
+async def cancel_consult(request: web.Request, user: Principal | None) -> web.Response:
+    try:
+        return _status(await _port(request).cancel(request.match_info["id"], agent=_agent(user)))
+    except CallControlError as exc:
+        raise _error(exc) from exc
+
+
+@route("POST", "/api/calls/{id}/conference", roles=AGENT_ONLY)
+async def conference(request: web.Request, user: Principal | None) -> web.Response:
+    try:
+        return _status(await _port(request).conference(request.match_info["id"], agent=_agent(user)))
+    except CallControlError as exc:
+        raise _error(exc) from exc
+
+
+# ---- listening (R23) ----------------------------------------------------------------------------------
+async def _mode(request: web.Request) -> ListenMode:
+    raw = required_str(await read_json_object(request), "mode", max_len=16)
+    for mode in LISTEN_MODES:
+        if raw == mode:
+            return mode
+    raise ApiError(400, f"mode must be one of {', '.join(LISTEN_MODES)}", field="mode")
+
+
+def _endpoint(request: web.Request, user: Principal) -> str:
+    for u in request.app[SETTINGS].users:
+        if u.name == user.name and u.endpoint:
+            return u.endpoint
+    raise ApiError(409, f"user {user.name!r} has no phone to be called on: set 'endpoint' in acd.yaml users")
+
+
+def _listener(user: Principal | None) -> Principal:
+    assert user is not None
+    return user
+
+
+@route("POST", "/api/calls/{id}/listen", roles=LISTENERS)
+async def listen(request: web.Request, user: Principal | None) -> web.Response:
+    """``{"mode": "listen" | "whisper" | "barge"}``: the supervisor's phone is called; once answered they
+    are in the call in that mode. The answer carries ``session_id`` for the mode switches."""
+    who = _listener(user)
+    mode = await _mode(request)
+    endpoint = _endpoint(request, who)
+    try:
+        result = await _port(request).listen(
+            request.match_info["id"], supervisor=who.name, endpoint=endpoint, mode=mode
+        )
+    except CallControlError as exc:
+        raise _error(exc) from exc
+    return json_response(result.as_json(), status=201)
+
+
+@route("POST", "/api/listen/{session}/mode", roles=LISTENERS)
+async def listen_mode(request: web.Request, user: Principal | None) -> web.Response:
+    who = _listener(user)
+    mode = await _mode(request)
+    try:
+        return _status(await _port(request).listen_mode(
+            request.match_info["session"], mode, supervisor=None if who.role == "admin" else who.name
+        ))
+    except CallControlError as exc:
+        raise _error(exc) from exc
+
+
+@route("DELETE", "/api/listen/{session}", roles=LISTENERS)
+async def listen_stop(request: web.Request, user: Principal | None) -> web.Response:
+    who = _listener(user)
+    try:
+        return _status(await _port(request).listen_stop(
+            request.match_info["session"], supervisor=None if who.role == "admin" else who.name
+        ))
+    except CallControlError as exc:
+        raise _error(exc) from exc

@@ -1,0 +1,135 @@
+"""The ``callbacks`` rows: create (escalation, service desk, API), list, record an attempt's outcome.
+
+The voicemail callbacks are written by the CDR writer (cdr/writer.py, kind ``voicemail``); this module
+writes the others and closes all of them. Due times come from ``outbound.callbacks.Plan``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from cdr.schema import callbacks, calls, recordings
+from outbound.callbacks import AfterAttempt, Kind, Outcome, Plan, after_attempt
+
+
+@dataclass(frozen=True)
+class NewCallback:
+    kind: Kind
+    number: str | None
+    call_id: str | None = None
+    ticket_id: str | None = None
+    topic: str | None = None
+    comment: str | None = None
+    agent: str | None = None
+    created_by: str | None = None
+    recording: str | None = None
+
+
+def _utc(at: float) -> datetime:
+    return datetime.fromtimestamp(at, UTC)
+
+
+async def create(conn: AsyncConnection, new: NewCallback, plan: Plan, now: float) -> dict[str, Any]:
+    """Insert an open callback due per its kind; returns the row as written."""
+    row = {"id": f"cb-{uuid.uuid4().hex[:20]}", "call_id": new.call_id, "number": new.number,
+           "reason": new.kind, "recording": new.recording, "due_at": _utc(plan.due_at(new.kind, now)),
+           "status": "open", "created_at": _utc(now), "attempts": 0, "notes": None, "updated_at": _utc(now),
+           "ticket_id": new.ticket_id, "topic": new.topic, "comment": new.comment, "agent": new.agent,
+           "created_by": new.created_by, "next_attempt_at": None, "outcome": None, "closed_at": None}
+    await conn.execute(callbacks.insert().values(**row))
+    return row
+
+
+def public(row: Any) -> dict[str, Any]:
+    """A row as the API shows it (``kind`` for the ``reason`` column)."""
+    m = dict(row._mapping) if hasattr(row, "_mapping") else dict(row)
+    m["kind"] = m.pop("reason")
+    return m
+
+
+async def get(db: AsyncEngine, callback_id: str) -> dict[str, Any] | None:
+    async with db.connect() as conn:
+        row = (await conn.execute(select(callbacks).where(callbacks.c.id == callback_id))).first()
+    return public(row) if row is not None else None
+
+
+async def listing(db: AsyncEngine, *, agent: str | None = None, status: str | None = None,
+                  limit: int = 500) -> list[dict[str, Any]]:
+    """Callbacks by due time (open first when no status is given); ``agent`` limits to one agent's."""
+    t = callbacks.c
+    stmt = select(callbacks).order_by(t.due_at, t.id).limit(limit)
+    if agent is not None:
+        stmt = stmt.where(t.agent == agent)
+    if status is not None:
+        stmt = stmt.where(t.status == status)
+    async with db.connect() as conn:
+        return [public(r) for r in (await conn.execute(stmt)).all()]
+
+
+class NotOpen(Exception):
+    """The callback is already closed."""
+
+
+async def record_outcome(db: AsyncEngine, callback_id: str, outcome: Outcome, plan: Plan, now: float,
+                         by_agent: str | None) -> AfterAttempt:
+    """Apply one attempt's outcome (the retry rules of ``plan``); KeyError if unknown, NotOpen if closed."""
+    t = callbacks.c
+    async with db.begin() as conn:
+        row = (await conn.execute(select(t.status, t.attempts, t.agent).where(t.id == callback_id))).first()
+        if row is None:
+            raise KeyError(callback_id)
+        if row.status != "open":
+            raise NotOpen(callback_id)
+        nxt = after_attempt(outcome, row.attempts, now, plan.config.retries)
+        await conn.execute(update(callbacks).where(t.id == callback_id).values(
+            status=nxt.status, attempts=nxt.attempts, outcome=outcome,
+            next_attempt_at=_utc(nxt.next_attempt_at) if nxt.next_attempt_at is not None else None,
+            closed_at=_utc(now) if nxt.status != "open" else None, updated_at=_utc(now),
+            agent=row.agent or by_agent))
+    return nxt
+
+
+async def claim_next(db: AsyncEngine, agent: str, now: float) -> str | None:
+    """Assign the most urgent callback that is ready to dial (open, no retry pending) and free or already
+    this agent's; None when there is none. Two agents asking at once never get the same one: the update
+    only succeeds while the row is still free (retried a few times if another agent took it first)."""
+    t = callbacks.c
+    at = _utc(now)
+    free_or_mine = or_(t.agent.is_(None), t.agent == agent)
+    for _ in range(5):
+        async with db.begin() as conn:
+            cand = (await conn.execute(
+                select(t.id).where(t.status == "open", free_or_mine,
+                                   or_(t.next_attempt_at.is_(None), t.next_attempt_at <= at))
+                .order_by(t.due_at, t.id).limit(1))).scalar()
+            if cand is None:
+                return None
+            res = await conn.execute(update(callbacks).where(t.id == cand, free_or_mine)
+                                     .values(agent=agent, updated_at=at))
+            if res.rowcount == 1:
+                return str(cand)
+    return None
+
+
+async def screen_pop(db: AsyncEngine, cb: dict[str, Any], earlier: int = 5) -> dict[str, Any]:
+    """What the agent sees before dialling: the number's earlier calls and the voicemail or call recording."""
+    rec_id = None
+    history: list[dict[str, Any]] = []
+    async with db.connect() as conn:
+        if cb.get("call_id"):
+            rec_id = (await conn.execute(select(recordings.c.id).where(recordings.c.call_id == cb["call_id"])
+                                         .order_by(recordings.c.id.desc()).limit(1))).scalar()
+        if cb.get("number"):
+            c = calls.c
+            rows = (await conn.execute(select(c.id, c.arrived_at, c.queue, c.topic, c.outcome, c.agent)
+                                       .where(c.caller == cb["number"]).order_by(c.arrived_at.desc())
+                                       .limit(earlier))).all()
+            history = [dict(r._mapping) for r in rows]
+    return {"recording_url": f"/api/recordings/{rec_id}/audio" if rec_id is not None else None,
+            "ticket_id": cb.get("ticket_id"), "earlier_calls": history}
