@@ -209,7 +209,8 @@ class Daemon:
         known = await last_agent_states(self.db)
         for agent_id in config.agents:
             if agent_id in known:
-                self.engine.restore_agent_state(agent_id, known[agent_id].state, known[agent_id].reason)
+                last = known[agent_id]
+                self.engine.restore_agent_state(agent_id, last.state, last.reason, ended_wrapup=last.wrapup)
             elif self.initial_agent_state != "logged_out":
                 self.engine.apply(self.acd.set_agent_state(agent_id, self.initial_agent_state, now))
         self.stream = EventStream(self.ari, on_connect=self._on_connect, on_event=self.engine.on_event)

@@ -15,7 +15,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from acd.events import AgentEvent, CallEvent
+from acd.events import (
+    AgentEvent,
+    Announced,
+    Arrived,
+    CallEvent,
+    Connected,
+    Ended,
+    LeftQueue,
+    Offered,
+    Overflow,
+    Queued,
+    RingNoAnswer,
+    Transfer,
+)
 from cdr.summary import ordered
 from cdr.types import utc
 
@@ -45,66 +58,68 @@ def call_rows(call_id: str, events: Iterable[CallEvent], caller: str | None = No
     position = orig = 1
     in_queue = done = False
     for e in evs:
-        d = e.data or {}
-        if e.kind == "arrived" and caller is None:
-            caller = d.get("caller")
-        elif e.kind == "queued":
-            queue, entered, in_queue = d.get("queue") or "NONE", e.at, True
-            position = orig = int(d.get("position") or 1)
-            rows.append(_row(e.event_id, "ENTERQUEUE", e.at, call_id, queue, "NONE", "", caller or "", orig))
-        elif e.kind == "announced" and d.get("position"):
-            position = int(d["position"])
-        elif e.kind == "offered":
-            offer_at = e.at
-        elif e.kind == "ring_no_answer":
-            ring_ms = int(round((e.at - offer_at) * 1000)) if offer_at is not None else 0
-            rows.append(_row(e.event_id, "RINGNOANSWER", e.at, call_id, d.get("queue") or queue or "NONE",
-                             d.get("agent") or "NONE", ring_ms))
-            offer_at = None
-        elif e.kind == "connected" and connected is None:
-            connected, agent, in_queue = e.at, d.get("agent"), False
-            queue = d.get("queue") or queue or "NONE"
-            hold = int(e.at - entered) if entered is not None else 0
-            ring = int(e.at - offer_at) if offer_at is not None else 0
-            rows.append(_row(e.event_id, "CONNECT", e.at, call_id, queue, agent or "NONE", hold,
-                             d.get("bridge") or "", ring))
-        elif e.kind == "transfer" and connected is not None and not done:
-            done = True
-            hold = int(connected - entered) if entered is not None else 0
-            talk = int(e.at - connected)
-            target = d.get("target") or ""
-            if d.get("kind") == "attended":
-                rows.append(_row(e.event_id, "ATTENDEDTRANSFER", e.at, call_id, queue or "NONE",
-                                 agent or "NONE", "BRIDGE", target, hold, talk, orig))
-            else:
-                rows.append(_row(e.event_id, "BLINDTRANSFER", e.at, call_id, queue or "NONE", agent or "NONE",
-                                 target, CONTEXT, hold, talk, orig))
-        elif e.kind in ("left_queue", "overflow") and in_queue:
-            in_queue = False
-            reason = d.get("reason")
-            wait = int(e.at - entered) if entered is not None else 0
-            if e.kind == "overflow":
-                name = "EXITEMPTY" if reason == "no_agents" else "EXITWITHTIMEOUT"
-            elif reason in ("timeout", "overflow"):
-                name = "EXITWITHTIMEOUT"
-            elif reason == "abandoned":
-                name = "ABANDON"
-            else:
-                continue
-            rows.append(_row(e.event_id, name, e.at, call_id, d.get("queue") or queue or "NONE", "NONE",
-                             position, orig, wait))
-        elif e.kind == "ended":
-            if in_queue:
-                in_queue = False
-                wait = int(e.at - entered) if entered is not None else 0
-                rows.append(_row(e.event_id, "ABANDON", e.at, call_id, queue or "NONE", "NONE",
-                                 position, orig, wait))
-            elif connected is not None and not done:
+        match e.fact:
+            case Arrived() as f if caller is None:
+                caller = f.caller
+            case Queued() as f:
+                queue, entered, in_queue = f.queue or "NONE", e.at, True
+                position = orig = f.position or 1
+                rows.append(_row(e.event_id, "ENTERQUEUE", e.at, call_id, queue, "NONE", "", caller or "",
+                                 orig))
+            case Announced() as f if f.position:
+                position = f.position
+            case Offered():
+                offer_at = e.at
+            case RingNoAnswer() as f:
+                ring_ms = int(round((e.at - offer_at) * 1000)) if offer_at is not None else 0
+                rows.append(_row(e.event_id, "RINGNOANSWER", e.at, call_id, f.queue or queue or "NONE",
+                                 f.agent or "NONE", ring_ms))
+                offer_at = None
+            case Connected() as f if connected is None:
+                connected, agent, in_queue = e.at, f.agent, False
+                queue = f.queue or queue or "NONE"
+                hold = int(e.at - entered) if entered is not None else 0
+                ring = int(e.at - offer_at) if offer_at is not None else 0
+                rows.append(_row(e.event_id, "CONNECT", e.at, call_id, queue, agent or "NONE", hold,
+                                 f.bridge or "", ring))
+            case Transfer() as f if connected is not None and not done:
                 done = True
                 hold = int(connected - entered) if entered is not None else 0
-                name = "COMPLETEAGENT" if d.get("by") == "agent" else "COMPLETECALLER"
-                rows.append(_row(e.event_id, name, e.at, call_id, queue or "NONE", agent or "NONE",
-                                 hold, int(e.at - connected), orig))
+                talk = int(e.at - connected)
+                target = f.target or ""
+                if f.kind == "attended":
+                    rows.append(_row(e.event_id, "ATTENDEDTRANSFER", e.at, call_id, queue or "NONE",
+                                     agent or "NONE", "BRIDGE", target, hold, talk, orig))
+                else:
+                    rows.append(_row(e.event_id, "BLINDTRANSFER", e.at, call_id, queue or "NONE",
+                                     agent or "NONE", target, CONTEXT, hold, talk, orig))
+            case LeftQueue() | Overflow() as f if in_queue:
+                in_queue = False
+                wait = int(e.at - entered) if entered is not None else 0
+                if isinstance(f, Overflow):
+                    name = "EXITEMPTY" if f.reason == "no_agents" else "EXITWITHTIMEOUT"
+                elif f.reason in ("timeout", "overflow"):
+                    name = "EXITWITHTIMEOUT"
+                elif f.reason == "abandoned":
+                    name = "ABANDON"
+                else:
+                    continue
+                rows.append(_row(e.event_id, name, e.at, call_id, f.queue or queue or "NONE", "NONE",
+                                 position, orig, wait))
+            case Ended() as f:
+                if in_queue:
+                    in_queue = False
+                    wait = int(e.at - entered) if entered is not None else 0
+                    rows.append(_row(e.event_id, "ABANDON", e.at, call_id, queue or "NONE", "NONE",
+                                     position, orig, wait))
+                elif connected is not None and not done:
+                    done = True
+                    hold = int(connected - entered) if entered is not None else 0
+                    name = "COMPLETEAGENT" if f.by == "agent" else "COMPLETECALLER"
+                    rows.append(_row(e.event_id, name, e.at, call_id, queue or "NONE", agent or "NONE",
+                                     hold, int(e.at - connected), orig))
+            case _:
+                pass  # the other facts make no queue_log row
     return rows
 
 

@@ -22,9 +22,38 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, assert_never
 
-from acd.events import CallEvent
+from acd.events import (
+    Announced,
+    Answered,
+    Arrived,
+    CallEvent,
+    Conference,
+    Connected,
+    Ended,
+    HandledInIvr,
+    Hold,
+    Language,
+    LeftQueue,
+    Listen,
+    Menu,
+    Offered,
+    Overflow,
+    Queued,
+    RecordingFailed,
+    RecordingFinished,
+    RecordingStarted,
+    RingNoAnswer,
+    Scenario,
+    Step,
+    Tag,
+    Topic,
+    Transfer,
+    Unknown,
+    Voicemail,
+    WrapupEnded,
+)
 from cdr.regions import RegionLookup, default_regions, normalise_number
 from cdr.types import utc
 
@@ -65,13 +94,6 @@ class _State:
     """Each recording's status as the call's own events tell it (the ``recordings`` rows win)."""
 
 
-def _f(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return 0.0
-
-
 def _str(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
@@ -101,107 +123,112 @@ def fold(call_id: str, events: Iterable[CallEvent], *, short_abandon_s: float = 
     r.update(id=call_id, offers=0, ring_no_answers=0, direction="inbound", recording_status=None,
              end_estimated=False)
     for e in evs:
-        d = e.data or {}
-        k, at = e.kind, e.at
-        if k == "arrived":
-            r["direction"] = d.get("direction") or "inbound"
-            r["dialled"] = normalise_number(d.get("dialled"))
-            r["caller"] = normalise_number(d.get("caller"))
-            r["caller_name"] = _str(d.get("caller_name"))
-            r["linked_id"] = _str(d.get("linked_id"))
-            r["arrived_at"] = at
-        elif k == "answered":
-            r.setdefault("answered_at", at)
-        elif k == "scenario":
-            r["scenario"], r["scenario_version"] = _str(d.get("name")), _str(d.get("version"))
-        elif k == "language":
-            r["language"] = _str(d.get("lang"))
-        elif k == "tag":
-            for key in ("service", "call_type"):
-                if d.get(key):
-                    r[key] = str(d[key])
-            if d.get("topic") and not s.agent_topic:
-                r["topic"] = str(d["topic"])
-        elif k == "topic":
-            s.agent_topic = True
-            r["topic"] = _str(d.get("topic"))
-            if "comment" in d:
-                r["comment"] = _str(d.get("comment"))
-        elif k == "queued":
-            r["queue"] = _str(d.get("queue"))
-            s.first_queued = at if s.first_queued is None else s.first_queued
-            s.last_queued, s.left_queue_at = at, None
-        elif k == "offered":
-            r["offers"] += 1
-            r.setdefault("offered_at", at)
-            s.offer_open = at
-        elif k == "ring_no_answer":
-            r["ring_no_answers"] += 1
-            if s.offer_open is not None:
-                s.ring_total += at - s.offer_open
-                s.offer_open = None
-        elif k == "connected":
-            if s.connected is None:
-                s.connected = at
-                r["agent"] = _str(d.get("agent"))
-                if d.get("queue"):
-                    r["queue"] = str(d["queue"])
-            if s.offer_open is not None:
-                s.ring_total += at - s.offer_open
-                s.offer_open = None
-        elif k == "step":
-            if d.get("to") == "voicemail" and s.connected is None:  # the IVR sent the call to voicemail
+        at = e.at
+        match e.fact:
+            case Arrived() as f:
+                r["direction"] = f.direction or "inbound"
+                r["dialled"] = normalise_number(f.dialled)
+                r["caller"] = normalise_number(f.caller)
+                r["caller_name"] = _str(f.caller_name)
+                r["linked_id"] = _str(f.linked_id)
+                r["arrived_at"] = at
+            case Answered():
+                r.setdefault("answered_at", at)
+            case Scenario() as f:
+                r["scenario"], r["scenario_version"] = _str(f.name), _str(f.version)
+            case Language() as f:
+                r["language"] = _str(f.lang)
+            case Tag() as f:
+                if f.service:
+                    r["service"] = f.service
+                if f.call_type:
+                    r["call_type"] = f.call_type
+                if f.topic and not s.agent_topic:
+                    r["topic"] = f.topic
+            case Topic() as f:
+                s.agent_topic = True
+                r["topic"] = _str(f.topic)
+                if "comment" in e.data:  # an older event without a comment leaves it as it was
+                    r["comment"] = _str(f.comment)
+            case Queued() as f:
+                r["queue"] = _str(f.queue)
+                s.first_queued = at if s.first_queued is None else s.first_queued
+                s.last_queued, s.left_queue_at = at, None
+            case Offered():
+                r["offers"] += 1
+                r.setdefault("offered_at", at)
+                s.offer_open = at
+            case RingNoAnswer():
+                r["ring_no_answers"] += 1
+                if s.offer_open is not None:
+                    s.ring_total += at - s.offer_open
+                    s.offer_open = None
+            case Connected() as f:
+                if s.connected is None:
+                    s.connected = at
+                    r["agent"] = _str(f.agent)
+                    if f.queue:
+                        r["queue"] = f.queue
+                if s.offer_open is not None:
+                    s.ring_total += at - s.offer_open
+                    s.offer_open = None
+            case Step() as f:
+                if f.to == "voicemail" and s.connected is None:  # the IVR sent the call to voicemail
+                    s.out_of_queue_at = s.out_of_queue_at or at
+            case RecordingStarted() as f:
+                if f.kind == "voicemail" and s.connected is None:  # the message starts (older daemons)
+                    s.out_of_queue_at = s.out_of_queue_at or at
+                r.setdefault("recording", _str(f.recording))
+                name = f.recording or ""
+                if s.recordings.get(name) != "failed":
+                    s.recordings[name] = "recording"
+            case RecordingFinished() as f:
+                name = f.recording or ""
+                if s.recordings.get(name) != "failed":
+                    s.recordings[name] = "done"
+            case RecordingFailed() as f:
+                s.recordings[f.recording or ""] = "failed"  # R14: marked on the call, loudly
+            case Hold() as f:
+                s.hold += f.seconds
+            case Transfer() as f:
+                r["transferred_to"] = _str(f.target)
+                if s.connected is not None:
+                    s.agent_transfer_at = at if s.agent_transfer_at is None else s.agent_transfer_at
+                else:
+                    s.scenario_transfer = True
+                    s.out_of_queue_at = s.out_of_queue_at or at
+            case Overflow() as f:
+                target = _str(f.target)
+                r["overflow_target"] = target
+                s.overflow_out = not (target or "").startswith("queue:")
                 s.out_of_queue_at = s.out_of_queue_at or at
-        elif k == "recording_started":
-            if d.get("kind") == "voicemail" and s.connected is None:  # the message starts (older daemons)
+                if s.last_queued is not None and s.left_queue_at is None and s.connected is None:
+                    s.left_queue_at = at
+            case Voicemail() as f:
+                s.voicemail = True
                 s.out_of_queue_at = s.out_of_queue_at or at
-            r.setdefault("recording", _str(d.get("recording")))
-            name = str(d.get("recording") or "")
-            if s.recordings.get(name) != "failed":
-                s.recordings[name] = "recording"
-        elif k == "recording_finished":
-            name = str(d.get("recording") or "")
-            if s.recordings.get(name) != "failed":
-                s.recordings[name] = "done"
-        elif k == "recording_failed":
-            s.recordings[str(d.get("recording") or "")] = "failed"  # R14: marked on the call, loudly
-        elif k == "hold":
-            s.hold += _f(d.get("seconds"))
-        elif k == "transfer":
-            r["transferred_to"] = _str(d.get("target"))
-            if s.connected is not None:
-                s.agent_transfer_at = at if s.agent_transfer_at is None else s.agent_transfer_at
-            elif d.get("by", "scenario") == "scenario" or s.connected is None:
-                s.scenario_transfer = True
-                s.out_of_queue_at = s.out_of_queue_at or at
-        elif k == "overflow":
-            target = _str(d.get("target"))
-            r["overflow_target"] = target
-            s.overflow_out = not (target or "").startswith("queue:")
-            s.out_of_queue_at = s.out_of_queue_at or at
-            if s.last_queued is not None and s.left_queue_at is None and s.connected is None:
-                s.left_queue_at = at
-        elif k == "voicemail":
-            s.voicemail = True
-            s.out_of_queue_at = s.out_of_queue_at or at
-            r.setdefault("recording", _str(d.get("recording")))
-        elif k == "handled_in_ivr":
-            s.handled = True
-        elif k == "left_queue":
-            if s.connected is None and s.left_queue_at is None:
-                s.left_queue_at = at
-        elif k == "ended":
-            if s.ended is None:
-                s.ended = at
-                r["ended_at"] = at
-                r["hangup_by"] = _str(d.get("by"))
-                r["hangup_cause"] = _str(d.get("cause"))
-                r["end_estimated"] = bool(d.get("end_estimated"))
-            if s.offer_open is not None:
-                s.ring_total += at - s.offer_open
-                s.offer_open = None
-        elif k == "wrapup_ended":
-            s.wrapup += _f(d.get("seconds"))
+                r.setdefault("recording", _str(f.recording))
+            case HandledInIvr():
+                s.handled = True
+            case LeftQueue():
+                if s.connected is None and s.left_queue_at is None:
+                    s.left_queue_at = at
+            case Ended() as f:
+                if s.ended is None:
+                    s.ended = at
+                    r["ended_at"] = at
+                    r["hangup_by"] = _str(f.by)
+                    r["hangup_cause"] = _str(f.cause)
+                    r["end_estimated"] = f.end_estimated
+                if s.offer_open is not None:
+                    s.ring_total += at - s.offer_open
+                    s.offer_open = None
+            case WrapupEnded() as f:
+                s.wrapup += f.seconds
+            case Menu() | Announced() | Listen() | Conference() | Unknown():
+                pass  # not in the row (the menu path and announcements are in call_events)
+            case unreachable:
+                assert_never(unreachable)
     # An overflow to queue:X followed by a new queue entry is not "out of the queues".
     overflow_queue_then_queued = False
     last_overflow = max((e.at for e in evs if e.kind == "overflow"), default=None)

@@ -40,7 +40,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from acd.events import AgentEvent, CallEvent, CdrRecord, RecordingEvent
+from acd.events import AgentEvent, Arrived, CallEvent, CdrRecord, RecordingEvent, Voicemail
 from cdr import queue_log as qlog
 from cdr import recording_rows
 from cdr.db import make_engine, migrate
@@ -534,8 +534,7 @@ def _json_dumps(obj: Any) -> str:
 
 def _classic_cdr(row: dict[str, Any], events: list[CallEvent]) -> dict[str, Any]:
     """Asterisk's classic ``cdr`` table, one row a call (disposition from the system's answer)."""
-    arrived = next((e for e in events if e.kind == "arrived"), None)
-    data = arrived.data if arrived else {}
+    arrived = next((f for f in (e.fact for e in events) if isinstance(f, Arrived)), Arrived())
     start = row.get("arrived_at") or utc(min(e.at for e in events))
     end, answered = row.get("ended_at"), row.get("answered_at")
     name, num = row.get("caller_name") or "", row.get("caller") or ""
@@ -543,7 +542,7 @@ def _classic_cdr(row: dict[str, Any], events: list[CallEvent]) -> dict[str, Any]
         "uniqueid": row["id"], "calldate": start,
         "clid": (f'"{name}" <{num}>' if name else num)[:80], "src": num[:80],
         "dst": (row.get("dialled") or "")[:80],
-        "dcontext": qlog.CONTEXT, "channel": str(data.get("channel") or "")[:80],
+        "dcontext": qlog.CONTEXT, "channel": (arrived.channel or "")[:80],
         "dstchannel": (row.get("agent") or "")[:80],
         "lastapp": "Queue" if row.get("queued_at") else "Stasis",
         "lastdata": (row.get("queue") or row.get("scenario") or "")[:80],
@@ -601,13 +600,13 @@ def _callbacks(row: dict[str, Any], events: list[CallEvent],
                voicemail_due: Callable[[float], float] | None = None) -> list[dict[str, Any]]:
     out = []
     for e in events:
-        if e.kind == "voicemail" and e.data.get("callback_id"):
+        f = e.fact
+        if isinstance(f, Voicemail) and f.callback_id:
             due = (voicemail_due(e.at) if voicemail_due is not None
-                   else float(e.data.get("callback_due_at")
-                              or e.at + CALLBACK_DUE["voicemail"].total_seconds()))
-            out.append({"id": str(e.data["callback_id"])[:64], "call_id": row["id"],
+                   else f.callback_due_at or e.at + CALLBACK_DUE["voicemail"].total_seconds())
+            out.append({"id": f.callback_id[:64], "call_id": row["id"],
                         "number": row.get("caller"), "reason": "voicemail",
-                        "recording": e.data.get("recording"),
+                        "recording": f.recording,
                         "due_at": utc(due),
                         "status": "open",
                         "created_at": utc(e.at), "attempts": 0, "notes": None, "updated_at": utc(e.at)})

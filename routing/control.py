@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from acd.events import CallFact
+
 
 class CallerHungUp(Exception):
     """The caller's channel is gone: stop the scenario."""
@@ -103,6 +105,6 @@ class CallControl(Protocol):
 
     async def hangup(self, reason: str = "normal") -> None: ...
 
-    def emit(self, kind: str, /, **data: object) -> None:
-        """A call event for the CDR (kinds in ``acd/events.py``); positional-only ``kind`` leaves the
-        name free for event data (a transfer's ``kind='blind'``)."""
+    def emit(self, fact: CallFact) -> None:
+        """A call event for the CDR: one of the typed facts of ``acd/events.py`` (the implementation
+        stamps the call id and the time)."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from acd.events import HandledInIvr, Language, Menu, Step, Tag, Transfer, Voicemail
 from ivr.catalogue import media
 from routing.control import CallControl, CallerHungUp, HoldSpec, QueueResult
 from routing.flow import Flow, Loc, Node
@@ -84,7 +85,7 @@ class _Run:
         resuming = start is not None and start in self.flow.nodes
         if not resuming and not any(n.kind == "language_menu" for n in self.flow):
             # No menu will choose: the CDR's language column is the scenario's own.
-            self.call.emit("language", lang=self.call.info.language, how="default")
+            self.call.emit(Language(lang=self.call.info.language, how="default"))
         loc: Loc | None = start if resuming else self.flow.start
         try:
             if not resuming:  # a call adopted after a restart is answered already
@@ -107,7 +108,7 @@ class _Run:
     def trace(self, node: Node, detail: str = "") -> None:
         name = node.label or node.kind
         self.log.info("scenario.step", step=name, kind=node.kind, detail=detail)
-        self.call.emit("step", step=name, detail=detail)
+        self.call.emit(Step(step=name, detail=detail))
 
     async def step(self, node: Node) -> Loc | None:
         s = node.step
@@ -129,7 +130,7 @@ class _Run:
             tags = {k: v for k, v in s.tag.model_dump().items() if v is not None}
             self.trace(node, ", ".join(f"{k}={v}" for k, v in tags.items()))
             self.call.info.tags.update(tags)
-            self.call.emit("tag", **tags)
+            self.call.emit(Tag(service=s.tag.service, call_type=s.tag.call_type, topic=s.tag.topic))
             return node.next
         if isinstance(s, GotoStep):
             self.trace(node, s.goto)
@@ -147,7 +148,7 @@ class _Run:
             self.trace(node)
             for _ in range(s.info.repeat):
                 await self.call.play(_play_media(s.info.prompt))
-            self.call.emit("handled_in_ivr", step=node.label or "info")
+            self.call.emit(HandledInIvr(step=node.label or "info"))
             await self.call.play(_play_media(s.info.goodbye))
             await self.call.hangup()
             raise _End("handled_in_ivr")
@@ -176,7 +177,7 @@ class _Run:
             if attempt < args.retries:
                 await self.call.play([media("invalid_input")])
         self.call.info.language = lang
-        self.call.emit("language", lang=lang, how=how)
+        self.call.emit(Language(lang=lang, how=how))
         self.log.info("scenario.language", lang=lang, how=how)
         return node.next
 
@@ -190,10 +191,10 @@ class _Run:
                                                     timeout_s=args.timeout_s, terminator="")
             key = digits[:1]
             if key and key in args.options:
-                self.call.emit("menu", menu=name, choice=key, attempt=attempt)
+                self.call.emit(Menu(menu=name, choice=key, attempt=attempt))
                 return node.branches[f"option:{key}"]
             choice = "invalid" if key else "timeout"
-            self.call.emit("menu", menu=name, choice=choice, attempt=attempt)
+            self.call.emit(Menu(menu=name, choice=choice, attempt=attempt))
             self.log.info("scenario.menu", menu=name, choice=choice, attempt=attempt)
             await self.call.play(_play_media(args.invalid_prompt if key else args.timeout_prompt))
         return node.branches["fallback"]
@@ -227,7 +228,7 @@ class _Run:
         qconf = self.config.queues.get(queue)
         target = override or result.target or (qconf.overflow if qconf else None)
         detail = f"overflow {queue} -> {target or 'next step'}"
-        self.call.emit("step", step=node.label or node.kind, detail=detail)
+        self.call.emit(Step(step=node.label or node.kind, detail=detail))
         if target is None:
             return node.next
         if target.startswith("queue:"):
@@ -257,16 +258,16 @@ class _Run:
     async def voicemail(self, args: VoicemailArgs) -> None:
         # The moment the IVR sends the call to voicemail: the CDR's wait since answer stops here, not when
         # the message (which may last minutes) is saved.
-        self.call.emit("step", step="voicemail", detail="to voicemail", to="voicemail")
+        self.call.emit(Step(step="voicemail", detail="to voicemail", to="voicemail"))
         await self.call.play(_play_media(args.greeting))
         now = self.call.now()
         name = f"voicemail-{self.call.info.call_id}-{int(now)}"
         rec = await self.call.record_message(name, max_s=args.max_s, beep=args.beep)
         # callback_id makes the CDR writer open a callback request (R25); it is derived from the
         # recording's name so that a replayed event never opens a second one.
-        self.call.emit("voicemail", recording=rec.name, callback_id=f"cb-{rec.name}"[:64], path=rec.path,
-                       duration_s=rec.duration_s, caller=self.call.info.caller,
-                       callback_due_at=now + args.callback_within_h * 3600)
+        self.call.emit(Voicemail(recording=rec.name, callback_id=f"cb-{rec.name}"[:64], path=rec.path,
+                                 duration_s=rec.duration_s, caller=self.call.info.caller,
+                                 callback_due_at=now + args.callback_within_h * 3600))
         self.log.info("scenario.voicemail", recording=rec.name, duration_s=rec.duration_s)
         await self.call.play(_play_media(args.goodbye))
         await self.call.hangup()
@@ -284,7 +285,7 @@ class _Run:
         if args.to.startswith("queue:"):
             # Routing to another queue (the second line) is a queue of this call, not a transfer out of it:
             # the CDR follows the caller there (queued, answered or abandoned in that queue).
-            self.call.emit("step", step=node.label or node.kind, detail=f"to {args.to}")
+            self.call.emit(Step(step=node.label or node.kind, detail=f"to {args.to}"))
             return await self.queue(node, None, None, args.to.removeprefix("queue:"))
         endpoint = self.endpoint(args.to)
         result = await self.call.dial_out(endpoint, timeout_s=args.timeout_s,
@@ -292,9 +293,9 @@ class _Run:
         self.log.info("scenario.transfer", target=args.to, endpoint=endpoint, outcome=result.outcome)
         if result.outcome == "answered":
             # Only a transfer that reached the far end counts as one (R17 "Перев.").
-            self.call.emit("transfer", target=args.to, by="scenario", kind="blind")
+            self.call.emit(Transfer(kind="blind", target=args.to, by="scenario"))
             raise _End("transferred")
-        self.call.emit("step", step=node.label or node.kind, detail=f"transfer {args.to}: {result.outcome}")
+        self.call.emit(Step(step=node.label or node.kind, detail=f"transfer {args.to}: {result.outcome}"))
         return node.next if via_overflow else node.branches.get("on_failure", node.next)
 
 

@@ -37,6 +37,9 @@ adopted conversation puts them back on it. In wrap-up: ready (the wrap-up would 
 class LastState:
     state: str
     reason: str | None
+    wrapup: tuple[str, float] | None = None
+    """The agent was in wrap-up after this call (id, epoch start): the restart ends that wrap-up, with a
+    row and the call's ``wrapup_ended``, so neither stays open for ever."""
 
 
 async def last_agent_states(db: AsyncEngine) -> dict[str, LastState]:
@@ -45,7 +48,7 @@ async def last_agent_states(db: AsyncEngine) -> dict[str, LastState]:
     changes = t.c.by_user.is_(None) | (t.c.by_user != REACHABILITY_BY)
     latest = select(t.c.agent, func.max(t.c.at).label("at")).where(changes).group_by(t.c.agent).subquery()
     stmt = (
-        select(t.c.agent, t.c.state, t.c.reason, t.c.id)
+        select(t.c.agent, t.c.state, t.c.reason, t.c.id, t.c.call_id, t.c.at)
         .join(latest, (t.c.agent == latest.c.agent) & (t.c.at == latest.c.at))
         .where(changes)
         .order_by(t.c.id)
@@ -57,8 +60,9 @@ async def last_agent_states(db: AsyncEngine) -> dict[str, LastState]:
         log.warning("agent_states_unavailable", error=str(exc)[:300])
         return {}
     out: dict[str, LastState] = {}
-    for agent, state, reason, _id in rows:
+    for agent, state, reason, _id, call_id, at in rows:
         restored = RESTORED.get(state)
         if restored is not None:
-            out[agent] = LastState(restored, reason if restored == "not_ready" else None)
+            wrapup = (call_id, at.timestamp()) if state == "wrap_up" and call_id else None
+            out[agent] = LastState(restored, reason if restored == "not_ready" else None, wrapup)
     return out

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from acd import events as ev
 from acd.ari.errors import AriError
 from acd.callcontrol import (
     CallControlError,
@@ -228,7 +229,7 @@ class CallController:
             return
         seconds = max(0.0, self.engine.clock.now() - c.held_since)
         c.held_since = None
-        session.emit("hold", agent=agent, seconds=round(seconds, 3))
+        session.emit(ev.Hold(agent=agent, seconds=round(seconds, 3)))
 
     async def mute(self, call_id: str, *, agent: str | None, on: bool) -> CallStatus:
         """Mute the agent's microphone (the caller stops hearing them), or unmute it."""
@@ -374,7 +375,7 @@ class CallController:
         if consult.task is not None:
             consult.task.cancel()
         self._close_hold(session, c, agent=leg.agent_id)
-        session.emit("transfer", kind="attended", target=str(consult.target), by=by, agent=consult.agent)
+        session.emit(ev.Transfer(kind="attended", target=str(consult.target), by=by, agent=consult.agent))
         session.parties = [other]
         self._release_agent(leg)
         session.parties_changed.set()
@@ -404,7 +405,7 @@ class CallController:
             self.engine.forget_leg(consult.leg)
             await self.engine.hangup_leg(consult.leg)
         self._release_alias(consult)
-        session.emit("step", step="consult_cancelled", detail=str(consult.target))
+        session.emit(ev.Step(step="consult_cancelled", detail=str(consult.target)))
         await self._unhold(session, c, leg.agent_id)
         return self.status(call_id)
 
@@ -417,7 +418,7 @@ class CallController:
         if consult.task is not None:
             consult.task.cancel()
         c.conference = True
-        session.emit("conference", agent=leg.agent_id, target=str(consult.target), party=consult.agent)
+        session.emit(ev.Conference(agent=leg.agent_id, target=str(consult.target), party=consult.agent))
         session.parties = [leg, other]
         session.parties_changed.set()
         await self._unhold(session, c, leg.agent_id)
@@ -437,8 +438,8 @@ class CallController:
             await self._hold(session, c)
         self._close_hold(session, c, agent=leg.agent_id)
         c.held_since = self.engine.clock.now()
-        session.emit("transfer", kind="blind", target=str(target), by=leg.agent_id or "agent",
-                     agent=target_agent)
+        session.emit(ev.Transfer(kind="blind", target=str(target), by=leg.agent_id or "agent",
+                                 agent=target_agent))
         session.parties = []
         self._release_agent(leg)
         session.parties_changed.set()
@@ -455,7 +456,7 @@ class CallController:
             await self._dial(session, c, consult, endpoint, kind)
             if consult.state != "answered" or consult.leg is None or session.bridge_id is None:
                 session.hangup_by = "system"
-                session.emit("step", step="transfer_failed", detail=str(consult.target))
+                session.emit(ev.Step(step="transfer_failed", detail=str(consult.target)))
                 return
             c.held_since = None  # waiting for a blind transfer is not hold time of an agent
             await session.stop_moh()

@@ -28,6 +28,7 @@ from typing import Any, Protocol, assert_never
 
 import structlog
 
+from acd import events as ev
 from acd.ari import models
 from acd.ari.client import AriClient
 from acd.ari.errors import AriError, AriNotFound
@@ -51,7 +52,7 @@ from acd.engine.registry import Registry
 from acd.engine.session import CallSession, Leg
 from acd.engine.snoop import Listening
 from acd.engine.state import STATE_VAR, SavedState
-from acd.events import AgentEvent, CallEvent, CdrRecord
+from acd.events import AgentEvent, CallEvent, CallFact, CdrRecord, fact_kind
 from acd.metrics import Metrics
 from acd.settings import Settings
 from ivr.announcements import position_and_wait
@@ -164,8 +165,7 @@ class Engine:
     def emit_call(
         self,
         call_id: str,
-        kind: str,
-        data: dict[str, Any],
+        fact: CallFact,
         *,
         at: float | None = None,
         event_id: str | None = None,
@@ -174,11 +174,10 @@ class Engine:
         that adopts the call after a crash emits them again from the channel's variables, and the
         writer's unique key keeps whichever copy arrived first (R27: a SIGKILL may lose the last batch)."""
         when = self.clock.now() if at is None else at
-        extra = {} if event_id is None else {"event_id": event_id}
-        self.writer.emit(CallEvent(call_id=call_id, kind=kind, at=when, data=data, **extra))
+        self.writer.emit(CallEvent.of(call_id, fact, when, event_id))
 
-    def emit_milestone(self, call_id: str, kind: str, at: float, data: dict[str, Any]) -> None:
-        self.emit_call(call_id, kind, data, at=at, event_id=f"{call_id}/{kind}/{at:.3f}")
+    def emit_milestone(self, call_id: str, fact: CallFact, at: float) -> None:
+        self.emit_call(call_id, fact, at=at, event_id=f"{call_id}/{fact_kind(fact)}/{at:.3f}")
 
     def recording_path(self, name: str, fmt: str) -> Path:
         return self.settings.paths.recordings / f"{name}.{fmt}"
@@ -288,9 +287,7 @@ class Engine:
                         self.spawn(self.hangup_leg(leg))
                 case RingNoAnswer():
                     reason = "no_answer" if d.reason == "timeout" else d.reason
-                    self.emit_call(
-                        d.call_id, "ring_no_answer", {"queue": d.queue, "agent": d.agent_id, "reason": reason}
-                    )
+                    self.emit_call(d.call_id, ev.RingNoAnswer(queue=d.queue, agent=d.agent_id, reason=reason))
                 case Overflow():
                     self._overflow(d)
                 case Announce() | CallQueued():
@@ -328,14 +325,14 @@ class Engine:
             self._wrapups[d.agent_id] = (d.call_id, d.at)
         elif d.previous == "wrap_up" and d.agent_id in self._wrapups:
             call_id, since = self._wrapups.pop(d.agent_id)
-            self.emit_call(call_id, "wrapup_ended", {"agent": d.agent_id, "seconds": round(d.at - since, 3)})
+            self.emit_call(call_id, ev.WrapupEnded(agent=d.agent_id, seconds=round(d.at - since, 3)))
 
     def _overflow(self, d: Overflow) -> None:
         session = self.registry.session(d.call_id)
         if session is None or session.wait is None or not session.wait.open():
             return
-        session.emit("overflow", queue=d.queue, target=d.target, reason=d.reason)
-        session.emit("left_queue", queue=d.queue, reason="overflow")
+        session.emit(ev.Overflow(queue=d.queue, target=d.target, reason=d.reason))
+        session.emit(ev.LeftQueue(queue=d.queue, reason="overflow"))
         session.overflowed(QueueResult("overflow", target=d.target, reason=d.reason))
 
     def _announce(self, call_id: str, position: int, estimate: WaitEstimate) -> None:
@@ -352,13 +349,17 @@ class Engine:
             )
         )
         media += list(hold.periodic_media)
-        session.emit("announced", position=position, expected_s=round(estimate.expected_s, 1))
+        session.emit(ev.Announced(position=position, expected_s=round(estimate.expected_s, 1)))
         self.spawn(session.announce(media))
 
     # ---- agents' states ---------------------------------------------------------------------------
-    def restore_agent_state(self, agent_id: str, state: str, reason: str | None) -> None:
+    def restore_agent_state(
+        self, agent_id: str, state: str, reason: str | None, *, ended_wrapup: tuple[str, float] | None = None
+    ) -> None:
         """At start, before any call: the agent's state as the previous daemon left it (from the
-        agent_state_log). Not a change of state, so no row is written for it."""
+        agent_state_log). Not a change of state, so no row is written for it, except for a wrap-up
+        (``ended_wrapup``: its call and start), which the restart ends: a ``ready`` row closes the wrap-up
+        row and the call gets its ``wrapup_ended`` (else its ``wrapup_s`` stays 0 and the row open)."""
         self._quiet_agents.add(agent_id)
         try:
             now = self.clock.now()
@@ -367,6 +368,14 @@ class Engine:
             )
         finally:
             self._quiet_agents.discard(agent_id)
+        if ended_wrapup is not None:
+            call_id, since = ended_wrapup
+            self.writer.emit(
+                AgentEvent(agent_id=agent_id, state=state, at=now, previous="wrap_up", reason="restart",
+                           call_id=call_id)
+            )
+            seconds = round(max(0.0, now - since), 3)
+            self.emit_call(call_id, ev.WrapupEnded(agent=agent_id, seconds=seconds), at=now)
 
     def move_call(self, call_id: str, queue: str, *, to_head: bool, by: str) -> None:
         """A supervisor moves a waiting caller (R23, ``Acd.move_call``); ValueError when refused. The CDR
@@ -504,9 +513,7 @@ class Engine:
                 self.recorder.missing(name, now, "no end reported and no stored recording in Asterisk")
             info: dict[str, Any] = {"duration": 0, "state": "missing"}
             if session is not None:
-                self.emit_call(
-                    session.channel_id, "recording_failed", {"recording": name, "reason": "missing"}
-                )
+                self.emit_call(session.channel_id, ev.RecordingFailed(recording=name, reason="missing"))
         except AriError as exc:  # Asterisk does not answer: the file reconciliation finishes the row later
             log.warning("recording_reconcile_failed", recording=name, error=str(exc)[:300])
             info = {"duration": 0, "state": "unknown"}
@@ -516,9 +523,7 @@ class Engine:
                 self.recorder.finished(name, now)
             info = {"duration": 0, "state": "done"}
             if session is not None:
-                self.emit_call(
-                    session.channel_id, "recording_finished", {"recording": name, "duration_s": None}
-                )
+                self.emit_call(session.channel_id, ev.RecordingFinished(recording=name, duration_s=None))
         self.registry.drop_recording(name)
         if session is not None:
             session.recording_done(name, info)
@@ -536,7 +541,7 @@ class Engine:
                 "offer_rejected", lambda: self.acd.offer_rejected(d.call_id, d.agent_id, now, reason="failed")
             )
             return
-        session.emit("offered", queue=d.queue, agent=d.agent_id)
+        session.emit(ev.Offered(queue=d.queue, agent=d.agent_id))
         leg = await self.originate_leg(
             session,
             agent.endpoint or f"PJSIP/{agent.id}",
@@ -666,12 +671,8 @@ class Engine:
         session.gone.set()
         if session.abandoned():
             assert session.wait is not None
-            self.emit_call(
-                session.channel_id,
-                "left_queue",
-                {"queue": session.wait.queue, "reason": "abandoned"},
-                at=session.gone_at,
-            )
+            left = ev.LeftQueue(queue=session.wait.queue, reason="abandoned")
+            self.emit_call(session.channel_id, left, at=session.gone_at)
             now = self.clock.now()
             self.decide(
                 "remove_call", lambda: self.acd.remove_call(session.channel_id, now, reason="abandoned")
@@ -703,13 +704,10 @@ class Engine:
             return
         if failed:
             self.metrics.recording_failures.inc()
-            self.emit_call(session.channel_id, "recording_failed", {"recording": rec.name, "reason": cause})
+            self.emit_call(session.channel_id, ev.RecordingFailed(recording=rec.name, reason=cause))
         else:
-            self.emit_call(
-                session.channel_id,
-                "recording_finished",
-                {"recording": rec.name, "duration_s": info["duration"]},
-            )
+            done = ev.RecordingFinished(recording=rec.name, duration_s=float(rec.duration or 0))
+            self.emit_call(session.channel_id, done)
         session.recording_done(rec.name, info)
 
     def event_time(self, ev: models.Event) -> float:
@@ -751,16 +749,15 @@ class Engine:
         info = session.info
         self.emit_milestone(
             session.channel_id,
-            "arrived",
+            ev.Arrived(
+                direction="inbound",
+                dialled=info.dialled,
+                caller=info.caller,
+                caller_name=info.caller_name,
+                channel=session.channel_name,
+                linked_id=session.channel_id,
+            ),
             session.arrived_at,
-            {
-                "direction": "inbound",
-                "dialled": info.dialled,
-                "caller": info.caller,
-                "caller_name": info.caller_name,
-                "channel": session.channel_name,
-                "linked_id": session.channel_id,
-            },
         )
 
     async def _claim(self, session: CallSession, scenario: str) -> bool:
@@ -793,10 +790,10 @@ class Engine:
                 self._arrived(session)
                 if loaded is None:
                     bound.warning("no_scenario", dialled=session.info.dialled)
-                    session.emit("step", step="no_scenario", detail=session.info.dialled)
+                    session.emit(ev.Step(step="no_scenario", detail=session.info.dialled))
                     await session.hangup("unallocated")
                 else:
-                    session.emit("scenario", name=loaded.name, version=loaded.version)
+                    session.emit(ev.Scenario(name=loaded.name, version=loaded.version))
                     outcome = await run_scenario(session, loaded, self.config)
                     bound.info("scenario_done", outcome=outcome)
         except CallerHungUp:
@@ -814,10 +811,9 @@ class Engine:
         if session.ended_emitted:
             return
         session.ended_emitted = True
-        data: dict[str, Any] = {"by": session.hangup_by or "caller", "cause": session.hangup_cause}
-        if session.end_estimated:
-            data["end_estimated"] = True
-        self.emit_call(session.channel_id, "ended", data, at=session.gone_at)
+        ended = ev.Ended(by=session.hangup_by or "caller", cause=session.hangup_cause,
+                         end_estimated=session.end_estimated)
+        self.emit_call(session.channel_id, ended, at=session.gone_at)
         self.registry.drop_session(session)
 
     # ---- what the web API needs (acd.web.ports.EnginePort) ----------------------------------------
@@ -837,7 +833,7 @@ class Engine:
         return snap
 
     def set_topic(self, call_id: str, topic: str, comment: str | None, by: str | None) -> None:
-        self.emit_call(call_id, "topic", {"topic": topic, "comment": comment, "by": by})
+        self.emit_call(call_id, ev.Topic(topic=topic, comment=comment, by=by))
 
     def agent_of_call(self, call_id: str) -> str | None:
         """The agent ringing for, talking on, or in wrap-up after ``call_id`` (R22: the topic is typed in

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from acd import events as ev
 from acd.ari.errors import AriError, AriNotFound
 from acd.engine.state import STATE_VAR, SavedState
 from routing.control import RecordResult
@@ -129,12 +130,12 @@ def _replay_milestones(engine: Engine, session: CallSession, s: SavedState) -> N
     """Emit again, with the same ids and times, what the crashed daemon may not have written yet."""
     cid = session.channel_id
     if s.answered:
-        engine.emit_milestone(cid, "answered", s.answered, {})
+        engine.emit_milestone(cid, ev.Answered(), s.answered)
     if s.entered and s.queue:
-        engine.emit_milestone(cid, "queued", s.entered, {"queue": s.queue, "priority": s.priority})
+        engine.emit_milestone(cid, ev.Queued(queue=s.queue, priority=s.priority), s.entered)
     if s.connected and s.agent:
         engine.emit_milestone(
-            cid, "connected", s.connected, {"queue": s.queue or None, "agent": s.agent, "bridge": s.bridge}
+            cid, ev.Connected(queue=s.queue or None, agent=s.agent, bridge=s.bridge), s.connected
         )
 
 
@@ -160,7 +161,7 @@ async def resume_call(engine: Engine, session: CallSession, s: SavedState) -> No
                 return
             start = s.step if s.phase in ("queued", "transferring") else None
             if start is None:
-                session.emit("step", step="restart", detail="scenario restarted after a daemon restart")
+                session.emit(ev.Step(step="restart", detail="scenario restarted after a daemon restart"))
                 if s.answered:
                     start = loaded.flow.start  # from the top, but answered already: not again
             await run_scenario(session, loaded, engine.config, start=start)
@@ -183,13 +184,14 @@ async def _follow_voicemail(engine: Engine, session: CallSession, s: SavedState)
     now = engine.clock.now()
     within_h = vm.callback_within_h if vm is not None else 24
     session.emit(
-        "voicemail",
-        recording=rec.name,
-        callback_id=f"cb-{rec.name}"[:64],
-        path=rec.path,
-        duration_s=rec.duration_s,
-        caller=session.info.caller,
-        callback_due_at=now + within_h * 3600,
+        ev.Voicemail(
+            recording=rec.name,
+            callback_id=f"cb-{rec.name}"[:64],
+            path=rec.path,
+            duration_s=rec.duration_s,
+            caller=session.info.caller,
+            callback_due_at=now + within_h * 3600,
+        )
     )
     if vm is not None and vm.goodbye:
         await session.play([media(r) for r in vm.goodbye])

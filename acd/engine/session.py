@@ -26,8 +26,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 
+from acd import events as ev
 from acd.ari.errors import AriError, AriNotFound
 from acd.engine.state import STATE_VAR, SavedState, decode_state, encode_state
+from acd.events import CallFact
 from routing.control import (
     CallControl,
     CallerHungUp,
@@ -135,8 +137,8 @@ class CallSession(CallControl):
     def now(self) -> float:
         return self.engine.clock.now()
 
-    def emit(self, kind: str, /, **data: object) -> None:
-        self.engine.emit_call(self.channel_id, kind, data)
+    def emit(self, fact: CallFact) -> None:
+        self.engine.emit_call(self.channel_id, fact)
 
     def log(self) -> Any:
         return log.bind(call_id=self.channel_id)
@@ -199,7 +201,7 @@ class CallSession(CallControl):
     async def answer(self) -> None:
         await self._ari(self.ari.channels.answer(self.channel_id))
         now = self.now()
-        self.engine.emit_milestone(self.channel_id, "answered", now, {})
+        self.engine.emit_milestone(self.channel_id, ev.Answered(), now)
         await self.save(answered=now)
 
     async def _start_playback(self, media: list[str]) -> tuple[str, asyncio.Future[str]]:
@@ -295,7 +297,7 @@ class CallSession(CallControl):
         # after the core has placed the caller, so queue_log's ENTERQUEUE carries the real position
         position = self.engine.acd.position(self.channel_id) or 1
         self.engine.emit_milestone(
-            self.channel_id, "queued", entered, {"queue": queue, "priority": priority, "position": position}
+            self.channel_id, ev.Queued(queue=queue, priority=priority, position=position), entered
         )
         try:
             result = await self._until(wait.result)
@@ -410,7 +412,7 @@ class CallSession(CallControl):
             if queue is not None and wait is not None and wait.hold.recording_notice:
                 await self.notice_before_bridge(list(wait.hold.recording_notice))
             if queue is not None:
-                self.emit("left_queue", queue=queue, reason="connected")
+                self.emit(ev.LeftQueue(queue=queue, reason="connected"))
             await self._bridge(leg, queue=queue, record=record)
             await self.wait_conversation(leg)
         except CallerHungUp:
@@ -474,10 +476,7 @@ class CallSession(CallControl):
         )
         if leg.kind == "agent":
             self.engine.emit_milestone(
-                self.channel_id,
-                "connected",
-                connected,
-                {"queue": queue, "agent": leg.agent_id, "bridge": bridge.id},
+                self.channel_id, ev.Connected(queue=queue, agent=leg.agent_id, bridge=bridge.id), connected
             )
         await self.ari.bridges.add_channel(bridge.id, [self.channel_id, leg.channel_id])
         if recording is not None:
@@ -517,13 +516,13 @@ class CallSession(CallControl):
         self._expect_recording_end(name)
         try:
             await self.ari.bridges.record(bridge_id, name, fmt, if_exists="overwrite", beep=False)
-            self.emit("recording_started", recording=name, path=f"{name}.{fmt}", kind="call")
+            self.emit(ev.RecordingStarted(recording=name, path=f"{name}.{fmt}", kind="call"))
             self.engine.recording_started(self, name, kind="call", agent=agent)
         except AriError as exc:
             self.registry.drop_recording(name)
             self._recordings.pop(name, None)
             self.call_recording = None
-            self.emit("recording_failed", recording=name, reason=str(exc))
+            self.emit(ev.RecordingFailed(recording=name, reason=str(exc)))
             self.engine.metrics.recording_failures.inc()
 
     def _expect_recording_end(self, name: str) -> None:
@@ -597,7 +596,7 @@ class CallSession(CallControl):
                 terminate_on="#",
             )
         )
-        self.emit("recording_started", recording=name, path=f"{name}.{fmt}", kind="voicemail")
+        self.emit(ev.RecordingStarted(recording=name, path=f"{name}.{fmt}", kind="voicemail"))
         self.engine.recording_started(self, name, kind="voicemail", agent=None)
         return await self.message_recorded(name, max_s=max_s)
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from acd import events as ev
 from acd.ari.errors import AriError
 from acd.callcontrol import (
     CallNotFound,
@@ -190,14 +191,13 @@ class Listening:
         """One period in one mode, for listen_audit (R23)."""
         self.engine.emit_call(
             s.call.channel_id,
-            "listen",
-            {
-                "session": s.id,
-                "supervisor": s.supervisor,
-                "agent": s.agent_leg.agent_id,
-                "mode": s.mode,
-                "from": round(s.since, 3),
-            },
+            ev.Listen(
+                session=s.id,
+                supervisor=s.supervisor,
+                agent=s.agent_leg.agent_id,
+                mode=s.mode,
+                since=round(s.since, 3),
+            ),
         )
 
     async def _end(self, s: _Listen) -> None:

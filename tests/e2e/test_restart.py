@@ -234,7 +234,8 @@ class _Procs:
         self.procs: list[asyncio.subprocess.Process] = []
         self.runs = 0
 
-    async def start_sim(self) -> None:
+    async def start_sim(self, sounds: Path | None = None) -> None:
+        extra = ("--sounds", str(sounds)) if sounds is not None else ()
         self.procs.append(
             await _spawn(
                 "-m",
@@ -247,6 +248,7 @@ class _Procs:
                 self.clock.spec(),
                 "--recordings",
                 str(self.tmp / "recordings"),
+                *extra,
                 env=self.env,
                 log=self.tmp / "sim.log",
             )
@@ -418,3 +420,168 @@ async def _every_phase(p: _Procs, http: aiohttp.ClientSession, how: str) -> None
 
 async def _is(p: _Procs, call_id: str, state: str) -> bool:
     return (await p.caller(call_id))["state"] == state
+
+
+# Two Kazakh agents whose phones ring long, one Russian agent for the call that ends in wrap-up (no waiting
+# caller speaks Russian, so nothing offers it a call once it is back: its state after the restart is the
+# restored one). agent9 serves the other queues (never logged in); agent4..agent8 as above.
+RINGING_AGENTS_YAML = """
+agents:
+  - {id: agent1, name: Kk one, endpoint: PJSIP/agent1, languages: [kk], skills: {general: 5},
+     queues: {general: 1}}
+  - {id: agent2, name: Kk two, endpoint: PJSIP/agent2, languages: [kk], skills: {general: 5},
+     queues: {general: 1}}
+  - {id: agent3, name: Ru three, endpoint: PJSIP/agent3, languages: [ru], skills: {general: 5},
+     queues: {general: 1}}
+  - {id: agent9, name: Other queues, endpoint: PJSIP/agent9, languages: [ru, kk],
+     skills: {technical: 6}, queues: {second_line: 1, nobody: 1}}
+""" + AGENTS_YAML.split("agent3", 1)[1].split("\n", 2)[2]
+
+NOTICE_S = 90  # virtual seconds (9 s of wall time at speed 10): long enough to stop the daemon within it
+RING_S = 200  # the ringing phones answer after this (virtual) time: still ringing after the notice
+
+
+def _write_notice(sounds: Path) -> None:
+    """A long Kazakh recording notice for the simulator (silence; only its length matters)."""
+    import wave
+
+    path = sounds / "kk" / "acd" / "recording_notice.wav"
+    path.parent.mkdir(parents=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(1)
+        w.setframerate(8000)
+        w.writeframes(b"\x80" * 8000 * NOTICE_S)
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+async def test_a_restart_while_phones_ring_during_the_notice_and_in_wrap_up_drops_nobody(
+    tmp_path: Path, how: str
+) -> None:
+    """Issue 10: one caller's agent phone rings after the recording notice, another caller hears the notice
+    while its agent's phone rings, an agent is in wrap-up. After the restart both callers are offered again
+    and answered, keep their one CDR row and their entry time, every recording row completes, and the agent
+    in wrap-up is back ready (docs/decisions/engine-04: wrap-up comes back ready)."""
+    async with aiohttp.ClientSession() as http:
+        p = _Procs(tmp_path, http)
+        (p.cfg / "agents.yaml").write_text(RINGING_AGENTS_YAML)
+        queues = (p.cfg / "queues.yaml").read_text()
+        long_phases = "wrapup_s: 600\n    ring_timeout_s: 900\n    max_wait_s: 3000"
+        queues = queues.replace("wrapup_s: 10\n    ring_timeout_s: 15\n    max_wait_s: 300", long_phases, 1)
+        assert long_phases in queues
+        (p.cfg / "queues.yaml").write_text(queues)
+        _write_notice(tmp_path / "sounds")
+        try:
+            async with asyncio.timeout(300):
+                await _ringing_notice_wrapup(p, http, how)
+        finally:
+            await p.close()
+
+
+async def _ringing_notice_wrapup(p: _Procs, http: aiohttp.ClientSession, how: str) -> None:
+    await p.start_sim(p.tmp / "sounds")
+    phones = {"agent1": RING_S, "agent2": RING_S, "agent3": 1}
+    for agent, after in phones.items():
+        async with http.put(
+            f"{p.sim_url}/endpoints/PJSIP/{agent}",
+            json={"state": "online", "behaviour": "answer", "answer_after_s": after, "hangup": "caller"},
+        ) as r:
+            assert r.status < 300
+    daemon = await p.start_daemon()
+
+    # The Russian caller talks to agent3 and hangs up: agent3 is in wrap-up (600 s).
+    await p.agent_state("agent3", "ready")
+    wrapped = await p.call(number="193", caller="77010000010", language="ru", talk_s=5, patience_s=900,
+                           dtmf_on={"language_menu": "2", "main_menu": "1"})
+
+    async def in_wrapup() -> bool:
+        return (await p.agents())["agent3"]["state"] == "wrap_up"
+
+    await eventually(in_wrapup, 60, "agent3 never got to wrap-up")
+
+    kk = {"language_menu": "1", "main_menu": "1"}
+
+    async def events_of(call_id: str, kind: str) -> list[dict[str, object]]:
+        return await p.rows("SELECT at FROM call_events WHERE call_id = :c AND kind = :k", c=call_id, k=kind)
+
+    async def notices(call_id: str, event: str) -> int:
+        return sum(
+            1
+            for e in await p.events()
+            if e.get("type") == event
+            and "recording_notice" in str(e["playback"]["media_uri"])  # type: ignore[index]
+            and e["playback"]["target_uri"] == f"channel:{call_id}"  # type: ignore[index]
+        )
+
+    # agent1's phone rings for the first caller, who has heard the whole notice.
+    await p.agent_state("agent1", "ready")
+    ringing = await p.call(number="193", caller="77010000011", language="kk", talk_s=20, patience_s=900,
+                           dtmf_on=kk)
+
+    async def past_the_notice() -> bool:
+        return bool(await events_of(ringing, "offered")) and await notices(ringing, "PlaybackFinished") > 0
+
+    await eventually(past_the_notice, 60, "the first caller's notice never ended while the phone rang")
+    # agent2's phone rings for the second caller, who hears the notice when the daemon stops.
+    await p.agent_state("agent2", "ready")
+    noticed = await p.call(number="193", caller="77010000012", language="kk", talk_s=20, patience_s=900,
+                           dtmf_on=kk)
+
+    async def in_the_notice() -> bool:
+        return bool(await events_of(noticed, "offered")) and await notices(noticed, "PlaybackStarted") > 0
+
+    await eventually(in_the_notice, 60, "the second caller never heard the notice while the phone rang")
+    assert await notices(noticed, "PlaybackFinished") == 0, "the notice ended before the stop: too slow"
+    for c in (ringing, noticed):  # both phones still ring: nobody answered yet
+        assert (await p.caller(c))["state"] != "talking", "a phone was answered before the stop: too slow"
+    entered = {c: await events_of(c, "queued") for c in (ringing, noticed)}
+    assert all(len(v) == 1 for v in entered.values())
+    assert (await p.agents())["agent3"]["state"] == "wrap_up"
+
+    daemon.send_signal(getattr(signal, how))
+    assert await daemon.wait() == (0 if how == "SIGTERM" else -9)
+    await p.start_daemon()
+
+    # Nobody was dropped; agent3 is back ready (wrap-up comes back ready), before its 600 s wrap-up ended.
+    for c in (ringing, noticed):
+        assert (await p.caller(c))["ended_at"] is None
+    assert (await p.agents())["agent3"]["state"] == "ready"
+
+    async def complete(call_id: str) -> dict[str, object] | None:
+        found = await p.rows("SELECT * FROM calls WHERE id = :id", id=call_id)
+        return found[0] if found and found[0]["ended_at"] is not None else None
+
+    for c in (ringing, noticed):
+        row = await eventually(lambda c=c: complete(c), 120, "a caller ringing at the restart was not served")
+        assert row["outcome"] == "answered" and row["hangup_by"] == "caller"
+        assert row["agent"] in {"agent1", "agent2"}
+        assert int(str(row["offers"])) >= 2  # offered again after the restart
+        # one entry, the original one: the wait is measured from it
+        assert await events_of(c, "queued") == entered[c]
+        assert str(row["queued_at"])[:19] == str(entered[c][0]["at"])[:19]
+        assert len(await events_of(c, "arrived")) == 1
+        assert float(str(row["wait_s"])) >= RING_S  # rang at least once for the whole RING_S before
+
+    w = await eventually(lambda: complete(wrapped), 30, "the wrapped-up call's row never completed")
+    assert w["outcome"] == "answered" and w["agent"] == "agent3"
+    # The restart ended the wrap-up: the call's wrap-up time and agent3's wrap-up row are complete.
+    assert float(str(w["wrapup_s"])) > 0
+    log = await p.rows("SELECT state, previous, duration_s FROM agent_state_log WHERE agent = 'agent3' "
+                       "AND by_user IS NULL ORDER BY at, id")
+    assert [(r["state"], r["previous"]) for r in log][-2:] == [("wrap_up", "on_call"), ("ready", "wrap_up")]
+    assert log[-2]["duration_s"] is not None
+
+    async def recordings_done() -> list[dict[str, object]] | None:
+        recs = await p.rows("SELECT r.call_id, r.status, c.recording_status FROM recordings r "
+                            "JOIN calls c ON c.id = r.call_id")
+        return recs if recs and all(r["status"] != "recording" for r in recs) else None
+
+    recs = await eventually(recordings_done, 60, "a recording row never completed")
+    assert {r["call_id"] for r in recs} == {wrapped, ringing, noticed}
+    assert all((r["status"], r["recording_status"]) == ("done", "done") for r in recs), recs
+    # The recording of each caller started only after a notice it heard (R10).
+    for c in (ringing, noticed):
+        assert await notices(c, "PlaybackStarted") >= 1
+    # agent3 was put back ready by the restart, not by a second wrap-up: no wrap_up row after the restart.
+    wrapups = await p.rows("SELECT 1 FROM agent_state_log WHERE agent = 'agent3' AND state = 'wrap_up'")
+    assert len(wrapups) == 1

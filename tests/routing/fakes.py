@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from acd.events import CallFact, fact_data, fact_kind
 from routing.control import CallerHungUp, CallInfo, DialResult, HoldSpec, QueueResult, RecordResult
 
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -78,8 +79,8 @@ class FakeCall:
     async def hangup(self, reason: str = "normal") -> None:
         self.actions.append(("hangup", reason))
 
-    def emit(self, kind: str, /, **data: Any) -> None:
-        self.events.append((kind, data))
+    def emit(self, fact: CallFact) -> None:
+        self.events.append((fact_kind(fact), fact_data(fact)))
 
     # helpers for assertions
     def kinds(self, kind: str) -> list[dict[str, Any]]:
