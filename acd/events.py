@@ -276,13 +276,13 @@ class HandledInIvr(_Fact):
 
 @dataclass(frozen=True)
 class LeftQueue(_Fact):
-    """The caller left the queue: `reason` 'abandoned', 'overflow', 'transferred', 'timeout' or
-    'connected'."""
+    """The caller left the queue: `reason` 'abandoned', 'overflow', 'transferred', 'timeout', 'connected'
+    or 'moved' (a supervisor moved it to another queue)."""
 
     KIND: ClassVar[str] = "left_queue"
     queue: str | None = None
     reason: str | None = None
-    """'abandoned', 'overflow', 'transferred', 'timeout' or 'connected'."""
+    """'abandoned', 'overflow', 'transferred', 'timeout', 'connected' or 'moved'."""
 
 
 @dataclass(frozen=True)

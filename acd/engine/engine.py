@@ -386,9 +386,9 @@ class Engine:
         old = session.wait.queue
         out = self.acd.move_call(call_id, queue, self.clock.now(), to_head=to_head)
         if queue != old:
-            session.emit("left_queue", queue=old, reason="moved", by=by)
+            session.emit(ev.LeftQueue(queue=old, reason="moved"))  # who moved it: supervisor_audit
             session.wait.queue = queue
-            session.emit("queued", queue=queue, priority=0, moved_by=by)
+            session.emit(ev.Queued(queue=queue, priority=0))
         self.apply(out)
 
     def set_agent_state(self, agent_id: str, state: str, reason: str | None, by: str | None) -> None:
