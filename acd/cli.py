@@ -126,10 +126,10 @@ async def _upgrade(url: str) -> None:
 def _register() -> None:
     from acd.asterisk_check import check  # `acd check DIR`, and `acd check asterisk ETC_DIR`
     from acd.config_cli import schema
+    from acd.prompts_cli import prompts_build
     from acd.sim.cli import simulate
     from acd.web.cli import users_app
     from cdr.cli import report
-    from ivr.cli import prompts_build
     from outbound.cli import campaigns_app
     from recording.cli import qa_app, recordings_app
 

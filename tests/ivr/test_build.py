@@ -80,7 +80,7 @@ def _run_build(monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
     import typer
     from typer.testing import CliRunner
 
-    from ivr.cli import prompts_build
+    from acd.prompts_cli import prompts_build
 
     monkeypatch.setattr("ivr.build.espeak_synth", fake_synth([]))
     app = typer.Typer()
