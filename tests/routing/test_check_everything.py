@@ -130,8 +130,10 @@ def test_check_says_what_it_checked(config_dir: Path) -> None:
 
 def test_an_api_user_acting_as_an_unknown_agent_is_an_error(config_dir: Path) -> None:
     replace(config_dir / "acd.yaml", "agent: agent1,", "agent: agnet1,")
-    assert errors(config_dir) == ["config/acd.yaml:43: users[3].agent: unknown agent 'agnet1' (did you mean "
-                                  "'agent1'?) (agents.yaml)"]
+    line = next(n for n, text in enumerate((config_dir / "acd.yaml").read_text().splitlines(), 1)
+                if "agent: agnet1," in text)  # the line of the typo, wherever acd.yaml's comments put it
+    assert errors(config_dir) == [f"config/acd.yaml:{line}: users[3].agent: unknown agent 'agnet1' (did you "
+                                  "mean 'agent1'?) (agents.yaml)"]
 
 
 def test_a_queues_not_ready_reason_must_be_one_agents_know(config_dir: Path) -> None:
