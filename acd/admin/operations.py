@@ -172,6 +172,17 @@ class AddAgent:
         return f"add agent {self.agent.id}"
 
 
+def _update_entry(tree: CommentedMap, section: str, key: str, value: str, what: str, model: type[Any],
+                  given: Any, reset: list[str]) -> None:
+    """Patch one entry of a list (an agent, a queue) with the fields given and the fields reset."""
+    changes = _given(given)
+    _check_reset(reset, model, changes)
+    if not changes and not reset:
+        raise OperationError(400, "nothing to change: give changes or reset")
+    seq = _seq(tree, section)
+    _patch(seq[_find(seq, key, value, what)], changes, reset)
+
+
 @dataclass(frozen=True, config=_STRICT)
 class UpdateAgent:
     id: str
@@ -182,12 +193,7 @@ class UpdateAgent:
         return AGENTS_FILE
 
     def apply(self, tree: CommentedMap) -> None:
-        changes = _given(self.changes)
-        _check_reset(self.reset, AgentChanges, changes)
-        if not changes and not self.reset:
-            raise OperationError(400, "nothing to change: give changes or reset")
-        seq = _seq(tree, "agents")
-        _patch(seq[_find(seq, "id", self.id, "agent")], changes, self.reset)
+        _update_entry(tree, "agents", "id", self.id, "agent", AgentChanges, self.changes, self.reset)
 
     def describe(self) -> str:
         return f"update agent {self.id}: {', '.join([*_given(self.changes), *self.reset])}"
@@ -279,12 +285,7 @@ class UpdateQueue:
         return QUEUES_FILE
 
     def apply(self, tree: CommentedMap) -> None:
-        changes = _given(self.changes)
-        _check_reset(self.reset, QueueChanges, changes)
-        if not changes and not self.reset:
-            raise OperationError(400, "nothing to change: give changes or reset")
-        seq = _seq(tree, "queues")
-        _patch(seq[_find(seq, "name", self.name, "queue")], changes, self.reset)
+        _update_entry(tree, "queues", "name", self.name, "queue", QueueChanges, self.changes, self.reset)
 
     def describe(self) -> str:
         return f"update queue {self.name}: {', '.join([*_given(self.changes), *self.reset])}"
