@@ -85,10 +85,12 @@ class FakeRegistrar:
     requests: list[str] = field(default_factory=list)
     subprotocols: list[str | None] = field(default_factory=list)
     received: asyncio.Event = field(default_factory=asyncio.Event)
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(protocols=("sip",))
         await ws.prepare(request)
+        self.sockets.append(ws)
         self.subprotocols.append(ws.ws_protocol)
         if self.behaviour == "close":
             await ws.close()
@@ -119,9 +121,11 @@ class FakeRegistrar:
 @pytest.fixture
 async def registrar_server() -> AsyncIterator[Callable[[Behaviour], Awaitable[tuple[FakeRegistrar, str]]]]:
     servers: list[TestServer] = []
+    registrars: list[FakeRegistrar] = []
 
     async def start(behaviour: Behaviour) -> tuple[FakeRegistrar, str]:
         registrar = FakeRegistrar(behaviour)
+        registrars.append(registrar)
         app = web.Application()
         app.router.add_get("/ws", registrar.handle)
         server = TestServer(app, host="127.0.0.1")
@@ -130,6 +134,11 @@ async def registrar_server() -> AsyncIterator[Callable[[Behaviour], Awaitable[tu
         return registrar, f"ws://127.0.0.1:{server.port}/ws"
 
     yield start
+    # The page's SIP socket may still be open: close it from our side, or the server's shutdown waits a
+    # minute for it (aiohttp's shutdown_timeout) in each test that registered.
+    for registrar in registrars:
+        for ws in registrar.sockets:
+            await ws.close()
     for server in servers:
         await server.close()
 
