@@ -568,6 +568,13 @@ class Acd:
         agent.calls_today = int(calls)
         self._reindex(agent)
 
+    def count_unseen_call(self, agent_id: str, connected_at: float, ended_at: float) -> None:
+        """A conversation of this agent that ended while no daemon listened (closed from the CDR after a
+        restart): it counts in today's talk and calls as a seen one would, without a change of state."""
+        agent = self._agent(agent_id)
+        agent.add_talk(connected_at, max(connected_at, ended_at), self._tz)
+        self._reindex(agent)
+
     # ------------------------------------------------------------------ routing
 
     def _dispatch_call(self, call: Call, now: float, *, skip: str | None = None) -> list[Decision]:
