@@ -39,6 +39,7 @@ from acd.core import (
     Acd,
     AgentStateChanged,
     Announce,
+    AssignCallback,
     CallQueued,
     CancelOffer,
     Decision,
@@ -48,6 +49,7 @@ from acd.core import (
 )
 from acd.core.prediction import WaitEstimate, announce_minutes
 from acd.engine.call_control import CallController
+from acd.engine.keep_place import KeptPlaces
 from acd.engine.orphans import OrphanSweep
 from acd.engine.registry import RecordingOwner, Registry
 from acd.engine.session import CallSession, Leg
@@ -142,6 +144,8 @@ class Engine:
         """Supervisors' listen / whisper / barge (acd/engine/snoop.py)."""
         self.orphans = OrphanSweep(self)
         """Closes calls that ended while no daemon listened (acd/engine/orphans.py)."""
+        self.kept = KeptPlaces(self)
+        """Callers who pressed the key to keep their place (acd/engine/keep_place.py)."""
 
     # ---- helpers ---------------------------------------------------------------------------------
     def new_id(self, kind: str) -> str:
@@ -298,6 +302,8 @@ class Engine:
                         self._announce(d.call_id, d.position, d.estimate)
                 case AgentStateChanged():
                     self._agent_changed(d)
+                case AssignCallback():
+                    self.kept.assigned(d)
                 case _:
                     assert_never(d)
         self._wake.set()
