@@ -143,7 +143,8 @@ class KeptPlaces:
                 self.written.append(await store.requested(cb))
                 return
             except Exception as exc:  # the database is down: try again, the agent is held meanwhile
-                log.warning("callback_write_failed", call_id=cb.call_id, attempt=attempt, error=str(exc)[:300])
+                log.warning("callback_write_failed", call_id=cb.call_id, attempt=attempt,
+                            error=str(exc)[:300])
                 await asyncio.sleep(delay)
                 delay *= 2
         log.error("callback_lost", call_id=cb.call_id, number=cb.number, agent=cb.agent)

@@ -162,5 +162,5 @@ def test_prompts_without_audio_are_one_warning_per_language(config_dir: Path, tm
         f"config/prompts/kk.yaml: warning: 1 of {len(ids)} prompts have no audio in {sounds}/kk/acd "
         "(greeting): Asterisk would play silence; run `acd prompts build` (docs/prompts.md)",
         f"config/prompts/ru.yaml: warning: {len(ids)} of {len(ids)} prompts have no audio in {sounds}/ru/acd "
-        "(after_hours, all_busy, callback_confirmed, callback_offer, ...): Asterisk would play silence; run `acd prompts "
-        "build` (docs/prompts.md)"]
+        "(after_hours, all_busy, callback_confirmed, callback_offer, ...): Asterisk would play silence; run "
+        "`acd prompts build` (docs/prompts.md)"]
