@@ -136,6 +136,12 @@ class KeptPlaces:
         if self.store is not None:
             self.engine.spawn(self._write(self.store, cb), f"callback-{d.call_id}")
 
+    def agent_acted(self, agent_id: str) -> None:
+        """The held agent took (or dialled, or gave up) their kept-place callback: inbound calls may come
+        again. For the desktop's callback path; any change of state the agent asks for does the same."""
+        now = self.engine.clock.now()
+        self.engine.decide("end_hold", lambda: self.engine.acd.end_hold(agent_id, now))
+
     async def _write(self, store: CallbackRows, cb: RequestedCallback) -> None:
         delay = 1.0
         for attempt in range(1, WRITE_ATTEMPTS + 1):
