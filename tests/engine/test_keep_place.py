@@ -25,8 +25,8 @@ class Rows:
 
 
 def _press(rig: Rig, call: str, digit: str) -> None:
-    rig.engine.dispatch(models.ChannelDtmfReceived(application="acd", timestamp=STAMP, digit=digit, duration_ms=100,
-                                                   channel=channel(call, exten="502")))
+    rig.engine.dispatch(models.ChannelDtmfReceived(
+        application="acd", timestamp=STAMP, digit=digit, duration_ms=100, channel=channel(call, exten="502")))
 
 
 async def test_the_key_keeps_the_place_and_the_freed_agent_gets_the_callback(rig: Rig) -> None:
@@ -59,7 +59,8 @@ async def test_the_key_while_the_agents_phone_rings_changes_nothing(rig: Rig) ->
     async with asyncio.timeout(TIMEOUT):
         rig.ari.alive.add("c2")
         rig.engine.dispatch(stasis_start("c2", ["inbound", "502"]))
-        leg = str(await rig.ari.until(lambda: next((c[2] for c in rig.ari.of("originate")), None), "no offer"))
+        offered = lambda: next((c[2] for c in rig.ari.of("originate")), None)  # noqa: E731
+        leg = str(await rig.ari.until(offered, "no offer"))
         _press(rig, "c2", "*")
         rig.engine.dispatch(stasis_start(leg, ["agent", "c2", "agent1"]))
         await rig.ari.until(lambda: rig.ari.of("record_bridge"), "the answer did not connect")
