@@ -187,10 +187,10 @@ class OrphanSweep:
     def after_resync(self) -> asyncio.Task[Any] | None:
         """Called at the end of every resync: the first one starts the sweep (a task, since waiting for a
         recording's end needs the events that flow only once the resync has returned)."""
-        if self.done:
+        if self.done or self.source is None:
             return None
         self.adopted |= {s.channel_id for s in self.engine.registry.sessions()}
-        if self.source is None or (self._task is not None and not self._task.done()):
+        if self._task is not None and not self._task.done():
             return self._task
         self._task = self.engine.spawn(self._run(self.source), "orphan-calls")
         return self._task
