@@ -202,6 +202,12 @@ class Daemon:
         self.recorder = RecordingIndex(self.db, settings.paths.recordings, self.writer, clock=self.clock.now)
         self.recorder.start()
         self.engine.recorder = self.recorder
+        from acd.engine.orphans import OpenCallsInDb  # calls that ended while no daemon listened
+
+        self.engine.orphans.source = OpenCallsInDb(self.db)
+        from acd.engine.keep_place import CallbackRowsInDb  # "keep my place" callbacks (outbound)
+
+        self.engine.kept.store = CallbackRowsInDb(self.db)
         # Agents come back as the previous daemon left them (agent_state_log); the initial state is for
         # agents the database has never seen (docs/decisions/engine-04-agent-states-survive.md).
         from acd.engine.agent_states import last_agent_states

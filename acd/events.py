@@ -276,13 +276,14 @@ class HandledInIvr(_Fact):
 
 @dataclass(frozen=True)
 class LeftQueue(_Fact):
-    """The caller left the queue: `reason` 'abandoned', 'overflow', 'transferred', 'timeout', 'connected'
-    or 'moved' (a supervisor moved it to another queue)."""
+    """The caller left the queue: `reason` 'abandoned', 'overflow', 'transferred', 'timeout', 'connected',
+    'moved' (a supervisor moved it to another queue) or 'callback' (the caller asked to be called back and
+    keeps their place)."""
 
     KIND: ClassVar[str] = "left_queue"
     queue: str | None = None
     reason: str | None = None
-    """'abandoned', 'overflow', 'transferred', 'timeout', 'connected' or 'moved'."""
+    """'abandoned', 'overflow', 'transferred', 'timeout', 'connected', 'moved' or 'callback'."""
 
 
 @dataclass(frozen=True)

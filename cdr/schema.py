@@ -36,7 +36,7 @@ metadata = MetaData(naming_convention={
 Serial = BigInteger().with_variant(Integer(), "sqlite")
 
 OUTCOMES = ("answered", "abandoned", "short_abandoned", "handled_in_ivr", "missed_in_ivr", "voicemail",
-            "overflowed", "transferred")
+            "overflowed", "transferred", "callback_requested")
 
 calls = Table(
     "calls", metadata,

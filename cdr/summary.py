@@ -11,6 +11,8 @@ Outcome rules, first match wins (docs/cdr.md is the user's version):
    overflow) -> overflowed
 4. transferred by the scenario before any agent            -> transferred
 5. an information branch ended it (``handled_in_ivr``)     -> handled_in_ivr
+5b. left the queue asking to be called back (``left_queue`` reason ``callback``, "keep my place")
+                                                            -> callback_requested (wait up to the key)
 6. queued and ended (or left the queue) without connection -> short_abandoned if wait < short_abandon_s,
    else abandoned
 7. ended, never queued                                     -> missed_in_ivr
@@ -88,6 +90,8 @@ class _State:
     overflow_out: bool = False
     voicemail: bool = False
     handled: bool = False
+    callback: bool = False
+    """The caller left the queue asking to be called back ("keep my place")."""
     ended: float | None = None
     agent_topic: bool = False
     recordings: dict[str, str] = field(default_factory=dict)
@@ -210,9 +214,11 @@ def fold(call_id: str, events: Iterable[CallEvent], *, short_abandon_s: float = 
                 r.setdefault("recording", _str(f.recording))
             case HandledInIvr():
                 s.handled = True
-            case LeftQueue():
+            case LeftQueue() as f:
                 if s.connected is None and s.left_queue_at is None:
                     s.left_queue_at = at
+                if f.reason == "callback" and s.connected is None:
+                    s.callback = True
             case Ended() as f:
                 if s.ended is None:
                     s.ended = at
@@ -282,6 +288,8 @@ def _outcome(s: _State, short_abandon_s: float) -> str | None:
         return "transferred"
     if s.handled:
         return "handled_in_ivr"
+    if s.callback:
+        return "callback_requested"
     if s.first_queued is not None and (s.ended is not None or s.left_queue_at is not None):
         wait = s.row.get("wait_s")
         return "short_abandoned" if wait is not None and wait < short_abandon_s else "abandoned"

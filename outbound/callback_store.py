@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from cdr.schema import callbacks, calls, recordings
@@ -44,6 +44,23 @@ async def create(conn: AsyncConnection, new: NewCallback, plan: Plan, now: float
            "created_by": new.created_by, "next_attempt_at": None, "outcome": None, "closed_at": None}
     await conn.execute(callbacks.insert().values(**row))
     return row
+
+
+async def create_kept_place(db: AsyncEngine, *, call_id: str, number: str, agent: str, queue: str,
+                            language: str | None, waited_s: float, now: float) -> str:
+    """"Keep my place": the caller's turn has come. An open ``requested`` callback, due now and assigned to
+    the agent the turn reached (their next ``claim_next`` returns it first). Idempotent per call: a second
+    write for the same call returns the first row's id."""
+    cb_id = f"cb-kept-{call_id}"[:64]
+    notes = f"kept place in queue {queue}" + (f", language {language}" if language else "") + \
+        f", waited {round(waited_s)} s before asking"
+    async with db.begin() as conn:
+        if (await conn.execute(select(callbacks.c.id).where(callbacks.c.id == cb_id))).first() is None:
+            await conn.execute(callbacks.insert().values(
+                id=cb_id, call_id=call_id, number=number, reason="requested", recording=None,
+                due_at=_utc(now), status="open", created_at=_utc(now), attempts=0, notes=notes,
+                updated_at=_utc(now), agent=agent, created_by=None, topic=None, comment=None))
+    return cb_id
 
 
 def public(row: Any) -> dict[str, Any]:
@@ -102,12 +119,14 @@ async def claim_next(db: AsyncEngine, agent: str, now: float) -> str | None:
     t = callbacks.c
     at = _utc(now)
     free_or_mine = or_(t.agent.is_(None), t.agent == agent)
+    # a kept place that reached this agent ("keep my place") comes before anything else due
+    kept_for_me = case((and_(t.agent == agent, t.reason == "requested", t.due_at <= at), 0), else_=1)
     for _ in range(5):
         async with db.begin() as conn:
             cand = (await conn.execute(
                 select(t.id).where(t.status == "open", free_or_mine,
                                    or_(t.next_attempt_at.is_(None), t.next_attempt_at <= at))
-                .order_by(t.due_at, t.id).limit(1))).scalar()
+                .order_by(kept_for_me, t.due_at, t.id).limit(1))).scalar()
             if cand is None:
                 return None
             res = await conn.execute(update(callbacks).where(t.id == cand, free_or_mine)

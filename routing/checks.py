@@ -398,6 +398,9 @@ def prompts_of(step: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
     elif isinstance(step, QueueStep):
         q = step.queue
         yield from each("periodic_prompt", q.periodic_prompt)
+        if q.callback_key:
+            yield from each("callback_prompt", q.callback_prompt)
+            yield from each("callback_confirm_prompt", q.callback_confirm_prompt)
         if q.recording_notice:
             yield from each("recording_notice_prompt", q.recording_notice_prompt)
     elif isinstance(step, VoicemailStep) and step.voicemail:

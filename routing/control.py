@@ -33,14 +33,20 @@ class HoldSpec:
     """Extra prompts played with each announcement (e.g. "your call is important")."""
     recording_notice: tuple[str, ...] = ()
     """R10: played to the caller alone at the moment an agent is connected, before the bridge recording."""
+    callback_key: str | None = None
+    """"Keep my place": the key that turns the wait into a callback (the queue result is ``callback``)."""
+    callback_hold_s: float = 30.0
+    """How long the agent the kept place reaches is held from inbound calls for its callback."""
 
 
 @dataclass(frozen=True)
 class QueueResult:
-    outcome: Literal["completed", "overflow", "abandoned"]
+    outcome: Literal["completed", "overflow", "abandoned", "callback"]
     """completed: the caller was connected and the conversation is over (the call is gone);
     overflow: the queue gave the call back (max wait, nobody logged in) with ``target``;
-    abandoned: the caller hung up while waiting (CallerHungUp is raised instead where it is simpler)."""
+    abandoned: the caller hung up while waiting (CallerHungUp is raised instead where it is simpler);
+    callback: the caller pressed the ``callback_key``: their place is kept for a callback, the scenario
+    confirms and hangs up."""
     target: str | None = None
     reason: str | None = None
     agent: str | None = None

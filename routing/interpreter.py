@@ -11,6 +11,7 @@ configuration never changes a call in progress.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -208,10 +209,12 @@ class _Run:
         if args is None:
             return HoldSpec(announce_every_s=every, recording_notice=(media("recording_notice"),))
         notice = args.recording_notice_prompt if args.recording_notice else []
+        periodic = list(args.periodic_prompt) + (list(args.callback_prompt) if args.callback_key else [])
         return HoldSpec(
             moh_class=args.moh_class, announce_every_s=every, announce_position=args.announce_position,
-            announce_wait=args.announce_wait, periodic_media=tuple(_play_media(args.periodic_prompt)),
-            recording_notice=tuple(_play_media(notice)))
+            announce_wait=args.announce_wait, periodic_media=tuple(_play_media(periodic)),
+            recording_notice=tuple(_play_media(notice)), callback_key=args.callback_key,
+            callback_hold_s=args.callback_hold_s)
 
     async def queue(self, node: Node, args: QueueArgs | None, override: str | None, name: str | None = None,
                     hops: int = 0) -> Loc | None:
@@ -225,6 +228,12 @@ class _Run:
             raise _End("completed")
         if result.outcome == "abandoned":
             raise _End("abandoned")
+        if result.outcome == "callback":  # "keep my place": confirmed, then the caller is let go
+            confirm = args.callback_confirm_prompt if args else ["callback_confirmed"]
+            with contextlib.suppress(CallerHungUp):
+                await self.call.play(_play_media(confirm))
+            await self.call.hangup()
+            raise _End("callback_requested")
         qconf = self.config.queues.get(queue)
         target = override or result.target or (qconf.overflow if qconf else None)
         detail = f"overflow {queue} -> {target or 'next step'}"

@@ -152,11 +152,28 @@ class QueueArgs(_Strict):
     overflow: str | None = None
     """Where the call goes when the queue gives it back (max wait, nobody logged in); default the queue's
     ``overflow``, and without one the next step."""
+    callback_key: str | None = None
+    """"Keep my place" (R25): the key (one of 0-9, ``*``, ``#``) a waiting caller presses to be called back
+    instead of waiting; they keep their place, and the agent their turn reaches gets the callback. None:
+    not offered."""
+    callback_prompt: Prompts = ["callback_offer"]
+    """Says the key, with each hold announcement (only with ``callback_key``)."""
+    callback_confirm_prompt: Prompts = ["callback_confirmed"]
+    """Played after the key, before the caller is hung up."""
+    callback_hold_s: float = Field(30.0, gt=0, le=600)
+    """How long the agent who gets the callback is kept from inbound calls to take it (or until they act)."""
 
     @field_validator("overflow")
     @classmethod
     def _target(cls, value: str | None) -> str | None:
         return None if value is None else _check_target(value)
+
+    @field_validator("callback_key")
+    @classmethod
+    def _one_key(cls, value: str | None) -> str | None:
+        if value is None or (len(value) == 1 and value in "0123456789*#"):
+            return value
+        raise ValueError(f"callback_key {value!r} must be one key: 0-9, * or #")
 
 
 class VoicemailArgs(_Strict):

@@ -9,6 +9,7 @@ from acd.core.config import AgentConfig, AgentsFile, NoAnswerPolicy, QueueConfig
 from acd.core.decisions import (
     AgentStateChanged,
     Announce,
+    AssignCallback,
     CallQueued,
     CancelOffer,
     Decision,
@@ -28,6 +29,7 @@ __all__ = [
     "AgentStateChanged",
     "AgentsFile",
     "Announce",
+    "AssignCallback",
     "CallQueued",
     "CancelOffer",
     "Decision",

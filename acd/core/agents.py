@@ -150,6 +150,10 @@ class Agent:
     free_version: int = 0
     """Bumped each time the agent becomes or stops being free: invalidates stale index entries."""
     skills: dict[str, int] = field(default_factory=dict)
+    held_for: str | None = None
+    """A kept place's callback given to this agent (``AssignCallback``): no inbound offer until
+    ``held_until`` or until the agent acts. Not a state: the agent stays ``ready``."""
+    held_until: float | None = None
 
     def __post_init__(self) -> None:
         self.skills = self.config.all_skills
@@ -160,8 +164,10 @@ class Agent:
 
     @property
     def free(self) -> bool:
-        """Free to be offered a call: ready and reachable."""
-        return self.state is AgentState.READY and self.reachable and not self.removed
+        """Free to be offered a call: ready, reachable and not held for a callback."""
+        return (
+            self.state is AgentState.READY and self.reachable and not self.removed and self.held_for is None
+        )
 
     def fire(
         self,

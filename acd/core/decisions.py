@@ -14,6 +14,7 @@ from acd.core.prediction import WaitEstimate
 __all__ = [
     "AgentStateChanged",
     "Announce",
+    "AssignCallback",
     "CallQueued",
     "CancelOffer",
     "Decision",
@@ -103,4 +104,20 @@ class CallQueued:
     estimate: WaitEstimate
 
 
-Decision = Offer | CancelOffer | RingNoAnswer | Overflow | Announce | AgentStateChanged | CallQueued
+@dataclass(frozen=True, slots=True)
+class AssignCallback:
+    """A caller who asked to be called back kept their place (``Acd.keep_place``); that place has now come
+    to ``agent_id``, who is held from inbound offers for ``hold_s`` (or until ``end_hold``): give them the
+    callback as a preview. ``entered_at`` and ``language`` are the original call's."""
+
+    call_id: str
+    agent_id: str
+    queue: str
+    language: str | None
+    entered_at: float
+    hold_s: float
+
+
+Decision = (
+    Offer | CancelOffer | RingNoAnswer | Overflow | Announce | AgentStateChanged | CallQueued | AssignCallback
+)

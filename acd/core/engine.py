@@ -42,6 +42,7 @@ from acd.core.config import AgentConfig, QueueConfig
 from acd.core.decisions import (
     AgentStateChanged,
     Announce,
+    AssignCallback,
     CallQueued,
     CancelOffer,
     Decision,
@@ -268,6 +269,9 @@ class Acd:
         kind = timer.kind
         if kind is TimerKind.MIDNIGHT:
             return True
+        if kind is TimerKind.HELD:
+            held = self._agents.get(timer.target)
+            return held is not None and held.held_for is not None and held.held_until == timer.version
         if kind is TimerKind.WRAPUP:
             agent = self._agents.get(timer.target)
             return agent is not None and agent.state is AgentState.WRAP_UP and agent.since == timer.version
@@ -286,17 +290,23 @@ class Acd:
             return []
         if kind is TimerKind.WRAPUP:
             return self._wrapup_over(self._agents[timer.target], now)
+        if kind is TimerKind.HELD:
+            return self._end_hold(self._agents[timer.target], now)
         call = self._calls[timer.target]
         queue = self._queue_config(call.queue)
         if kind is TimerKind.RING:
             return self._ring_failed(call, now, "timeout")
         if kind is TimerKind.MAX_WAIT:
+            if call.virtual:
+                return []  # the caller is gone, asked to be called back: the place is kept, never overflowed
             if call.state is CallState.RINGING:
                 call.max_wait_due = True
                 return []
             return self._overflow(call, now, "max_wait")
         if kind is TimerKind.ANNOUNCE:
             out: list[Decision] = []
+            if call.virtual:
+                return out  # nobody on the line to hear it
             if call.state is CallState.WAITING:
                 out.append(self._announce(call, now))
             if queue.announce_every_s is not None:
@@ -353,6 +363,29 @@ class Acd:
         if relax_at is not None:
             self._timers.add(relax_at, TimerKind.RELAX, call_id, call.seq)
         return out + self._dispatch_call(call, now)
+
+    def keep_place(self, call_id: str, now: float, *, hold_s: float) -> list[Decision]:
+        """"Keep my place": the waiting caller asked to be called back and hangs up. The entry stays where
+        it is (its entry time, priority, language and the queue's skills), so later callers do not pass it,
+        but it is never rung: when an agent would have been offered it, that agent gets an
+        ``AssignCallback`` instead and is held from inbound offers for ``hold_s`` (or until ``end_hold``).
+        Refused (AcdError) unless the call is waiting: a phone ringing for it decides first."""
+        call = self._calls.get(call_id)
+        if call is None or call.state is not CallState.WAITING or call.virtual:
+            state = "unknown" if call is None else ("virtual" if call.virtual else call.state.value)
+            raise AcdError(f"call {call_id!r} is not waiting in a queue (call is {state})")
+        if hold_s <= 0:
+            raise AcdError(f"hold_s must be positive, not {hold_s!r}")
+        self._advance(now)
+        call.virtual = True
+        call.hold_s = hold_s
+        return []
+
+    def end_hold(self, agent_id: str, now: float) -> list[Decision]:
+        """The held agent acted on the callback (or gave it up): inbound offers may come again."""
+        agent = self._agent(agent_id)
+        self._advance(now)
+        return self._end_hold(agent, now)
 
     def remove_call(self, call_id: str, now: float, reason: str = "abandoned") -> list[Decision]:
         """The caller left while waiting or ringing (hung up, transferred by the scenario, ...).
@@ -534,12 +567,14 @@ class Acd:
         if agent.removed and state != "logged_out":
             raise AcdError(f"agent {agent_id!r} was removed from the configuration")
         self._advance(now)
+        was_held = agent.held_for is not None
+        self._end_hold(agent, now, dispatch=False)  # any request of the agent ends a callback hold
         target = AgentState(state)
         if agent.state in (AgentState.RINGING, AgentState.ON_CALL):
             agent.pending = None if target is AgentState.READY else (target, reason, by)
             return []
         if agent.state is target and (target is not AgentState.NOT_READY or agent.reason == reason):
-            return []
+            return self._dispatch_agent(agent, now) if was_held else []
         event = {
             AgentState.READY: AgentEvent.GO_READY,
             AgentState.NOT_READY: AgentEvent.GO_NOT_READY,
@@ -566,6 +601,13 @@ class Acd:
         agent.roll_day(self._day)
         agent.talk_today_s = float(talk_s)
         agent.calls_today = int(calls)
+        self._reindex(agent)
+
+    def count_unseen_call(self, agent_id: str, connected_at: float, ended_at: float) -> None:
+        """A conversation of this agent that ended while no daemon listened (closed from the CDR after a
+        restart): it counts in today's talk and calls as a seen one would, without a change of state."""
+        agent = self._agent(agent_id)
+        agent.add_talk(connected_at, max(connected_at, ended_at), self._tz)
         self._reindex(agent)
 
     # ------------------------------------------------------------------ routing
@@ -654,6 +696,8 @@ class Acd:
         return best, missed
 
     def _offer(self, call: Call, agent: Agent, queue: QueueConfig, now: float) -> list[Decision]:
+        if call.virtual:
+            return self._assign_callback(call, agent, now)
         self._waiting[call.queue].remove(call)
         call.state = CallState.RINGING
         call.agent_id = agent.id
@@ -665,6 +709,27 @@ class Acd:
         self._reindex(agent)
         self._timers.add(now + queue.ring_timeout_s, TimerKind.RING, call.id, call.offer_version)
         return [changed, Offer(call.id, agent.id, queue.name, queue.ring_timeout_s)]
+
+    def _assign_callback(self, call: Call, agent: Agent, now: float) -> list[Decision]:
+        """A kept place reached ``agent``: the entry leaves the queue (its wait ends as a served one would:
+        the caller did not give up), the agent is held for its callback."""
+        self._waiting[call.queue].remove(call)
+        self._end_call(call, "callback")
+        stats = self._stats.get(call.queue)
+        if stats is not None:
+            stats.wait_ended(now - call.entered_at, False, now)
+        agent.held_for = call.id
+        agent.held_until = now + call.hold_s
+        self._reindex(agent)
+        self._timers.add(agent.held_until, TimerKind.HELD, agent.id, agent.held_until)
+        return [AssignCallback(call.id, agent.id, call.queue, call.language, call.entered_at, call.hold_s)]
+
+    def _end_hold(self, agent: Agent, now: float, *, dispatch: bool = True) -> list[Decision]:
+        if agent.held_for is None:
+            return []
+        agent.held_for = agent.held_until = None
+        self._reindex(agent)
+        return self._dispatch_agent(agent, now) if dispatch else []
 
     def _ringing(self, call_id: str, agent_id: str) -> Call:
         call = self._calls.get(call_id)
@@ -777,7 +842,8 @@ class Acd:
             for language in waiting.languages():
                 if not self._could_ever_serve(queue, language):
                     for call in waiting.bucket_calls(language):
-                        out += self._overflow(call, now, "no_agents")
+                        if not call.virtual:  # a kept place waits for the next agent who can serve it
+                            out += self._overflow(call, now, "no_agents")
         return out
 
     def _overflow(self, call: Call, now: float, reason: str) -> list[Decision]:
@@ -893,6 +959,7 @@ class Acd:
             ended = figures.answered + figures.abandoned + figures.overflowed
             queues[name] = {
                 "waiting": len(waiting),
+                "kept_places": sum(1 for c in waiting.calls() if c.virtual),
                 "ringing": sum(1 for a in members if a.state is AgentState.RINGING and a.call_queue == name),
                 "longest_wait_s": max(0.0, now - head.entered_at) if head is not None else 0.0,
                 "ewt_s": ewt.expected_s,
@@ -921,6 +988,7 @@ class Acd:
                 "call_id": agent.call_id,
                 "queue": agent.call_queue,
                 "pending": agent.pending[0].value if agent.pending else None,
+                "held_for_callback": agent.held_for,
             }
         return {"at": now, "queues": queues, "agents": agents}
 

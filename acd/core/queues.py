@@ -48,6 +48,11 @@ class Call:
     """'connected', 'abandoned', 'overflow' (max_wait, no_agents, queue_removed): set exactly once."""
     max_wait_due: bool = False
     """max_wait_s passed while the call was ringing: overflow if it comes back."""
+    virtual: bool = False
+    """The caller hung up asking to be called back ("keep my place"): the entry keeps its place and is
+    never rung; when an agent would take it, the agent gets the callback instead (``AssignCallback``)."""
+    hold_s: float = 0.0
+    """For a virtual entry: how long the agent who gets its callback is held from inbound offers."""
 
     @property
     def key(self) -> CallKey:

@@ -23,6 +23,8 @@ class TimerKind(StrEnum):
     ANNOUNCE = "announce"
     RELAX = "relax"
     MIDNIGHT = "midnight"
+    HELD = "held"
+    """An agent's hold for a kept place's callback is over."""
 
 
 @dataclass(frozen=True, order=True)

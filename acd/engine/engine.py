@@ -39,6 +39,7 @@ from acd.core import (
     Acd,
     AgentStateChanged,
     Announce,
+    AssignCallback,
     CallQueued,
     CancelOffer,
     Decision,
@@ -48,7 +49,9 @@ from acd.core import (
 )
 from acd.core.prediction import WaitEstimate, announce_minutes
 from acd.engine.call_control import CallController
-from acd.engine.registry import Registry
+from acd.engine.keep_place import KeptPlaces
+from acd.engine.orphans import OrphanSweep
+from acd.engine.registry import RecordingOwner, Registry
 from acd.engine.session import CallSession, Leg
 from acd.engine.snoop import Listening
 from acd.engine.state import STATE_VAR, SavedState
@@ -139,6 +142,10 @@ class Engine:
         """Agents' call control (acd/engine/call_control.py)."""
         self.listening = Listening(self)
         """Supervisors' listen / whisper / barge (acd/engine/snoop.py)."""
+        self.orphans = OrphanSweep(self)
+        """Closes calls that ended while no daemon listened (acd/engine/orphans.py)."""
+        self.kept = KeptPlaces(self)
+        """Callers who pressed the key to keep their place (acd/engine/keep_place.py)."""
 
     # ---- helpers ---------------------------------------------------------------------------------
     def new_id(self, kind: str) -> str:
@@ -295,6 +302,8 @@ class Engine:
                         self._announce(d.call_id, d.position, d.estimate)
                 case AgentStateChanged():
                     self._agent_changed(d)
+                case AssignCallback():
+                    self.kept.assigned(d)
                 case _:
                     assert_never(d)
         self._wake.set()
@@ -487,7 +496,7 @@ class Engine:
             await self.ari.channels.hangup(leg.channel_id, "normal")
 
     async def finish_recording(
-        self, session: CallSession, name: str, ended: asyncio.Future[dict[str, Any]] | None
+        self, session: RecordingOwner, name: str, ended: asyncio.Future[dict[str, Any]] | None
     ) -> None:
         """Stop a call's bridge recording and wait (at most ``RECORDING_END_WAIT_S``) for Asterisk to report
         its end; if it does not, ask Asterisk whether it stored the file (``reconcile_recording``), so no
@@ -501,7 +510,7 @@ class Engine:
             return
         await self.reconcile_recording(session, name)
 
-    async def reconcile_recording(self, session: CallSession | None, name: str) -> None:
+    async def reconcile_recording(self, session: RecordingOwner | None, name: str) -> None:
         """A recording whose end Asterisk never reported: a stored recording means it finished (the file is
         measured), none means it is missing. Either way its row leaves ``recording``."""
         now = self.clock.now()

@@ -8,10 +8,20 @@ else reaches into another object's dictionaries.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from acd.engine.session import CallSession, Leg
+
+
+class RecordingOwner(Protocol):
+    """Whoever awaits a recording's end: a live call, or a call closed after it ended unseen
+    (acd/engine/orphans.py)."""
+
+    @property
+    def channel_id(self) -> str: ...
+
+    def recording_done(self, name: str, info: dict[str, Any]) -> None: ...
 
 
 class Registry:
@@ -19,7 +29,7 @@ class Registry:
         self._sessions: dict[str, CallSession] = {}
         self._legs: dict[str, Leg] = {}
         self._playbacks: dict[str, CallSession] = {}
-        self._recordings: dict[str, CallSession] = {}
+        self._recordings: dict[str, RecordingOwner] = {}
         self._bridges: dict[str, CallSession] = {}
 
     # ---- calls ---------------------------------------------------------------------------------------
@@ -66,16 +76,16 @@ class Registry:
     def playbacks(self) -> list[tuple[str, CallSession]]:
         return list(self._playbacks.items())
 
-    def add_recording(self, name: str, owner: CallSession) -> None:
+    def add_recording(self, name: str, owner: RecordingOwner) -> None:
         self._recordings[name] = owner
 
-    def recording_owner(self, name: str) -> CallSession | None:
+    def recording_owner(self, name: str) -> RecordingOwner | None:
         return self._recordings.get(name)
 
     def drop_recording(self, name: str) -> None:
         self._recordings.pop(name, None)
 
-    def recordings(self) -> list[tuple[str, CallSession]]:
+    def recordings(self) -> list[tuple[str, RecordingOwner]]:
         return list(self._recordings.items())
 
     def add_bridge(self, bridge_id: str, owner: CallSession) -> None:

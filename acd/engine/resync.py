@@ -10,6 +10,8 @@ app's channels and bridges. So after every connect:
   hold music, announcements, the recording notice and overflow are the scenario's own), a voicemail is
   followed until the message ends, a call in the IVR starts its scenario again
   (docs/decisions/engine-01-restart-resume.md).
+- calls that ended while no daemon listened (nothing left to adopt) are closed from the CDR's open rows
+  after the first resync of the process (acd/engine/orphans.py).
 - a channel the daemon dialled (``role=agent|out``) is never taken for a caller. It is kept when a
   conversation names it, or when it is the ``;2`` half of a Local channel that one names (Asterisk
   subscribes the app to both halves of a Local channel it originates and copies the variables to ``;2``,
@@ -60,6 +62,13 @@ def local_base(name: str) -> str | None:
 
 
 async def resync(engine: Engine) -> None:
+    await _resync(engine)
+    # Calls that ended while no daemon listened left no channel to adopt: the CDR's open rows are closed
+    # from what the database and Asterisk still say (acd/engine/orphans.py), once per process.
+    engine.orphans.after_resync()
+
+
+async def _resync(engine: Engine) -> None:
     from acd.engine.engine import OWN_PREFIX
 
     reg = engine.registry
@@ -83,11 +92,11 @@ async def resync(engine: Engine) -> None:
             owner.playback_finished(pb_id, "done")
         except AriError:
             pass
-    for name, owner in reg.recordings():
+    for name, rec_owner in reg.recordings():
         try:
             await engine.ari.recordings.get_live(name)
         except AriNotFound:  # it ended while no WebSocket listened: its end event is lost (issue 11 §3)
-            await engine.reconcile_recording(owner, name)
+            await engine.reconcile_recording(rec_owner, name)
         except AriError:
             pass
     unknown = [cid for cid in ours if cid in channels and not reg.knows_channel(cid)]

@@ -294,6 +294,9 @@ class CallSession(CallControl):
         )
         await self.start_moh()
         self.engine.enqueue(self, queue, priority=priority, entered_at=entered)
+        watcher = None
+        if hold.callback_key is not None and wait.open():  # "keep my place" (acd/engine/keep_place.py)
+            watcher = self.engine.spawn(self.engine.kept.watch(self, wait, hold.callback_key))
         # after the core has placed the caller, so queue_log's ENTERQUEUE carries the real position
         position = self.engine.acd.position(self.channel_id) or 1
         self.engine.emit_milestone(
@@ -304,6 +307,8 @@ class CallSession(CallControl):
         finally:
             if not wait.result.done():
                 wait.result.cancel()
+            if watcher is not None:
+                watcher.cancel()
         if result.outcome == "overflow":
             await self.save(phase="ivr", queue="", entered=None, priority=0)
         return result

@@ -31,6 +31,7 @@ from acd.core import Acd, AgentConfig, QueueConfig
 from acd.core.decisions import (
     AgentStateChanged,
     Announce,
+    AssignCallback,
     CallQueued,
     CancelOffer,
     Decision,
@@ -223,6 +224,8 @@ class Simulation:
                     self._queued(d, decisions)
                 case AgentStateChanged():
                     self._agent_changed(d.agent_id, d.state, now)
+                case AssignCallback():
+                    pass  # simulated callers never ask to keep their place
                 case _:
                     assert_never(d)
         self._arm_tick()

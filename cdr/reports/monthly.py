@@ -27,6 +27,7 @@ from cdr.reports.data import CallRow, load_calls
 BUCKETS = {
     "answered": "operator",
     "handled_in_ivr": "ivr", "voicemail": "ivr", "transferred": "ivr", "overflowed": "ivr",
+    "callback_requested": "ivr",
     "missed_in_ivr": "missed", "abandoned": "missed", "short_abandoned": "missed",
 }
 COLUMNS = [Column("metric", "Показатель", "Figure", "str"), Column("value", "Значение", "Value", "float"),

@@ -54,11 +54,21 @@ async def test_kill_9_in_each_phase_of_a_call_then_a_restart_loses_nothing(phase
     assert f.recovery_s is not None
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 items 2 and 7: a call that ends while the daemon is down is "
-                   "never closed at start-up (its calls row and recordings row stay open); engine branch")
 async def test_kill_9_then_the_call_ends_before_the_restart_its_rows_still_complete() -> None:
     [f] = await no_loss(chaos.kill9(quick=True, phases=("ended-while-down",)))
     assert f.cdr_complete == f.calls == 1
+    assert f.extra["outcomes"] == {"answered": 1} and f.rec_stuck == 0
+
+
+@pytest.mark.postgres
+@needs_pg
+async def test_kill_9_then_the_call_ends_before_the_restart_on_postgres_its_rows_still_complete() -> None:
+    opts = chaos.RigOptions(quick=True, agents=2, speed=10, wrapup_s=60, db_url=PG_URL)
+    f = await asyncio.wait_for(chaos._with_rig("kill9-ended-while-down-pg", opts,
+                                                chaos._kill_in("ended-while-down"), None), TIMEOUT_S)
+    assert not f.losses, f"{f.losses}\n{f.line()}\n{f.extra}"
+    assert f.cdr_complete == f.calls == 1
+    assert f.extra["outcomes"] == {"answered": 1} and f.rec_stuck == 0
 
 
 async def test_sqlite_locked_for_5_s_loses_no_cdr_or_recordings_row() -> None:

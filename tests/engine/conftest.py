@@ -41,6 +41,16 @@ steps:
 """
 
 
+KEEP_PLACE = """
+name: line-502
+numbers: ["502"]
+language: kk
+steps:
+  - queue: {name: general, announce_position: false, announce_wait: false, recording_notice: false,
+            callback_key: "*", callback_hold_s: 60}
+"""
+
+
 class ManualClock(Clock):
     """Virtual time that moves only when the test says so; waits of the engine last 1/1000 of it."""
 
@@ -84,6 +94,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     shutil.copytree(ROOT / "config", cfg)
     (cfg / "scenarios" / "500.yaml").write_text(SCENARIO)
     (cfg / "scenarios" / "501.yaml").write_text(ANNOUNCING)
+    (cfg / "scenarios" / "502.yaml").write_text(KEEP_PLACE)
     config = load_config(cfg)
     clock = ManualClock(start=START, anchor=0.0, speed=1000.0)
     ari = FakeAri()

@@ -162,5 +162,14 @@ def test_prompts_without_audio_are_one_warning_per_language(config_dir: Path, tm
         f"config/prompts/kk.yaml: warning: 1 of {len(ids)} prompts have no audio in {sounds}/kk/acd "
         "(greeting): Asterisk would play silence; run `acd prompts build` (docs/prompts.md)",
         f"config/prompts/ru.yaml: warning: {len(ids)} of {len(ids)} prompts have no audio in {sounds}/ru/acd "
-        "(after_hours, all_busy, expected_wait, goodbye, ...): Asterisk would play silence; run `acd prompts "
-        "build` (docs/prompts.md)"]
+        "(after_hours, all_busy, callback_confirmed, callback_offer, ...): Asterisk would play silence; run "
+        "`acd prompts build` (docs/prompts.md)"]
+
+
+def test_a_callback_key_of_two_keys_is_an_error_with_its_line(config_dir: Path) -> None:
+    """"Keep my place" (issue 15): the key is one DTMF key."""
+    replace(config_dir / "scenarios" / "193.yaml", "      announce_position: true\n",
+            "      announce_position: true\n      callback_key: \"**\"\n")
+    [err] = errors(config_dir)
+    assert err.startswith("config/scenarios/193.yaml:")
+    assert "callback_key '**' must be one key: 0-9, * or #" in err
