@@ -341,7 +341,8 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
         "Cannot roll back: {msg}", "Откат невозможен: {msg}", "Кері қайтару мүмкін емес: {msg}",
     ),
     "adm.warnings": (
-        "{n} warning(s) of the loader (they stop nothing)", "Предупреждений загрузчика: {n} (ничему не мешают)",
+        "{n} warning(s) of the loader (they stop nothing)",
+        "Предупреждений загрузчика: {n} (ничему не мешают)",
         "Жүктеуші ескертулері: {n} (ештеңеге кедергі емес)",
     ),
     "adm.diff_written": ("What was written:", "Что записано:", "Не жазылды:"),

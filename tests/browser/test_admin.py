@@ -18,7 +18,6 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -107,7 +106,8 @@ async def test_an_agent_added_in_the_form_changes_only_its_lines_and_takes_a_cal
     after = agents_file.read_text(encoding="utf-8")  # noqa: ASYNC240
     assert after.startswith(before), "lines before the new agent changed (comments, order or format)"
     assert after[len(before):] == ("  - id: agent9\n    name: Жанна\n    endpoint: PJSIP/agent9\n"
-                                   "    languages: [kk]\n    skills: {general: 6}\n    queues: {general: 1}\n")
+                                   "    languages: [kk]\n    skills: {general: 6}\n"
+                                   "    queues: {general: 1}\n")
     await page.evaluate("window.scrollTo(0, 0)")
     await screenshot(page, "admin-agents.png", also=IMG / "admin-agents.png")
 
