@@ -4,21 +4,22 @@ configuration; form posts write the YAML like the API, refuse what the loader re
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from acd.web.admin_pages import SECTIONS
 from tests.e2e.harness import TOKENS, Harness, close_harness, make_harness
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.timeout(90), pytest.mark.asyncio(loop_scope="module")]
 ADMIN = {"Authorization": f"Bearer {TOKENS['admin']}"}
 
 
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await make_harness(tmp_path)
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def harness(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
+    h = await make_harness(tmp_path_factory.mktemp("admin-pages"))
     try:
         await h.start_daemon()
         yield h
@@ -32,11 +33,11 @@ async def get(h: Harness, path: str) -> tuple[int, str]:
 
 
 async def post(h: Harness, path: str, form: dict[str, str]) -> tuple[int, str]:
-    async with h.http.post(f"{h.api}{path}", data=form, headers=ADMIN) as r:
+    async with h.http.post(f"{h.api}{path}?lang=en", data=form, headers=ADMIN) as r:
         return r.status, await r.text()
 
 
-async def test_every_admin_page_renders_and_queue_hours_reasons_numbers_forms_write(harness: Harness) -> None:
+async def test_every_admin_page_renders_and_the_queue_form_writes_only_what_changed(harness: Harness) -> None:
     h = harness
     for section in SECTIONS:
         status, body = await get(h, f"/admin/{section}?lang=en")
@@ -54,3 +55,56 @@ async def test_every_admin_page_renders_and_queue_hours_reasons_numbers_forms_wr
     after = queues.read_text(encoding="utf-8")
     assert after.replace("wrapup_s: 15", "wrapup_s: 10", 1).replace(
         "    topics: [Tax refund, Declaration]\n", "", 1) == before, after
+
+
+def _version(body: str, form_action: str) -> str:
+    """The version field of the form posting to ``form_action`` on a rendered page."""
+    form = body.split(f'action="{form_action}"', 1)[1]
+    return re.search(r'name="version" value="([^"]*)"', form).group(1)  # type: ignore[union-attr]
+
+
+async def test_hours_reasons_numbers_rollback_and_reload_from_their_pages(harness: Harness) -> None:
+    h = harness
+    schedules = h.config_dir / "scenarios" / "_schedules.yaml"
+    before = schedules.read_text(encoding="utf-8")
+    _, body = await get(h, "/admin/hours?lang=en")
+    office = {"version": _version(body, "/admin/hours/office"), "mon": "09:00-19:00", "tue": "09:00-19:00",
+              "wed": "09:00-19:00", "thu": "09:00-19:00", "fri": "09:00-18:00", "sat": "09:00-15:00",
+              "holiday_hours": "", "special_days": "2026-12-31: 09:00-14:00"}
+    status, body = await post(h, "/admin/hours/office", office)
+    assert status == 200 and "ok-box" in body, body[-3000:]
+    after = schedules.read_text(encoding="utf-8")
+    assert after.count("\n") == before.count("\n") + 1  # one day changed, one special day added
+    assert '      fri: ["09:00-18:00"]\n' in after and "holiday_hours: []" in after
+    assert "# another tender: weekdays 9-19" in after  # the comments stay
+
+    acd_yaml = h.config_dir / "acd.yaml"
+    acd_before = acd_yaml.read_text(encoding="utf-8")
+    _, body = await get(h, "/admin/reasons")
+    reasons = "break\nlunch\ntraining\nno_answer\nmeeting\nprayer"
+    status, body = await post(h, "/admin/reasons", {"version": _version(body, "/admin/reasons"),
+                                                    "reasons": reasons})
+    assert status == 200 and "prayer" in acd_yaml.read_text(encoding="utf-8")
+    change = int(re.search(r'href="/admin/history/(\d+)"', body).group(1))  # type: ignore[union-attr]
+    status, body = await get(h, f"/admin/history/{change}")
+    assert status == 200 and "+not_ready_reasons:" in body.replace("<span class=\"add\">", "")
+    status, body = await post(h, f"/admin/history/{change}/rollback", {})
+    assert status == 200 and "ok-box" in body
+    assert acd_yaml.read_text(encoding="utf-8") == acd_before  # byte for byte
+
+    numbers = h.config_dir / "scenarios" / "88000800193.yaml"
+    numbers_before = numbers.read_text(encoding="utf-8")
+    _, body = await get(h, "/admin/numbers?lang=en")
+    action = next(a for a in re.findall(r'action="(/admin/numbers/[^"]+)"', body)
+                  if a != "/admin/numbers/line-193")
+    status, body = await post(h, action, {"version": _version(body, action),
+                                          "numbers": "8 8000 800 193, 193"})
+    assert status == 422 and "Nothing was written" in body  # 193 is served by line-193 already
+    assert re.search(r"config/scenarios/[^:]+\.yaml:\d+", body)
+    assert numbers.read_text(encoding="utf-8") == numbers_before
+
+    status, body = await post(h, "/admin/agents", {"version": "0123456789abcdef", "id": "agent9"})
+    assert status == 409 and "someone else changed this file" in body
+
+    status, body = await post(h, "/admin/reload", {})
+    assert status == 200 and "Reloaded" in body
