@@ -236,8 +236,12 @@ async def _section_data(request: web.Request, section: str) -> dict[str, Any]:
                 "queue_names": [q.get("name") for q in (qdata or {}).get("queues") or []]}
     if section == "queues":
         version, data = await admin.call(ed.data, QUEUES_FILE)
+        from acd.core.config import QueueConfig
+
+        defaults = {k: joined(f.default) for k, f in QueueConfig.model_fields.items()
+                    if k in ("strategy", "wrapup_s", "ring_timeout_s", "sl_threshold_s")}
         return {"file": QUEUES_FILE, "version": version, "queues": (data or {}).get("queues") or [],
-                "strategies": STRATEGIES, "wb_fields": WALLBOARD_FIELDS}
+                "strategies": STRATEGIES, "wb_fields": WALLBOARD_FIELDS, "defaults": defaults}
     if section == "reasons":
         version, data = await admin.call(ed.data, ACD_FILE)
         reasons = (data or {}).get("not_ready_reasons")

@@ -9,7 +9,8 @@ R24). One daemon and one browser for the module:
 - a user is created, signs in, is disabled (signed out at once, cannot sign in), enabled, and gets a new
   password (the old one stops working).
 
-Screenshots: docs/img/admin-agents.png, admin-invalid.png, admin-users.png, admin-history.png.
+Screenshots: docs/img/admin-agents.png, admin-invalid.png, admin-users.png, admin-history.png,
+admin-queues.png, admin-scenarios.png.
 """
 
 from __future__ import annotations
@@ -163,6 +164,11 @@ async def test_an_invalid_change_is_refused_with_the_loaders_message_and_a_stale
     await expect(conflict).to_contain_text("someone else changed this file")
     await expect(conflict).to_contain_text("by root")
     assert agents_file.read_text(encoding="utf-8") == written  # noqa: ASYNC240
+
+    for section in ("queues", "scenarios"):  # the other pages the docs show
+        await page.goto(f"{console.url}/admin/{section}")
+        await expect(page.locator(f"#admin-{section} h1")).to_be_visible()
+        await screenshot(page, f"admin-{section}.png", also=IMG / f"admin-{section}.png")
     await page.context.close()
     await stale.context.close()
 
