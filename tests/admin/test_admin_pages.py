@@ -108,3 +108,24 @@ async def test_hours_reasons_numbers_rollback_and_reload_from_their_pages(harnes
 
     status, body = await post(h, "/admin/reload", {})
     assert status == 200 and "Reloaded" in body
+
+
+async def test_a_broken_scenario_is_shown_with_its_file_line_error_and_reload_is_refused(
+        harness: Harness) -> None:
+    h = harness
+    scenario = h.config_dir / "scenarios" / "88000800193.yaml"
+    good = scenario.read_text(encoding="utf-8")
+    scenario.write_text(good.replace("steps:", "stepz:", 1), encoding="utf-8")  # a hand edit with a typo
+    try:
+        status, body = await get(h, "/admin/scenarios?lang=en")
+        assert status == 200
+        rows = {r.split('"', 1)[0]: r for r in body.split('<tr id="scenario-')[1:]}
+        broken = [name for name, r in rows.items() if "errors" in r]
+        assert len(broken) == 1 and "config/scenarios/88000800193.yaml:" in rows[broken[0]]
+        assert "The configuration does not load" in body
+        status, body = await post(h, "/admin/reload", {})
+        assert status == 422 and "Reload refused" in body and "88000800193.yaml" in body
+    finally:
+        scenario.write_text(good, encoding="utf-8")
+    status, body = await get(h, "/admin/scenarios?lang=en")
+    assert "The configuration loads" in body and 'class="tag bad"' not in body
