@@ -210,3 +210,19 @@ async def test_the_access_page_is_the_route_table(api: Api) -> None:
     r = await api.client.get("/admin/access", headers=auth("admin"))
     body = await r.text()
     assert r.status == 200 and body.count("<tr><td><code>") == len(ROUTES)
+
+
+def test_every_route_is_in_docs_api_md() -> None:
+    """docs/api.md's table cannot silently lose a route: each path of the route table is named there, in
+    full or as the tail of a row that lists several (`/admin/users/{name}/disable`, `/password`)."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+
+    def norm(path: str) -> str:
+        return re.sub(r"\{[^}]+\}", "{}", path)
+
+    named = {norm(m.group(1).split("[")[0]) for m in re.finditer(r"`(?:[A-Z]+ )?(/[^`?\s]*)", doc)}
+    missing = [(r.method, r.path) for r in ROUTES
+               if not any(norm(r.path) == n or (len(n) > 3 and norm(r.path).endswith(n)) for n in named)]
+    assert missing == []
