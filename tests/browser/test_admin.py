@@ -10,7 +10,7 @@ R24). One daemon and one browser for the module:
   password (the old one stops working).
 
 Screenshots: docs/img/admin-agents.png, admin-invalid.png, admin-users.png, admin-history.png,
-admin-queues.png, admin-scenarios.png.
+admin-queues.png, admin-hours.png, admin-scenarios.png.
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ async def test_an_invalid_change_is_refused_with_the_loaders_message_and_a_stale
     await expect(conflict).to_contain_text("by root")
     assert agents_file.read_text(encoding="utf-8") == written  # noqa: ASYNC240
 
-    for section in ("queues", "scenarios"):  # the other pages the docs show
+    for section in ("queues", "hours", "scenarios"):  # the other pages the docs show
         await page.goto(f"{console.url}/admin/{section}")
         await expect(page.locator(f"#admin-{section} h1")).to_be_visible()
         await screenshot(page, f"admin-{section}.png", also=IMG / f"admin-{section}.png")
