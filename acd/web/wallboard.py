@@ -26,7 +26,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 import orjson
@@ -229,7 +229,8 @@ async def today_from_cdr(db: AsyncEngine, since_utc: float,
     answered = c.connected_at >= since
     ended = and_(c.ended_at >= since, c.connected_at.is_(None))
     stmt = (select(c.queue, c.outcome, c.wait_s, c.queued_at, c.connected_at)
-            .where(c.queue.is_not(None), c.queued_at.is_not(None), c.direction == "inbound",
+            .where(c.arrived_at >= since - timedelta(days=1),  # the index; nobody waits a day
+                   c.queue.is_not(None), c.queued_at.is_not(None), c.direction == "inbound",
                    (answered) | (ended & c.outcome.in_(("abandoned", "short_abandoned", "overflowed")))))
     async with db.connect() as conn:
         rows = (await conn.execute(stmt)).all()
