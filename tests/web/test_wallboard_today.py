@@ -59,3 +59,14 @@ async def test_todays_figures_come_back_from_the_cdr_after_a_restart(tmp_path: P
         assert (other["answered"], other["lost"], other["short_lost"]) == (0, 0, 0)
     finally:
         await close_harness(h)
+
+
+def test_short_lost_restarts_at_local_midnight_not_utc_midnight() -> None:
+    from acd.web.wallboard import Board
+
+    board = Board(ALMATY)
+    before = datetime(2026, 11, 24, 23, 50, tzinfo=ALMATY).timestamp()  # 18:50 UTC
+    board.seed_short_lost({"general": 2}, before)
+    assert board.short_lost_today(before) == {"general": 2}
+    after = datetime(2026, 11, 25, 0, 10, tzinfo=ALMATY).timestamp()  # 19:10 UTC, the same UTC date
+    assert board.short_lost_today(after) == {}
