@@ -59,6 +59,7 @@ SECTIONS = ("users", "agents", "queues", "reasons", "numbers", "hours", "scenari
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WALLBOARD_FIELDS = ("waiting_warn", "waiting_alarm", "longest_wait_warn_s", "longest_wait_alarm_s",
                     "service_level_warn_pct", "service_level_alarm_pct")
+FIELD_ALIASES = {"not_ready_reasons": "reasons"}
 STRATEGIES = ("most_skilled", "least_talked_today", "longest_idle", "round_robin", "random")
 
 
@@ -135,11 +136,15 @@ def _dated_ranges(raw: str, name: str) -> dict[str, list[str]]:
 
 
 def field_problems(problems: list[str], names: list[str]) -> dict[str, list[str]]:
-    """The loader's messages by the form field they name (``agents.3.skills.x: ...`` -> ``skills``)."""
+    """The loader's messages by the form field they name: ``config/agents.yaml:4: agents[0].skills.general:
+    ...`` names ``skills`` (the deepest part of the path that is a field of the form)."""
     out: dict[str, list[str]] = {}
     for problem in problems:
-        for name in names:
-            if re.search(rf"(^|[.\s]){re.escape(name)}([.:\s]|$)", problem):
+        parts = problem.split(": ")
+        path = parts[1] if len(parts) > 2 else parts[0]
+        for part in reversed([re.sub(r"\[\d+\]$", "", p) for p in path.split(".")]):
+            name = FIELD_ALIASES.get(part, part)
+            if name in names:
                 out.setdefault(name, []).append(problem)
                 break
     return out
@@ -428,7 +433,11 @@ async def change_role(request: web.Request, user: Principal | None) -> web.Strea
 
 
 # ------------------------------------------------------------------ agents (agents.yaml)
-AGENT_FIELDS = ["id", "name", "endpoint", "languages", "skills", "queues", "teams", "user"]
+FORM_FIELDS = ["id", "name", "endpoint", "languages", "skills", "queues", "teams", "strategy", "wrapup_s",
+               "ring_timeout_s", "sl_threshold_s", *WALLBOARD_FIELDS, "topics", "script", "reasons",
+               "numbers", "timezone", *DAYS, "holidays_country", "holiday_hours", "extra_holidays",
+               "special_days"]
+"""The fields of the config forms, by the name the loader's messages give them."""
 
 
 def _agent_form(form: Mapping[str, Any]) -> dict[str, Any]:
@@ -437,8 +446,9 @@ def _agent_form(form: Mapping[str, Any]) -> dict[str, Any]:
             "queues": _levels(_s(form, "queues"), "queues"), "teams": _list(_s(form, "teams"))}
 
 
-async def _agent_post(request: web.Request, user: Principal, form_id: str,
-                      build: Any) -> web.Response:
+async def _config_post(request: web.Request, user: Principal, form_id: str,
+                       build: Any) -> web.Response:
+    """Read a config form, build its operation (``build``), apply it, answer with the page."""
     form = await request.post()
     values = _form_values(form)
     try:
@@ -448,10 +458,7 @@ async def _agent_post(request: web.Request, user: Principal, form_id: str,
         outcome = Outcome(form_id, False, t("adm.form_error"), problems=[exc.message],
                           field_errors={exc.field: [exc.message]}, values=values, status=400)
         return await page(request, user, _section_of(form_id), outcome)
-    outcome = await _apply(request, user, form_id, op, _version(form), values, AGENT_FIELDS + [
-        "strategy", "wrapup_s", "ring_timeout_s", "sl_threshold_s", "topics", "script", "wallboard",
-        "reasons", "not_ready_reasons", "numbers", *DAYS, "timezone", "holiday_hours", "extra_holidays",
-        "special_days", "holidays_country"])
+    outcome = await _apply(request, user, form_id, op, _version(form), values, FORM_FIELDS)
     return await page(request, user, _section_of(form_id), outcome)
 
 
@@ -475,7 +482,7 @@ async def add_agent(request: web.Request, user: Principal | None) -> web.StreamR
         op: Operation = _typed(AddAgent, {"agent": spec})
         return op
 
-    return await _agent_post(request, _user(user), "agent-new", build)
+    return await _config_post(request, _user(user), "agent-new", build)
 
 
 async def _current(request: web.Request, file: str, section: str, key: str, value: str) -> dict[str, Any]:
@@ -500,7 +507,7 @@ async def update_agent(request: web.Request, user: Principal | None) -> web.Stre
         op: Operation = _typed(UpdateAgent, {"id": agent_id, "changes": changes, "reset": reset})
         return op
 
-    return await _agent_post(request, _user(user), f"agent-{agent_id}", build)
+    return await _config_post(request, _user(user), f"agent-{agent_id}", build)
 
 
 @route("POST", "/admin/agents/{id}/disable", roles=ADMIN_ONLY, page=True)
@@ -511,7 +518,7 @@ async def disable_agent(request: web.Request, user: Principal | None) -> web.Str
     async def build(form: Mapping[str, Any]) -> Operation:
         return DisableAgent(id=agent_id)
 
-    return await _agent_post(request, _user(user), f"agent-{agent_id}", build)
+    return await _config_post(request, _user(user), f"agent-{agent_id}", build)
 
 
 # ------------------------------------------------------------------ queues (queues.yaml)
@@ -543,7 +550,7 @@ async def update_queue(request: web.Request, user: Principal | None) -> web.Stre
         op: Operation = _typed(UpdateQueue, {"name": name, "changes": changes, "reset": reset})
         return op
 
-    return await _agent_post(request, _user(user), f"queue-{name}", build)
+    return await _config_post(request, _user(user), f"queue-{name}", build)
 
 
 # ------------------------------------------------------------------ not-ready reasons (acd.yaml)
@@ -557,7 +564,7 @@ async def set_reasons(request: web.Request, user: Principal | None) -> web.Strea
             raise FormError("reasons", "reasons: give at least one")
         return SetNotReadyReasons(reasons=reasons)
 
-    return await _agent_post(request, _user(user), "reasons", build)
+    return await _config_post(request, _user(user), "reasons", build)
 
 
 # ------------------------------------------------------------------ numbers served (scenarios)
@@ -569,7 +576,7 @@ async def set_numbers(request: web.Request, user: Principal | None) -> web.Strea
     async def build(form: Mapping[str, Any]) -> Operation:
         return SetNumbers(scenario=scenario, numbers=_list(_s(form, "numbers")))
 
-    return await _agent_post(request, _user(user), f"numbers-{scenario}", build)
+    return await _config_post(request, _user(user), f"numbers-{scenario}", build)
 
 
 # ------------------------------------------------------------------ business hours and holidays
@@ -604,7 +611,7 @@ async def set_schedule(request: web.Request, user: Principal | None) -> web.Stre
         op: Operation = _typed(SetSchedule, {"name": sched, "changes": changes, "reset": reset})
         return op
 
-    return await _agent_post(request, _user(user), f"schedule-{name or 'new'}", build)
+    return await _config_post(request, _user(user), f"schedule-{name or 'new'}", build)
 
 
 # ------------------------------------------------------------------ scenarios: reload

@@ -129,3 +129,14 @@ async def test_a_broken_scenario_is_shown_with_its_file_line_error_and_reload_is
         scenario.write_text(good, encoding="utf-8")
     status, body = await get(h, "/admin/scenarios?lang=en")
     assert "The configuration loads" in body and 'class="tag bad"' not in body
+
+
+async def test_a_loader_message_lands_under_the_field_its_path_names() -> None:
+    from acd.web.admin_pages import FORM_FIELDS, field_problems
+
+    problems = ["config/agents.yaml:4: agents[0].skills.general: Input should be less than or equal to 10",
+                "config/queues.yaml:9: queues[0].wallboard.waiting_warn: Input should be greater than 0",
+                "config/acd.yaml:3: not_ready_reasons: the reason 'no_answer' is required",
+                "config/agents.yaml: something without a path"]
+    assert field_problems(problems, FORM_FIELDS) == {
+        "skills": problems[:1], "waiting_warn": problems[1:2], "reasons": problems[2:3]}
