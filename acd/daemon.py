@@ -169,6 +169,19 @@ class Daemon:
         except Exception as exc:  # the database may be down: the estimator starts from its prior
             log.warning("queue_history_unavailable", error=str(exc))
 
+        from acd.web.wallboard import TodayFigures, today_from_cdr
+
+        self._today: dict[str, TodayFigures] = {}
+        try:  # R23: a restart does not zero the wallboard's figures of today (local day)
+            self._today = await today_from_cdr(self.db, local_midnight(now, settings.tz),
+                                               {n: q.sl_threshold_s for n, q in config.queues.items()})
+        except Exception as exc:  # the database may be down: today's figures start from zero
+            log.warning("today_figures_unavailable", error=str(exc))
+        for queue_name, f in self._today.items():
+            self.acd.seed_day_figures(queue_name, offered=f.offered, answered=f.answered,
+                                      answered_in_sl=f.answered_in_sl, abandoned=f.lost,
+                                      overflowed=f.overflowed)
+
         self.ari = AriClient(
             settings.ari.url, settings.ari.user, settings.ari.password.get_secret_value(), settings.ari.app,
             max_concurrent=settings.ari.max_concurrent_requests,
@@ -261,6 +274,7 @@ class Daemon:
         from acd.web.wallboard import BOARD  # R23: the wallboard's roster and call moves
 
         app[BOARD].supervisor = EnginePortAdapter(self)
+        app[BOARD].seed_short_lost({q: f.short_lost for q, f in self._today.items()}, self.clock.now())
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         port = self.settings.http.port if self.http_port is None else self.http_port

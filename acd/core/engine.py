@@ -610,6 +610,20 @@ class Acd:
         agent.add_talk(connected_at, max(connected_at, ended_at), self._tz)
         self._reindex(agent)
 
+    def seed_day_figures(self, queue: str, *, offered: int, answered: int, answered_in_sl: int,
+                         abandoned: int, overflowed: int) -> None:
+        """Today's figures of ``queue`` as the CDR has them, at start-up (a restart must not zero the
+        wallboard). Adds to what the core counted since it started; an unknown queue is ignored (the CDR may
+        name a queue since removed)."""
+        figures = self._figures.get(queue)
+        if figures is None:
+            return
+        figures.offered += offered
+        figures.answered += answered
+        figures.answered_in_sl += answered_in_sl
+        figures.abandoned += abandoned
+        figures.overflowed += overflowed
+
     # ------------------------------------------------------------------ routing
 
     def _dispatch_call(self, call: Call, now: float, *, skip: str | None = None) -> list[Decision]:

@@ -160,6 +160,21 @@ class AccountStore:
             if disabled:
                 await conn.execute(delete(web_sessions).where(web_sessions.c.user_name == name))
 
+    async def set_role(self, name: str, role: str, agent: str | None) -> None:
+        """A new role (and, for role agent, the agent id); it applies to the user's open sessions at once,
+        as every request reads the role from this table."""
+        if role not in ROLE_NAMES:
+            raise AccountError(f"unknown role {role!r} (one of: {', '.join(ROLE_NAMES)})")
+        if role == "agent" and not agent:
+            raise AccountError("an agent user needs the agent id of agents.yaml")
+        if role != "agent" and agent:
+            raise AccountError("an agent id is only for role agent")
+        async with self.db.begin() as conn:
+            done = await conn.execute(
+                update(web_users).where(web_users.c.name == name).values(role=role, agent=agent))
+            if done.rowcount == 0:
+                raise AccountError(f"no user {name!r}")
+
     async def set_password(self, name: str, password: str) -> None:
         """A new password also ends the user's sessions: whoever knew the old one is out."""
         check_password(password)

@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import acd.web.admin  # noqa: F401  (the /api/admin routes, R24)
+import acd.web.admin_pages  # noqa: F401  (the /admin pages, R24)
 from acd.settings import Settings
 
 # Importing the handler modules fills the route table.

@@ -5,7 +5,10 @@ Where the figures come from (docs/supervisor.md): the engine's snapshot (``Acd.s
 longest wait, the estimator's expected wait of the next caller, answered and lost since local midnight,
 service level against the queue's ``sl_threshold_s``, agents' state, reason, since, calls and talk time
 today); short-lost calls are counted here from the CDR stream (a caller who leaves the queue within the
-``short_abandon_s`` of the settings). The board is rebuilt from the snapshot whole, never patched, so a
+``short_abandon_s`` of the settings). A restart does not zero the wall: the daemon reads today's answered,
+lost, short-lost and service level back from the CDR at start (``today_from_cdr``; "today" is the local
+day of the settings' time zone) and seeds the core's figures and this board's short-lost count with them.
+The board is rebuilt from the snapshot whole, never patched, so a
 browser that reconnects is right by construction.
 
 Fan-out: the live hub (``acd.web.live``) tells the board of every CDR record; the board bumps a version
@@ -23,18 +26,19 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 import orjson
 import structlog
 from aiohttp import WSMsgType, web
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, and_, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd.events import CallEvent, CdrRecord
 from acd.settings import Role
 from acd.web.auth import Principal
-from acd.web.context import CLOCK, DB, ENGINE
+from acd.web.context import CLOCK, DB, ENGINE, SETTINGS
 from acd.web.errors import ApiError, PageError
 from acd.web.inputs import optional_str, read_json_object, required_str
 from acd.web.json import json_response
@@ -42,6 +46,7 @@ from acd.web.live import LIVE, CallCard, LiveHub
 from acd.web.pages import render
 from acd.web.routes import route
 from acd.web.sessions import WEB_SESSION
+from cdr.schema import calls
 from cdr.types import UtcDateTime
 
 log = structlog.get_logger("acd.web.wallboard")
@@ -111,7 +116,9 @@ class Board:
     """Wakes the open wallboards at most once per frame (``FRAME_S``) after CDR records, and builds each
     frame's JSON once for all of them (one for the supervisors' board, one for the TV mode's)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tz: tzinfo = UTC) -> None:
+        self.tz = tz
+        """The contact centre's time zone: short-lost counts restart at its midnight."""
         self.version = 0
         self.frame = 0
         self._waiters: set[asyncio.Event] = set()
@@ -147,10 +154,24 @@ class Board:
         for event in self._waiters:
             event.set()
 
-    def _count(self, ev: CallEvent) -> None:
-        day = datetime.fromtimestamp(ev.at, UTC).date().isoformat()
+    def _roll(self, at: float) -> None:
+        day = datetime.fromtimestamp(at, self.tz).date().isoformat()
         if day != self._day:
             self._day, self.short_lost = day, {}
+
+    def seed_short_lost(self, counts: Mapping[str, int], at: float) -> None:
+        """Today's short-lost calls per queue from the CDR (the daemon, at start), ``at`` being now."""
+        self._roll(at)
+        for queue, n in counts.items():
+            self.short_lost[queue] = self.short_lost.get(queue, 0) + n
+
+    def short_lost_today(self, now: float) -> dict[str, int]:
+        """The counts, empty after local midnight even before the day's first event."""
+        self._roll(now)
+        return self.short_lost
+
+    def _count(self, ev: CallEvent) -> None:
+        self._roll(ev.at)
         if ev.kind == "queued":
             self._queued_at[ev.call_id] = (str(ev.data.get("queue") or ""), ev.at)
         elif ev.kind in ("connected", "left_queue"):
@@ -184,12 +205,57 @@ class Board:
         return hit[1]
 
 
+@dataclass(frozen=True)
+class TodayFigures:
+    """One queue's figures of today in the CDR, in the core's terms (``Acd.seed_day_figures``): lost counts
+    every hang-up in the queue, short or not; short_lost those under ``short_abandon_s`` too."""
+
+    offered: int = 0
+    answered: int = 0
+    answered_in_sl: int = 0
+    lost: int = 0
+    short_lost: int = 0
+    overflowed: int = 0
+
+
+async def today_from_cdr(db: AsyncEngine, since_utc: float,
+                         sl_threshold_s: Mapping[str, float]) -> dict[str, TodayFigures]:
+    """Per queue, what the core counted today before a restart: queued calls connected since
+    ``since_utc`` (local midnight), whether ended or still talking (an adopted call is not counted again
+    when it ends), and those that ended lost or overflowed since then. A call within the queue's
+    ``sl_threshold_s`` of waiting counts in the service level, as the core counts it."""
+    c = calls.c
+    since = datetime.fromtimestamp(since_utc, UTC)
+    answered = c.connected_at >= since
+    ended = and_(c.ended_at >= since, c.connected_at.is_(None))
+    stmt = (select(c.queue, c.outcome, c.wait_s, c.queued_at, c.connected_at)
+            .where(c.arrived_at >= since - timedelta(days=1),  # the index; nobody waits a day
+                   c.queue.is_not(None), c.queued_at.is_not(None), c.direction == "inbound",
+                   (answered) | (ended & c.outcome.in_(("abandoned", "short_abandoned", "overflowed")))))
+    async with db.connect() as conn:
+        rows = (await conn.execute(stmt)).all()
+    counts: dict[str, dict[str, int]] = {}
+    for queue, outcome, wait_s, queued_at, connected_at in rows:
+        f = counts.setdefault(str(queue), {k: 0 for k in TodayFigures.__dataclass_fields__})
+        f["offered"] += 1
+        if connected_at is not None and connected_at >= since:
+            f["answered"] += 1
+            wait = wait_s if wait_s is not None else (connected_at - queued_at).total_seconds()
+            f["answered_in_sl"] += wait <= sl_threshold_s.get(str(queue), 20.0)
+        elif outcome == "overflowed":
+            f["overflowed"] += 1
+        else:
+            f["lost"] += 1
+            f["short_lost"] += outcome == "short_abandoned"
+    return {q: TodayFigures(**f) for q, f in counts.items()}
+
+
 BOARD: web.AppKey[Board] = web.AppKey("wallboard", Board)
 
 
 def install_wallboard(app: web.Application, supervisor: SupervisorPort | None = None) -> Board:
     """Called by ``create_app``; the daemon sets ``app[BOARD].supervisor`` afterwards."""
-    board = Board()
+    board = Board(app[SETTINGS].tz)
     board.supervisor = supervisor
     app[BOARD] = board
     app[LIVE].observers.append(board.observe)
@@ -213,6 +279,7 @@ def build_board(app: web.Application, *, with_calls: bool = True) -> dict[str, A
     roster = supervisor.roster() if supervisor is not None else Roster()
     board = app[BOARD]
     board.short_abandon_s = roster.short_abandon_s
+    short_lost = board.short_lost_today(app[CLOCK]())
     hub: LiveHub = app[LIVE]
     agents_snap: dict[str, Any] = snap.get("agents") or {}
     queues: list[dict[str, Any]] = []
@@ -225,7 +292,7 @@ def build_board(app: web.Application, *, with_calls: bool = True) -> dict[str, A
             "ewt_s": q.get("ewt_s"), "ewt_known": bool(q.get("ewt_known")),
             "answered": int(q.get("answered_today") or 0),
             "lost": int(q.get("abandoned_today") or 0),
-            "short_lost": board.short_lost.get(name, 0),
+            "short_lost": short_lost.get(name, 0),
             "overflowed": int(q.get("overflowed_today") or 0),
             "offered": int(q.get("offered_today") or 0),
             "sl_pct": q.get("sl_pct"),

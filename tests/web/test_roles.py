@@ -164,3 +164,65 @@ async def test_console_pages_have_the_roles_of_their_api(api: Api) -> None:
     assert r.status == 403 and "text/html" in r.headers["Content-Type"]
     r = await api.client.get("/recordings", headers=auth("rep"))
     assert r.status == 403 and "reporting" in await r.text()
+
+
+ADMIN_PAGES = {
+    ("GET", "/admin"), ("GET", "/admin/{section}"), ("GET", "/admin/history/{id}"),
+    ("POST", "/admin/users"), ("POST", "/admin/users/{name}/disable"),
+    ("POST", "/admin/users/{name}/password"),
+    ("POST", "/admin/users/{name}/role"), ("POST", "/admin/agents"), ("POST", "/admin/agents/{id}"),
+    ("POST", "/admin/agents/{id}/disable"), ("POST", "/admin/queues/{name}"), ("POST", "/admin/reasons"),
+    ("POST", "/admin/numbers/{scenario}"), ("POST", "/admin/hours/{name}"), ("POST", "/admin/reload"),
+    ("POST", "/admin/history/{id}/rollback"),
+}
+
+
+async def test_administration_pages_are_for_admins_only(api: Api) -> None:
+    """R24: the console's pages and form posts are pages of the admin role alone (the walk above refuses
+    them without a session); every page, each section by name, is an HTML 403 to the other roles, and no
+    form post of theirs changes anything (the users' table stays as it was)."""
+    from acd.web.admin_pages import SECTIONS
+
+    pages = {(r.method, r.path): r for r in ROUTES if r.path == "/admin" or r.path.startswith("/admin/")}
+    assert set(pages) == ADMIN_PAGES
+    assert all(spec.page and spec.roles == {"admin"} for spec in pages.values())
+    urls = [(m, _concrete(p)) for m, p in ADMIN_PAGES] + [("GET", f"/admin/{s}") for s in SECTIONS]
+    for method, url in urls:
+        for role in ("agent", "supervisor", "reporting"):
+            r = await api.client.request(method, url, headers=auth(ROLE_USER[role]),
+                                         data={"name": "x", "role": "admin", "password": "long-enough-1"})
+            assert r.status == 403 and "text/html" in r.headers["Content-Type"], (method, url, role)
+        r = await api.client.request(method, url, headers=auth("admin"), allow_redirects=False)
+        assert r.status not in (401, 403), (method, url)
+    r = await api.client.get("/admin/users", headers=auth("admin"))
+    assert r.status == 200 and 'id="user-x"' not in await r.text()
+
+
+async def test_the_access_page_is_the_route_table(api: Api) -> None:
+    """The roles table of the console is generated from ROUTES: every route with exactly its roles."""
+    from acd.web.admin_pages import access_table
+
+    rows = {(row["method"], row["path"]): row for row in access_table()}
+    assert set(rows) == {(r.method, r.path) for r in ROUTES}
+    for spec in ROUTES:
+        allowed = {role for role, ok in rows[(spec.method, spec.path)]["roles"].items() if ok}
+        assert allowed == (set(ROLES) if spec.roles is None else spec.roles), spec.path
+    r = await api.client.get("/admin/access", headers=auth("admin"))
+    body = await r.text()
+    assert r.status == 200 and body.count("<tr><td><code>") == len(ROUTES)
+
+
+def test_every_route_is_in_docs_api_md() -> None:
+    """docs/api.md's table cannot silently lose a route: each path of the route table is named there, in
+    full or as the tail of a row that lists several (`/admin/users/{name}/disable`, `/password`)."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+
+    def norm(path: str) -> str:
+        return re.sub(r"\{[^}]+\}", "{}", path)
+
+    named = {norm(m.group(1).split("[")[0]) for m in re.finditer(r"`(?:[A-Z]+ )?(/[^`?\s]*)", doc)}
+    missing = [(r.method, r.path) for r in ROUTES
+               if not any(norm(r.path) == n or (len(n) > 3 and norm(r.path).endswith(n)) for n in named)]
+    assert missing == []
