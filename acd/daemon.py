@@ -252,6 +252,9 @@ class Daemon:
 
         self._tasks.extend(start_callbacks(app, self.config_dir, self.config.schedules, self.db,
                                            self.clock.now, writer=self.writer))
+        from acd.web.campaigns import start_campaigns  # issue 15: outbound campaigns dialled
+
+        self._tasks.extend(start_campaigns(app, self.engine, self.db, self.config_dir))
         from acd.web.wallboard import BOARD  # R23: the wallboard's roster and call moves
 
         app[BOARD].supervisor = EnginePortAdapter(self)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from acd.ari_sim.audio import audio_paths
+from acd.ari_sim.called import CalledParties
 from acd.ari_sim.dialplan import Dialplan
 from acd.ari_sim.hub import EventHub
 from acd.ari_sim.model import CAUSE_TXT, Bridge, Channel, Endpoint
@@ -46,6 +47,10 @@ class World:
         self.bridges: dict[str, Bridge] = {}
         self.endpoints: dict[str, Endpoint] = {e.key: e for e in endpoints}
         self.global_vars: dict[str, str] = {}
+        self.called = CalledParties()
+        """People behind the trunk's numbers (acd/ari_sim/called.py), off until the control API sets them."""
+        self.called_talk: dict[str, float] = {}
+        """Answered trunk channels of called parties: how long each talks once bridged."""
         self.fallbacks: list[dict[str, Any]] = []
         self._uid = itertools.count(1)
         self._name_seq: dict[str, itertools.count[int]] = {}
@@ -215,8 +220,9 @@ class World:
         """Dial an outgoing leg: the Dial events of rest-samples ``dial_agent`` and BEHAVIOUR.md 5."""
         ch.dialing = True
         self.emit_dial(ch, "", dialstring)
-        if behaviour in ("busy", "congestion"):
-            status, cause = ("BUSY", 17) if behaviour == "busy" else ("CONGESTION", 34)
+        if behaviour in ("busy", "congestion", "unavailable"):
+            status, cause = {"busy": ("BUSY", 17), "congestion": ("CONGESTION", 34),
+                             "unavailable": ("CHANUNAVAIL", 20)}[behaviour]
             self.later(ch.id + ":ring", 0.5, self._dial_failed, ch, status, cause)
             return
         self.set_state(ch, "Ringing")
@@ -227,7 +233,7 @@ class World:
             self.later(ch.id + ":ring", answer_after_s, on_answer or (lambda: self.answered(ch)))
 
     def _dial_failed(self, ch: Channel, status: str, cause: int) -> None:
-        """BUSY/CONGESTION: a channel in Stasis stays alive for the app to hang up (item 5)."""
+        """BUSY/CONGESTION/CHANUNAVAIL: a channel in Stasis stays alive for the app to hang up (item 5)."""
         ch.dialing = False
         ch.hangup_cause = cause
         self.emit_dial(ch, status)

@@ -48,6 +48,7 @@ from acd.core import (
 )
 from acd.core.prediction import WaitEstimate, announce_minutes
 from acd.engine.call_control import CallController
+from acd.engine.campaign import Campaigns
 from acd.engine.registry import Registry
 from acd.engine.session import CallSession, Leg
 from acd.engine.snoop import Listening
@@ -139,6 +140,8 @@ class Engine:
         """Agents' call control (acd/engine/call_control.py)."""
         self.listening = Listening(self)
         """Supervisors' listen / whisper / barge (acd/engine/snoop.py)."""
+        self.campaigns: Campaigns | None = None
+        """Running outbound campaigns (acd/engine/campaign.py): their lines' events are theirs."""
 
     # ---- helpers ---------------------------------------------------------------------------------
     def new_id(self, kind: str) -> str:
@@ -590,6 +593,8 @@ class Engine:
 
     def dispatch(self, event: models.Event) -> None:
         """Route one typed ARI event to the session or leg that owns what it names."""
+        if self.campaigns is not None and self.campaigns.on_event(event):
+            return  # a campaign's line, dialled and not answered yet
         match event:
             case models.StasisStart():
                 self._stasis_start(event)
