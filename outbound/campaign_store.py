@@ -67,12 +67,13 @@ async def recover(db: AsyncEngine, cid: int, now: float) -> int:
 
 async def due_contacts(db: AsyncEngine, cid: int, now: float, limit: int,
                        exclude: set[int]) -> list[DueContact]:
-    """Pending contacts whose next attempt is due, first-time contacts and the longest-due first."""
+    """Pending contacts whose next attempt is due: retries whose time has come first (the longest-due
+    first: a retry after 15 minutes should not wait for the whole list), then first calls in list order."""
     c = campaign_contacts.c
     stmt = (select(c.id, c.phone, c.name, c.language, c.fields)
             .where(c.campaign_id == cid, c.status == "pending",
                    or_(c.next_attempt_at.is_(None), c.next_attempt_at <= _dt(now)))
-            .order_by(c.next_attempt_at.is_not(None), c.next_attempt_at, c.id).limit(limit + len(exclude)))
+            .order_by(c.next_attempt_at.is_(None), c.next_attempt_at, c.id).limit(limit + len(exclude)))
     async with db.connect() as conn:
         rows = (await conn.execute(stmt)).all()
     out = [DueContact(int(r.id), r.phone, r.name or "", r.language or "", dict(r.fields or {}))
@@ -98,6 +99,15 @@ async def start_attempt(db: AsyncEngine, cid: int, contact: DueContact, *, mode:
             contact_id=contact.id, campaign_id=cid, attempt=made + 1, call_id=call_id, mode=mode, agent=agent,
             started_at=_dt(now)))
         return int(res.inserted_primary_key[0]) if res.inserted_primary_key else 0
+
+
+async def cancel_attempt(db: AsyncEngine, attempt_id: int, contact_id: int) -> None:
+    """An attempt that was never dialled (the window closed meanwhile): as if it had not been started."""
+    c = campaign_contacts.c
+    async with db.begin() as conn:
+        await conn.execute(campaign_attempts.delete().where(campaign_attempts.c.id == attempt_id))
+        await conn.execute(update(campaign_contacts).where(c.id == contact_id).values(
+            status="pending", attempts=c.attempts - 1))
 
 
 async def set_agent(db: AsyncEngine, attempt_id: int, agent: str, answered_at: float | None) -> None:

@@ -101,6 +101,8 @@ class CampaignDialer:
         self.calls: dict[str, Line] = {}
         """Answered: calls of the engine until they end."""
         self.cid = 0
+        self.starting: dict[int, float] = {}
+        """Contacts whose attempt is being written and originated (contact id -> since): lines already."""
         self._wake = asyncio.Event()
         self._dialling = False
 
@@ -136,14 +138,15 @@ class CampaignDialer:
         decision = self.pacer.decide(now, self.snapshot(now))
         if decision.dial <= 0:
             return
-        busy = {line.contact.id for line in [*self.lines.values(), *self.calls.values()]}
+        busy = {line.contact.id for line in [*self.lines.values(), *self.calls.values()]} | set(self.starting)
         contacts = await store.due_contacts(self.db, self.cid, now, decision.dial, busy)
         for contact in contacts:
             if contact.phone in self.dnc:
                 await store.mark_do_not_call(self.db, contact.id)
                 log.info("campaign_do_not_call", campaign=self.campaign.name, contact=contact.id)
                 continue
-            await self.dial(contact)
+            self.starting[contact.id] = self.clock  # counted as ringing until its line exists
+            self.engine.spawn(self.dial(contact), f"campaign-dial-{contact.id}")
 
     def snapshot(self, now: float) -> Snapshot:
         """The pacer's view: the campaign's agents, the inbound callers waiting for them, the trunk."""
@@ -160,8 +163,9 @@ class CampaignDialer:
         inbound_waiting = sum(int(core.get("queues", {}).get(q, {}).get("waiting", 0)) for q in queues)
         inbound_waiting -= waiting_ours
         trunk_in_use = max(0, len(list(self.engine.registry.sessions())) - len(self.calls))
-        return Snapshot(ready_agents=len(ready), busy_since=tuple(busy), lines_ringing=len(self.lines),
-                        ringing_since=tuple(line.dialled_at for line in self.lines.values()),
+        ringing = [line.dialled_at for line in self.lines.values()] + list(self.starting.values())
+        return Snapshot(ready_agents=len(ready), busy_since=tuple(busy), lines_ringing=len(ringing),
+                        ringing_since=tuple(ringing),
                         answered_waiting=waiting_ours, inbound_waiting=max(0, inbound_waiting),
                         trunk_in_use=trunk_in_use)
 
@@ -178,11 +182,22 @@ class CampaignDialer:
 
     async def dial(self, contact: store.DueContact) -> None:
         """Originate one contact through the trunk (customer first), with the campaign's caller id."""
+        try:
+            await self._dial(contact)
+        finally:
+            self.starting.pop(contact.id, None)
+
+    async def _dial(self, contact: store.DueContact) -> None:
         now = self.clock
+        if not self.campaign.in_window(now):
+            return
         channel_id = self.engine.new_id("camp")
         attempt = await store.start_attempt(self.db, self.cid, contact, mode=self.campaign.dialing.mode,
                                             call_id=channel_id, now=now)
-        line = Line(channel_id, contact, attempt, now)
+        if not self.campaign.in_window(self.clock):  # the window closed while the row was written
+            await store.cancel_attempt(self.db, attempt, contact.id)
+            return
+        line = Line(channel_id, contact, attempt, self.clock)
         self.lines[channel_id] = line  # before the request: its events may come before the answer
         d = self.campaign.dialing
         try:
@@ -257,11 +272,8 @@ class CampaignDialer:
         try:
             if await self._offered_in_time(session, queued, line.answered_at + d.drop_after_s):
                 self.pacer.on_result(self.clock, "answered", line.answered_at - line.dialled_at)
-                result = await queued
-                if result.outcome == "completed":
-                    outcome = "answered"
-                    line.agent = result.agent
-                    self.pacer.on_handled(self.clock, self.clock - line.answered_at)
+                with contextlib.suppress(CallerHungUp):  # the contact hanging up ends the conversation
+                    await queued
             else:
                 self.pacer.on_result(self.clock, "dropped", line.answered_at - line.dialled_at)
                 await self._drop(session, queued)
@@ -274,8 +286,11 @@ class CampaignDialer:
         finally:
             if not queued.done():
                 queued.cancel()
-        if line.agent is None:
-            line.agent = e.agent_of_call(session.channel_id)
+        if session.wait is not None and session.wait.connecting:  # an agent answered: a conversation
+            outcome = "answered"
+            line.agent = next((p.agent_id for p in session.parties if p.agent_id), None) \
+                or e.agent_of_call(session.channel_id)
+            self.pacer.on_handled(self.clock, self.clock - line.answered_at)
         if e.accepting:
             if not session.gone.is_set():
                 await session.hangup()
