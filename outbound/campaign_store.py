@@ -169,7 +169,7 @@ async def attempt_of_call(db: AsyncEngine, call_id: str) -> AttemptRef | None:
 
 
 async def save_answers(db: AsyncEngine, campaign: Campaign, ref: AttemptRef, answers: dict[str, Any],
-                       now: float) -> bool:
+                       now: float, agent: str | None = None) -> bool:
     """Store the form of one attempt (replacing an earlier save of it); AnswerError when a question is
     unknown, a value does not fit or a required one is missing. Returns whether the call is productive;
     a productive call closes its contact."""
@@ -185,8 +185,11 @@ async def save_answers(db: AsyncEngine, campaign: Campaign, ref: AttemptRef, ans
                 for q in campaign.form.questions if answers.get(q.id) not in (None, "", [])]
         if rows:
             await conn.execute(campaign_answers.insert(), rows)
+        attempt: dict[str, Any] = {"productive": productive}
+        if ref.agent is None and agent is not None:  # saved during the call: the dialer names the agent
+            attempt["agent"] = agent  # at its end
         await conn.execute(update(campaign_attempts).where(campaign_attempts.c.id == ref.attempt_id)
-                           .values(productive=productive))
+                           .values(**attempt))
         contact = {"productive": productive}
         if productive:
             contact.update(status="done", next_attempt_at=None)  # type: ignore[call-overload]

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd.web.auth import Principal
 from acd.web.context import CLOCK, ENGINE, db_of
+from acd.web.desktop import render_script
 from acd.web.errors import ApiError
 from acd.web.inputs import read_json_object
 from acd.web.json import json_response
@@ -128,6 +129,7 @@ async def call_campaign(request: web.Request, user: Principal | None) -> web.Res
         "campaign": campaign.name, "attempt": ref.attempt_id, "language": lang,
         "contact": contact.view(), "fields": campaign.contact_fields,
         "script": campaign.render_script(lang, contact.view()),
+        "script_html": render_script(campaign.render_script(lang, contact.view())),
         "form": questions, "answers": saved})
 
 
@@ -139,7 +141,9 @@ async def save_answers(request: web.Request, user: Principal | None) -> web.Resp
     if not isinstance(answers, dict):
         raise ApiError(400, "answers: an object of question id -> value")
     try:
-        productive = await store.save_answers(db_of(request), campaign, ref, answers, request.app[CLOCK]())
+        agent = request.app[ENGINE].agent_of_call(request.match_info["id"])
+        productive = await store.save_answers(db_of(request), campaign, ref, answers, request.app[CLOCK](),
+                                              agent)
     except store.AnswerError as exc:
         raise FormError(exc.problems) from exc
     return json_response({"saved": True, "productive": productive})

@@ -1,5 +1,6 @@
-"""Called parties on the trunk (acd/ari_sim/called.py): what a campaign's originate to a number meets, with
-the events real Asterisk sends for each Dial result (BEHAVIOUR.md 4, 5, 7), checked by the conformance tool."""
+"""Called parties on the trunk (acd/ari_sim/called.py): what a campaign's originate to a number meets,
+with the events real Asterisk sends for each Dial result (BEHAVIOUR.md 4, 5, 7), checked by the
+conformance tool."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import pytest
 from tests.ari_sim.conftest import Ari, chan
 
 
-async def _dial(ari: Ari, number: str, timeout: int = 10) -> str:
+async def _dial(ari: Ari, number: str, ring_s: int = 10) -> str:
     status, ch = await ari.req("POST", "/channels", endpoint=f"PJSIP/{number}@trunk", app="acd",
-                               appArgs="campaign,poll", callerId="+77272581500", timeout=timeout)
+                               appArgs="campaign,poll", callerId="+77272581500", timeout=ring_s)
     assert status == 200 and ch["state"] == "Down"
     return str(ch["id"])
 
@@ -36,7 +37,7 @@ async def test_a_failed_call_reports_its_dial_result_then_the_channel_is_destroy
 async def test_nobody_answers_no_dial_result_and_cause_19_at_the_timeout(ari: Ari) -> None:
     await ari.sim("POST", "/trunk/parties", {"answer_rate": 0.0, "busy_rate": 0.0, "unavailable_rate": 0.0})
     mark = len(ari.events)
-    cid = await _dial(ari, "+77011234568", timeout=5)
+    cid = await _dial(ari, "+77011234568", ring_s=5)
     gone = await ari.wait("ChannelDestroyed", chan(cid), since=mark)
     assert gone["cause"] == 19
     assert [e["dialstatus"] for e in ari.since(mark, "Dial") if e["peer"]["id"] == cid] == ["", "RINGING"]
