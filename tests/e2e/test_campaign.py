@@ -166,3 +166,82 @@ async def _post(h: Harness, call_id: str, answers: dict[str, object], token: str
     async with h.http.post(f"{h.api}/api/calls/{call_id}/campaign/answers", json={"answers": answers},
                            headers={"Authorization": f"Bearer {token}"}) as r:
         return r.status, await r.json(content_type=None)
+
+
+DROP_CAMPAIGN = """
+name: drop
+queue: general
+caller_id: +7 727 258 15 00
+window: {days: [mon, tue, wed, thu, fri, sat, sun], hours: ["00:00-23:59"]}
+attempts: {max: 3, retry: {dropped: 30m}}
+dialing: {mode: progressive, drop_after_s: 2}
+script: {ru: "Здравствуйте!"}
+form:
+  questions:
+    - {id: consent, type: yes_no, required: true, text: {ru: "Согласны?"}}
+"""
+
+
+@pytest.mark.timeout(60)
+async def test_an_answered_call_with_no_agent_left_hears_the_drop_message_and_is_called_again_later(
+        tmp_path: Path) -> None:
+    """Progressive dials one line for the one ready agent; she goes on a break while it rings: the
+    contact who answers hears the short message in their language, the attempt is ``dropped``, the contact
+    is due again after the retry delay, and the supervisors' page counts it."""
+    h = await make_harness(tmp_path, speed=20)
+    try:
+        folder = h.config_dir / "campaigns"
+        for old in folder.glob("*.yaml"):
+            old.unlink()
+        (folder / "drop.yaml").write_text(DROP_CAMPAIGN, encoding="utf-8")
+        await h.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+        await h.sim_post("trunk/parties", {"answer_rate": 1.0, "answer_after_s": 20, "talk_s": 600})
+        await h.start_daemon(initial_agent_state="logged_out")
+        assert h.daemon is not None
+        report = ImportReport("contacts.csv", rows=1)
+        report.contacts = [Contact("7011234567", "Асель", "kk", {}, 2)]
+        await store_contacts(h.daemon.db, load_campaign(folder / "drop.yaml"), report)
+        status, _ = await h.api_post("/api/agents/agent1/state", {"state": "ready"}, who="agent1")
+        assert status == 200
+
+        async def dialled() -> bool:
+            async with h.http.get(f"{h.sim_url}/_sim/trunk/parties") as r:
+                return bool((await r.json())["dialled"])
+
+        await eventually(dialled, 20, "the contact was never dialled")
+        status, _ = await h.api_post("/api/agents/agent1/state", {"state": "not_ready", "reason": "break"},
+                                     who="agent1")
+        assert status == 200
+
+        async def ended() -> list[dict[str, object]] | None:
+            rows = await h.rows("SELECT * FROM campaign_attempts WHERE outcome IS NOT NULL")
+            return rows or None
+
+        attempt = (await eventually(ended, 30, "the attempt never ended"))[0]
+        assert attempt["outcome"] == "dropped" and attempt["agent"] is None
+        contact = (await h.rows("SELECT * FROM campaign_contacts"))[0]
+        assert contact["status"] == "pending" and contact["last_outcome"] == "dropped"
+        assert _epoch(contact["next_attempt_at"]) - _epoch(attempt["ended_at"]) == pytest.approx(1800, abs=1)
+        async with h.http.get(f"{h.sim_url}/_sim/events") as r:
+            events = [e["event"] for e in await r.json()]
+        played = [e for e in events if e["type"] == "PlaybackStarted"
+                  and e["playback"]["target_uri"] == f"channel:{attempt['call_id']}"]
+        assert [(e["playback"]["media_uri"], e["playback"]["language"]) for e in played] == [
+            ("sound:acd/campaign_drop", "kk")]
+        row = await h.call_row(str(attempt["call_id"]))
+        assert row["direction"] == "outbound" and row["agent"] is None and row["outcome"] != "answered"
+
+        _, progress = await h.api_get("/api/campaigns/drop")
+        assert progress["outcomes"] == {"dropped": 1} and progress["drop_rate"] == 1.0
+        async with h.http.get(f"{h.api}/campaigns",
+                              headers={"Authorization": f"Bearer {TOKENS['supervisor']}"}) as r:
+            page = await r.text()
+        assert r.status == 200 and 'id="campaign-drop"' in page
+    finally:
+        await close_harness(h)
+
+
+def _epoch(value: object) -> float:
+    """A timestamp column read with raw SQL: a datetime (PostgreSQL) or its text (SQLite), UTC."""
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return at.replace(tzinfo=UTC).timestamp()
