@@ -50,7 +50,7 @@ TICK_S = 1.0
 """Virtual seconds between two looks at the campaign when nothing happens."""
 LOST_LINE_S = 20.0
 """A line whose end Asterisk never reported this long after its ring time-out is given up as no answer."""
-DROP_MEDIA = ("sound:acd/campaign_drop",)
+DROP_MEDIA = ("sound:acd/outbound_drop",)
 
 DIAL_RESULTS: dict[str, Outcome] = {"BUSY": "busy", "CONGESTION": "congestion", "CHANUNAVAIL": "unreachable"}
 CAUSE_RESULTS: dict[int, Outcome] = {17: "busy", 21: "busy", 18: "no_answer", 19: "no_answer",

@@ -227,7 +227,7 @@ async def test_an_answered_call_with_no_agent_left_hears_the_drop_message_and_is
         played = [e for e in events if e["type"] == "PlaybackStarted"
                   and e["playback"]["target_uri"] == f"channel:{attempt['call_id']}"]
         assert [(e["playback"]["media_uri"], e["playback"]["language"]) for e in played] == [
-            ("sound:acd/campaign_drop", "kk")]
+            ("sound:acd/outbound_drop", "kk")]
         row = await h.call_row(str(attempt["call_id"]))
         assert row["direction"] == "outbound" and row["agent"] is None and row["outcome"] != "answered"
 
