@@ -252,12 +252,12 @@ class Daemon:
 
         self._tasks.extend(start_callbacks(app, self.config_dir, self.config.schedules, self.db,
                                            self.clock.now, writer=self.writer))
-        from acd.web.campaigns import start_campaigns  # issue 15: outbound campaigns dialled
-
-        self._tasks.extend(start_campaigns(app, self.engine, self.db, self.config_dir))
         from acd.web.wallboard import BOARD  # R23: the wallboard's roster and call moves
 
         app[BOARD].supervisor = EnginePortAdapter(self)
+        from acd.web.campaigns import start_campaigns  # issue 15: outbound campaigns dialled
+
+        self._tasks.extend(start_campaigns(app, self.engine, self.db, self.config_dir))
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         port = self.settings.http.port if self.http_port is None else self.http_port

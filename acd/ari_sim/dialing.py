@@ -120,8 +120,8 @@ class Dialer:
             ep = w.endpoints[f"PJSIP/{epname}"]
             behaviour, answer_after = ep.behaviour, ep.answer_after_s
             if w.called.enabled and "@" in resource and epname == w.dialplan.trunk:
-                behaviour, answer_after, talk = w.called.draw(resource.split("@", 1)[0], w.clock.now())
-                w.called_talk[ch.id] = talk
+                behaviour, answer_after, ch.called_talk_s = w.called.draw(resource.split("@", 1)[0],
+                                                                          w.clock.now())
             asyncio.get_running_loop().call_soon(
                 w.ring_outcome, ch, behaviour, answer_after, timeout, resource)
             return ch

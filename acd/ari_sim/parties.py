@@ -187,13 +187,12 @@ class Parties:
     def _answered(self, ch: Channel) -> None:
         if ch.tech == "PJSIP" and ch.id not in self.callers:
             ep = self.world.endpoints.get(f"PJSIP/{ch.resource}")
-            talk = self.world.called_talk.pop(ch.id, None)
-            if ep is not None and talk is not None:  # a called party on the trunk: talks, then hangs up
+            if ep is not None:
                 ch.has_audio = True
-                self.agent_legs[ch.id] = Endpoint(ep.technology, ep.resource, ep.state, "answer", 0.0, talk,
-                                                  "agent")
-            elif ep is not None:
-                ch.has_audio = True
+                if ch.called_talk_s is not None:  # a called party on the trunk: it ends the conversation
+                    self.agent_legs[ch.id] = Endpoint(ep.technology, ep.resource, ep.state, "answer",
+                                                      0.0, ch.called_talk_s, "agent")
+                    return
                 self.agent_legs[ch.id] = Endpoint(ep.technology, ep.resource, ep.state, ep.behaviour,
                                                   ep.answer_after_s, ep.talk_s, ep.hangup)
 
@@ -255,7 +254,6 @@ class Parties:
         for suffix in (":patience", ":talk"):
             self.world.cancel_timers(ch.id + suffix)
         self.agent_legs.pop(ch.id, None)
-        self.world.called_talk.pop(ch.id, None)
         c = self.callers.get(ch.id)
         if c is not None:
             c.ended_at = self.world.clock.now()

@@ -49,8 +49,6 @@ class World:
         self.global_vars: dict[str, str] = {}
         self.called = CalledParties()
         """People behind the trunk's numbers (acd/ari_sim/called.py), off until the control API sets them."""
-        self.called_talk: dict[str, float] = {}
-        """Answered trunk channels of called parties: how long each talks once bridged."""
         self.fallbacks: list[dict[str, Any]] = []
         self._uid = itertools.count(1)
         self._name_seq: dict[str, itertools.count[int]] = {}
@@ -220,9 +218,9 @@ class World:
         """Dial an outgoing leg: the Dial events of rest-samples ``dial_agent`` and BEHAVIOUR.md 5."""
         ch.dialing = True
         self.emit_dial(ch, "", dialstring)
-        if behaviour in ("busy", "congestion", "unavailable"):
+        if behaviour in ("busy", "congestion", "unavailable", "invalid"):
             status, cause = {"busy": ("BUSY", 17), "congestion": ("CONGESTION", 34),
-                             "unavailable": ("CHANUNAVAIL", 20)}[behaviour]
+                             "unavailable": ("CHANUNAVAIL", 20), "invalid": ("CHANUNAVAIL", 1)}[behaviour]
             self.later(ch.id + ":ring", 0.5, self._dial_failed, ch, status, cause)
             return
         self.set_state(ch, "Ringing")
@@ -233,7 +231,7 @@ class World:
             self.later(ch.id + ":ring", answer_after_s, on_answer or (lambda: self.answered(ch)))
 
     def _dial_failed(self, ch: Channel, status: str, cause: int) -> None:
-        """BUSY/CONGESTION/CHANUNAVAIL: a channel in Stasis stays alive for the app to hang up (item 5)."""
+        """BUSY/CONGESTION: a channel in Stasis stays alive for the app to hang up (item 5)."""
         ch.dialing = False
         ch.hangup_cause = cause
         self.emit_dial(ch, status)

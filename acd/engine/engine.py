@@ -131,6 +131,8 @@ class Engine:
         self._wrapups: dict[str, tuple[str, float]] = {}
         self._reachable: dict[str, bool] = {}
         self._quiet_agents: set[str] = set()
+        self.campaigns: Campaigns | None = None
+        """Running outbound campaigns (acd/engine/campaign.py): their lines' events are theirs."""
         """Agents whose state is being restored at start: no row in agent_state_log (nothing changed)."""
         self.recorder: RecordingRows | None = None
         self.last_event_at: float | None = None
@@ -140,8 +142,6 @@ class Engine:
         """Agents' call control (acd/engine/call_control.py)."""
         self.listening = Listening(self)
         """Supervisors' listen / whisper / barge (acd/engine/snoop.py)."""
-        self.campaigns: Campaigns | None = None
-        """Running outbound campaigns (acd/engine/campaign.py): their lines' events are theirs."""
 
     # ---- helpers ---------------------------------------------------------------------------------
     def new_id(self, kind: str) -> str:

@@ -17,6 +17,7 @@ from acd.settings import Settings
 from acd.web import (  # noqa: F401
     agents,
     call_control,
+    campaigns,
     consoles,
     desktop,
     health,
@@ -27,7 +28,6 @@ from acd.web import (  # noqa: F401
     wallboard,
 )
 from acd.web import callbacks as _callbacks  # noqa: F401  (R25 callbacks and escalation)
-from acd.web import campaigns as _campaigns  # noqa: F401  (issue 15: outbound campaigns)
 from acd.web.accounts import AccountStore, LoginLimiter
 from acd.web.audit_sessions import AccessSessions
 from acd.web.auth import Authenticator
