@@ -87,7 +87,7 @@ async def mark_do_not_call(db: AsyncEngine, contact_id: int) -> None:
                            .values(status="do_not_call", next_attempt_at=None))
 
 
-async def start_attempt(db: AsyncEngine, cid: int, contact: DueContact, *, mode: str, call_id: str,
+async def start_attempt(db: AsyncEngine, cid: int, contact: DueContact, *, mode: str, call_id: str | None,
                         now: float, agent: str | None = None) -> int:
     """The contact is being called: ``in_progress``, one more attempt; returns the attempt's id."""
     c = campaign_contacts.c
@@ -99,6 +99,13 @@ async def start_attempt(db: AsyncEngine, cid: int, contact: DueContact, *, mode:
             contact_id=contact.id, campaign_id=cid, attempt=made + 1, call_id=call_id, mode=mode, agent=agent,
             started_at=_dt(now)))
         return int(res.inserted_primary_key[0]) if res.inserted_primary_key else 0
+
+
+async def set_call(db: AsyncEngine, attempt_id: int, call_id: str) -> None:
+    """A preview attempt is dialled: its call (the agent's channel, ``calls.id``)."""
+    async with db.begin() as conn:
+        await conn.execute(update(campaign_attempts).where(campaign_attempts.c.id == attempt_id)
+                           .values(call_id=call_id))
 
 
 async def cancel_attempt(db: AsyncEngine, attempt_id: int, contact_id: int) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import structlog
@@ -42,6 +42,7 @@ from outbound.pacing import Pacer, PacingSettings, Snapshot
 from routing.control import CallerHungUp, CallInfo, HoldSpec, QueueResult
 
 if TYPE_CHECKING:
+    from acd.engine.campaign_preview import PreviewDialer
     from acd.engine.engine import Engine
 
 log = structlog.get_logger(__name__)
@@ -339,9 +340,12 @@ class Campaigns:
     """Every running dialer of the daemon; the engine asks it first about each ARI event."""
 
     dialers: dict[str, CampaignDialer]
+    previews: dict[str, PreviewDialer] = field(default_factory=dict)
+    """Preview campaigns (acd/engine/campaign_preview.py): agent-first calls."""
 
     def on_event(self, event: models.Event) -> bool:
-        return any(d.on_event(event) for d in self.dialers.values())
+        return any(d.on_event(event) for d in self.dialers.values()) or \
+            any(p.on_event(event) for p in self.previews.values())
 
     def attempt_of(self, call_id: str) -> tuple[CampaignDialer, Line] | None:
         for d in self.dialers.values():

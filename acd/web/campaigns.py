@@ -42,6 +42,7 @@ from outbound.config import Campaign, dnc_numbers, load_campaigns
 from outbound.schema import campaign_answers, campaign_contacts
 
 if TYPE_CHECKING:
+    from acd.engine.campaign_preview import PreviewDialer
     from acd.engine.engine import Engine
 
 
@@ -60,6 +61,7 @@ class FormError(ApiError):
 @dataclass
 class CampaignsWiring:
     campaigns: dict[str, Campaign] = field(default_factory=dict)
+    previews: dict[str, PreviewDialer] = field(default_factory=dict)
 
 
 CAMPAIGNS: web.AppKey[CampaignsWiring] = web.AppKey("campaigns", CampaignsWiring)
@@ -70,15 +72,21 @@ def start_campaigns(app: web.Application, engine: Engine, db: AsyncEngine,
     """Load ``config/campaigns`` and start a dialer per campaign that is neither paused nor in preview mode
     (preview needs the agent-first path: docs/outbound.md)."""
     from acd.engine.campaign import CampaignDialer, Campaigns
+    from acd.engine.campaign_preview import PreviewDialer
 
     folder = config_dir / "campaigns"
     config = engine.config
     loaded = load_campaigns(folder, known_queues=config.queues, known_agents=config.agents)
-    app[CAMPAIGNS] = CampaignsWiring({c.name: c for c in loaded})
+    running = [c for c in loaded if not c.dialing.paused]
     dialers = {c.name: CampaignDialer(engine, db, c, dnc_numbers(c, folder / f"{c.name}.yaml"))
-               for c in loaded if not c.dialing.paused and c.dialing.mode != "preview"}
-    engine.campaigns = Campaigns(dialers)
-    return [asyncio.create_task(d.run(), name=f"campaign-{name}") for name, d in dialers.items()]
+               for c in running if c.dialing.mode != "preview"}
+    previews = {c.name: PreviewDialer(engine, db, c, dnc_numbers(c, folder / f"{c.name}.yaml"))
+                for c in running if c.dialing.mode == "preview"}
+    app[CAMPAIGNS] = CampaignsWiring({c.name: c for c in loaded}, previews)
+    engine.campaigns = Campaigns(dialers, previews)
+    tasks = [asyncio.create_task(d.run(), name=f"campaign-{name}") for name, d in dialers.items()]
+    tasks += [asyncio.create_task(p.start(), name=f"campaign-{name}") for name, p in previews.items()]
+    return tasks
 
 
 def _campaigns(request: web.Request) -> dict[str, Campaign]:
@@ -199,6 +207,68 @@ def _xlsx(header: list[str], rows: list[list[Any]]) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+# ---- preview mode: the agent takes a contact, reads it, dials (acd/engine/campaign_preview.py) ----------
+def _preview(request: web.Request, user: Principal | None) -> tuple[PreviewDialer, str]:
+    assert user is not None
+    name = request.match_info["name"]
+    wiring = request.app.get(CAMPAIGNS)
+    dialer = wiring.previews.get(name) if wiring is not None else None
+    if dialer is None:
+        raise ApiError(404, f"no preview campaign {name!r} running")
+    if user.agent is None:
+        raise ApiError(403, "only an agent takes and dials preview contacts")
+    return dialer, user.agent
+
+
+def _attempt(request: web.Request) -> int:
+    try:
+        return int(request.match_info["attempt"])
+    except ValueError as exc:
+        raise ApiError(404, "no such attempt") from exc
+
+
+@route("POST", "/api/campaigns/{name}/preview", roles={"agent"})
+async def preview_take(request: web.Request, user: Principal | None) -> web.Response:
+    """The agent's next contact: fields, script, form; the agent then dials or skips it."""
+    from acd.engine.campaign_preview import PreviewError
+
+    dialer, agent = _preview(request, user)
+    try:
+        p = await dialer.take(agent)
+    except PreviewError as exc:
+        raise ApiError(409, str(exc)) from exc
+    campaign = dialer.campaign
+    contact = p.contact.view()
+    lang = p.contact.language if p.contact.language in campaign.script else next(iter(campaign.script))
+    return json_response({"campaign": campaign.name, "attempt": p.attempt_id, "contact": contact,
+                          "fields": campaign.contact_fields, "language": lang,
+                          "script_html": render_script(campaign.render_script(lang, contact))})
+
+
+@route("POST", "/api/campaigns/{name}/preview/{attempt}/dial", roles={"agent"})
+async def preview_dial(request: web.Request, user: Principal | None) -> web.Response:
+    from acd.engine.campaign_preview import PreviewError
+
+    dialer, agent = _preview(request, user)
+    try:
+        call_id = await dialer.dial(_attempt(request), agent)
+    except PreviewError as exc:
+        raise ApiError(409, str(exc)) from exc
+    return json_response({"call_id": call_id})
+
+
+@route("POST", "/api/campaigns/{name}/preview/{attempt}/skip", roles={"agent"})
+async def preview_skip(request: web.Request, user: Principal | None) -> web.Response:
+    from acd.engine.campaign_preview import PreviewError
+
+    dialer, agent = _preview(request, user)
+    try:
+        await dialer.skip(_attempt(request), agent)
+    except PreviewError as exc:
+        raise ApiError(409, str(exc)) from exc
+    return json_response({"skipped": True})
 
 
 @route("GET", "/campaigns", roles={"supervisor", "admin"}, page=True)

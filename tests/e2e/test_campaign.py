@@ -245,3 +245,63 @@ def _epoch(value: object) -> float:
     """A timestamp column read with raw SQL: a datetime (PostgreSQL) or its text (SQLite), UTC."""
     at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return at.replace(tzinfo=UTC).timestamp()
+
+
+PREVIEW_CAMPAIGN = DROP_CAMPAIGN.replace("name: drop", "name: prev").replace(
+    "dialing: {mode: progressive, drop_after_s: 2}", "dialing: {mode: preview}")
+
+
+@pytest.mark.timeout(60)
+async def test_preview_the_agent_takes_a_contact_skips_one_dials_the_next_and_it_is_recorded(
+        tmp_path: Path) -> None:
+    """Preview mode, agent first: the agent takes the next contact (skipping gives it back untouched),
+    presses Dial, their phone rings first, then the contact's; the conversation is recorded and the CDR
+    row is an outbound call of that agent."""
+    h = await make_harness(tmp_path, speed=20)
+    try:
+        folder = h.config_dir / "campaigns"
+        for old in folder.glob("*.yaml"):
+            old.unlink()
+        (folder / "prev.yaml").write_text(PREVIEW_CAMPAIGN, encoding="utf-8")
+        await h.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+        await h.sim_post("trunk/parties", {"answer_rate": 1.0, "answer_after_s": 3, "talk_s": 10})
+        await h.start_daemon(initial_agent_state="ready")
+        assert h.daemon is not None
+        report = ImportReport("contacts.csv", rows=2)
+        report.contacts = [Contact("7011234567", "Асель", "kk", {}, 2),
+                           Contact("7011234568", "Ivan", "ru", {}, 3)]
+        await store_contacts(h.daemon.db, load_campaign(folder / "prev.yaml"), report)
+
+        status, first = await h.api_post("/api/campaigns/prev/preview", {}, who="agent1")
+        assert status == 200 and first["contact"]["phone"] == "7011234567", first
+        status, again = await h.api_post("/api/campaigns/prev/preview", {}, who="agent1")
+        assert again["attempt"] == first["attempt"]  # the contact the agent holds
+        base = f"/api/campaigns/prev/preview/{first['attempt']}"
+        status, _ = await h.api_post(f"{base}/dial", {}, who="agent2")
+        assert status == 409  # not agent2's
+        assert (await h.api_post(f"{base}/skip", {}, who="agent1"))[0] == 200
+        status, nxt = await h.api_post("/api/campaigns/prev/preview", {}, who="agent1")
+        assert status == 200 and nxt["contact"]["phone"] == "7011234567"  # skipped: due again, first
+
+        status, dialled = await h.api_post(f"/api/campaigns/prev/preview/{nxt['attempt']}/dial", {},
+                                           who="agent1")
+        assert status == 200, dialled
+        call_id = dialled["call_id"]
+
+        async def ended() -> list[dict[str, object]] | None:
+            rows = await h.rows("SELECT * FROM campaign_attempts WHERE outcome IS NOT NULL")
+            return rows or None
+
+        attempt = (await eventually(ended, 30, "the preview call never ended"))[0]
+        assert (attempt["outcome"], attempt["agent"], attempt["mode"], attempt["call_id"]) == (
+            "answered", "agent1", "preview", call_id)
+        count = await h.rows("SELECT count(*) AS n FROM campaign_attempts")
+        assert count[0]["n"] == 1  # the skipped attempt left nothing
+        row = await h.call_row(call_id)
+        assert (row["direction"], row["agent"], row["outcome"]) == ("outbound", "agent1", "answered")
+        assert await h.rows("SELECT * FROM recordings WHERE call_id = :c AND kind = 'call'", c=call_id)
+        states = await h.rows("SELECT state, reason FROM agent_state_log WHERE agent = 'agent1' "
+                              "AND call_id = :c ORDER BY id", c=call_id)
+        assert [s["state"] for s in states][:2] == ["on_call", "wrap_up"], states
+    finally:
+        await close_harness(h)
