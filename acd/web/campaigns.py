@@ -161,6 +161,21 @@ def _progress_json(p: store.Progress) -> dict[str, Any]:
     return asdict(p)
 
 
+@route("GET", "/api/campaigns/previews", roles={"agent"})
+async def preview_campaigns(request: web.Request, user: Principal | None) -> web.Response:
+    """The preview campaigns this agent works (their queue, and the campaign's ``agents`` if it has any).
+    Declared before ``/api/campaigns/{name}``, which would match it too."""
+    assert user is not None
+    wiring = request.app.get(CAMPAIGNS)
+    out = []
+    for p in wiring.previews.values() if wiring is not None else []:
+        agent = p.engine.config.agents.get(user.agent or "")
+        if agent is not None and p.campaign.queue in agent.queues and (
+                not p.campaign.agents or agent.id in p.campaign.agents):
+            out.append({"name": p.campaign.name, "description": p.campaign.description})
+    return json_response({"campaigns": out})
+
+
 @route("GET", "/api/campaigns", roles={"supervisor", "admin", "reporting"})
 async def list_campaigns(request: web.Request, user: Principal | None) -> web.Response:
     db = db_of(request)

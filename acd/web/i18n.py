@@ -352,5 +352,11 @@ _CAMPAIGN_TEXTS: dict[str, tuple[str, str, str]] = {
     "camp.yes": ("Yes", "Да", "Иә"),
     "camp.no": ("No", "Нет", "Жоқ"),
     "camp.paused": ("paused", "приостановлена", "тоқтатылған"),
+    "camp.preview": ("Campaign: next contact", "Кампания: следующий контакт", "Науқан: келесі контакт"),
+    "camp.take": ("Next contact", "Следующий контакт", "Келесі контакт"),
+    "camp.dial": ("Dial", "Набрать", "Теру"),
+    "camp.skip": ("Skip", "Пропустить", "Өткізіп жіберу"),
+    "camp.dialling": ("Your phone rings first, then the contact's.", "Сначала зазвонит ваш телефон, затем "
+                      "будет набран контакт.", "Алдымен сіздің телефоныңыз, содан кейін контакт шырылдайды."),
 }
 _TEXTS.update(_CAMPAIGN_TEXTS)

@@ -74,3 +74,32 @@ async def test_the_agent_reads_the_script_and_fills_the_form_of_a_campaign_call(
                         "JOIN campaign_attempts a ON a.id = q.attempt_id ORDER BY q.question")
     assert [(r["agent"], bool(r["productive"]), r["question"], str(r["value"])) for r in rows] == [
         ("agent1", True, "consent", "true"), ("agent1", True, "score", "4")]
+
+
+async def test_preview_the_agent_takes_the_next_contact_and_dials_it_from_the_desktop(desk: Desk) -> None:
+    h = desk.h
+    folder = h.config_dir / "campaigns"
+    for old in folder.glob("*.yaml"):
+        old.unlink()
+    (folder / "poll.yaml").write_text(CAMPAIGN.replace("mode: progressive", "mode: preview"), encoding="utf-8")
+    assert h.daemon is not None
+    report = ImportReport("contacts.csv", rows=1)
+    report.contacts = [Contact("7011234567", "Асель Нурова", "ru", {"first_name": "Асель"}, 2)]
+    await store_contacts(h.daemon.db, load_campaign(folder / "poll.yaml"), report,
+                         now=datetime(2026, 11, 23, tzinfo=UTC))
+    await h.endpoint("agent1", state="online", behaviour="answer", answer_after_s=2, hangup="caller")
+    await h.sim_post("trunk/parties", {"answer_rate": 1.0, "answer_after_s": 2, "talk_s": 3600})
+    await desk.restart_daemon()
+
+    page = await desk.new_page()
+    await desk.login(page, "aigerim")
+    await expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+    await page.click("#btn-ready")
+    await page.click('#preview-campaigns button[data-campaign="poll"]')
+    await expect(page.locator("#preview-facts")).to_contain_text("Асель Нурова")
+    await expect(page.locator("#preview-script strong")).to_have_text("Здравствуйте, Асель!")
+    await page.click("#btn-preview-dial")  # the agent's phone first, then the contact's
+    await expect(page.locator("#campaign-call")).to_be_visible()
+    await expect(page.locator("#campaign-name")).to_have_text("poll")
+    attempts = await h.rows("SELECT mode, agent, outcome FROM campaign_attempts")
+    assert [(a["mode"], a["agent"]) for a in attempts] == [("preview", "agent1")]

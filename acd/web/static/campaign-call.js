@@ -113,3 +113,72 @@
   new MutationObserver(check).observe(view, {attributes: true, attributeFilter: ["hidden", "data-call-id"]});
   check();
 })();
+
+/* Preview campaigns on the idle desktop (templates/_campaign_preview.html): take the next contact, read
+   it, Dial (the agent's phone rings first, then the contact's) or Skip. */
+(function () {
+  "use strict";
+  var T = JSON.parse(document.getElementById("i18n").textContent);
+  var csrf = document.querySelector('meta[name="csrf"]').content;
+  var box = document.getElementById("campaign-preview");
+  var held = null; // {campaign, attempt}
+
+  function $(id) { return document.getElementById(id); }
+  function t(key) { return T[key] || key; }
+  function post(url) {
+    return fetch(url, {method: "POST", credentials: "same-origin",
+                       headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf}, body: "{}"})
+      .then(function (r) { return r.json().then(function (b) { return [r.status, b]; }); });
+  }
+  function note(text) { $("preview-note").textContent = text || ""; }
+
+  function show(campaign, data) {
+    held = {campaign: campaign, attempt: data.attempt};
+    var dl = $("preview-facts");
+    dl.textContent = "";
+    ["name", "phone"].concat(data.fields).forEach(function (f) {
+      var d = document.createElement("div"), dt = document.createElement("dt"), dd = document.createElement("dd");
+      dt.textContent = f; dd.textContent = data.contact[f] || "—";
+      d.appendChild(dt); d.appendChild(dd); dl.appendChild(d);
+    });
+    $("preview-script").innerHTML = data.script_html || ""; // escaped and rendered by the server
+    $("preview-contact").hidden = false;
+  }
+
+  function take(campaign) {
+    note("");
+    post("/api/campaigns/" + encodeURIComponent(campaign) + "/preview").then(function (res) {
+      if (res[0] === 200) show(campaign, res[1]); else note(res[1].error || String(res[0]));
+    });
+  }
+
+  $("btn-preview-dial").addEventListener("click", function () {
+    if (!held) return;
+    post("/api/campaigns/" + encodeURIComponent(held.campaign) + "/preview/" + held.attempt + "/dial")
+      .then(function (res) {
+        if (res[0] === 200) { $("preview-contact").hidden = true; held = null; note(t("camp.dialling")); }
+        else note(res[1].error || String(res[0]));
+      });
+  });
+  $("btn-preview-skip").addEventListener("click", function () {
+    if (!held) return;
+    var campaign = held.campaign;
+    post("/api/campaigns/" + encodeURIComponent(campaign) + "/preview/" + held.attempt + "/skip")
+      .then(function () { $("preview-contact").hidden = true; held = null; });
+  });
+
+  fetch("/api/campaigns/previews", {credentials: "same-origin"})
+    .then(function (r) { return r.status === 200 ? r.json() : {campaigns: []}; })
+    .then(function (data) {
+      if (!data.campaigns.length) return;
+      var list = $("preview-campaigns");
+      data.campaigns.forEach(function (c) {
+        var b = document.createElement("button");
+        b.type = "button"; b.className = "preview-take"; b.dataset.campaign = c.name;
+        b.textContent = t("camp.take") + ": " + c.name;
+        b.addEventListener("click", function () { take(c.name); });
+        list.appendChild(b);
+      });
+      box.hidden = false;
+    });
+})();
