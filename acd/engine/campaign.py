@@ -49,6 +49,9 @@ log = structlog.get_logger(__name__)
 
 TICK_S = 1.0
 """Virtual seconds between two looks at the campaign when nothing happens."""
+IDLE_S = 15.0
+"""No contact was due: the next look at the database is this much later (virtual seconds), not every tick
+(a campaign without contacts, or all waiting for their retry, costs one query per 15 s)."""
 LOST_LINE_S = 20.0
 """A line whose end Asterisk never reported this long after its ring time-out is given up as no answer."""
 DROP_MEDIA = ("sound:acd/outbound_drop",)
@@ -105,7 +108,7 @@ class CampaignDialer:
         self.starting: dict[int, float] = {}
         """Contacts whose attempt is being written and originated (contact id -> since): lines already."""
         self._wake = asyncio.Event()
-        self._dialling = False
+        self._idle_until = 0.0
 
     @property
     def clock(self) -> float:
@@ -134,13 +137,15 @@ class CampaignDialer:
         self._give_up_lost_lines(now)
         if self.campaign.dialing.mode == "preview" or not self.engine.accepting:
             return
-        if not self.campaign.in_window(now):
+        if not self.campaign.in_window(now) or now < self._idle_until:
             return
         decision = self.pacer.decide(now, self.snapshot(now))
         if decision.dial <= 0:
             return
         busy = {line.contact.id for line in [*self.lines.values(), *self.calls.values()]} | set(self.starting)
         contacts = await store.due_contacts(self.db, self.cid, now, decision.dial, busy)
+        if not contacts:
+            self._idle_until = now + IDLE_S
         for contact in contacts:
             if contact.phone in self.dnc:
                 await store.mark_do_not_call(self.db, contact.id)
