@@ -276,7 +276,7 @@ class CampaignDialer:
         hold = HoldSpec(announce_every_s=None, announce_position=False, announce_wait=False)
         queued = asyncio.ensure_future(session.enqueue(self.campaign.queue, priority=d.priority, hold=hold))
         try:
-            if await self._offered_in_time(session, queued, line.answered_at + d.drop_after_s):
+            if await self._connected_in_time(session, queued, line.answered_at + d.drop_after_s):
                 self.pacer.on_result(self.clock, "answered", line.answered_at - line.dialled_at)
                 with contextlib.suppress(CallerHungUp):  # the contact hanging up ends the conversation
                     await queued
@@ -308,16 +308,40 @@ class CampaignDialer:
                                    now=self.clock, answered_at=line.answered_at)
         self._wake.set()
 
+    async def _connected_in_time(self, session: CallSession, queued: asyncio.Future[QueueResult],
+                                 deadline: float) -> bool:
+        """True when an agent answers for the call; False when it waited ``drop_after_s`` with no agent
+        offered, first after the answer, and again after an offer that failed (the agent did not answer:
+        the core puts the call back in the waiting line)."""
+        clock = self.engine.clock
+        while True:
+            if not await self._offered_in_time(session, queued, deadline):
+                return False
+            while not queued.done():
+                if session.wait is not None and session.wait.connecting:
+                    return True
+                if self.engine.acd.position(session.channel_id) is not None:
+                    break  # the offer failed: waiting again
+                await asyncio.wait([queued], timeout=clock.real_seconds(0.25))
+            else:
+                return queued.exception() is None and queued.result().outcome == "completed"
+            deadline = clock.now() + self.campaign.dialing.drop_after_s
+
     async def _offered_in_time(self, session: CallSession, queued: asyncio.Future[QueueResult],
                                deadline: float) -> bool:
         """True once the core has taken the call out of the waiting line (an agent rings or talks) before
         ``deadline``; False when it still waits then (or the called party hung up first)."""
         clock = self.engine.clock
+        waited = False  # the core has had the call in its waiting line
         while True:
             if queued.done():
                 return queued.exception() is None and queued.result().outcome == "completed"
-            if session.wait is not None and self.engine.acd.position(session.channel_id) is None:
-                return True
+            wait = session.wait
+            if wait is not None:
+                if self.engine.acd.position(session.channel_id) is not None:
+                    waited = True
+                elif waited or wait.connecting or session.ringing():
+                    return True  # out of the waiting line: an agent is being offered the call
             if session.gone.is_set():
                 return False
             left = deadline - clock.now()
