@@ -81,7 +81,8 @@ async def test_preview_the_agent_takes_the_next_contact_and_dials_it_from_the_de
     folder = h.config_dir / "campaigns"
     for old in folder.glob("*.yaml"):
         old.unlink()
-    (folder / "poll.yaml").write_text(CAMPAIGN.replace("mode: progressive", "mode: preview"), encoding="utf-8")
+    preview = CAMPAIGN.replace("mode: progressive", "mode: preview")
+    (folder / "poll.yaml").write_text(preview, encoding="utf-8")
     assert h.daemon is not None
     report = ImportReport("contacts.csv", rows=1)
     report.contacts = [Contact("7011234567", "Асель Нурова", "ru", {"first_name": "Асель"}, 2)]
