@@ -168,7 +168,9 @@ class CampaignDialer:
         waiting_ours = sum(1 for line in self.calls.values() if self.engine.acd.position(line.channel_id))
         inbound_waiting = sum(int(core.get("queues", {}).get(q, {}).get("waiting", 0)) for q in queues)
         inbound_waiting -= waiting_ours
-        trunk_in_use = max(0, len(list(self.engine.registry.sessions())) - len(self.calls))
+        # every call of the daemon holds a trunk channel (inbound callers, this campaign's conversations);
+        # the pacer counts the lines ringing and the answered calls waiting for an agent itself
+        trunk_in_use = max(0, len(list(self.engine.registry.sessions())) - waiting_ours)
         ringing = [line.dialled_at for line in self.lines.values()] + list(self.starting.values())
         return Snapshot(ready_agents=len(ready), busy_since=tuple(busy), lines_ringing=len(ringing),
                         ringing_since=tuple(ringing),
@@ -375,9 +377,3 @@ class Campaigns:
     def on_event(self, event: models.Event) -> bool:
         return any(d.on_event(event) for d in self.dialers.values()) or \
             any(p.on_event(event) for p in self.previews.values())
-
-    def attempt_of(self, call_id: str) -> tuple[CampaignDialer, Line] | None:
-        for d in self.dialers.values():
-            if call_id in d.calls:
-                return d, d.calls[call_id]
-        return None
