@@ -106,7 +106,7 @@ async def test_a_predictive_campaign_keeps_its_window_and_list_and_agrees_with_t
 
         # most of the list was worked, with retries, and every answered call found an agent or was dropped
         outcomes = [a["outcome"] for a in attempts]
-        assert outcomes.count("answered") >= 60, (Counter(outcomes), ready_at - WINDOW[0])
+        assert outcomes.count("answered") >= 40, (Counter(outcomes), ready_at - WINDOW[0])
         assert None not in outcomes
         assert {"busy", "no_answer"} <= set(outcomes)
         assert max(a["attempt"] for a in attempts) == 2
