@@ -71,11 +71,13 @@ def demo(
     speed: float = typer.Option(40.0, help="Time acceleration: 40 makes a 5-minute call last 7.5 s."),
     db: str | None = typer.Option(None, help="Database URL (default: SQLite under var/demo/)."),
     seed: int = typer.Option(1, help="Seed of the traffic."),
+    campaign: int = typer.Option(0, help="Also run a predictive outbound campaign over this many contacts."),
 ) -> None:
     """Simulator, daemon and simulated traffic together; ends with a summary read from the CDR."""
     from acd.demo import run_demo
 
-    raise typer.Exit(asyncio.run(run_demo(calls=calls, agents=agents, speed=speed, db_url=db, seed=seed)))
+    raise typer.Exit(asyncio.run(run_demo(calls=calls, agents=agents, speed=speed, db_url=db, seed=seed,
+                                          campaign=campaign)))
 
 
 db_app = typer.Typer(no_args_is_help=True)

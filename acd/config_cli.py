@@ -17,6 +17,7 @@ from acd.core.config import AgentsFile, QueuesFile
 from acd.settings import Settings
 from acd.yamlconf import ConfigError, ConfigProblem
 from outbound.callbacks import load_callbacks_config
+from outbound.config import load_campaigns
 from routing.model import Scenario, ScheduleLibrary
 
 SchemaKind = Literal["all", "acd", "scenario", "schedules", "queues", "agents", "prompts", "regions", "qa"]
@@ -53,6 +54,8 @@ def check(
     try:
         config = load_config(dir)
         load_callbacks_config(dir / "callbacks.yaml", config.schedules)  # R25 deadlines (outbound/)
+        campaigns = load_campaigns(dir / "campaigns", known_queues=config.queues,  # issue 15
+                                   known_agents=config.agents)
     except ConfigError as exc:
         _print(exc.problems)
         _print(exc.warnings)
@@ -67,6 +70,8 @@ def check(
     warned = f" ({_plural(len(config.warnings), 'warning')})" if config.warnings else ""
     typer.echo(f"{dir}: valid{warned}; checked:")
     typer.echo(config.summary())
+    if campaigns:
+        typer.echo(f"  campaigns: {', '.join(c.name for c in campaigns)}")
 
 
 def json_schema(kind: str = "all") -> dict[str, Any]:

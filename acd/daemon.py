@@ -275,6 +275,9 @@ class Daemon:
 
         app[BOARD].supervisor = EnginePortAdapter(self)
         app[BOARD].seed_short_lost({q: f.short_lost for q, f in self._today.items()}, self.clock.now())
+        from acd.web.campaigns import start_campaigns  # issue 15: outbound campaigns dialled
+
+        self._tasks.extend(start_campaigns(app, self.engine, self.db, self.config_dir))
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         port = self.settings.http.port if self.http_port is None else self.http_port

@@ -149,6 +149,25 @@ class Dialing(_Strict):
     ring_timeout_s: float = Field(30, ge=5, le=120, description="Give up on an unanswered call after this")
     drop_after_s: float = Field(2.0, ge=0, le=10, description="An answered call waiting this long for a "
                                 "free agent hears the drop message and is recorded as dropped")
+    endpoint: str = Field("PJSIP/{e164}@trunk", description="What Asterisk dials for a contact: {number} "
+                          "is the canonical number (7012345678), {e164} the international one (+77012345678)")
+    paused: bool = Field(False, description="The daemon dials nothing for this campaign while true")
+    priority: int = Field(-10, le=-1, description="Queue priority of answered campaign calls: below the "
+                          "inbound callers' (0 and up), so an agent is offered inbound first")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        tech, sep, rest = value.partition("/")
+        if not sep or not tech or ("{number}" not in rest and "{e164}" not in rest):
+            raise ValueError(f"endpoint {value!r}: give e.g. PJSIP/{{e164}}@trunk ({{number}} or {{e164}} "
+                             "is replaced by the contact's number)")
+        return value
+
+    def dial_string(self, number: str) -> str:
+        """The endpoint Asterisk dials for a canonical ``number`` (routing.numbers.normalise)."""
+        e164 = number if number.startswith("+") else f"+7{number}"
+        return self.endpoint.replace("{number}", number).replace("{e164}", e164)
 
     @field_validator("drop_rate_target", mode="before")
     @classmethod

@@ -91,6 +91,14 @@ def routes(sim: Simulator) -> list[web.RouteDef]:
         return _json({**sim.world.endpoint_json(ep), **ep.settings()})
 
     @local_only
+    async def trunk_parties(request: web.Request) -> web.Response:
+        """POST: how called parties on the trunk behave (acd/ari_sim/called.py); GET: that, and every number
+        dialled with its virtual time."""
+        if request.method == "POST":
+            sim.world.called.configure(await _body(request))
+        return _json(sim.world.called.to_json())
+
+    @local_only
     async def ws_drop(request: web.Request) -> web.Response:
         body = await _body(request)
         return _json({"closed": await sim.hub.drop(body.get("app"))})
@@ -121,6 +129,8 @@ def routes(sim: Simulator) -> list[web.RouteDef]:
         web.post("/_sim/calls/{id}/hangup", call_hangup),
         web.put("/_sim/endpoints/{tech}/{resource}", put_endpoint),
         web.post("/_sim/ws/drop", ws_drop),
+        web.post("/_sim/trunk/parties", trunk_parties),
+        web.get("/_sim/trunk/parties", trunk_parties),
         web.get("/_sim/state", state),
         web.get("/_sim/events", events),
         web.post("/_sim/reset", reset),

@@ -118,8 +118,12 @@ class Dialer:
             ch.pending_app, ch.pending_args, ch.dialed_by_app = app, args, app
             w.subscribe(app, ch)
             ep = w.endpoints[f"PJSIP/{epname}"]
+            behaviour, answer_after = ep.behaviour, ep.answer_after_s
+            if w.called.enabled and "@" in resource and epname == w.dialplan.trunk:
+                behaviour, answer_after, ch.called_talk_s = w.called.draw(resource.split("@", 1)[0],
+                                                                          w.clock.now())
             asyncio.get_running_loop().call_soon(
-                w.ring_outcome, ch, ep.behaviour, ep.answer_after_s, timeout, resource)
+                w.ring_outcome, ch, behaviour, answer_after, timeout, resource)
             return ch
         one, two = self._local_pair(p, resource)
         one.app_name, one.app_data = "AppDial2", "(Outgoing Line)"

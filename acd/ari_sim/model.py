@@ -99,6 +99,8 @@ class Channel:
     pending_app: str = ""
     """App the channel enters once answered (originate), with ``pending_args``."""
     pending_args: list[str] = field(default_factory=list)
+    called_talk_s: float | None = None
+    """A called party on the trunk (``Endpoint.called``): it hangs up after this long once bridged."""
     dialed_by_app: str = ""
     dial_caller: str | None = None
     """``POST /dial?caller=<id>``: that channel appears as ``caller`` in this channel's Dial events."""

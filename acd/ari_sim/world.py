@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from acd.ari_sim.audio import audio_paths
+from acd.ari_sim.called import CalledParties
 from acd.ari_sim.dialplan import Dialplan
 from acd.ari_sim.hub import EventHub
 from acd.ari_sim.model import CAUSE_TXT, Bridge, Channel, Endpoint
@@ -46,6 +47,8 @@ class World:
         self.bridges: dict[str, Bridge] = {}
         self.endpoints: dict[str, Endpoint] = {e.key: e for e in endpoints}
         self.global_vars: dict[str, str] = {}
+        self.called = CalledParties()
+        """People behind the trunk's numbers (acd/ari_sim/called.py), off until the control API sets them."""
         self.fallbacks: list[dict[str, Any]] = []
         self._uid = itertools.count(1)
         self._name_seq: dict[str, itertools.count[int]] = {}
@@ -215,8 +218,9 @@ class World:
         """Dial an outgoing leg: the Dial events of rest-samples ``dial_agent`` and BEHAVIOUR.md 5."""
         ch.dialing = True
         self.emit_dial(ch, "", dialstring)
-        if behaviour in ("busy", "congestion"):
-            status, cause = ("BUSY", 17) if behaviour == "busy" else ("CONGESTION", 34)
+        if behaviour in ("busy", "congestion", "unavailable", "invalid"):
+            status, cause = {"busy": ("BUSY", 17), "congestion": ("CONGESTION", 34),
+                             "unavailable": ("CHANUNAVAIL", 20), "invalid": ("CHANUNAVAIL", 1)}[behaviour]
             self.later(ch.id + ":ring", 0.5, self._dial_failed, ch, status, cause)
             return
         self.set_state(ch, "Ringing")

@@ -49,6 +49,7 @@ from acd.core import (
 )
 from acd.core.prediction import WaitEstimate, announce_minutes
 from acd.engine.call_control import CallController
+from acd.engine.campaign import Campaigns
 from acd.engine.keep_place import KeptPlaces
 from acd.engine.orphans import OrphanSweep
 from acd.engine.registry import RecordingOwner, Registry
@@ -134,6 +135,8 @@ class Engine:
         self._reachable: dict[str, bool] = {}
         self._quiet_agents: set[str] = set()
         """Agents whose state is being restored at start: no row in agent_state_log (nothing changed)."""
+        self.campaigns: Campaigns | None = None
+        """Running outbound campaigns (acd/engine/campaign.py): their lines' events are theirs."""
         self.recorder: RecordingRows | None = None
         self.last_event_at: float | None = None
         """When the last ARI event arrived: after a WebSocket gap, a channel found gone ended after it."""
@@ -599,6 +602,8 @@ class Engine:
 
     def dispatch(self, event: models.Event) -> None:
         """Route one typed ARI event to the session or leg that owns what it names."""
+        if self.campaigns is not None and self.campaigns.on_event(event):
+            return  # a campaign's line, dialled and not answered yet
         match event:
             case models.StasisStart():
                 self._stasis_start(event)

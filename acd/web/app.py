@@ -18,6 +18,7 @@ from acd.settings import Settings
 from acd.web import (  # noqa: F401
     agents,
     call_control,
+    campaigns,
     consoles,
     desktop,
     health,

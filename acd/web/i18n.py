@@ -553,3 +553,35 @@ def pick_language(query: str | None, cookie: str | None, accept: str | None) -> 
         if code in LANGS:
             return code
     return DEFAULT_LANG
+
+
+# Outbound campaigns (acd/web/campaigns.py, templates campaigns.html and _campaign_call.html).
+_CAMPAIGN_TEXTS: dict[str, tuple[str, str, str]] = {
+    "camp.title": ("Campaigns", "Кампании обзвона", "Қоңырау науқандары"),
+    "camp.none": ("No campaign in config/campaigns.", "В config/campaigns нет кампаний.",
+                  "config/campaigns ішінде науқан жоқ."),
+    "camp.contacts": ("Contacts", "Контакты", "Контактілер"),
+    "camp.done": ("Done", "Завершено", "Аяқталды"),
+    "camp.reached": ("Reached", "Дозвон", "Жеткен"),
+    "camp.productive": ("Productive", "Результативные", "Нәтижелі"),
+    "camp.remaining": ("Remaining", "Осталось", "Қалды"),
+    "camp.drop_rate": ("Dropped", "Сброшено", "Үзілген"),
+    "camp.agent": ("Agent", "Оператор", "Оператор"),
+    "camp.calls": ("Calls", "Звонки", "Қоңыраулар"),
+    "camp.question": ("Question", "Вопрос", "Сұрақ"),
+    "camp.answers": ("Answers", "Ответы", "Жауаптар"),
+    "camp.export": ("Export", "Выгрузка", "Экспорт"),
+    "camp.form": ("Survey form", "Анкета", "Сауалнама"),
+    "camp.save": ("Save answers", "Сохранить ответы", "Жауаптарды сақтау"),
+    "camp.saved": ("Saved", "Сохранено", "Сақталды"),
+    "camp.yes": ("Yes", "Да", "Иә"),
+    "camp.no": ("No", "Нет", "Жоқ"),
+    "camp.paused": ("paused", "приостановлена", "тоқтатылған"),
+    "camp.preview": ("Campaign: next contact", "Кампания: следующий контакт", "Науқан: келесі контакт"),
+    "camp.take": ("Next contact", "Следующий контакт", "Келесі контакт"),
+    "camp.dial": ("Dial", "Набрать", "Теру"),
+    "camp.skip": ("Skip", "Пропустить", "Өткізіп жіберу"),
+    "camp.dialling": ("Your phone rings first, then the contact's.", "Сначала зазвонит ваш телефон, затем "
+                      "будет набран контакт.", "Алдымен сіздің телефоныңыз, содан кейін контакт шырылдайды."),
+}
+_TEXTS.update(_CAMPAIGN_TEXTS)

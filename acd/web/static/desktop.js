@@ -90,6 +90,7 @@
     if (a.state === "ringing" && lastState !== "ringing") alertRinging(call);
     document.title = (a.state === "ringing" ? "☎ " + t("pop.title") + " · " : "") + baseTitle;
     lastCall = call ? call.call_id : null;
+    $("callview").dataset.callId = showCall ? call.call_id : ""; // read by campaign-call.js
     lastState = a.state;
     tick();
   }

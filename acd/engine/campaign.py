@@ -1,0 +1,379 @@
+"""The campaign dialer: a running outbound campaign in the daemon (progressive and predictive modes).
+
+Theory of operation
+- One ``CampaignDialer`` per campaign file that is not paused. On a steady tick (and whenever one of its
+  calls changes) it builds the pacer's ``Snapshot`` from the ACD core (agents of the campaign's queue: free,
+  busy since when; inbound callers waiting for them; the trunk's other calls) and asks the pure pacer
+  (``outbound.pacing``) how many lines to place. Nothing is dialled outside the calling window.
+- Customer first: each contact is originated to the trunk (``dialing.endpoint``) with the campaign's caller
+  id and ``appArgs = campaign,<name>``. Until it is answered the channel is a *line* of this dialer: its
+  ``Dial`` result and ``ChannelDestroyed`` cause decide the outcome (BUSY / cause 17 busy, CONGESTION / 34
+  congestion, CHANUNAVAIL / 20, 1, 3, 27 unreachable, a ring time-out / 19 no answer: BEHAVIOUR.md 4-5).
+- Answered (StasisStart): the channel becomes a call of the engine, ``direction = outbound`` in the CDR,
+  and waits in the campaign's queue with a priority below every inbound caller's, so the core offers an
+  agent inbound callers first. The core's offer rings the agent; the conversation is bridged and recorded
+  (R14) as any inbound call. If no agent has been offered the call ``drop_after_s`` after the answer, it
+  is taken out of the queue, hears the drop message in the contact's language and is recorded ``dropped``.
+- Every attempt is a ``campaign_attempts`` row; the contact's fate after it (closed, or due again at the
+  next open moment of the window) is ``outbound.attempts.after_attempt`` (outbound/campaign_store.py).
+
+Preview mode is not dialled here: it needs the agent-first path (the agent's phone first, then the
+contact), which is being built for click-to-call (docs/outbound.md, "Preview").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from acd import events as ev
+from acd.ari import models
+from acd.ari.errors import AriError
+from acd.engine.session import CallSession
+from outbound import campaign_store as store
+from outbound.config import Campaign, Outcome
+from outbound.pacing import Pacer, PacingSettings, Snapshot
+from routing.control import CallerHungUp, CallInfo, HoldSpec, QueueResult
+
+if TYPE_CHECKING:
+    from acd.engine.campaign_preview import PreviewDialer
+    from acd.engine.engine import Engine
+
+log = structlog.get_logger(__name__)
+
+TICK_S = 1.0
+"""Virtual seconds between two looks at the campaign when nothing happens."""
+IDLE_S = 15.0
+"""No contact was due: the next look at the database is this much later (virtual seconds), not every tick
+(a campaign without contacts, or all waiting for their retry, costs one query per 15 s)."""
+LOST_LINE_S = 20.0
+"""A line whose end Asterisk never reported this long after its ring time-out is given up as no answer."""
+DROP_MEDIA = ("sound:acd/outbound_drop",)
+
+DIAL_RESULTS: dict[str, Outcome] = {"BUSY": "busy", "CONGESTION": "congestion", "CHANUNAVAIL": "unreachable"}
+CAUSE_RESULTS: dict[int, Outcome] = {17: "busy", 21: "busy", 18: "no_answer", 19: "no_answer",
+                                     34: "congestion", 38: "congestion", 42: "congestion", 41: "congestion",
+                                     1: "unreachable", 3: "unreachable", 20: "unreachable", 27: "unreachable",
+                                     28: "unreachable"}
+
+
+def e164(number: str) -> str:
+    """A canonical number (routing.numbers) as the caller id the trunk sends: +77272581500."""
+    return number if number.startswith("+") else f"+7{number}"
+
+
+def line_outcome(dialstatus: str, cause: int | None) -> Outcome:
+    """How an unanswered line ended: the Dial result when Asterisk gave one, else the hang-up cause."""
+    if dialstatus in DIAL_RESULTS:
+        return DIAL_RESULTS[dialstatus]
+    return CAUSE_RESULTS.get(cause or 0, "no_answer")
+
+
+@dataclass
+class Line:
+    """One attempt of one contact, from the originate to its end."""
+
+    channel_id: str
+    contact: store.DueContact
+    attempt_id: int
+    dialled_at: float
+    dialstatus: str = ""
+    answered_at: float | None = None
+    agent: str | None = None
+    session: CallSession | None = None
+    ended: bool = False
+
+
+class CampaignDialer:
+    def __init__(self, engine: Engine, db: AsyncEngine, campaign: Campaign, do_not_call: set[str]) -> None:
+        self.engine = engine
+        self.db = db
+        self.campaign = campaign
+        self.dnc = do_not_call
+        d = campaign.dialing
+        self.pacer = Pacer(PacingSettings(mode=d.mode, drop_rate_target=d.drop_rate_target,
+                                          max_lines_per_agent=d.max_lines_per_agent,
+                                          trunk_channels=d.trunk_channels, drop_after_s=d.drop_after_s))
+        self.lines: dict[str, Line] = {}
+        """Dialled, not answered yet (events of these channels are the dialer's)."""
+        self.calls: dict[str, Line] = {}
+        """Answered: calls of the engine until they end."""
+        self.cid = 0
+        self.starting: dict[int, float] = {}
+        """Contacts whose attempt is being written and originated (contact id -> since): lines already."""
+        self._wake = asyncio.Event()
+        self._idle_until = 0.0
+
+    @property
+    def clock(self) -> float:
+        return self.engine.clock.now()
+
+    # ---- the loop ---------------------------------------------------------------------------------
+    async def run(self) -> None:
+        now = self.clock
+        self.cid = await store.campaign_id(self.db, self.campaign, now)
+        if (n := await store.recover(self.db, self.cid, now)):
+            log.warning("campaign_recovered_contacts", campaign=self.campaign.name, contacts=n)
+        log.info("campaign_started", campaign=self.campaign.name, mode=self.campaign.dialing.mode)
+        while True:
+            try:
+                await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("campaign_step_failed", campaign=self.campaign.name)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.engine.clock.real_seconds(TICK_S))
+
+    async def step(self) -> None:
+        now = self.clock
+        self._give_up_lost_lines(now)
+        if self.campaign.dialing.mode == "preview" or not self.engine.accepting:
+            return
+        if not self.campaign.in_window(now) or now < self._idle_until:
+            return
+        decision = self.pacer.decide(now, self.snapshot(now))
+        if decision.dial <= 0:
+            return
+        busy = {line.contact.id for line in [*self.lines.values(), *self.calls.values()]} | set(self.starting)
+        contacts = await store.due_contacts(self.db, self.cid, now, decision.dial, busy)
+        if not contacts:
+            self._idle_until = now + IDLE_S
+        for contact in contacts:
+            if contact.phone in self.dnc:
+                await store.mark_do_not_call(self.db, contact.id)
+                log.info("campaign_do_not_call", campaign=self.campaign.name, contact=contact.id)
+                continue
+            self.starting[contact.id] = self.clock  # counted as ringing until its line exists
+            self.engine.spawn(self.dial(contact), f"campaign-dial-{contact.id}")
+
+    def snapshot(self, now: float) -> Snapshot:
+        """The pacer's view: the campaign's agents, the inbound callers waiting for them, the trunk."""
+        core = self.engine.acd.snapshot(now)
+        agents = core.get("agents", {})
+        ids = [a.id for a in self.engine.config.agents.values() if self.campaign.queue in a.queues
+               and (not self.campaign.agents or a.id in self.campaign.agents)]
+        ready = [a for a in ids
+                 if agents.get(a, {}).get("state") == "ready" and agents[a].get("reachable", True)]
+        busy = [float(agents[a].get("since") or now) for a in ids
+                if agents.get(a, {}).get("state") in ("ringing", "on_call", "wrap_up")]
+        queues = {q for a in ids for q in self.engine.config.agents[a].queues}
+        waiting_ours = sum(1 for line in self.calls.values() if self.engine.acd.position(line.channel_id))
+        inbound_waiting = sum(int(core.get("queues", {}).get(q, {}).get("waiting", 0)) for q in queues)
+        inbound_waiting -= waiting_ours
+        # every call of the daemon holds a trunk channel (inbound callers, this campaign's conversations);
+        # the pacer counts the lines ringing and the answered calls waiting for an agent itself
+        trunk_in_use = max(0, len(list(self.engine.registry.sessions())) - waiting_ours)
+        ringing = [line.dialled_at for line in self.lines.values()] + list(self.starting.values())
+        return Snapshot(ready_agents=len(ready), busy_since=tuple(busy), lines_ringing=len(ringing),
+                        ringing_since=tuple(ringing),
+                        answered_waiting=waiting_ours, inbound_waiting=max(0, inbound_waiting),
+                        trunk_in_use=trunk_in_use)
+
+    def _give_up_lost_lines(self, now: float) -> None:
+        limit = self.campaign.dialing.ring_timeout_s + LOST_LINE_S
+        for line in [x for x in self.lines.values() if now - x.dialled_at > limit]:
+            log.warning("campaign_line_lost", campaign=self.campaign.name, channel=line.channel_id)
+            self.engine.spawn(self._hangup(line.channel_id))
+            self._line_ended(line, "no_answer", now)
+
+    async def _hangup(self, channel_id: str) -> None:
+        with contextlib.suppress(AriError):
+            await self.engine.ari.channels.hangup(channel_id, "normal")
+
+    async def dial(self, contact: store.DueContact) -> None:
+        """Originate one contact through the trunk (customer first), with the campaign's caller id."""
+        try:
+            await self._dial(contact)
+        finally:
+            self.starting.pop(contact.id, None)
+
+    async def _dial(self, contact: store.DueContact) -> None:
+        now = self.clock
+        if not self.campaign.in_window(now):
+            return
+        channel_id = self.engine.new_id("camp")
+        attempt = await store.start_attempt(self.db, self.cid, contact, mode=self.campaign.dialing.mode,
+                                            call_id=channel_id, now=now)
+        if not self.campaign.in_window(self.clock):  # the window closed while the row was written
+            await store.cancel_attempt(self.db, attempt, contact.id)
+            return
+        line = Line(channel_id, contact, attempt, self.clock)
+        self.lines[channel_id] = line  # before the request: its events may come before the answer
+        d = self.campaign.dialing
+        try:
+            await self.engine.ari.channels.originate(
+                d.dial_string(contact.phone), app=self.engine.settings.ari.app,
+                app_args=f"campaign,{self.campaign.name}", channel_id=channel_id,
+                caller_id=e164(self.campaign.caller_id),
+                timeout=max(1, math.ceil(d.ring_timeout_s)))
+        except AriError as exc:  # the trunk refused (500 Allocation failed: no route, trunk down)
+            log.warning("campaign_originate_failed", campaign=self.campaign.name, error=str(exc)[:200])
+            if channel_id in self.lines:
+                self._line_ended(line, "congestion", self.clock)
+
+    # ---- ARI events of the lines ------------------------------------------------------------------
+    def on_event(self, event: models.Event) -> bool:
+        """Events of a line not answered yet: True when the dialer took the event."""
+        match event:
+            case models.StasisStart() if event.channel.id in self.lines:
+                self._answered(self.lines.pop(event.channel.id), event.channel)
+                return True
+            case models.Dial() if event.peer is not None and event.peer.id in self.lines:
+                if event.dialstatus:
+                    self.lines[event.peer.id].dialstatus = event.dialstatus
+                return True
+            case models.ChannelDestroyed() if event.channel.id in self.lines:
+                line = self.lines[event.channel.id]
+                self._line_ended(line, line_outcome(line.dialstatus, event.cause), self.clock)
+                return True
+            case models.ChannelHangupRequest() | models.ChannelStateChange() | models.ChannelVarset() \
+                    if getattr(getattr(event, "channel", None), "id", None) in self.lines:
+                return True
+        return False
+
+    def _line_ended(self, line: Line, outcome: Outcome, now: float) -> None:
+        self.lines.pop(line.channel_id, None)
+        if line.ended:
+            return
+        line.ended = True
+        self.pacer.on_result(now, outcome, now - line.dialled_at)
+        self.engine.spawn(store.finish_attempt(self.db, self.campaign, line.attempt_id, line.contact.id,
+                                               outcome, now=now))
+        self._wake.set()
+
+    # ---- answered calls ---------------------------------------------------------------------------
+    def _answered(self, line: Line, channel: models.Channel) -> None:
+        e = self.engine
+        now = self.clock
+        line.answered_at = now
+        c = line.contact
+        info = CallInfo(call_id=channel.id, caller=c.phone, caller_name=c.name, dialled=c.phone,
+                        language=c.language or "")
+        session = CallSession(e, info, channel.name)
+        e.registry.add_session(session)
+        session.arrived_at = now
+        line.session = session
+        self.calls[channel.id] = line
+        session.task = e.spawn(self._call(line, session), f"campaign-{channel.id}")
+
+    async def _call(self, line: Line, session: CallSession) -> None:
+        e, d = self.engine, self.campaign.dialing
+        assert line.answered_at is not None
+        e.metrics.calls.inc()
+        e.emit_milestone(session.channel_id, ev.Arrived(
+            direction="outbound", dialled=line.contact.phone, caller=line.contact.phone,
+            caller_name=line.contact.name, channel=session.channel_name, linked_id=session.channel_id),
+            line.answered_at)
+        e.emit_milestone(session.channel_id, ev.Answered(), line.answered_at)
+        session.emit(ev.Step(step="campaign", detail=self.campaign.name))
+        outcome: Outcome = "dropped"
+        hold = HoldSpec(announce_every_s=None, announce_position=False, announce_wait=False)
+        queued = asyncio.ensure_future(session.enqueue(self.campaign.queue, priority=d.priority, hold=hold))
+        try:
+            if await self._connected_in_time(session, queued, line.answered_at + d.drop_after_s):
+                self.pacer.on_result(self.clock, "answered", line.answered_at - line.dialled_at)
+                with contextlib.suppress(CallerHungUp):  # the contact hanging up ends the conversation
+                    await queued
+            else:
+                self.pacer.on_result(self.clock, "dropped", line.answered_at - line.dialled_at)
+                await self._drop(session, queued)
+        except CallerHungUp:
+            pass
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("campaign_call_failed", call_id=session.channel_id)
+        finally:
+            if not queued.done():
+                queued.cancel()
+        if session.wait is not None and session.wait.connecting:  # an agent answered: a conversation
+            outcome = "answered"
+            line.agent = next((p.agent_id for p in session.parties if p.agent_id), None) \
+                or e.agent_of_call(session.channel_id)
+            self.pacer.on_handled(self.clock, self.clock - line.answered_at)
+        if e.accepting:
+            if not session.gone.is_set():
+                await session.hangup()
+            e.finish_call(session)
+        self.calls.pop(session.channel_id, None)
+        if line.agent:
+            await store.set_agent(self.db, line.attempt_id, line.agent, line.answered_at)
+        await store.finish_attempt(self.db, self.campaign, line.attempt_id, line.contact.id, outcome,
+                                   now=self.clock, answered_at=line.answered_at)
+        self._wake.set()
+
+    async def _connected_in_time(self, session: CallSession, queued: asyncio.Future[QueueResult],
+                                 deadline: float) -> bool:
+        """True when an agent answers for the call; False when it waited ``drop_after_s`` with no agent
+        offered, first after the answer, and again after an offer that failed (the agent did not answer:
+        the core puts the call back in the waiting line)."""
+        clock = self.engine.clock
+        while True:
+            if not await self._offered_in_time(session, queued, deadline):
+                return False
+            while not queued.done():
+                if session.wait is not None and session.wait.connecting:
+                    return True
+                if self.engine.acd.position(session.channel_id) is not None:
+                    break  # the offer failed: waiting again
+                await asyncio.wait([queued], timeout=clock.real_seconds(0.25))
+            else:
+                return queued.exception() is None and queued.result().outcome == "completed"
+            deadline = clock.now() + self.campaign.dialing.drop_after_s
+
+    async def _offered_in_time(self, session: CallSession, queued: asyncio.Future[QueueResult],
+                               deadline: float) -> bool:
+        """True once the core has taken the call out of the waiting line (an agent rings or talks) before
+        ``deadline``; False when it still waits then (or the called party hung up first)."""
+        clock = self.engine.clock
+        waited = False  # the core has had the call in its waiting line
+        while True:
+            if queued.done():
+                return queued.exception() is None and queued.result().outcome == "completed"
+            wait = session.wait
+            if wait is not None:
+                if self.engine.acd.position(session.channel_id) is not None:
+                    waited = True
+                elif waited or wait.connecting or session.ringing():
+                    return True  # out of the waiting line: an agent is being offered the call
+            if session.gone.is_set():
+                return False
+            left = deadline - clock.now()
+            if left <= 0:
+                return False
+            await asyncio.wait([queued], timeout=clock.real_seconds(min(left, 0.25)))
+
+    async def _drop(self, session: CallSession, queued: asyncio.Future[QueueResult]) -> None:
+        """No agent in time: out of the queue, the short message in the contact's language, hang up."""
+        e = self.engine
+        now = self.clock
+        if session.wait is not None and session.wait.open():
+            e.decide("remove_call", lambda: e.acd.remove_call(session.channel_id, now, reason="dropped"))
+            session.emit(ev.LeftQueue(queue=self.campaign.queue, reason="overflow"))
+            session.overflowed(QueueResult("overflow", reason="campaign_drop"))
+        with contextlib.suppress(CallerHungUp, asyncio.CancelledError):
+            await queued
+        if not session.gone.is_set():
+            session.hangup_by = "system"
+            await session.play(list(DROP_MEDIA))
+
+
+@dataclass
+class Campaigns:
+    """Every running dialer of the daemon; the engine asks it first about each ARI event."""
+
+    dialers: dict[str, CampaignDialer]
+    previews: dict[str, PreviewDialer] = field(default_factory=dict)
+    """Preview campaigns (acd/engine/campaign_preview.py): agent-first calls."""
+
+    def on_event(self, event: models.Event) -> bool:
+        return any(d.on_event(event) for d in self.dialers.values()) or \
+            any(p.on_event(event) for p in self.previews.values())

@@ -1,0 +1,307 @@
+"""A predictive campaign dialled by the daemon through the simulator (issue 15): 200 contacts, simulated
+called parties on the trunk, the agents' phones answering, over real sockets on an accelerated clock.
+
+What a supervisor and an auditor would check: nothing reached the trunk outside the calling window or on
+the do-not-call list; every answered call was bridged to an agent and recorded, or heard the drop message;
+the CDR and the campaign's own figures agree; the agents' answers are stored per attempt, refused when a
+question is unknown, and counted as productive by the form's rule.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from cdr.db import make_engine, migrate
+from cdr.reports.aggregate import counts_by_hour
+from outbound.config import load_campaign
+from outbound.contacts import Contact, ImportReport, store_contacts
+from tests.e2e.harness import ALMATY, TOKENS, Harness, close_harness, eventually, make_harness
+
+CONTACTS = 200
+DNC = [f"701{i:07d}" for i in range(0, 25, 5)]  # 5 contacts put on the do-not-call list after the import
+CAMPAIGN = f"""
+name: poll
+queue: general
+caller_id: +7 727 258 15 00
+window: {{days: [tue], hours: ["10:00-10:07"]}}
+attempts: {{max: 2, retry: {{busy: 1m, no_answer: 1m, congestion: 1m, unreachable: null, dropped: 1m}}}}
+dialing: {{mode: predictive, ring_timeout_s: 15, drop_after_s: 2, max_lines_per_agent: 3, trunk_channels: 20}}
+do_not_call: [{", ".join(f'"+7{n}"' for n in DNC)}]
+script:
+  ru: "Здравствуйте, {{name}}! Опрос службы 193."
+  kk: "Сәлеметсіз бе, {{name}}! 193 қызметінің сауалнамасы."
+form:
+  questions:
+    - {{id: consent, type: yes_no, required: true, text: {{ru: "Согласны?", kk: "Келісесіз бе?"}}}}
+    - {{id: score, type: rating, text: {{ru: "Оценка", kk: "Баға"}}}}
+  productive:
+    - {{question: consent, in: [true]}}
+"""
+WINDOW = (datetime(2026, 11, 24, 10, 0, tzinfo=ALMATY).timestamp(),
+          datetime(2026, 11, 24, 10, 7, tzinfo=ALMATY).timestamp())
+
+
+async def _seed(h: Harness) -> None:
+    folder = h.config_dir / "campaigns"
+    for old in folder.glob("*.yaml"):
+        old.unlink()
+    path = folder / "poll.yaml"
+    path.write_text(CAMPAIGN, encoding="utf-8")
+    campaign = load_campaign(path)
+    from acd.settings import load_settings
+
+    db = make_engine(load_settings(h.config_dir / "acd.yaml").database.url.get_secret_value())
+    try:
+        await migrate(db)
+        report = ImportReport("contacts.csv", rows=CONTACTS)
+        report.contacts = [Contact(f"701{i:07d}", f"Контакт {i}", "ru" if i % 3 else "kk", {}, i + 2)
+                           for i in range(CONTACTS)]
+        await store_contacts(db, campaign, report, now=datetime(2026, 11, 23, tzinfo=UTC))
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.timeout(150)
+async def test_a_predictive_campaign_keeps_its_window_and_list_and_agrees_with_the_cdr(
+        tmp_path: Path) -> None:
+    h = await make_harness(tmp_path, start_local="2026-11-24T09:57:30", speed=30)
+    try:
+        await _seed(h)
+        await h.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+        await h.sim_post("trunk/parties", {"answer_rate": 0.6, "answer_after_s": 4, "busy_rate": 0.1,
+                                           "congestion_rate": 0.05, "unavailable_rate": 0.05, "talk_s": 8})
+        await h.start_daemon(initial_agent_state="ready")
+        ready_at = h.clock.now()
+
+        async def window_over() -> bool:
+            if h.clock.now() < WINDOW[1] + 25:
+                return False
+            _, progress = await h.api_get("/api/campaigns/poll")
+            return progress["in_progress"] == 0
+
+        await eventually(window_over, 60, "the campaign's window did not end with every line closed")
+        async with h.http.get(f"{h.sim_url}/_sim/trunk/parties") as r:
+            trunk = await r.json()
+        dialled = trunk["dialled"]
+
+        # the trunk saw calls only inside the window, and never a number of the do-not-call list
+        assert dialled, "nothing was dialled"
+        # (the daemon checks the window right before each originate; the request's transit, a few real
+        # milliseconds, is up to a virtual second at x30)
+        late = [d["at"] - WINDOW[1] for d in dialled if not WINDOW[0] <= d["at"] < WINDOW[1] + 1.0]
+        assert not late, late
+        numbers = {d["number"] for d in dialled}
+        assert not numbers & {f"+7{n}" for n in DNC}
+        attempts = await h.rows("SELECT * FROM campaign_attempts")
+        assert len(attempts) == len(dialled)
+        dnc_rows = await h.rows("SELECT status FROM campaign_contacts WHERE phone IN "
+                                f"({', '.join(repr(n) for n in DNC)})")
+        assert [r["status"] for r in dnc_rows] == ["do_not_call"] * len(DNC)
+
+        # most of the list was worked, with retries, and every answered call found an agent or was dropped
+        outcomes = [a["outcome"] for a in attempts]
+        assert outcomes.count("answered") >= 40, (Counter(outcomes), ready_at - WINDOW[0])
+        assert None not in outcomes
+        assert {"busy", "no_answer"} <= set(outcomes)
+        assert max(a["attempt"] for a in attempts) == 2
+        answered = [a for a in attempts if a["outcome"] == "answered"]
+        assert all(a["agent"] for a in answered)
+
+        # the CDR: one outbound row per answered attempt (connected or dropped), outcome answered when
+        # an agent talked to the contact; the recording of each conversation (R14)
+        rows = {r["id"]: r for r in await h.rows("SELECT * FROM calls WHERE direction = 'outbound'")}
+        reached = {a["call_id"] for a in attempts if a["outcome"] in ("answered", "dropped")}
+        assert set(rows) == reached
+        assert {i for i, r in rows.items() if r["outcome"] == "answered"} == {a["call_id"] for a in answered}
+        assert all(rows[a["call_id"]]["agent"] == a["agent"] for a in answered)
+        recorded = await h.rows("SELECT DISTINCT call_id FROM recordings WHERE kind = 'call'")
+        assert {a["call_id"] for a in answered} <= {r["call_id"] for r in recorded}
+        hours = await counts_by_hour(h.daemon.db, date(2026, 11, 24), date(2026, 11, 24), ALMATY, None)
+        assert sum(x.outbound for x in hours) == len(rows)
+
+        # the agent's form: an unknown question is refused, a required one is enforced, then stored
+        first, second = answered[0], answered[1]
+        agent = f"t-{first['agent']}"
+        status, body = await _post(h, first["call_id"], {"consent": True, "mood": 3}, agent)
+        assert status == 400 and body["problems"] == {"mood": "no such question in the form"}
+        status, body = await _post(h, first["call_id"], {"score": 4}, agent)
+        assert status == 400 and "consent" in body["problems"]
+        other = next(t for t in TOKENS.values() if t.startswith("t-agent") and t != agent)
+        status, _ = await _post(h, first["call_id"], {"consent": True}, other)
+        assert status == 403
+        assert await _post(h, first["call_id"], {"consent": True, "score": 4}, agent) == (
+            200, {"saved": True, "productive": True})
+        assert (await _post(h, second["call_id"], {"consent": False}, f"t-{second['agent']}"))[1][
+            "productive"] is False
+        stored = await h.rows("SELECT question, value FROM campaign_answers WHERE attempt_id = :a",
+                              a=first["id"])
+        assert sorted((r["question"], str(r["value"])) for r in stored) == [
+            ("consent", "true"), ("score", "4")]
+
+        # the campaign's report agrees with the tables
+        _, progress = await h.api_get("/api/campaigns/poll")
+        assert progress["contacts"] == CONTACTS
+        assert progress["productive"] == 1
+        assert progress["reached"] == len({a["contact_id"] for a in answered})
+        assert progress["done"] + progress["remaining"] == CONTACTS
+        assert progress["outcomes"]["answered"] == len(answered)
+        assert progress["answers"]["consent"]["counts"] == {"true": 1, "false": 1}
+        assert progress["agents"][first["agent"]]["productive"] == 1
+        async with h.http.get(f"{h.api}/api/campaigns/poll/export?format=csv",
+                              headers={"Authorization": f"Bearer {TOKENS['supervisor']}"}) as r:
+            exported = list(csv.DictReader(io.StringIO((await r.read()).decode("utf-8-sig"))))
+        assert len(exported) == CONTACTS
+        assert sum(1 for e in exported if e["consent"] == "yes") == 1
+    finally:
+        await close_harness(h)
+
+
+async def _post(h: Harness, call_id: str, answers: dict[str, object], token: str) -> tuple[int, object]:
+    async with h.http.post(f"{h.api}/api/calls/{call_id}/campaign/answers", json={"answers": answers},
+                           headers={"Authorization": f"Bearer {token}"}) as r:
+        return r.status, await r.json(content_type=None)
+
+
+DROP_CAMPAIGN = """
+name: drop
+queue: general
+caller_id: +7 727 258 15 00
+window: {days: [mon, tue, wed, thu, fri, sat, sun], hours: ["00:00-23:59"]}
+attempts: {max: 3, retry: {dropped: 30m}}
+dialing: {mode: progressive, drop_after_s: 2}
+script: {ru: "Здравствуйте!"}
+form:
+  questions:
+    - {id: consent, type: yes_no, required: true, text: {ru: "Согласны?"}}
+"""
+
+
+@pytest.mark.timeout(60)
+async def test_an_answered_call_with_no_agent_left_hears_the_drop_message_and_is_called_again_later(
+        tmp_path: Path) -> None:
+    """Progressive dials one line for the one ready agent; she goes on a break while it rings: the
+    contact who answers hears the short message in their language, the attempt is ``dropped``, the contact
+    is due again after the retry delay, and the supervisors' page counts it."""
+    h = await make_harness(tmp_path, speed=20)
+    try:
+        folder = h.config_dir / "campaigns"
+        for old in folder.glob("*.yaml"):
+            old.unlink()
+        (folder / "drop.yaml").write_text(DROP_CAMPAIGN, encoding="utf-8")
+        await h.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+        await h.sim_post("trunk/parties", {"answer_rate": 1.0, "answer_after_s": 20, "talk_s": 600})
+        await h.start_daemon(initial_agent_state="logged_out")
+        assert h.daemon is not None
+        report = ImportReport("contacts.csv", rows=1)
+        report.contacts = [Contact("7011234567", "Асель", "kk", {}, 2)]
+        await store_contacts(h.daemon.db, load_campaign(folder / "drop.yaml"), report)
+        status, _ = await h.api_post("/api/agents/agent1/state", {"state": "ready"}, who="agent1")
+        assert status == 200
+
+        async def dialled() -> bool:
+            async with h.http.get(f"{h.sim_url}/_sim/trunk/parties") as r:
+                return bool((await r.json())["dialled"])
+
+        await eventually(dialled, 20, "the contact was never dialled")
+        status, _ = await h.api_post("/api/agents/agent1/state", {"state": "not_ready", "reason": "break"},
+                                     who="agent1")
+        assert status == 200
+
+        async def ended() -> list[dict[str, object]] | None:
+            rows = await h.rows("SELECT * FROM campaign_attempts WHERE outcome IS NOT NULL")
+            return rows or None
+
+        attempt = (await eventually(ended, 30, "the attempt never ended"))[0]
+        assert attempt["outcome"] == "dropped" and attempt["agent"] is None
+        contact = (await h.rows("SELECT * FROM campaign_contacts"))[0]
+        assert contact["status"] == "pending" and contact["last_outcome"] == "dropped"
+        assert _epoch(contact["next_attempt_at"]) - _epoch(attempt["ended_at"]) == pytest.approx(1800, abs=1)
+        async with h.http.get(f"{h.sim_url}/_sim/events") as r:
+            events = [e["event"] for e in await r.json()]
+        played = [e for e in events if e["type"] == "PlaybackStarted"
+                  and e["playback"]["target_uri"] == f"channel:{attempt['call_id']}"]
+        assert [(e["playback"]["media_uri"], e["playback"]["language"]) for e in played] == [
+            ("sound:acd/outbound_drop", "kk")]
+        row = await h.call_row(str(attempt["call_id"]))
+        assert row["direction"] == "outbound" and row["agent"] is None and row["outcome"] != "answered"
+
+        _, progress = await h.api_get("/api/campaigns/drop")
+        assert progress["outcomes"] == {"dropped": 1} and progress["drop_rate"] == 1.0
+        async with h.http.get(f"{h.api}/campaigns",
+                              headers={"Authorization": f"Bearer {TOKENS['supervisor']}"}) as r:
+            page = await r.text()
+        assert r.status == 200 and 'id="campaign-drop"' in page
+    finally:
+        await close_harness(h)
+
+
+def _epoch(value: object) -> float:
+    """A timestamp column read with raw SQL: a datetime (PostgreSQL) or its text (SQLite), UTC."""
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return at.replace(tzinfo=UTC).timestamp()
+
+
+PREVIEW_CAMPAIGN = DROP_CAMPAIGN.replace("name: drop", "name: prev").replace(
+    "dialing: {mode: progressive, drop_after_s: 2}", "dialing: {mode: preview}")
+
+
+@pytest.mark.timeout(60)
+async def test_preview_the_agent_takes_a_contact_skips_one_dials_the_next_and_it_is_recorded(
+        tmp_path: Path) -> None:
+    """Preview mode, agent first: the agent takes the next contact (skipping gives it back untouched),
+    presses Dial, their phone rings first, then the contact's; the conversation is recorded and the CDR
+    row is an outbound call of that agent."""
+    h = await make_harness(tmp_path, speed=20)
+    try:
+        folder = h.config_dir / "campaigns"
+        for old in folder.glob("*.yaml"):
+            old.unlink()
+        (folder / "prev.yaml").write_text(PREVIEW_CAMPAIGN, encoding="utf-8")
+        await h.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+        await h.sim_post("trunk/parties", {"answer_rate": 1.0, "answer_after_s": 3, "talk_s": 10})
+        await h.start_daemon(initial_agent_state="ready")
+        assert h.daemon is not None
+        report = ImportReport("contacts.csv", rows=2)
+        report.contacts = [Contact("7011234567", "Асель", "kk", {}, 2),
+                           Contact("7011234568", "Ivan", "ru", {}, 3)]
+        await store_contacts(h.daemon.db, load_campaign(folder / "prev.yaml"), report)
+
+        status, first = await h.api_post("/api/campaigns/prev/preview", {}, who="agent1")
+        assert status == 200 and first["contact"]["phone"] == "7011234567", first
+        status, again = await h.api_post("/api/campaigns/prev/preview", {}, who="agent1")
+        assert again["attempt"] == first["attempt"]  # the contact the agent holds
+        base = f"/api/campaigns/prev/preview/{first['attempt']}"
+        status, _ = await h.api_post(f"{base}/dial", {}, who="agent2")
+        assert status == 409  # not agent2's
+        assert (await h.api_post(f"{base}/skip", {}, who="agent1"))[0] == 200
+        status, nxt = await h.api_post("/api/campaigns/prev/preview", {}, who="agent1")
+        assert status == 200 and nxt["contact"]["phone"] == "7011234567"  # skipped: due again, first
+
+        status, dialled = await h.api_post(f"/api/campaigns/prev/preview/{nxt['attempt']}/dial", {},
+                                           who="agent1")
+        assert status == 200, dialled
+        call_id = dialled["call_id"]
+
+        async def ended() -> list[dict[str, object]] | None:
+            rows = await h.rows("SELECT * FROM campaign_attempts WHERE outcome IS NOT NULL")
+            return rows or None
+
+        attempt = (await eventually(ended, 30, "the preview call never ended"))[0]
+        assert (attempt["outcome"], attempt["agent"], attempt["mode"], attempt["call_id"]) == (
+            "answered", "agent1", "preview", call_id)
+        count = await h.rows("SELECT count(*) AS n FROM campaign_attempts")
+        assert count[0]["n"] == 1  # the skipped attempt left nothing
+        row = await h.call_row(call_id)
+        assert (row["direction"], row["agent"], row["outcome"]) == ("outbound", "agent1", "answered")
+        assert await h.rows("SELECT * FROM recordings WHERE call_id = :c AND kind = 'call'", c=call_id)
+        states = await h.rows("SELECT state, reason FROM agent_state_log WHERE agent = 'agent1' "
+                              "AND call_id = :c ORDER BY id", c=call_id)
+        assert [s["state"] for s in states][:2] == ["on_call", "wrap_up"], states
+    finally:
+        await close_harness(h)
