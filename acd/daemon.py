@@ -383,8 +383,17 @@ class EnginePortAdapter:
             raise KeyError(agent_id)
         self.d.engine.set_agent_state(agent_id, state, reason, by)
 
-    async def set_topic(self, call_id: str, topic: str, comment: str | None, by: str) -> None:
-        self.d.engine.set_topic(call_id, topic, comment, by)
+    async def set_topic(self, call_id: str, topic: str, comment: str | None, by: str,
+                        result: str | None = None) -> None:
+        self.d.engine.set_topic(call_id, topic, comment, by, result)
+
+    async def set_agent_queues(self, agent_id: str, queues: list[str], by: str | None) -> None:
+        if agent_id not in self.d.config.agents:
+            raise KeyError(agent_id)
+        self.d.engine.set_agent_queues(agent_id, queues, by)
+
+    async def extend_wrapup(self, agent_id: str) -> float:
+        return self.d.engine.extend_wrapup(agent_id)
 
     def roster(self) -> Any:
         """``acd.web.wallboard.Roster``: thresholds and teams of the live (reloaded) configuration."""

@@ -609,6 +609,11 @@ class Acd:
         self._roster_changed()
         self._reindex(agent)
 
+    def call_queue_of(self, agent_id: str) -> str | None:
+        """The queue of the call the agent is ringing for, talking on or wrapping up (None: no call)."""
+        agent = self._agents.get(agent_id)
+        return agent.call_queue if agent is not None else None
+
     def set_agent_reachable(self, agent_id: str, reachable: bool, now: float) -> list[Decision]:
         """The agent's phone went offline/online; an offline phone is never offered a call."""
         agent = self._agent(agent_id)

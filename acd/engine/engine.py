@@ -128,6 +128,10 @@ class Engine:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.Task[None] | None = None
         self._wrapups: dict[str, tuple[str, float]] = {}
+        self._wrapup_queues: dict[str, str | None] = {}
+        """call id -> the queue of the call being wrapped up (its ``topic_required``)."""
+        self._topics: set[str] = set()
+        """Calls in wrap-up (or on a call) whose agent has set a topic: a required topic is checked here."""
         self._reachable: dict[str, bool] = {}
         self._quiet_agents: set[str] = set()
         """Agents whose state is being restored at start: no row in agent_state_log (nothing changed)."""
@@ -323,9 +327,20 @@ class Engine:
         """The CDR counts wrap-up per call (R17 "Заверш."): from entering wrap-up to leaving it."""
         if d.state == "wrap_up" and d.call_id:
             self._wrapups[d.agent_id] = (d.call_id, d.at)
+            self._wrapup_queues[d.call_id] = self.acd.call_queue_of(d.agent_id)
         elif d.previous == "wrap_up" and d.agent_id in self._wrapups:
             call_id, since = self._wrapups.pop(d.agent_id)
-            self.emit_call(call_id, ev.WrapupEnded(agent=d.agent_id, seconds=round(d.at - since, 3)))
+            missing = call_id not in self._topics and self._topic_required(call_id)
+            if not any(c == call_id for c, _ in self._wrapups.values()):  # a transfer: two wrap-ups
+                self._topics.discard(call_id)
+                self._wrapup_queues.pop(call_id, None)
+            self.emit_call(call_id, ev.WrapupEnded(agent=d.agent_id, seconds=round(d.at - since, 3),
+                                                   topic_missing=missing))
+
+    def _topic_required(self, call_id: str) -> bool:
+        """Whether the queue of the call being wrapped up requires a topic."""
+        config = self.config.queues.get(self._wrapup_queues.get(call_id) or "")
+        return config is not None and config.topic_required
 
     def _overflow(self, d: Overflow) -> None:
         session = self.registry.session(d.call_id)
@@ -394,7 +409,31 @@ class Engine:
     def set_agent_state(self, agent_id: str, state: str, reason: str | None, by: str | None) -> None:
         if agent_id not in self.config.agents:
             raise ValueError(f"unknown agent {agent_id!r}")
+        wrapping = self._wrapups.get(agent_id)
+        if by is None and wrapping is not None and wrapping[0] not in self._topics \
+                and self._topic_required(wrapping[0]):
+            # the agent may not end wrap-up early without a topic; a supervisor may (docs/decisions/web-08)
+            raise ValueError("choose the call's topic first: this queue requires one")
         self.apply(self.acd.set_agent_state(agent_id, state, self.clock.now(), reason=reason, by=by))
+
+    def set_agent_queues(self, agent_id: str, queues: list[str], by: str | None) -> None:
+        """The queues the agent works today (the desktop's choice at sign-in): the core's membership
+        follows; logged (who chose what). ValueError with a user-facing message when refused."""
+        if agent_id not in self.config.agents:
+            raise ValueError(f"unknown agent {agent_id!r}")
+        out = self.acd.set_agent_queues(agent_id, queues, self.clock.now())
+        agent = self.acd.snapshot(self.clock.now()).get("agents", {}).get(agent_id, {})
+        log.info("agent_queues", agent=agent_id, queues=agent.get("queues"), skipped=agent.get("skipped"),
+                 by=by)
+        self.apply(out)
+
+    def extend_wrapup(self, agent_id: str) -> float:
+        """More time in wrap-up (the queue's ``wrapup_extend_s``, once per call): the new end.
+        ValueError when refused."""
+        due = self.acd.extend_wrapup(agent_id, self.clock.now())
+        log.info("wrapup_extended", agent=agent_id, until=due)
+        self._wake.set()  # the timer task sleeps until the core's next deadline: it moved
+        return due
 
     def endpoint_state(self, endpoint: str, state: str | None) -> None:
         for agent in self.config.agents.values():
@@ -832,8 +871,10 @@ class Engine:
         ]
         return snap
 
-    def set_topic(self, call_id: str, topic: str, comment: str | None, by: str | None) -> None:
-        self.emit_call(call_id, ev.Topic(topic=topic, comment=comment, by=by))
+    def set_topic(self, call_id: str, topic: str, comment: str | None, by: str | None,
+                  result: str | None = None) -> None:
+        self._topics.add(call_id)
+        self.emit_call(call_id, ev.Topic(topic=topic, comment=comment, by=by, result=result))
 
     def agent_of_call(self, call_id: str) -> str | None:
         """The agent ringing for, talking on, or in wrap-up after ``call_id`` (R22: the topic is typed in

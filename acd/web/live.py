@@ -39,6 +39,10 @@ class HistoryRow:
     agent: str | None
     topic: str | None
     outcome: str | None
+    recording_id: int | None = None
+    """The call's recording (``recordings.id``, finished), if any."""
+    recording_agent: str | None = None
+    """The agent of that recording: an agent may open only recordings of calls they took (R28)."""
 
 
 @dataclass
@@ -63,6 +67,7 @@ class CallCard:
     wrapup_s: float | None = None
     topic: str | None = None
     comment: str | None = None
+    result: str | None = None
     history: list[HistoryRow] | None = None
     """Filled once per call by the desktop (a CDR query), then kept here."""
 
@@ -197,6 +202,8 @@ class LiveHub:
                 self.cards.pop(ev.call_id, None)
         elif ev.kind == "topic":
             card.topic, card.comment = _s(d.get("topic")), _s(d.get("comment"))
+            if "result" in d:
+                card.result = _s(d.get("result"))
         else:
             return
         self.wake(card.agent)
