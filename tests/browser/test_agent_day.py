@@ -160,7 +160,7 @@ async def test_an_agents_day_queues_hangup_wrapup_result_and_panel(day_desk: Des
     await expect(page.locator("#recordings-list li").first).to_be_visible()
     await expect(page.locator("#recordings-list a").first).to_have_attribute(
         "href", re.compile(r"^/recordings/\d+$"))
-    await page.screenshot(path=str(IMG / "agent-desktop-day.png"))
+    await page.screenshot(path=str(IMG / "agent-desktop-day.png"), full_page=True)
     audit = await h.rows("SELECT detail FROM recording_access_log WHERE user_name = 'aigerim' "
                          "AND action = 'search'")
     assert audit and all("desktop panel" in (r["detail"] or "") for r in audit)

@@ -164,3 +164,10 @@ def test_prompts_without_audio_are_one_warning_per_language(config_dir: Path, tm
         f"config/prompts/ru.yaml: warning: {len(ids)} of {len(ids)} prompts have no audio in {sounds}/ru/acd "
         "(after_hours, all_busy, expected_wait, goodbye, ...): Asterisk would play silence; run `acd prompts "
         "build` (docs/prompts.md)"]
+
+
+def test_the_desktops_queue_fields_are_checked_with_their_line(config_dir: Path) -> None:
+    replace(config_dir / "queues.yaml", "    overflow: voicemail\n",
+            "    overflow: voicemail\n    optional: sometimes\n")
+    (error,) = errors(config_dir)
+    assert error.startswith("config/queues.yaml:24: queues[1].optional:"), error
