@@ -103,7 +103,7 @@
         var cbs = $("callbacks-list"), recs = $("recordings-list");
         cbs.textContent = ""; recs.textContent = "";
         p.callbacks.forEach(function (c) {
-          var item = li([c.number || "—", c.topic || c.kind || "", c.due_at ? c.due_at.replace("T", " ").slice(0, 16) : ""]);
+          var item = li([c.number || "—", c.topic || c.kind || "", c.due_at ? D.fmtDate(Date.parse(c.due_at) / 1000) : ""]);
           item.dataset.callback = c.id; cbs.appendChild(item);
         });
         p.recordings.forEach(function (r) {
