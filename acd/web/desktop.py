@@ -6,6 +6,13 @@ that concerns the agent. A tab that reconnects (network blip, daemon restart) th
 construction, and two tabs of one agent show the same thing. Changes go through the existing API routes
 (``POST /api/agents/{id}/state``, ``POST /api/calls/{id}/topic``) with the session's CSRF token, so the
 agent state log and the CDR are written exactly as for any other client.
+
+The agent's day (issue 13) adds: the queues worked today (``POST /api/agents/{id}/queues``, optional queues
+only, the core's membership follows), more wrap-up time (``POST /api/agents/{id}/wrapup/extend``), the
+call's result and a required topic in wrap-up (the state carries ``results``, ``topic_required``), the
+script in the call's language, the recording link in the caller's history where the agent may hear it,
+and the personal panel (``GET /api/agents/{id}/panel``: callbacks assigned, today's recordings with QA
+scores, read on demand, audited as a recording search). The page's side is ``static/desktop-day.js``.
 """
 
 from __future__ import annotations
