@@ -204,12 +204,15 @@ class Daemon:
         self.engine.recorder = self.recorder
         # Agents come back as the previous daemon left them (agent_state_log); the initial state is for
         # agents the database has never seen (docs/decisions/engine-04-agent-states-survive.md).
-        from acd.engine.agent_states import last_agent_states
+        from acd.engine.agent_states import last_agent_states, last_queue_choices
 
         known = await last_agent_states(self.db)
+        choices = await last_queue_choices(self.db)
         for agent_id in config.agents:
             if agent_id in known:
                 last = known[agent_id]
+                if last.state != "logged_out" and agent_id in choices:  # the queues chosen at sign-in
+                    self.engine.restore_queue_choice(agent_id, choices[agent_id])
                 self.engine.restore_agent_state(agent_id, last.state, last.reason, ended_wrapup=last.wrapup)
             elif self.initial_agent_state != "logged_out":
                 self.engine.apply(self.acd.set_agent_state(agent_id, self.initial_agent_state, now))

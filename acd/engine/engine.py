@@ -47,6 +47,7 @@ from acd.core import (
     RingNoAnswer,
 )
 from acd.core.prediction import WaitEstimate, announce_minutes
+from acd.engine.agent_states import QUEUE_CHOICE_BY, skip_reason
 from acd.engine.call_control import CallController
 from acd.engine.registry import Registry
 from acd.engine.session import CallSession, Leg
@@ -421,11 +422,30 @@ class Engine:
         follows; logged (who chose what). ValueError with a user-facing message when refused."""
         if agent_id not in self.config.agents:
             raise ValueError(f"unknown agent {agent_id!r}")
-        out = self.acd.set_agent_queues(agent_id, queues, self.clock.now())
-        agent = self.acd.snapshot(self.clock.now()).get("agents", {}).get(agent_id, {})
-        log.info("agent_queues", agent=agent_id, queues=agent.get("queues"), skipped=agent.get("skipped"),
-                 by=by)
+        now = self.clock.now()
+        out = self.acd.set_agent_queues(agent_id, queues, now)
+        agent = self.acd.snapshot(now).get("agents", {}).get(agent_id, {})
+        skipped = [str(q) for q in agent.get("skipped") or []]
+        log.info("agent_queues", agent=agent_id, queues=agent.get("queues"), skipped=skipped, by=by)
+        reason = skip_reason(skipped)
+        if reason is None:
+            log.warning("agent_queues_not_kept", agent=agent_id, why="too many queue names for the log row")
+        else:  # kept with the agent's states: a restart restores it (acd.engine.agent_states)
+            state = str(agent.get("state") or "logged_out")
+            self.writer.emit(AgentEvent(agent_id=agent_id, state=state, at=now, previous=state, reason=reason,
+                                        by=QUEUE_CHOICE_BY))
         self.apply(out)
+
+    def restore_queue_choice(self, agent_id: str, skipped: frozenset[str]) -> None:
+        """At start: the queues the agent left out before the restart (no row: nothing changed). A queue
+        no longer optional or no longer the agent's is simply worked again."""
+        config = self.config.agents.get(agent_id)
+        if config is None or not skipped:
+            return
+        optional = {q for q in skipped if (c := self.config.queues.get(q)) is not None and c.optional}
+        wanted = [q for q in config.queues if q not in optional]
+        self.decide("restore_queue_choice", lambda: self.acd.set_agent_queues(agent_id, wanted,
+                                                                              self.clock.now()))
 
     def extend_wrapup(self, agent_id: str) -> float:
         """More time in wrap-up (the queue's ``wrapup_extend_s``, once per call): the new end.

@@ -2,7 +2,8 @@
 the wallboard), the script in the call's language, a recording link in the caller's history, hang-up from
 the desk (Alt+E; the CDR says the agent hung up), wrap-up with a result and a required topic (the finish
 button says why it waits; more time once), and the personal panel (place in the least-talked-today order,
-callbacks assigned, my recordings today). One daemon for the whole walk: a single test."""
+callbacks assigned, my recordings today), and the queue choice surviving a restart of the daemon. One daemon
+for the whole walk: a single test."""
 
 from __future__ import annotations
 
@@ -164,3 +165,10 @@ async def test_an_agents_day_queues_hangup_wrapup_result_and_panel(day_desk: Des
     audit = await h.rows("SELECT detail FROM recording_access_log WHERE user_name = 'aigerim' "
                          "AND action = 'search'")
     assert audit and all("desktop panel" in (r["detail"] or "") for r in audit)
+
+    # 6. a restart of the daemon keeps the queues chosen at sign-in (R27); the pages are closed first (a
+    # restart with the page open is tests/browser/test_agent_desktop.py's, and slow)
+    await page.context.close()
+    await sup.context.close()
+    await desk.restart_daemon()
+    await eventually(core_follows, 20, "the restart forgot the queue choice")
