@@ -157,6 +157,9 @@ class LiveHub:
             log.exception("live_hub_observe_failed", record=type(record).__name__)
 
     def _agent(self, ev: AgentEvent) -> None:
+        if ev.previous == ev.state:  # a row that is no change of state (phone reachability, queue choice)
+            self.wake(ev.agent_id)
+            return
         if ev.call_id and ev.state in ("ringing", "on_call", "wrap_up"):
             card = self.card(ev.call_id)
             card.agent = ev.agent_id

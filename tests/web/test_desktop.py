@@ -159,3 +159,13 @@ async def test_the_personal_panel_lists_my_callbacks_and_audits_the_recordings_s
     assert [(u, a) for u, a, _ in rows] == [("agent1", "search")] and "desktop panel" in rows[0][2]
     r = await api.client.get("/api/agents/a1/panel", headers=auth("agent2"))
     assert r.status == 403
+
+
+def test_a_row_that_is_no_change_of_state_keeps_the_call_on_the_agents_screen() -> None:
+    hub = LiveHub(lambda: {"general": SimpleNamespace(ring_timeout_s=15.0, wrapup_s=30.0)})
+    _ring(hub)
+    hub.observe(AgentEvent("a1", "on_call", T0 + 25, previous="ringing", call_id="call-9"))
+    hub.observe(AgentEvent("a1", "on_call", T0 + 30, previous="on_call", reason="skip:second_line",
+                           by="queue_choice"))
+    card = hub.current_call("a1")
+    assert card is not None and card.call_id == "call-9"
