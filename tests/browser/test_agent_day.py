@@ -1,6 +1,6 @@
 """The agent's day at the desktop in a real Chromium (issue 13): the queues chosen at sign-in (and shown on
 the wallboard), the script in the call's language, a recording link in the caller's history, hang-up from
-the desk (Alt+E; the CDR says the agent hung up), wrap-up with a result and a required topic (the finish
+the desk (Alt+Q; the CDR says the agent hung up), wrap-up with a result and a required topic (the finish
 button says why it waits; more time once), and the personal panel (place in the least-talked-today order,
 callbacks assigned, my recordings today), and the queue choice surviving a restart of the daemon. One daemon
 for the whole walk: a single test."""
@@ -128,7 +128,7 @@ async def test_an_agents_day_queues_hangup_wrapup_result_and_panel(day_desk: Des
     # 3. hang up from the desk with the shortcut
     await expect(page.locator("#state-badge")).to_have_class(re.compile("state-on_call"))
     await expect(page.locator("#btn-hangup")).to_be_visible()
-    await page.keyboard.press("Alt+e")
+    await page.keyboard.press("Alt+q")
     await expect(page.locator("#state-badge")).to_have_class(re.compile("state-wrap_up"))
 
     # 4. wrap-up: the topic is required, more time once, a result

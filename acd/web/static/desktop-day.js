@@ -72,7 +72,7 @@
     D.post("/api/agents/" + agent + "/wrapup/extend", {}).catch(function () { /* shown by post */ });
   });
 
-  // ---- hang-up (Alt+E through the call-control panel's shortcut handler) ----------------------------
+  // ---- hang-up (Alt+Q through the call-control panel's shortcut handler) ----------------------------
   $("btn-hangup").addEventListener("click", function () { D.control("hangup"); });
 
   // ---- the personal panel ---------------------------------------------------------------------------
