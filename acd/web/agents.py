@@ -6,11 +6,13 @@ from typing import Any
 
 from aiohttp import web
 
+from acd.core.config import QueueConfig
 from acd.web.auth import Principal
 from acd.web.context import ENGINE
 from acd.web.errors import ApiError, bad_request
 from acd.web.inputs import optional_str, read_json_object, required_str
 from acd.web.json import json_response
+from acd.web.live import LIVE
 from acd.web.ports import AgentState
 from acd.web.routes import route
 
@@ -120,9 +122,6 @@ async def set_topic(request: web.Request, user: Principal | None) -> web.Respons
 
 def call_results(request: web.Request, call_id: str) -> list[str]:
     """The results the call's queue offers in wrap-up (``results`` of queues.yaml)."""
-    from acd.core.config import QueueConfig
-    from acd.web.live import LIVE
-
     hub = request.app.get(LIVE)
     card = hub.cards.get(call_id) if hub is not None else None
     queue = hub.queues().get(card.queue or "") if hub is not None and card is not None else None
