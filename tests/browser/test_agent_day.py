@@ -108,7 +108,7 @@ async def test_an_agents_day_queues_hangup_wrapup_result_and_panel(day_desk: Des
     await expect(page.locator("#callbacks-list")).to_contain_text("Refund status")
     await page.click("#btn-ready")
     await expect(page.locator("#state-badge")).to_have_class(re.compile("state-ready"))
-    await expect(page.locator("#today-rank")).to_have_text("1 of 1")
+    await expect(page.locator("#today-rank")).to_have_text("1/1")
     sup = await desk.new_page()
     await desk.login(sup, "boss")
     board = await sup.evaluate("async () => (await fetch('/api/wallboard')).json()")

@@ -78,7 +78,7 @@
   // ---- the personal panel ---------------------------------------------------------------------------
   function renderRank(state) {
     var r = state.today.rank;
-    $("today-rank").textContent = r ? t("panel.rank_of").replace("{p}", r.place).replace("{n}", r.of) : "–";
+    $("today-rank").textContent = r ? r.place + "/" + r.of : "–"; // place / agents signed in: fits any language
   }
   function li(parts, href) {
     var item = document.createElement("li");
