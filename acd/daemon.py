@@ -223,12 +223,15 @@ class Daemon:
         self.engine.kept.store = CallbackRowsInDb(self.db)
         # Agents come back as the previous daemon left them (agent_state_log); the initial state is for
         # agents the database has never seen (docs/decisions/engine-04-agent-states-survive.md).
-        from acd.engine.agent_states import last_agent_states
+        from acd.engine.agent_states import last_agent_states, last_queue_choices
 
         known = await last_agent_states(self.db)
+        choices = await last_queue_choices(self.db)
         for agent_id in config.agents:
             if agent_id in known:
                 last = known[agent_id]
+                if last.state != "logged_out" and agent_id in choices:  # the queues chosen at sign-in
+                    self.engine.restore_queue_choice(agent_id, choices[agent_id])
                 self.engine.restore_agent_state(agent_id, last.state, last.reason, ended_wrapup=last.wrapup)
             elif self.initial_agent_state != "logged_out":
                 self.engine.apply(self.acd.set_agent_state(agent_id, self.initial_agent_state, now))
@@ -406,8 +409,17 @@ class EnginePortAdapter:
             raise KeyError(agent_id)
         self.d.engine.set_agent_state(agent_id, state, reason, by)
 
-    async def set_topic(self, call_id: str, topic: str, comment: str | None, by: str) -> None:
-        self.d.engine.set_topic(call_id, topic, comment, by)
+    async def set_topic(self, call_id: str, topic: str, comment: str | None, by: str,
+                        result: str | None = None) -> None:
+        self.d.engine.set_topic(call_id, topic, comment, by, result)
+
+    async def set_agent_queues(self, agent_id: str, queues: list[str], by: str | None) -> None:
+        if agent_id not in self.d.config.agents:
+            raise KeyError(agent_id)
+        self.d.engine.set_agent_queues(agent_id, queues, by)
+
+    async def extend_wrapup(self, agent_id: str) -> float:
+        return self.d.engine.extend_wrapup(agent_id)
 
     def roster(self) -> Any:
         """``acd.web.wallboard.Roster``: thresholds and teams of the live (reloaded) configuration."""

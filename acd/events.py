@@ -112,6 +112,8 @@ class Topic(_Fact):
     comment: str | None
     by: str | None
     """The user."""
+    result: str | None = None
+    """The call's result picked in wrap-up (the queue's ``results``, R16); absent: unchanged."""
 
 
 @dataclass(frozen=True)
@@ -308,6 +310,8 @@ class WrapupEnded(_Fact):
     KIND: ClassVar[str] = "wrapup_ended"
     agent: str | None = None
     seconds: float = 0.0
+    topic_missing: bool = False
+    """The queue requires a topic and the wrap-up time ran out without one (``calls.topic_missing``)."""
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ def fold(call_id: str, events: Iterable[CallEvent], *, short_abandon_s: float = 
     s = _State()
     r = s.row
     r.update(id=call_id, offers=0, ring_no_answers=0, direction="inbound", recording_status=None,
-             end_estimated=False)
+             end_estimated=False, result=None, topic_missing=False)
     for e in evs:
         at = e.at
         match e.fact:
@@ -154,6 +154,10 @@ def fold(call_id: str, events: Iterable[CallEvent], *, short_abandon_s: float = 
                 r["topic"] = _str(f.topic)
                 if "comment" in e.data:  # an older event without a comment leaves it as it was
                     r["comment"] = _str(f.comment)
+                if f.result is not None:
+                    r["result"] = _str(f.result)
+                if f.topic:
+                    r["topic_missing"] = False
             case Queued() as f:
                 r["queue"] = _str(f.queue)
                 s.first_queued = at if s.first_queued is None else s.first_queued
@@ -231,6 +235,8 @@ def fold(call_id: str, events: Iterable[CallEvent], *, short_abandon_s: float = 
                     s.offer_open = None
             case WrapupEnded() as f:
                 s.wrapup += f.seconds
+                if f.topic_missing and not r.get("topic"):
+                    r["topic_missing"] = True
             case Menu() | Announced() | Listen() | Conference() | Unknown():
                 pass  # not in the row (the menu path and announcements are in call_events)
             case unreachable:

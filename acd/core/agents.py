@@ -154,9 +154,21 @@ class Agent:
     """A kept place's callback given to this agent (``AssignCallback``): no inbound offer until
     ``held_until`` or until the agent acts. Not a state: the agent stays ``ready``."""
     held_until: float | None = None
+    wrapup_due: float | None = None
+    """When the current wrap-up ends by itself (moved by ``Acd.extend_wrapup``)."""
+    wrapup_extended: bool = False
+    """The current wrap-up was extended already (once per call)."""
+    skipped: frozenset[str] = frozenset()
+    """Queues of the agent's configuration they chose not to work today (only ``optional`` queues; chosen
+    at sign-in on the desktop, forgotten at log-out)."""
 
     def __post_init__(self) -> None:
         self.skills = self.config.all_skills
+
+    @property
+    def queues(self) -> dict[str, int]:
+        """The queues the agent works now, with their priority: the configured ones, minus the skipped."""
+        return {q: p for q, p in self.config.queues.items() if q not in self.skipped}
 
     @property
     def id(self) -> str:

@@ -138,7 +138,22 @@ class QueueConfig(_Strict):
     """Topics an agent picks from for a call of this queue (R16, R22), e.g. ``[tax refund, cash register]``;
     empty: the agent types the topic."""
     script: str | None = None
-    """What the agent sees on the desktop for a call of this queue: how to greet, what to ask."""
+    """What the agent sees on the desktop for a call of this queue: how to greet, what to ask (Markdown).
+    ``scripts`` per call language take precedence; this one is for every other language."""
+    scripts: dict[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")], str] = {}
+    """The agent script per call language (``kk``, ``ru``, ``en``), chosen by the language of the call."""
+    optional: bool = False
+    """Agents who serve this queue may leave it out for the day when they sign in (the desktop's queue
+    choice). False: every agent listed for it always works it."""
+    results: list[Annotated[str, Field(min_length=1)]] = []
+    """Results an agent picks from in wrap-up (R16), next to the topic, e.g. ``[resolved, callback
+    promised, escalated]``; empty: no result is asked for."""
+    topic_required: bool = False
+    """The agent cannot end wrap-up early without a topic; when the wrap-up time runs out without one the
+    agent is released all the same and the call is counted as "no topic" (docs/decisions/
+    web-08-required-topic.md)."""
+    wrapup_extend_s: float = Field(default=0.0, ge=0)
+    """Seconds an agent may add to their wrap-up, once per call, with *More time*; 0: not offered."""
     wallboard: WallboardThresholds = WallboardThresholds()
     """When the wallboard colours this queue's figures."""
 

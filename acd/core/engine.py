@@ -154,6 +154,8 @@ class Acd:
                 agent.config = config
                 agent.skills = config.all_skills
                 agent.removed = False
+                optional = {q.name for q in queues if q.optional}
+                agent.skipped = frozenset(q for q in agent.skipped if q in optional)
         self._rebuild_indexes()
 
     def _rebuild_indexes(self) -> None:
@@ -161,7 +163,7 @@ class Acd:
         for agent in self._agents.values():
             if agent.removed:
                 continue
-            for queue, prio in agent.config.queues.items():
+            for queue, prio in agent.queues.items():
                 if queue in self._members:
                     self._members[queue][agent.id] = prio
         self._free.reset(self._queues)
@@ -182,7 +184,7 @@ class Acd:
         return agent
 
     def _agent_queues(self, agent: Agent) -> list[QueueConfig]:
-        return [self._queues[q] for q in agent.config.queues if q in self._queues]
+        return [self._queues[q] for q in agent.queues if q in self._queues]
 
     # ------------------------------------------------------------------ indexes and caches
 
@@ -274,7 +276,8 @@ class Acd:
             return held is not None and held.held_for is not None and held.held_until == timer.version
         if kind is TimerKind.WRAPUP:
             agent = self._agents.get(timer.target)
-            return agent is not None and agent.state is AgentState.WRAP_UP and agent.since == timer.version
+            return (agent is not None and agent.state is AgentState.WRAP_UP and agent.since == timer.version
+                    and agent.wrapup_due == timer.at)
         call = self._calls.get(timer.target)
         if call is None:
             return False
@@ -507,8 +510,27 @@ class Acd:
         wrapup = queue.wrapup_s if queue is not None else 0.0
         if wrapup <= 0:
             return out + self._wrapup_over(agent, now)
-        self._timers.add(now + wrapup, TimerKind.WRAPUP, agent.id, agent.since)
+        agent.wrapup_due, agent.wrapup_extended = now + wrapup, False
+        self._timers.add(agent.wrapup_due, TimerKind.WRAPUP, agent.id, agent.since)
         return out
+
+    def extend_wrapup(self, agent_id: str, now: float) -> float:
+        """The agent asks for more time in wrap-up: the queue's ``wrapup_extend_s`` is added to the end,
+        once per call. Returns the new end; AcdError when the queue does not allow it or it was used."""
+        agent = self._agent(agent_id)
+        self._advance(now)
+        if agent.state is not AgentState.WRAP_UP or agent.wrapup_due is None:
+            raise AcdError(f"agent {agent_id!r} is not in wrap-up")
+        queue = self._queues.get(agent.call_queue or "") or self._retired.get(agent.call_queue or "")
+        extra = queue.wrapup_extend_s if queue is not None else 0.0
+        if extra <= 0:
+            raise AcdError("this queue does not allow more wrap-up time")
+        if agent.wrapup_extended:
+            raise AcdError("more time was already given for this call")
+        agent.wrapup_due += extra
+        agent.wrapup_extended = True
+        self._timers.add(agent.wrapup_due, TimerKind.WRAPUP, agent.id, agent.since)
+        return agent.wrapup_due
 
     def restore_call(
         self, call_id: str, agent_id: str, queue: str, now: float, *, connected_at: float
@@ -581,6 +603,51 @@ class Acd:
             AgentState.LOGGED_OUT: AgentEvent.LOG_OUT,
         }[target]
         return self._change(agent, event, now, reason=reason, by=by)
+
+    def set_agent_queues(self, agent_id: str, queues: Iterable[str], now: float) -> list[Decision]:
+        """The queues the agent works today (chosen at sign-in): of their configured queues, only those
+        marked ``optional`` may be left out; every other one stays whatever is asked. The membership
+        follows at once (an agent who adds a queue may be offered one of its callers now; callers nobody
+        could serve any more overflow as after a log-out). Forgotten at log-out."""
+        agent = self._agent(agent_id)
+        self._advance(now)
+        wanted = set(queues)
+        unknown = sorted(wanted - set(agent.config.queues))
+        if unknown:
+            raise AcdError(f"agent {agent_id!r} does not serve queue {unknown[0]!r}")
+        skipped = frozenset(q for q in agent.config.queues if q not in wanted)
+        fixed = sorted(q for q in skipped if (c := self._queues.get(q)) is not None and not c.optional)
+        if fixed:
+            raise AcdError(f"queue {fixed[0]!r} is not optional: every agent of it works it")
+        if agent.config.queues and len(skipped) == len(agent.config.queues):
+            raise AcdError("choose at least one queue")
+        if skipped == agent.skipped:
+            return []
+        left = [self._queues[q] for q in skipped - agent.skipped if q in self._queues]
+        agent.skipped = skipped
+        self._membership(agent)
+        out: list[Decision] = []
+        if agent.state is not AgentState.LOGGED_OUT:
+            out += self._overflow_unservable_in(left, now)
+        return out + self._dispatch_agent(agent, now)
+
+    def _membership(self, agent: Agent) -> None:
+        """The agent's queues changed: the member tables, the counts and the free index follow."""
+        for name, members in self._members.items():
+            prio = agent.queues.get(name)
+            if prio is None or agent.removed:
+                members.pop(agent.id, None)
+            else:
+                members[agent.id] = prio
+        self._count_cache.clear()
+        self._nobody_fits.clear()
+        self._roster_changed()
+        self._reindex(agent)
+
+    def call_queue_of(self, agent_id: str) -> str | None:
+        """The queue of the call the agent is ringing for, talking on or wrapping up (None: no call)."""
+        agent = self._agents.get(agent_id)
+        return agent.call_queue if agent is not None else None
 
     def set_agent_reachable(self, agent_id: str, reachable: bool, now: float) -> list[Decision]:
         """The agent's phone went offline/online; an offline phone is never offered a call."""
@@ -667,7 +734,7 @@ class Acd:
 
     def _best_call(self, agent: Agent, now: float) -> tuple[Call, QueueConfig] | None:
         tiers: dict[int, list[QueueConfig]] = {}
-        for name, prio in agent.config.queues.items():
+        for name, prio in agent.queues.items():
             queue = self._queues.get(name)
             if queue is not None and len(self._waiting[name]):
                 tiers.setdefault(prio, []).append(queue)
@@ -827,6 +894,9 @@ class Acd:
             self._roster_changed()
         self._reindex(agent)
         if after is AgentState.LOGGED_OUT:
+            if agent.skipped:  # the queue choice is for one sign-in: the next one chooses again
+                agent.skipped = frozenset()
+                self._membership(agent)
             if agent.removed:
                 self._forget(agent)
             out += self._overflow_unservable(agent, now)
@@ -848,8 +918,11 @@ class Acd:
 
     def _overflow_unservable(self, agent: Agent, now: float) -> list[Decision]:
         """An agent logged out: callers nobody logged in could ever serve now overflow (no_agents)."""
+        return self._overflow_unservable_in(self._agent_queues(agent), now)
+
+    def _overflow_unservable_in(self, queues: list[QueueConfig], now: float) -> list[Decision]:
         out: list[Decision] = []
-        for queue in self._agent_queues(agent):
+        for queue in queues:
             if queue.when_empty != "overflow":
                 continue
             waiting = self._waiting[queue.name]
@@ -1003,6 +1076,10 @@ class Acd:
                 "queue": agent.call_queue,
                 "pending": agent.pending[0].value if agent.pending else None,
                 "held_for_callback": agent.held_for,
+                "queues": sorted(agent.queues, key=lambda q: (agent.queues[q], q)),
+                "skipped": sorted(agent.skipped),
+                "wrapup_due": agent.wrapup_due if agent.state is AgentState.WRAP_UP else None,
+                "wrapup_extended": agent.wrapup_extended,
             }
         return {"at": now, "queues": queues, "agents": agents}
 

@@ -253,6 +253,24 @@ class CallController:
         await self.engine.ari.channels.send_dtmf(to, digits, between=100)
         return self.status(call_id)
 
+    # ---- hang-up ---------------------------------------------------------------------------------------
+    async def hangup(self, call_id: str, *, agent: str | None) -> CallStatus:
+        """The agent hangs up from the desk: their own leg is hung up, exactly as the phone's hang-up
+        button would, so the rest follows the paths a phone hang-up takes (``wait_conversation``): the
+        caller is hung up and the CDR says ``ended by agent``; during an answered consultation the transfer
+        is completed (``party_left``), as Asterisk's attended transfer does; in a conference the call goes
+        on with the other two."""
+        _session, _c, leg = self._connected(call_id, agent)
+        before = self.status(call_id)
+        log.info("agent_hangup", call_id=call_id, agent=leg.agent_id)
+        try:
+            await self.engine.ari.channels.hangup(leg.channel_id, "normal")
+        except AriError as exc:
+            raise InvalidCallState(f"the call could not be hung up: {exc}") from exc
+        return CallStatus(call_id=call_id, agent=None, held=False, muted=False, conference=before.conference,
+                          consult=before.consult,
+                          parties=tuple(p for p in before.parties if p != leg.channel_id))
+
     # ---- targets ---------------------------------------------------------------------------------------
     def _resolve(self, target: Target, *, exclude: str | None) -> tuple[str, str | None, str]:
         """(endpoint to dial, agent id or None, leg kind) for a target; TargetUnavailable if none."""

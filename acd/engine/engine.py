@@ -48,6 +48,7 @@ from acd.core import (
     RingNoAnswer,
 )
 from acd.core.prediction import WaitEstimate, announce_minutes
+from acd.engine.agent_states import QUEUE_CHOICE_BY, skip_reason
 from acd.engine.call_control import CallController
 from acd.engine.campaign import Campaigns
 from acd.engine.keep_place import KeptPlaces
@@ -132,6 +133,10 @@ class Engine:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.Task[None] | None = None
         self._wrapups: dict[str, tuple[str, float]] = {}
+        self._wrapup_queues: dict[str, str | None] = {}
+        """call id -> the queue of the call being wrapped up (its ``topic_required``)."""
+        self._topics: set[str] = set()
+        """Calls in wrap-up (or on a call) whose agent has set a topic: a required topic is checked here."""
         self._reachable: dict[str, bool] = {}
         self._quiet_agents: set[str] = set()
         """Agents whose state is being restored at start: no row in agent_state_log (nothing changed)."""
@@ -335,9 +340,20 @@ class Engine:
         """The CDR counts wrap-up per call (R17 "Заверш."): from entering wrap-up to leaving it."""
         if d.state == "wrap_up" and d.call_id:
             self._wrapups[d.agent_id] = (d.call_id, d.at)
+            self._wrapup_queues[d.call_id] = self.acd.call_queue_of(d.agent_id)
         elif d.previous == "wrap_up" and d.agent_id in self._wrapups:
             call_id, since = self._wrapups.pop(d.agent_id)
-            self.emit_call(call_id, ev.WrapupEnded(agent=d.agent_id, seconds=round(d.at - since, 3)))
+            missing = call_id not in self._topics and self._topic_required(call_id)
+            if not any(c == call_id for c, _ in self._wrapups.values()):  # a transfer: two wrap-ups
+                self._topics.discard(call_id)
+                self._wrapup_queues.pop(call_id, None)
+            self.emit_call(call_id, ev.WrapupEnded(agent=d.agent_id, seconds=round(d.at - since, 3),
+                                                   topic_missing=missing))
+
+    def _topic_required(self, call_id: str) -> bool:
+        """Whether the queue of the call being wrapped up requires a topic."""
+        config = self.config.queues.get(self._wrapup_queues.get(call_id) or "")
+        return config is not None and config.topic_required
 
     def _overflow(self, d: Overflow) -> None:
         session = self.registry.session(d.call_id)
@@ -406,7 +422,50 @@ class Engine:
     def set_agent_state(self, agent_id: str, state: str, reason: str | None, by: str | None) -> None:
         if agent_id not in self.config.agents:
             raise ValueError(f"unknown agent {agent_id!r}")
+        wrapping = self._wrapups.get(agent_id)
+        if by is None and wrapping is not None and wrapping[0] not in self._topics \
+                and self._topic_required(wrapping[0]):
+            # the agent may not end wrap-up early without a topic; a supervisor may (docs/decisions/web-08)
+            raise ValueError("choose the call's topic first: this queue requires one")
         self.apply(self.acd.set_agent_state(agent_id, state, self.clock.now(), reason=reason, by=by))
+
+    def set_agent_queues(self, agent_id: str, queues: list[str], by: str | None) -> None:
+        """The queues the agent works today (the desktop's choice at sign-in): the core's membership
+        follows; logged (who chose what). ValueError with a user-facing message when refused."""
+        if agent_id not in self.config.agents:
+            raise ValueError(f"unknown agent {agent_id!r}")
+        now = self.clock.now()
+        out = self.acd.set_agent_queues(agent_id, queues, now)
+        agent = self.acd.snapshot(now).get("agents", {}).get(agent_id, {})
+        skipped = [str(q) for q in agent.get("skipped") or []]
+        log.info("agent_queues", agent=agent_id, queues=agent.get("queues"), skipped=skipped, by=by)
+        reason = skip_reason(skipped)
+        if reason is None:
+            log.warning("agent_queues_not_kept", agent=agent_id, why="too many queue names for the log row")
+        else:  # kept with the agent's states: a restart restores it (acd.engine.agent_states)
+            state = str(agent.get("state") or "logged_out")
+            self.writer.emit(AgentEvent(agent_id=agent_id, state=state, at=now, previous=state, reason=reason,
+                                        by=QUEUE_CHOICE_BY))
+        self.apply(out)
+
+    def restore_queue_choice(self, agent_id: str, skipped: frozenset[str]) -> None:
+        """At start: the queues the agent left out before the restart (no row: nothing changed). A queue
+        no longer optional or no longer the agent's is simply worked again."""
+        config = self.config.agents.get(agent_id)
+        if config is None or not skipped:
+            return
+        optional = {q for q in skipped if (c := self.config.queues.get(q)) is not None and c.optional}
+        wanted = [q for q in config.queues if q not in optional]
+        self.decide("restore_queue_choice", lambda: self.acd.set_agent_queues(agent_id, wanted,
+                                                                              self.clock.now()))
+
+    def extend_wrapup(self, agent_id: str) -> float:
+        """More time in wrap-up (the queue's ``wrapup_extend_s``, once per call): the new end.
+        ValueError when refused."""
+        due = self.acd.extend_wrapup(agent_id, self.clock.now())
+        log.info("wrapup_extended", agent=agent_id, until=due)
+        self._wake.set()  # the timer task sleeps until the core's next deadline: it moved
+        return due
 
     def endpoint_state(self, endpoint: str, state: str | None) -> None:
         for agent in self.config.agents.values():
@@ -846,8 +905,10 @@ class Engine:
         ]
         return snap
 
-    def set_topic(self, call_id: str, topic: str, comment: str | None, by: str | None) -> None:
-        self.emit_call(call_id, ev.Topic(topic=topic, comment=comment, by=by))
+    def set_topic(self, call_id: str, topic: str, comment: str | None, by: str | None,
+                  result: str | None = None) -> None:
+        self._topics.add(call_id)
+        self.emit_call(call_id, ev.Topic(topic=topic, comment=comment, by=by, result=result))
 
     def agent_of_call(self, call_id: str) -> str | None:
         """The agent ringing for, talking on, or in wrap-up after ``call_id`` (R22: the topic is typed in

@@ -6,11 +6,13 @@ from typing import Any
 
 from aiohttp import web
 
+from acd.core.config import QueueConfig
 from acd.web.auth import Principal
 from acd.web.context import ENGINE
 from acd.web.errors import ApiError, bad_request
 from acd.web.inputs import optional_str, read_json_object, required_str
 from acd.web.json import json_response
+from acd.web.live import LIVE
 from acd.web.ports import AgentState
 from acd.web.routes import route
 
@@ -93,6 +95,7 @@ async def set_topic(request: web.Request, user: Principal | None) -> web.Respons
     data = await read_json_object(request)
     topic = required_str(data, "topic", max_len=255)
     comment = optional_str(data, "comment", max_len=2000)
+    result = optional_str(data, "result", max_len=128)
     engine = request.app[ENGINE]
     if who.role == "agent":
         on_call = engine.agent_of_call(call_id)
@@ -100,10 +103,26 @@ async def set_topic(request: web.Request, user: Principal | None) -> web.Respons
             raise ApiError(404, f"no live call {call_id!r}")
         if on_call != who.agent:
             raise ApiError(403, "only the agent on the call (or a supervisor) may set its topic")
+    if result is not None:
+        allowed = call_results(request, call_id)
+        if result not in allowed:
+            raise bad_request("result", f"unknown result {result!r} (one of: {', '.join(allowed) or 'none'})")
     try:
-        await engine.set_topic(call_id, topic, comment, who.name)
+        if result is None:  # an older engine port without results keeps working
+            await engine.set_topic(call_id, topic, comment, who.name)
+        else:
+            await engine.set_topic(call_id, topic, comment, who.name, result)
     except KeyError as exc:
         raise ApiError(404, f"no live call {call_id!r}") from exc
     except ValueError as exc:
         raise ApiError(409, str(exc)) from exc
-    return json_response({"call": call_id, "topic": topic, "comment": comment, "by": who.name})
+    return json_response({"call": call_id, "topic": topic, "comment": comment, "result": result,
+                          "by": who.name})
+
+
+def call_results(request: web.Request, call_id: str) -> list[str]:
+    """The results the call's queue offers in wrap-up (``results`` of queues.yaml)."""
+    hub = request.app.get(LIVE)
+    card = hub.cards.get(call_id) if hub is not None else None
+    queue = hub.queues().get(card.queue or "") if hub is not None and card is not None else None
+    return list(queue.results) if isinstance(queue, QueueConfig) else []

@@ -34,6 +34,7 @@ class CallControlPort(Protocol):
     async def complete(self, call_id: str, *, agent: str | None) -> CallStatus: ...
     async def cancel(self, call_id: str, *, agent: str | None) -> CallStatus: ...
     async def conference(self, call_id: str, *, agent: str | None) -> CallStatus: ...
+    async def hangup(self, call_id: str, *, agent: str | None) -> CallStatus: ...
     async def blind_transfer(self, call_id: str, target: Target, *, agent: str | None) -> CallStatus: ...
     async def listen(
         self, call_id: str, *, supervisor: str, endpoint: str, mode: ListenMode
@@ -169,6 +170,16 @@ async def cancel_consult(request: web.Request, user: Principal | None) -> web.Re
 async def conference(request: web.Request, user: Principal | None) -> web.Response:
     try:
         return _status(await _port(request).conference(request.match_info["id"], agent=_agent(user)))
+    except CallControlError as exc:
+        raise _error(exc) from exc
+
+
+@route("POST", "/api/calls/{id}/hangup", roles=AGENT_ONLY)
+async def hangup(request: web.Request, user: Principal | None) -> web.Response:
+    """The agent hangs up their own call from the desk, as the phone's hang-up button would: the CDR says
+    ``ended_by = agent``; during an answered consultation this completes the transfer."""
+    try:
+        return _status(await _port(request).hangup(request.match_info["id"], agent=_agent(user)))
     except CallControlError as exc:
         raise _error(exc) from exc
 

@@ -6,6 +6,13 @@ that concerns the agent. A tab that reconnects (network blip, daemon restart) th
 construction, and two tabs of one agent show the same thing. Changes go through the existing API routes
 (``POST /api/agents/{id}/state``, ``POST /api/calls/{id}/topic``) with the session's CSRF token, so the
 agent state log and the CDR are written exactly as for any other client.
+
+The agent's day (issue 13) adds: the queues worked today (``POST /api/agents/{id}/queues``, optional queues
+only, the core's membership follows), more wrap-up time (``POST /api/agents/{id}/wrapup/extend``), the
+call's result and a required topic in wrap-up (the state carries ``results``, ``topic_required``), the
+script in the call's language, the recording link in the caller's history where the agent may hear it,
+and the personal panel (``GET /api/agents/{id}/panel``: callbacks assigned, today's recordings with QA
+scores, read on demand, audited as a recording search). The page's side is ``static/desktop-day.js``.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -26,13 +33,15 @@ from sqlalchemy import desc, select
 
 from acd.core.config import QueueConfig
 from acd.web.auth import Principal
-from acd.web.context import CLOCK, DB, ENGINE, SETTINGS
-from acd.web.errors import ApiError, PageError
+from acd.web.context import CLOCK, DB, ENGINE, SETTINGS, now_utc, remote_of
+from acd.web.errors import ApiError, PageError, bad_request
+from acd.web.inputs import read_json_object
 from acd.web.json import dumps, json_response
 from acd.web.live import LIVE, CallCard, HistoryRow
 from acd.web.pages import render
 from acd.web.routes import route
 from acd.web.sessions import ACCOUNTS, COOKIE, WEB_SESSION
+from acd.web.wallboard import BOARD
 from cdr.regions import RegionLookup, default_regions, normalise_number
 
 log = structlog.get_logger("acd.web")
@@ -183,12 +192,67 @@ async def _history(request: web.Request, card: CallCard) -> list[HistoryRow]:
     except Exception as exc:  # a database outage must not take the screen pop with it
         log.warning("desktop_history_unavailable", error=type(exc).__name__)
         return []
+    recs: dict[str, tuple[int, str | None]] = {}
+    if rows:
+        from cdr.schema import recordings
+
+        rq = (select(recordings.c.id, recordings.c.call_id, recordings.c.agent_id)
+              .where(recordings.c.call_id.in_([r.id for r in rows]), recordings.c.status == "done",
+                     recordings.c.kind == "call").order_by(recordings.c.id))
+        try:
+            async with db.connect() as conn:
+                recs = {r.call_id: (int(r.id), r.agent_id) for r in (await conn.execute(rq)).all()}
+        except Exception as exc:
+            log.warning("desktop_history_recordings_unavailable", error=type(exc).__name__)
     card.history = [
         HistoryRow(r.id, r.arrived_at.astimezone(UTC).timestamp() if r.arrived_at else None,
-                   r.agent, r.topic, r.outcome)
+                   r.agent, r.topic, r.outcome, *recs.get(r.id, (None, None)))
         for r in rows
     ]
     return card.history
+
+
+def _history_json(h: HistoryRow, names: dict[str, Any], agent_id: str) -> dict[str, Any]:
+    """An earlier call as the desktop shows it: the recording link only where the agent may open it (R28:
+    an agent hears only the calls they took; ``/recordings/{id}`` checks it again and audits the view)."""
+    out = {k: v for k, v in asdict(h).items() if k not in ("recording_id", "recording_agent")}
+    out["agent_name"] = names.get(h.agent or "", h.agent)
+    mine = agent_id in (h.agent, h.recording_agent)
+    out["recording_url"] = f"/recordings/{h.recording_id}" if h.recording_id is not None and mine else None
+    return out
+
+
+def _queue_choice(request: web.Request, me: dict[str, Any]) -> list[dict[str, Any]]:
+    """The agent's configured queues with the sign-in choice: ``on`` (worked now) and ``optional`` (the
+    agent may leave it out: ``optional: true`` in queues.yaml)."""
+    configs = request.app[LIVE].queues()
+    on = [str(q) for q in me.get("queues") or []]
+    off = [str(q) for q in me.get("skipped") or []]
+    out = []
+    for name in on + off:
+        conf = configs.get(name)
+        out.append({"name": name, "on": name in on,
+                    "optional": bool(conf.optional) if isinstance(conf, QueueConfig) else False})
+    return out
+
+
+def _place(agents: dict[str, Any], agent_id: str) -> dict[str, int] | None:
+    """The agent's place in the least-talked-today order among the agents signed in now (the core's talk
+    seconds, the figures least_talked_today distributes by): 1 = talked least."""
+    me = agents.get(agent_id)
+    if not isinstance(me, dict) or me.get("state") in (None, "logged_out"):
+        return None
+    on = [(float(a.get("talk_today_s") or 0.0), aid) for aid, a in agents.items()
+          if isinstance(a, dict) and a.get("state") not in (None, "logged_out")]
+    on.sort()
+    return {"place": 1 + [aid for _, aid in on].index(agent_id), "of": len(on)}
+
+
+def _script(conf: QueueConfig | None, language: str | None) -> str | None:
+    """The agent script in the call's language (``scripts``), else the queue's ``script``."""
+    if conf is None:
+        return None
+    return conf.scripts.get(language or "") or conf.script
 
 
 async def build_state(request: web.Request, agent_id: str) -> dict[str, Any]:
@@ -224,21 +288,28 @@ async def build_state(request: web.Request, agent_id: str) -> dict[str, Any]:
         call.update(
             caller=normalise_number(card.caller) or card.caller,
             language=language, region=region, carrier=carrier,
-            history=[dict(asdict(h), agent_name=names.get(h.agent or "", h.agent)) for h in history],
+            history=[_history_json(h, names, agent_id) for h in history],
             ring_deadline=(card.ring_started_at + card.ring_timeout_s
                            if card.ring_started_at is not None and card.ring_timeout_s else None),
-            wrapup_deadline=(card.wrapup_started_at + card.wrapup_s
-                             if card.wrapup_started_at is not None and card.wrapup_s else None),
+            wrapup_deadline=me.get("wrapup_due") or (
+                card.wrapup_started_at + card.wrapup_s
+                if card.wrapup_started_at is not None and card.wrapup_s else None),
             control=_control(request, live, names) if state == "on_call" else None,
-            script_html=render_script(queue_conf.script if queue_conf is not None else None),
+            script_html=render_script(_script(queue_conf, language)),
             topics=list(queue_conf.topics) if queue_conf is not None else [],
+            results=list(queue_conf.results) if queue_conf is not None else [],
+            topic_required=bool(queue_conf.topic_required) if queue_conf is not None else False,
+            wrapup_extend_s=queue_conf.wrapup_extend_s if queue_conf is not None else 0.0,
+            wrapup_extended=bool(me.get("wrapup_extended")),
         )
     return {
         "agent": {"id": agent_id, "name": me.get("name") or agent_id, "state": state,
-                  "reason": me.get("reason"), "since": me.get("since"), "reachable": me.get("reachable")},
+                  "reason": me.get("reason"), "since": me.get("since"), "reachable": me.get("reachable"),
+                  "queues": _queue_choice(request, me)},
         "now": request.app[CLOCK](),
         "reasons": list(engine.not_ready_reasons()),
-        "today": {"calls": int(me.get("calls_today") or 0), "talk_s": float(me.get("talk_today_s") or 0.0)},
+        "today": {"calls": int(me.get("calls_today") or 0), "talk_s": float(me.get("talk_today_s") or 0.0),
+                  "rank": _place(agents, agent_id)},
         "call": call,
         "targets": _targets(request, agents, agent_id) if state == "on_call" else None,
     }
@@ -357,6 +428,89 @@ async def _drain(ws: web.WebSocketResponse, refresh: Callable[[], None]) -> None
             break
         if msg.type == WSMsgType.TEXT and msg.data == "refresh":
             refresh()
+
+
+# ---- the agent's day: queue choice, more wrap-up time, the personal panel (issue 13) -------------------
+@route("POST", "/api/agents/{id}/queues", roles={"agent", "supervisor", "admin"})
+async def choose_queues(request: web.Request, user: Principal | None) -> web.Response:
+    """``{"queues": ["general", ...]}``: the queues the agent works today, chosen at sign-in. Only queues
+    marked ``optional`` may be left out (422 otherwise); the choice lasts until the agent logs out."""
+    agent_id = request.match_info["id"]
+    who = _own(user, agent_id)
+    data = await read_json_object(request)
+    raw = data.get("queues")
+    if not isinstance(raw, list) or not all(isinstance(q, str) and 0 < len(q) <= 64 for q in raw):
+        raise bad_request("queues", "expected a list of queue names")
+    try:
+        await request.app[ENGINE].set_agent_queues(agent_id, [str(q) for q in raw],
+                                                   None if who.role == "agent" else who.name)
+    except KeyError as exc:
+        raise ApiError(404, f"unknown agent {agent_id!r}") from exc
+    except ValueError as exc:
+        raise ApiError(422, str(exc), field="queues") from exc
+    request.app[LIVE].wake(agent_id)
+    board = request.app.get(BOARD)
+    if board is not None:
+        board.poke()  # the wallboard shows the agent's queues
+    me = request.app[ENGINE].snapshot().get("agents", {}).get(agent_id, {})
+    return json_response({"agent": agent_id, "queues": me.get("queues"), "skipped": me.get("skipped")})
+
+
+@route("POST", "/api/agents/{id}/wrapup/extend", roles={"agent"})
+async def extend_wrapup(request: web.Request, user: Principal | None) -> web.Response:
+    """More time in wrap-up (the queue's ``wrapup_extend_s``, once per call); 409 when not allowed."""
+    agent_id = request.match_info["id"]
+    _own(user, agent_id)
+    try:
+        due = await request.app[ENGINE].extend_wrapup(agent_id)
+    except KeyError as exc:
+        raise ApiError(404, f"unknown agent {agent_id!r}") from exc
+    except ValueError as exc:
+        raise ApiError(409, str(exc)) from exc
+    request.app[LIVE].wake(agent_id)
+    return json_response({"agent": agent_id, "wrapup_until": due})
+
+
+PANEL_RECORDINGS = 20
+
+
+@route("GET", "/api/agents/{id}/panel", roles={"agent", "supervisor", "admin"})
+async def personal_panel(request: web.Request, user: Principal | None) -> web.Response:
+    """The personal panel: callbacks assigned to the agent (open, by due time; a list only) and their own
+    recordings of today with a player link and their QA scores. The recordings are searched as the
+    recordings API does (an agent sees only the calls they took; a ``search`` row in recording_access_log,
+    R28); the page reads this when it opens and after each call, never on a timer."""
+    agent_id = request.match_info["id"]
+    who = _own(user, agent_id)
+    db = request.app[DB]
+    body: dict[str, Any] = {"callbacks": [], "recordings": []}
+    if db is None:
+        return json_response(body)
+    from outbound import callback_store
+    from recording import store
+    from recording.audit import record_access
+    from recording.evaluations import evaluations_of
+
+    settings = request.app[SETTINGS]
+    cbs = await callback_store.listing(db, agent=agent_id, status="open", limit=50)
+    body["callbacks"] = [{k: cb.get(k) for k in ("id", "number", "due_at", "kind", "topic", "comment",
+                                                  "attempts", "next_attempt_at")} for cb in cbs]
+    today = datetime.fromtimestamp(request.app[CLOCK](), settings.tz).date()
+    flt = store.SearchFilter(date_from=today, date_to=today, agent=agent_id, only_agent=agent_id,
+                             limit=PANEL_RECORDINGS)
+    await record_access(db, user=who.name, role=who.role, action="search", at=now_utc(request),
+                        remote=remote_of(request),
+                        detail="desktop panel " + " ".join(f"{k}={v}" for k, v in flt.as_dict().items()))
+    for row in await store.search(db, flt, settings.tz):
+        evals = await evaluations_of(db, recording_id=row["id"])
+        body["recordings"].append({
+            "id": row["id"], "call_id": row["call_id"], "caller": row.get("caller"),
+            "topic": row.get("topic"), "started_at": row.get("started_at"),
+            "duration_s": row.get("duration_s"),
+            "status": row.get("status"), "url": f"/recordings/{row['id']}",
+            "qa": [{"total": e["total"], "form": e["form_id"], "dispute": e["dispute"]} for e in evals],
+        })
+    return json_response(body)
 
 
 def region_lookup(regions: RegionLookup | None) -> RegionLookup:

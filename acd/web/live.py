@@ -39,6 +39,10 @@ class HistoryRow:
     agent: str | None
     topic: str | None
     outcome: str | None
+    recording_id: int | None = None
+    """The call's recording (``recordings.id``, finished), if any."""
+    recording_agent: str | None = None
+    """The agent of that recording: an agent may open only recordings of calls they took (R28)."""
 
 
 @dataclass
@@ -63,6 +67,7 @@ class CallCard:
     wrapup_s: float | None = None
     topic: str | None = None
     comment: str | None = None
+    result: str | None = None
     history: list[HistoryRow] | None = None
     """Filled once per call by the desktop (a CDR query), then kept here."""
 
@@ -152,6 +157,9 @@ class LiveHub:
             log.exception("live_hub_observe_failed", record=type(record).__name__)
 
     def _agent(self, ev: AgentEvent) -> None:
+        if ev.previous == ev.state:  # a row that is no change of state (phone reachability, queue choice)
+            self.wake(ev.agent_id)
+            return
         if ev.call_id and ev.state in ("ringing", "on_call", "wrap_up"):
             card = self.card(ev.call_id)
             card.agent = ev.agent_id
@@ -197,6 +205,8 @@ class LiveHub:
                 self.cards.pop(ev.call_id, None)
         elif ev.kind == "topic":
             card.topic, card.comment = _s(d.get("topic")), _s(d.get("comment"))
+            if "result" in d:
+                card.result = _s(d.get("result"))
         else:
             return
         self.wake(card.agent)

@@ -42,6 +42,18 @@ class EnginePort(Protocol):
         Raises KeyError for an unknown agent, ValueError with a user-facing message when refused."""
         ...
 
-    async def set_topic(self, call_id: str, topic: str, comment: str | None, by: str) -> None:
-        """Record the call's topic (R16, R22) as a ``topic`` CDR event. KeyError for an unknown call."""
+    async def set_topic(self, call_id: str, topic: str, comment: str | None, by: str,
+                        result: str | None = None) -> None:
+        """Record the call's topic, comment and result (R16, R22) as a ``topic`` CDR event. KeyError for an
+        unknown call."""
+        ...
+
+    async def set_agent_queues(self, agent_id: str, queues: list[str], by: str | None) -> None:
+        """The queues the agent works today (only ``optional`` queues may be left out). KeyError for an
+        unknown agent, ValueError with a user-facing message when refused."""
+        ...
+
+    async def extend_wrapup(self, agent_id: str) -> float:
+        """More time in wrap-up where the queue allows it; the new end (epoch seconds). ValueError when
+        refused (not in wrap-up, not allowed, already used)."""
         ...

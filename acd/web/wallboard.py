@@ -311,7 +311,9 @@ def build_board(app: web.Application, *, with_calls: bool = True) -> dict[str, A
             "calls": int(a.get("calls_today") or 0), "talk_s": float(a.get("talk_today_s") or 0.0),
             "queue": a.get("queue"), "call_id": a.get("call_id"),
             "teams": roster.teams.get(agent_id, []),
-            "queues": roster.member_of.get(agent_id, []),
+            # the queues chosen at sign-in (the core's membership), else the configured ones
+            "queues": list(a["queues"]) if isinstance(a.get("queues"), list)
+            else roster.member_of.get(agent_id, []),
         })
     body: dict[str, Any] = {"now": app[CLOCK](), "queues": queues, "agents": agents,
                             "teams": sorted({t for ts in roster.teams.values() for t in ts})}

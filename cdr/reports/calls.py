@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from cdr.reports.base import Column, ReportOptions, ReportResult
 from cdr.reports.data import load_calls
 
+NO_REQUIRED_TOPIC = "(нет обязательной темы)"
+"""The queue requires a topic and the agent's wrap-up ran out without one (docs/decisions/web-08)."""
+
 COLUMNS = [
     Column("date", "Дата", "Date", "date"),
     Column("time", "Время", "Time", "time"),
@@ -19,6 +22,7 @@ COLUMNS = [
     Column("talk_s", "Разговор, с", "Talk, s", "s"),
     Column("agent", "Оператор", "Agent", "str"),
     Column("topic", "Тема обращения", "Topic", "str"),
+    Column("result", "Итог обращения", "Result", "str"),
     Column("outcome", "Результат", "Outcome", "str"),
     Column("call_id", "ID звонка", "Call id", "str"),
 ]
@@ -33,7 +37,9 @@ async def run(engine: AsyncEngine, start: date, end: date, tz: ZoneInfo,
         rows.append({
             "date": c.local.date(), "time": c.local.time().replace(microsecond=0), "caller": c.caller,
             "queue": c.queue, "wait_s": _r(c.wait_s),
-            "talk_s": _r(c.talk_s), "agent": c.agent, "topic": c.topic, "outcome": c.outcome, "call_id": c.id,
+            "talk_s": _r(c.talk_s), "agent": c.agent,
+            "topic": c.topic or (NO_REQUIRED_TOPIC if c.topic_missing else None), "result": c.result,
+            "outcome": c.outcome, "call_id": c.id,
         })
     return ReportResult("calls", "Детализация входящих звонков", "Inbound call detail", start, end, str(tz),
                         COLUMNS, rows, {"date": "Итого" if rows else None, "call_id": len(rows)},

@@ -20,7 +20,8 @@ from sqlalchemy.types import TypeDecorator
 from cdr.schema import agent_state_log, calls
 
 FIELDS = ("id", "direction", "caller", "region", "carrier", "service", "call_type", "topic", "queue", "agent",
-          "outcome", "transferred_to", "wait_s", "wait_since_answer_s", "talk_s", "hold_s", "wrapup_s")
+          "outcome", "transferred_to", "wait_s", "wait_since_answer_s", "talk_s", "hold_s", "wrapup_s",
+          "result", "topic_missing")
 
 
 class CallRow(NamedTuple):
@@ -44,6 +45,10 @@ class CallRow(NamedTuple):
     talk_s: float | None
     hold_s: float | None
     wrapup_s: float | None
+    result: str | None
+    """The agent's result picked in wrap-up (the queue's ``results``)."""
+    topic_missing: bool | None
+    """The queue requires a topic and the wrap-up ran out without one (docs/decisions/web-08)."""
     queued: bool
     local: datetime
     """Local wall time of arrival (naive: the report's zone)."""

@@ -259,3 +259,19 @@ async def test_local_days_and_hours_are_exact_across_an_offset_change(db_url: st
         for k in range(3)]
     assert [r["answered"] for r in hourly.rows] == [sum(1 for t in local if t.hour == h) for h in range(24)]
     assert len(offset_segments(start, end, tz)) == (1 if zone == "Asia/Almaty" and start.year > 2024 else 2)
+
+
+async def test_a_missing_required_topic_and_the_result_show_in_the_reports(engine: AsyncEngine) -> None:
+    from sqlalchemy import update
+
+    from cdr.schema import calls
+
+    async with engine.begin() as conn:  # c02's wrap-up ran out without its required topic; c01 has a result
+        await conn.execute(update(calls).where(calls.c.id == "c02").values(topic=None, topic_missing=True))
+        await conn.execute(update(calls).where(calls.c.id == "c01").values(result="Resolved"))
+    r = await run_report(engine, "topics", D, D1)
+    counts = {x["topic"]: x["count"] for x in r.rows}
+    assert counts["tax"] == 2 and counts["(нет обязательной темы)"] == 1 and counts["(без темы)"] == 8
+    r = await run_report(engine, "calls", D, D1)
+    rows = {row["call_id"]: row for row in r.rows}
+    assert rows["c02"]["topic"] == "(нет обязательной темы)" and rows["c01"]["result"] == "Resolved"

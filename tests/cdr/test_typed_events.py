@@ -131,3 +131,19 @@ async def test_an_old_journal_or_spool_is_stored_by_a_new_writer(tmp_path: Path,
         await w.close()
     assert [(k, d) for k, d in stored] == [(x["kind"], x["data"]) for x in OLD_SPOOL]
     assert row["outcome"] == "answered" and row["wait_s"] == 10.0 and row["hold_s"] == 6.0
+
+
+def test_the_wrap_up_result_and_a_missing_required_topic_reach_the_row() -> None:
+    def ev(kind: str, at: float, data: dict[str, object]) -> CallEvent:
+        return CallEvent("c7", kind, at, data)
+
+    talk = [ev("arrived", 1.0, {"caller": "77011234567"}), ev("queued", 2.0, {"queue": "general"}),
+            ev("connected", 3.0, {"agent": "a1", "queue": "general"}), ev("ended", 9.0, {"by": "agent"})]
+    timed_out = ev("wrapup_ended", 20.0, {"agent": "a1", "seconds": 11.0, "topic_missing": True})
+    flagged = fold("c7", [*talk, timed_out])
+    assert flagged["topic_missing"] is True and flagged["result"] is None
+    later = ev("topic", 30.0, {"topic": "Tax", "comment": None, "by": "boss", "result": "Resolved"})
+    fixed = fold("c7", [*talk, timed_out, later])
+    assert fixed["topic_missing"] is False and fixed["result"] == "Resolved" and fixed["topic"] == "Tax"
+    older = fold("c7", [*talk, ev("topic", 5.0, {"topic": "Tax", "comment": None, "by": "a1"})])
+    assert older["result"] is None and older["topic_missing"] is False  # an event without a result

@@ -275,3 +275,18 @@ async def test_the_live_calls_show_hold_and_consultation(rig: Rig) -> None:
         (call,) = rig.engine.snapshot()["calls"]
         assert (call["agent"], call["held"], call["consult"]) == (
             "agent1", True, {"target": "agent:agent2", "state": "ringing"})
+
+
+async def test_the_agent_hangs_up_from_the_desk_as_the_phone_would(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        leg, _ = await _talking(rig)
+        with pytest.raises(NotYourCall):
+            await rig.engine.control.hangup("c1", agent="agent2")
+        status = await rig.engine.control.hangup("c1", agent="agent1")
+        assert leg not in status.parties and ("hangup", leg) in rig.ari.calls
+        rig.engine.dispatch(destroyed(leg))  # Asterisk reports the agent's leg gone
+        await rig.ari.until(lambda: rig.sink.calls("c1", "ended"), "no end of call")
+        assert ("hangup", "c1") in rig.ari.calls  # the caller is hung up too
+        (ended,) = rig.sink.calls("c1", "ended")
+        assert ended.data["by"] == "agent"
+        assert rig.sink.agent("agent1")[-1] == "wrap_up"

@@ -173,3 +173,10 @@ def test_a_callback_key_of_two_keys_is_an_error_with_its_line(config_dir: Path) 
     [err] = errors(config_dir)
     assert err.startswith("config/scenarios/193.yaml:")
     assert "callback_key '**' must be one key: 0-9, * or #" in err
+
+
+def test_the_desktops_queue_fields_are_checked_with_their_line(config_dir: Path) -> None:
+    replace(config_dir / "queues.yaml", "    overflow: voicemail\n",
+            "    overflow: voicemail\n    optional: sometimes\n")
+    (error,) = errors(config_dir)
+    assert error.startswith("config/queues.yaml:24: queues[1].optional:"), error

@@ -75,6 +75,16 @@ class FakeEngine:
             raise KeyError(call_id)
         self.topics.append((call_id, topic, comment, by))
 
+    async def set_agent_queues(self, agent_id: str, queues: list[str], by: str | None) -> None:
+        if agent_id not in self.agents:
+            raise KeyError(agent_id)
+        if "general" not in queues:
+            raise ValueError("queue 'general' is not optional: every agent of it works it")
+        self.state_changes.append((agent_id, "queues:" + ",".join(queues), None, by))
+
+    async def extend_wrapup(self, agent_id: str) -> float:
+        raise ValueError("this queue does not allow more wrap-up time")
+
 
 @dataclass
 class Api:

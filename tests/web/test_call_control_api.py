@@ -69,6 +69,11 @@ class FakeControl:
         self.asked.append(("conference", call_id))
         return self._st(call_id, agent, conference=True)
 
+    async def hangup(self, call_id: str, *, agent: str | None) -> CallStatus:
+        self._own(call_id, agent)
+        self.asked.append(("hangup", call_id))
+        return self._st(call_id, None)
+
     async def blind_transfer(self, call_id: str, target: Target, *, agent: str | None) -> CallStatus:
         self.asked.append(("blind", call_id, str(target)))
         return self._st(call_id, None)
@@ -144,3 +149,14 @@ async def test_a_supervisor_listens_on_their_configured_phone_and_switches_modes
         assert client.control.asked[0] == ("listen", "call-1", "sup", "PJSIP/sup1", "listen")
         r = await client.post("/api/calls/call-1/listen", headers=auth("admin"), json={"mode": "listen"})
         assert r.status == 409 and "endpoint" in (await r.json())["error"]  # no phone configured
+
+
+async def test_the_agent_hangs_up_only_their_own_call(client: Any) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        r = await client.post("/api/calls/call-1/hangup", headers=auth("agent2"))
+        assert r.status == 403 and "not yours" in (await r.json())["error"]
+        r = await client.post("/api/calls/call-1/hangup", headers=auth("sup"))
+        assert r.status == 403  # call control is the agent's: a supervisor barges or forces a state
+        r = await client.post("/api/calls/call-1/hangup", headers=auth("agent1"))
+        assert r.status == 200 and (await r.json())["parties"] == []
+        assert client.control.asked == [("hangup", "call-1")]

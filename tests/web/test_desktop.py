@@ -118,3 +118,54 @@ async def test_templates_take_their_words_from_the_catalogue() -> None:
         html = re.sub(r"<script.*?</script>|<style.*?</style>", "", html, flags=re.S)
         words = re.findall(r">\s*([^<>\s][^<>]*?)\s*<", html)
         assert [w for w in words if re.search(r"[A-Za-zА-Яа-яӘәҚқҢңӨөҰұҮүҺһІі]{2,}", w)] == [], path.name
+
+
+async def test_the_queue_choice_more_time_and_results_over_the_api(api: Api) -> None:
+    r = await api.client.post("/api/agents/a1/queues", headers=auth("agent1"), json={"queues": ["vip"]})
+    assert r.status == 422 and "not optional" in (await r.json())["error"]
+    r = await api.client.post("/api/agents/a1/queues", headers=auth("agent1"), json={"queues": "general"})
+    assert r.status == 400
+    r = await api.client.post("/api/agents/a1/queues", headers=auth("agent2"), json={"queues": ["general"]})
+    assert r.status == 403  # not their desktop
+    r = await api.client.post("/api/agents/a1/queues", headers=auth("agent1"), json={"queues": ["general"]})
+    assert r.status == 200
+    assert api.engine.state_changes[-1] == ("a1", "queues:general", None, None)
+    r = await api.client.post("/api/agents/a1/wrapup/extend", headers=auth("agent1"))
+    assert r.status == 409 and "does not allow" in (await r.json())["error"]
+    r = await api.client.post("/api/calls/call-1/topic", headers=auth("agent1"),
+                              json={"topic": "Tax", "result": "Made up"})
+    assert r.status == 400 and (await r.json())["field"] == "result"  # not one of the queue's results
+    assert api.engine.topics == []
+
+
+async def test_the_personal_panel_lists_my_callbacks_and_audits_the_recordings_search(api: Api) -> None:
+    from sqlalchemy import insert, select
+
+    from cdr.schema import callbacks
+    from recording.schema import recording_access_log
+
+    at = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
+    async with api.db.begin() as conn:
+        for cid, agent in (("cb-mine", "a1"), ("cb-other", "a2")):
+            await conn.execute(insert(callbacks).values(id=cid, number="+77010000000", reason="requested",
+                                                        status="open", created_at=at, due_at=at,
+                                                        attempts=0, agent=agent))
+    r = await api.client.get("/api/agents/a1/panel", headers=auth("agent1"))
+    body = await r.json()
+    assert [c["id"] for c in body["callbacks"]] == ["cb-mine"] and body["recordings"] == []
+    async with api.db.connect() as conn:
+        rows = (await conn.execute(select(recording_access_log.c.user_name, recording_access_log.c.action,
+                                          recording_access_log.c.detail))).all()
+    assert [(u, a) for u, a, _ in rows] == [("agent1", "search")] and "desktop panel" in rows[0][2]
+    r = await api.client.get("/api/agents/a1/panel", headers=auth("agent2"))
+    assert r.status == 403
+
+
+def test_a_row_that_is_no_change_of_state_keeps_the_call_on_the_agents_screen() -> None:
+    hub = LiveHub(lambda: {"general": SimpleNamespace(ring_timeout_s=15.0, wrapup_s=30.0)})
+    _ring(hub)
+    hub.observe(AgentEvent("a1", "on_call", T0 + 25, previous="ringing", call_id="call-9"))
+    hub.observe(AgentEvent("a1", "on_call", T0 + 30, previous="on_call", reason="skip:second_line",
+                           by="queue_choice"))
+    card = hub.current_call("a1")
+    assert card is not None and card.call_id == "call-9"

@@ -76,6 +76,12 @@
         var tr_ = body.insertRow();
         [fmtDate(h.at), h.agent_name || "—", h.topic || "—", h.outcome ? tr("outcome.", h.outcome) : "—"]
           .forEach(function (v) { tr_.insertCell().textContent = v; });
+        var rec = tr_.insertCell(); // desk3: a link where the agent may hear it (the server decides)
+        if (h.recording_url) {
+          var link = document.createElement("a");
+          link.href = h.recording_url; link.target = "_blank"; link.rel = "noopener";
+          link.textContent = t("panel.listen"); rec.appendChild(link);
+        } else rec.textContent = "—";
       });
       renderControl(call, a.state);
       $("script").hidden = !call.script_html || a.state === "wrap_up"; // wrap-up needs the room
@@ -93,6 +99,7 @@
     $("callview").dataset.callId = showCall ? call.call_id : ""; // read by campaign-call.js
     lastState = a.state;
     tick();
+    hooks.forEach(function (h) { h(state); }); // desk3: desktop-day.js (queue choice, wrap-up, panel)
   }
 
   function targetName(id) {
@@ -282,7 +289,8 @@
     ev.preventDefault();
     if (!state.call) return;
     post("/api/calls/" + encodeURIComponent(state.call.call_id) + "/topic",
-         {topic: $("topic").value, comment: $("comment").value || null})
+         {topic: $("topic").value, comment: $("comment").value || null,
+          result: $("result").value || undefined})  // desk3: the result, where the queue has a list
       .then(function () { $("topic-saved").hidden = false; });
   });
 
@@ -327,6 +335,15 @@
     ev.preventDefault();
     b.click();
   });
+
+  // desk3: what desktop-day.js needs of this page (it renders its own blocks after each state)
+  var hooks = [];
+  window.acdDesktop = {
+    onRender: function (h) { hooks.push(h); h(state); },
+    state: function () { return state; },
+    post: post, control: control, t: t, now: now, dur: dur, fmtDate: fmtDate, agent: agent,
+    csrf: csrf
+  };
 
   render();
   connect();

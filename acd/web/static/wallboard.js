@@ -136,6 +136,11 @@
       var name = el("td");
       name.appendChild(el("strong", null, a.name));
       if (a.name !== a.id) name.appendChild(el("span", "muted small", " " + a.id));
+      // the queues the agent works now (chosen at sign-in where the queue is optional)
+      if (a.state !== "logged_out" && (a.queues || []).length) {
+        var qs = el("div", "muted small agent-queues", a.queues.join(", "));
+        name.appendChild(qs);
+      }
       row.appendChild(name);
       var st = el("td");
       st.appendChild(el("span", "badge state-" + a.state, t("state." + a.state)));
