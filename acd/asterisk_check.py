@@ -9,6 +9,9 @@ beforehand and says, as ``file:line``, what a call would miss:
   Asterisk's sounds directory (``--sounds``, else ``astdatadir`` of asterisk.conf, else the usual place);
 - every mailbox ``VoiceMail()``/``VoiceMailMain()`` names, in voicemail.conf, and the ``beep`` it plays;
 - every queue ``Queue()`` names, in queues.conf, and its music class in musiconhold.conf;
+- every music-on-hold class of ``mode = files`` has audio files in its directory (``<astdatadir>/moh`` for
+  ``directory = moh``): with none, Asterisk drops the class at start ("No music on hold classes configured,
+  disabling music on hold" when it was the only one) and every waiting caller hears silence;
 - every context a ``Goto``/``GotoIf``/``Gosub``/``include`` or a PJSIP endpoint's ``context`` names;
 - ARI switched on (http.conf, ari.conf), ``#include`` files present, and ``@...@`` placeholders left
   (warnings: the shipped samples have them by design).
@@ -27,6 +30,7 @@ import typer
 
 from acd.asterisk_conf import (
     ASTERISK_ETC,
+    SOUND_EXTENSIONS,
     AppCall,
     ConfFile,
     Dialplan,
@@ -130,6 +134,7 @@ def check_asterisk(
     _check_sounds_dir(report)
     _check_calls(report, plan, etc, confs)
     _check_contexts(report, plan, confs.get("pjsip.conf"))
+    _check_moh(report, confs.get("musiconhold.conf"))
     _check_ari(report, confs)
     for name, conf in confs.items():
         if conf is None:
@@ -264,6 +269,40 @@ def _check_queue(
             entry.loc if entry else found[-1].loc,
             f"queue {name}: music on hold class [{cls}] is not in musiconhold.conf: callers hear silence",
         )
+
+
+def _check_moh(report: CheckReport, moh: ConfFile | None) -> None:
+    """Each ``mode = files`` class needs audio files in its directory, relative to astdatadir.
+
+    Seen on Asterisk 22.10.1 built offline: ``make install`` leaves ``<astdatadir>/moh`` empty when the
+    MOH-OPSOUND-WAV download is off, res_musiconhold logs "No music on hold classes configured, disabling
+    music on hold" and the ACD's queue music (``POST /channels/{id}/moh``) is silence.
+    """
+    sounds = report.sounds.path
+    if moh is None or sounds is None:
+        return
+    datadir = sounds.parent  # astdatadir: <astdatadir>/sounds is where the sounds are
+    for section in moh.sections:
+        if section.template or section.name == "general":
+            continue
+        mode = section.get("mode")
+        if mode is not None and mode.value.lower() != "files":
+            continue  # custom (an external player) or playlist (URLs/paths listed in the file)
+        entry = section.get("directory")
+        raw = entry.value if entry else "moh"
+        directory = Path(raw) if raw.startswith("/") else datadir / raw
+        report.count("music classes")
+        has_audio = directory.is_dir() and any(
+            f.suffix in SOUND_EXTENSIONS and f.is_file() for f in directory.iterdir()
+        )
+        if not has_audio:
+            report.add(
+                "error",
+                entry.loc if entry else section.loc,
+                f"music on hold class [{section.name}]: no audio files in {directory}: Asterisk drops the "
+                f"class at start (\"No music on hold classes configured, disabling music on hold\") and "
+                f"waiting callers hear silence; install hold music there (docs/deploy-asterisk.md section 4)",
+            )
 
 
 def _targets(expr: str) -> list[str]:
