@@ -174,3 +174,23 @@ def test_a_music_class_without_files_is_an_error(tmp_path: Path) -> None:
     ]
     (tmp_path / "moh" / "x.ulaw").write_bytes(b"\xff")
     assert check_asterisk(SHIPPED, sounds=sounds).errors == []
+
+
+def test_a_pattern_that_spells_a_word_with_a_digit_class_is_a_warning(tmp_path: Path) -> None:
+    """Asterisk 22.10.1: the shipped `_agent[1-8]` matched "age3t3" and never "agent3" (n is the class N)."""
+    etc = copy_conf(tmp_path)
+    ext = etc / "extensions.conf"
+    ext.write_text(ext.read_text().replace("exten => _age[n]t[1-8],", "exten => _agent[1-8],"))
+    report = check_asterisk(etc, sounds=built_sounds(tmp_path))
+    line = line_of(ext, "exten => _agent[1-8],")
+    assert [str(w) for w in report.warnings if "pattern" in w.message] == [
+        f"{ext}:{line}: warning: extension _agent[1-8] of [agents]: 'n' is the digit class N in a pattern, "
+        "not a letter; write [n] for the letter itself"
+    ]
+    # the shipped file, and the usual number patterns, say nothing
+    shipped = check_asterisk(SHIPPED, sounds=built_sounds(tmp_path / "2"))
+    assert not [w for w in shipped.warnings if "pattern" in w.message]
+    from acd.asterisk_check import _word_class_letter
+
+    assert [_word_class_letter(p) for p in ("_X.", "_NXXNXXXXXX", "_+X.", "_8X.", "_age[n]t[1-8]")] == \
+        [None] * 5
