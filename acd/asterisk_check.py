@@ -9,7 +9,12 @@ beforehand and says, as ``file:line``, what a call would miss:
   Asterisk's sounds directory (``--sounds``, else ``astdatadir`` of asterisk.conf, else the usual place);
 - every mailbox ``VoiceMail()``/``VoiceMailMain()`` names, in voicemail.conf, and the ``beep`` it plays;
 - every queue ``Queue()`` names, in queues.conf, and its music class in musiconhold.conf;
+- every music-on-hold class of ``mode = files`` has audio files in its directory (``<astdatadir>/moh`` for
+  ``directory = moh``): with none, Asterisk drops the class at start ("No music on hold classes configured,
+  disabling music on hold" when it was the only one) and every waiting caller hears silence;
 - every context a ``Goto``/``GotoIf``/``Gosub``/``include`` or a PJSIP endpoint's ``context`` names;
+- extension patterns that spell a word with one of the digit classes N, X, Z in it (``_agent[1-8]`` matches
+  "age3t1", not "agent1": warnings);
 - ARI switched on (http.conf, ari.conf), ``#include`` files present, and ``@...@`` placeholders left
   (warnings: the shipped samples have them by design).
 
@@ -18,6 +23,7 @@ Errors make the command exit 1; warnings don't unless ``--strict``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +33,7 @@ import typer
 
 from acd.asterisk_conf import (
     ASTERISK_ETC,
+    SOUND_EXTENSIONS,
     AppCall,
     ConfFile,
     Dialplan,
@@ -130,6 +137,8 @@ def check_asterisk(
     _check_sounds_dir(report)
     _check_calls(report, plan, etc, confs)
     _check_contexts(report, plan, confs.get("pjsip.conf"))
+    _check_moh(report, confs.get("musiconhold.conf"))
+    _check_patterns(report, plan)
     _check_ari(report, confs)
     for name, conf in confs.items():
         if conf is None:
@@ -264,6 +273,74 @@ def _check_queue(
             entry.loc if entry else found[-1].loc,
             f"queue {name}: music on hold class [{cls}] is not in musiconhold.conf: callers hear silence",
         )
+
+
+def _check_moh(report: CheckReport, moh: ConfFile | None) -> None:
+    """Each ``mode = files`` class needs audio files in its directory, relative to astdatadir.
+
+    Seen on Asterisk 22.10.1 built offline: ``make install`` leaves ``<astdatadir>/moh`` empty when the
+    MOH-OPSOUND-WAV download is off, res_musiconhold logs "No music on hold classes configured, disabling
+    music on hold" and the ACD's queue music (``POST /channels/{id}/moh``) is silence.
+    """
+    sounds = report.sounds.path
+    if moh is None or sounds is None:
+        return
+    datadir = sounds.parent  # astdatadir: <astdatadir>/sounds is where the sounds are
+    for section in moh.sections:
+        if section.template or section.name == "general":
+            continue
+        mode = section.get("mode")
+        if mode is not None and mode.value.lower() != "files":
+            continue  # custom (an external player) or playlist (URLs/paths listed in the file)
+        entry = section.get("directory")
+        raw = entry.value if entry else "moh"
+        directory = Path(raw) if raw.startswith("/") else datadir / raw
+        report.count("music classes")
+        has_audio = directory.is_dir() and any(
+            f.suffix in SOUND_EXTENSIONS and f.is_file() for f in directory.iterdir()
+        )
+        if not has_audio:
+            report.add(
+                "error",
+                entry.loc if entry else section.loc,
+                f"music on hold class [{section.name}]: no audio files in {directory}: Asterisk drops the "
+                f"class at start (\"No music on hold classes configured, disabling music on hold\") and "
+                f"waiting callers hear silence; install hold music there (docs/deploy-asterisk.md section 4)",
+            )
+
+
+_CLASS_LETTERS = set("nNxXzZ")
+
+
+def _word_class_letter(pattern: str) -> str | None:
+    """The first N/X/Z (either case) of ``pattern`` that stands next to a letter outside ``[...]``: in a
+    pattern it is a digit class, though the author most likely meant the letter (``_agent1``)."""
+    outside = re.sub(r"\[[^\]]*\]", "[]", pattern[1:])
+    for i, ch in enumerate(outside):
+        if ch not in _CLASS_LETTERS:
+            continue
+        neighbours = outside[max(0, i - 1):i] + outside[i + 1:i + 2]
+        if any(n.isalpha() and n not in _CLASS_LETTERS for n in neighbours):
+            return ch
+    return None
+
+
+def _check_patterns(report: CheckReport, plan: Dialplan) -> None:
+    """Asterisk 22.10.1: ``_agent[1-8]`` of the shipped [agents] matched "age3t3" and never "agent3"."""
+    seen: set[tuple[str, str]] = set()
+    for call in plan.calls:
+        key = (call.context, call.exten)
+        if key in seen or not call.exten.startswith("_"):
+            continue
+        seen.add(key)
+        letter = _word_class_letter(call.exten)
+        if letter is not None:
+            report.add(
+                "warning",
+                call.loc,
+                f"extension {call.exten} of [{call.context}]: '{letter}' is the digit class "
+                f"{letter.upper()} in a pattern, not a letter; write [{letter}] for the letter itself",
+            )
 
 
 def _targets(expr: str) -> list[str]:

@@ -7,6 +7,7 @@ Event orders are those of rest-samples.jsonl (``originate_caller``, ``originate_
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from typing import Any
 
@@ -16,6 +17,7 @@ from acd.ari_sim.world import INVALID_STATE, AriError, World, alloc_failed
 FORMATS = {
     "ulaw", "alaw", "gsm", "g722", "g729", "slin", "slin16", "slin48", "slin192", "opus", "ilbc", "g726",
 }
+log = logging.getLogger("acd.ari_sim")
 _CALLERID = re.compile(r'^\s*(?:"?([^"<]*?)"?\s*)?<([^>]*)>\s*$')
 
 
@@ -147,6 +149,9 @@ class Dialer:
             w.emit_channel(two, "ChannelCallerId", caller_presentation=0,
                            caller_presentation_txt="Presentation Allowed, Not Screened")
             w.emit_channel(two, "ChannelConnectedLine")
+        if not w.dialplan.local_exists(two.context, two.exten):
+            self._no_such_extension(one, two)
+            return
         ctx = w.dialplan.local(two.context)
         dialstring = f"{two.exten}@{two.context}"
         if ctx.kind in ("busy", "congestion", "noanswer", "ring"):
@@ -166,6 +171,15 @@ class Dialer:
         self._dialplan(two, "Answer", "")
         two.priority = 2
         self._local_answer(one, two)
+
+    def _no_such_extension(self, one: Channel, two: Channel) -> None:
+        """Asterisk 22.10.1 (tests/ari_sim/fixtures/local-no-such-extension.jsonl): originate answered 200,
+        core_local.c logs "No such extension/context", and both halves go at once, ``;2`` first, with
+        ChannelDestroyed cause 0 and nothing else: no Dial, no ChannelHangupRequest, no StasisStart."""
+        w = self.world
+        log.warning("No such extension/context %s@%s while calling Local channel", two.exten, two.context)
+        for ch in (two, one):
+            w.vanish(ch)
 
     def _local_answer(self, one: Channel, two: Channel) -> None:
         w = self.world

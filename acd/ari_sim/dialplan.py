@@ -11,6 +11,7 @@ voicemail.conf a real Asterisk reads, so a file the deployment lacks fails here 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,8 @@ class LocalContext:
 
     kind: str = "answer"
     answer_after_s: float = 0.0
+    pattern: str = "_X."
+    """The context's one extension (asterisk-conf/lab/extensions-lab.conf: ``exten => _X.,1,...``)."""
 
 
 DEFAULT_CONTEXTS: dict[str, LocalContext] = {
@@ -83,6 +86,42 @@ class Dialplan:
 
     def local(self, context: str) -> LocalContext:
         return self.contexts.get(context, LocalContext("answer"))
+
+    def local_exists(self, context: str, exten: str) -> bool:
+        """Whether ``Local/<exten>@<context>`` finds its extension. A context the simulator does not know
+        answers anything (as before); a known one matches only its pattern, as Asterisk 22.10.1 did:
+        ``Local/1@agent-phone`` against ``_X.`` is "No such extension/context" (docs/deploy-tested.md)."""
+        ctx = self.contexts.get(context)
+        return ctx is None or exten_matches(ctx.pattern, exten)
+
+
+_PATTERN_CLASSES = {"X": "0123456789", "Z": "123456789", "N": "23456789"}
+
+
+def exten_matches(pattern: str, exten: str) -> bool:
+    """Asterisk's extension match (main/pbx.c): a literal, or ``_`` then X, Z, N (digit classes in either
+    case: ``_agent1`` has an N), ``[...]``, ``.`` (one or more characters) and ``!`` (zero or more)."""
+    if not pattern.startswith("_"):
+        return pattern == exten
+    regex = []
+    rest = pattern[1:]
+    i = 0
+    while i < len(rest):
+        c = rest[i]
+        if c.upper() in _PATTERN_CLASSES:
+            regex.append(f"[{_PATTERN_CLASSES[c.upper()]}]")
+        elif c == "[":
+            end = rest.index("]", i)
+            regex.append("[" + re.escape(rest[i + 1:end]).replace("\\-", "-") + "]")
+            i = end
+        elif c == ".":
+            regex.append(".+")
+        elif c == "!":
+            regex.append(".*")
+        else:
+            regex.append(re.escape(c))
+        i += 1
+    return re.fullmatch("".join(regex), exten) is not None
 
 
 def default_endpoints(agents: int = 8) -> list[Endpoint]:

@@ -293,6 +293,20 @@ class World:
                 self.emit_channel(peer, "ChannelHangupRequest", cause=16, soft=True)
             self._destroy_peer(peer, cause)
 
+    def vanish(self, ch: Channel, cause: int = 0) -> None:
+        """A channel that never ran: only ChannelDestroyed (a Local channel whose extension is missing)."""
+        if ch.gone:
+            return
+        ch.gone = True
+        self.cancel_timers(ch.id)
+        self.cancel_timers(ch.id + ":ring")
+        self.emit_channel(ch, "ChannelDestroyed", cause=cause, cause_txt=CAUSE_TXT.get(cause, "Unknown"))
+        for hook in self.on_destroy:
+            hook(ch)
+        del self.channels[ch.id]
+        for app in self.hub.apps.values():
+            app.channel_ids.discard(ch.id)
+
     def _destroy_peer(self, peer: Channel, cause: int) -> None:
         if peer.bridge_id and peer.bridge_id in self.bridges:
             self._leave_bridge(self.bridges[peer.bridge_id], peer, noise=False)

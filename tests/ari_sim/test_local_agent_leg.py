@@ -7,6 +7,10 @@ daemon's restart path relies on (docs/ari-simulator.md, "Local channels originat
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 from tests.ari_sim.conftest import Ari, chan
 
 
@@ -29,3 +33,50 @@ async def test_a_local_agent_leg_has_its_2_half_in_the_app_with_the_copied_state
     mark = len(ari.events)
     await ari.req("DELETE", f"/channels/{two['id']}")
     await ari.wait("ChannelDestroyed", chan("leg1"), since=mark)  # hanging up ;2 tears the pair down
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _shape(events: list[dict[str, Any]]) -> list[tuple[str, str, object]]:
+    """Type, half (;1/;2) and cause of each event: what the daemon sees of the pair."""
+    return [(e["type"], e["channel"]["name"][-2:], e.get("cause")) for e in events]
+
+
+async def test_a_local_agent_whose_extension_does_not_exist_vanishes_as_in_asterisk(ari: Ari) -> None:
+    """Captured on Asterisk 22.10.1 (docs/deploy-tested.md): agents.yaml said ``Local/1@agent-phone``, whose
+    context matches only ``_X.`` (two characters or more). The originate answered 200 and both halves were
+    destroyed at once with cause 0, no Dial, no StasisStart; the simulator used to ring and answer it."""
+    lines = (FIXTURES / "local-no-such-extension.jsonl").read_text().splitlines()
+    real = [json.loads(line) for line in lines]
+    mark = len(ari.events)
+    status, body = await ari.req(
+        "POST", "/channels", endpoint="Local/1@agent-phone", app="acd", appArgs="agent,c1,agent1",
+        channelId="bad1", json_body={"variables": {"ACD_STATE": "role=agent;call=c1;agent=agent1"}},
+    )
+    assert status == 200, body
+    await ari.wait("ChannelDestroyed", chan("bad1"), since=mark)
+    ours = [e for e in ari.events[mark:] if (e.get("channel") or {}).get("name", "").startswith("Local/1@")]
+    assert [s for s in _shape(ours) if s[0] == "ChannelDestroyed"] == \
+        [s for s in _shape(real) if s[0] == "ChannelDestroyed"] == [("ChannelDestroyed", ";2", 0),
+                                                                    ("ChannelDestroyed", ";1", 0)]
+    assert not [e for e in ours if e["type"] in ("Dial", "StasisStart", "ChannelHangupRequest")]
+    assert {e["type"] for e in ours} <= {e["type"] for e in real}
+    # the same context with a two-digit extension rings and answers
+    mark = len(ari.events)
+    status, body = await ari.req("POST", "/channels", endpoint="Local/101@agent-phone", app="acd",
+                                 channelId="good1")
+    assert status == 200, body
+    await ari.wait("StasisStart", chan("good1"), since=mark)
+
+
+def test_extension_patterns_match_as_asterisk_does() -> None:
+    from acd.ari_sim.dialplan import exten_matches
+
+    assert exten_matches("_X.", "101") and exten_matches("_X.", "10")
+    assert not exten_matches("_X.", "1") and not exten_matches("_X.", "agent1")
+    assert exten_matches("_+X.", "+77272581500") and exten_matches("193", "193")
+    # n is the N class (2-9) in either case: what asterisk-conf/extensions.conf [agents] got wrong
+    assert exten_matches("_agent[1-8]", "age3t3") and not exten_matches("_agent[1-8]", "agent3")
+    assert exten_matches("_age[n]t[1-8]", "agent3") and not exten_matches("_age[n]t[1-8]", "agent9")
+    assert exten_matches("_8X!", "8") is False and exten_matches("_8X!", "81")

@@ -28,6 +28,8 @@ def built_sounds(tmp_path: Path) -> Path:
     build_prompts(load_prompts(ROOT / "config"), sounds, synth=fake_synth, numbers=False)
     (sounds / "en").mkdir(parents=True, exist_ok=True)
     (sounds / "en" / "beep.wav").write_bytes(b"RIFF")
+    (tmp_path / "moh").mkdir(exist_ok=True)  # <astdatadir>/moh: hold music (MOH-OPSOUND-WAV)
+    (tmp_path / "moh" / "macroform-cold_day.wav").write_bytes(b"RIFF")
     return sounds
 
 
@@ -117,6 +119,7 @@ def test_sounds_dir_comes_from_astdatadir(tmp_path: Path) -> None:
     etc = copy_conf(tmp_path)
     data = tmp_path / "lib-asterisk"
     shutil.copytree(built_sounds(tmp_path), data / "sounds")
+    shutil.copytree(tmp_path / "moh", data / "moh")
     (etc / "asterisk.conf").write_text(f"[directories]\nastdatadir => {data}\n")
     report = check_asterisk(etc)
     assert report.sounds.path == data / "sounds" and report.errors == []
@@ -152,3 +155,42 @@ def test_every_acd_sound_of_the_dialplan_is_a_prompt_in_every_language() -> None
     catalogue = load_prompts(ROOT / "config")
     for lang in ("kk", "ru", "en"):
         assert {pid for pid in played if not catalogue.has(lang, pid)} == set(), lang
+
+
+def test_a_music_class_without_files_is_an_error(tmp_path: Path) -> None:
+    """Asterisk 22.10.1 built offline: `make install` left <astdatadir>/moh empty, res_musiconhold logged
+    "No music on hold classes configured, disabling music on hold" and waiting callers heard silence."""
+    sounds = built_sounds(tmp_path)
+    for f in (tmp_path / "moh").iterdir():
+        f.unlink()
+    report = check_asterisk(SHIPPED, sounds=sounds)
+    moh = SHIPPED / "musiconhold.conf"
+    errors = [str(f) for f in report.errors]
+    assert errors == [
+        f"{moh}:{line_of(moh, 'directory = moh')}: error: music on hold class [default]: no audio files in "
+        f"{tmp_path / 'moh'}: Asterisk drops the class at start (\"No music on hold classes configured, "
+        "disabling music on hold\") and waiting callers hear silence; install hold music there "
+        "(docs/deploy-asterisk.md section 4)"
+    ]
+    (tmp_path / "moh" / "x.ulaw").write_bytes(b"\xff")
+    assert check_asterisk(SHIPPED, sounds=sounds).errors == []
+
+
+def test_a_pattern_that_spells_a_word_with_a_digit_class_is_a_warning(tmp_path: Path) -> None:
+    """Asterisk 22.10.1: the shipped `_agent[1-8]` matched "age3t3" and never "agent3" (n is the class N)."""
+    etc = copy_conf(tmp_path)
+    ext = etc / "extensions.conf"
+    ext.write_text(ext.read_text().replace("exten => _age[n]t[1-8],", "exten => _agent[1-8],"))
+    report = check_asterisk(etc, sounds=built_sounds(tmp_path))
+    line = line_of(ext, "exten => _agent[1-8],")
+    assert [str(w) for w in report.warnings if "pattern" in w.message] == [
+        f"{ext}:{line}: warning: extension _agent[1-8] of [agents]: 'n' is the digit class N in a pattern, "
+        "not a letter; write [n] for the letter itself"
+    ]
+    # the shipped file, and the usual number patterns, say nothing
+    shipped = check_asterisk(SHIPPED, sounds=built_sounds(tmp_path / "2"))
+    assert not [w for w in shipped.warnings if "pattern" in w.message]
+    from acd.asterisk_check import _word_class_letter
+
+    assert [_word_class_letter(p) for p in ("_X.", "_NXXNXXXXXX", "_+X.", "_8X.", "_age[n]t[1-8]")] == \
+        [None] * 5
