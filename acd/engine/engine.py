@@ -48,6 +48,7 @@ from acd.core import (
 )
 from acd.core.prediction import WaitEstimate, announce_minutes
 from acd.engine.call_control import CallController
+from acd.engine.outbound_call import Outbound
 from acd.engine.registry import Registry
 from acd.engine.session import CallSession, Leg
 from acd.engine.snoop import Listening
@@ -139,6 +140,8 @@ class Engine:
         """Agents' call control (acd/engine/call_control.py)."""
         self.listening = Listening(self)
         """Supervisors' listen / whisper / barge (acd/engine/snoop.py)."""
+        self.outbound = Outbound(self)
+        """Agent-first outbound calls: click-to-call, callbacks (acd/engine/outbound_call.py)."""
 
     # ---- helpers ---------------------------------------------------------------------------------
     def new_id(self, kind: str) -> str:
@@ -636,6 +639,10 @@ class Engine:
             return
         if args and args[0] == "snoop":
             return
+        if args and args[0] == "outcall":  # an agent answered their phone for an outbound call
+            if not self.outbound.answered(channel.id):
+                self.spawn(self.ari.channels.hangup(channel.id, "normal"))
+            return
         if self.registry.knows_channel(channel.id) or channel.id.startswith(OWN_PREFIX) or not self.accepting:
             return  # a channel the daemon made is never a new inbound call
         # extensions.conf runs Stasis(acd,inbound,${EXTEN}): the dialled number is the second argument.
@@ -648,8 +655,10 @@ class Engine:
             return
         if ev.dialstatus in ("BUSY", "CONGESTION", "CHANUNAVAIL"):
             # The channel stays in Stasis (BEHAVIOUR.md 5): ours to hang up.
+            leg.dialstatus = ev.dialstatus
             leg.fail("busy" if ev.dialstatus == "BUSY" else "unreachable")
-            self.forget_leg(leg)
+            if leg.kind != "out":  # an external leg is kept until destroyed: its cause tells more
+                self.forget_leg(leg)
             self.spawn(self.hangup_leg(leg))
 
     def _channel_gone(self, channel_id: str, cause: int | None, at: float) -> None:
@@ -687,7 +696,10 @@ class Engine:
             session.end_estimated = self.last_event_at is not None
 
     def leg_gone(self, leg: Leg, cause: int | None) -> None:
+        if leg.cause is None and not (leg.answered.done() and leg.answered.result()):
+            leg.cause = cause
         leg.fail(HANGUP_RESULTS.get(cause or 0, "failed"))
+        leg.ended.set()
         self.forget_leg(leg)
 
     def _recording_ended(self, rec: models.LiveRecording, *, failed: bool) -> None:
@@ -827,6 +839,7 @@ class Engine:
                 "language": s.info.language,
                 "queue": s.queue,
                 **self.control.live_view(s),
+                **({"agent": s.own_agent, "direction": "outbound"} if s.own_agent else {}),
             }
             for s in self.registry.sessions()
         ]
@@ -838,6 +851,9 @@ class Engine:
     def agent_of_call(self, call_id: str) -> str | None:
         """The agent ringing for, talking on, or in wrap-up after ``call_id`` (R22: the topic is typed in
         during wrap-up, after the caller has gone)."""
+        session = self.registry.session(call_id)
+        if session is not None and session.own_agent:
+            return session.own_agent
         for leg in self.registry.legs():
             if leg.call_id == call_id and leg.agent_id:
                 return leg.agent_id
