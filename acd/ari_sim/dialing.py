@@ -7,6 +7,7 @@ Event orders are those of rest-samples.jsonl (``originate_caller``, ``originate_
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 from typing import Any
 
@@ -32,6 +33,8 @@ def parse_callerid(value: str | None) -> tuple[str, str]:
 class Dialer:
     def __init__(self, world: World) -> None:
         self.world = world
+        self.rng = random.Random(15)
+        """Called parties' answer probability: seeded, so a run repeats."""
 
     # ---- validation shared by originate and create -------------------------------------------------
     def _validate(self, p: dict[str, Any], *, need_app: bool) -> tuple[str, str]:
@@ -118,8 +121,16 @@ class Dialer:
             ch.pending_app, ch.pending_args, ch.dialed_by_app = app, args, app
             w.subscribe(app, ch)
             ep = w.endpoints[f"PJSIP/{epname}"]
+            behaviour, answer_after = ep.behaviour, ep.answer_after_s
+            number = resource.split("@", 1)[0] if "@" in resource else ""
+            called = ep.called.get(number) if number else None
+            if called is not None:
+                behaviour, answer_after = called.behaviour, called.answer_after_s
+                ch.called_talk_s = called.talk_s
+            elif number and ep.answer_probability < 1.0 and self.rng.random() >= ep.answer_probability:
+                behaviour = "no_answer"
             asyncio.get_running_loop().call_soon(
-                w.ring_outcome, ch, ep.behaviour, ep.answer_after_s, timeout, resource)
+                w.ring_outcome, ch, behaviour, answer_after, timeout, resource)
             return ch
         one, two = self._local_pair(p, resource)
         one.app_name, one.app_data = "AppDial2", "(Outgoing Line)"

@@ -189,6 +189,10 @@ class Parties:
             ep = self.world.endpoints.get(f"PJSIP/{ch.resource}")
             if ep is not None:
                 ch.has_audio = True
+                if ch.called_talk_s is not None:  # a called party on the trunk: it ends the conversation
+                    self.agent_legs[ch.id] = Endpoint(ep.technology, ep.resource, ep.state, "answer",
+                                                      0.0, ch.called_talk_s, "agent")
+                    return
                 self.agent_legs[ch.id] = Endpoint(ep.technology, ep.resource, ep.state, ep.behaviour,
                                                   ep.answer_after_s, ep.talk_s, ep.hangup)
 

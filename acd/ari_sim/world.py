@@ -215,8 +215,9 @@ class World:
         """Dial an outgoing leg: the Dial events of rest-samples ``dial_agent`` and BEHAVIOUR.md 5."""
         ch.dialing = True
         self.emit_dial(ch, "", dialstring)
-        if behaviour in ("busy", "congestion"):
-            status, cause = ("BUSY", 17) if behaviour == "busy" else ("CONGESTION", 34)
+        if behaviour in ("busy", "congestion", "unavailable", "invalid"):
+            status, cause = {"busy": ("BUSY", 17), "congestion": ("CONGESTION", 34),
+                             "unavailable": ("CHANUNAVAIL", 20), "invalid": ("CHANUNAVAIL", 1)}[behaviour]
             self.later(ch.id + ":ring", 0.5, self._dial_failed, ch, status, cause)
             return
         self.set_state(ch, "Ringing")
