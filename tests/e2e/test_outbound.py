@@ -72,7 +72,8 @@ async def test_voicemail_after_hours_is_called_back_next_morning_reached_and_clo
         for i in range(2, 9):
             await h.endpoint(f"agent{i}", state="offline")
         await h.endpoint("agent1", state="online", behaviour="answer", answer_after_s=1, hangup="caller")
-        await h.endpoint("trunk", called={CUSTOMER: {"behaviour": "answer", "answer_after_s": 3, "talk_s": 8}})
+        await h.endpoint("trunk", called={CUSTOMER: {"behaviour": "answer", "answer_after_s": 3,
+                                                     "talk_s": 8}})
         await h.start_daemon()
         status, body = await h.api_post("/api/callbacks/next", {}, who="agent1")
         assert status == 200 and body["callback"]["id"] == cb["id"]  # the preview, with its screen pop
@@ -123,7 +124,8 @@ async def _done(h: Harness, cb_id: str) -> dict[str, Any] | None:
     return row if row["status"] != "open" or row["attempts"] else None
 
 
-async def test_busy_number_is_retried_then_reached_and_emergency_numbers_are_refused(harness: Harness) -> None:
+async def test_busy_number_is_retried_then_reached_and_emergency_numbers_are_refused(
+        harness: Harness) -> None:
     h = harness
     for i in range(2, 9):
         await h.endpoint(f"agent{i}", state="offline")

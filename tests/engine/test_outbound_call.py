@@ -50,7 +50,8 @@ async def _ringing_number(rig: Rig, number: str = NUMBER) -> tuple[str, str]:
     assert _state(rig)["state"] == "on_call"  # reserved from the click: no inbound offer meanwhile
     rig.engine.dispatch(stasis_start(call, ["outcall", call, "agent1"]))
     leg = str(await rig.ari.until(
-        lambda: next((c[2] for c in rig.ari.of("originate") if "@trunk" in c[1]), None), "number not dialled"))
+        lambda: next((c[2] for c in rig.ari.of("originate") if "@trunk" in c[1]), None),
+        "number not dialled"))
     return call, leg
 
 
