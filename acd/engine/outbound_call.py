@@ -285,8 +285,11 @@ class OutboundCall(CallSession):
         return "reached"
 
     def _arrived_fact(self) -> ev.Arrived:
-        return ev.Arrived(direction="outbound", dialled=self.request.number,
-                          caller=self.request.caller_id or "", channel=self.request.agent_endpoint,
+        """The CDR row's start: ``caller`` is the service's number as the called party sees it, ``dialled``
+        the number called (docs/outbound.md, "What the CDR says")."""
+        o = self.engine.settings.outbound
+        return ev.Arrived(direction="outbound", dialled=self.request.number, caller=o.caller_id,
+                          caller_name=o.caller_name, channel=self.request.agent_endpoint,
                           linked_id=self.request.callback_id or self.channel_id)
 
     async def _finish(self, outcome: DialOutcome) -> None:

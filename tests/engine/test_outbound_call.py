@@ -69,7 +69,8 @@ async def test_the_agent_rings_first_then_the_number_and_the_conversation_is_rec
         assert connected.data["agent"] == "agent1"
         [arrived] = rig.sink.calls(call, "arrived")
         assert arrived.data["direction"] == "outbound" and arrived.data["dialled"] == NUMBER
-        assert arrived.data["caller"] == '"Call centre" <7272581500>'
+        assert arrived.data["caller"] == "7272581500" and arrived.data["caller_name"] == "Call centre"
+        assert ("originate", f"PJSIP/{NUMBER}@trunk", leg) in rig.ari.calls
         rig.clock.advance(30)
         rig.engine.dispatch(destroyed(leg))  # the called party hangs up
         await rig.ari.until(lambda: done, "no result")
