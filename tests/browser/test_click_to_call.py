@@ -19,7 +19,8 @@ expect.set_options(timeout=45_000)
 async def test_click_to_call_from_the_desktop(desk: Desk) -> None:
     h = desk.h
     await h.endpoint("agent1", state="online", behaviour="answer", answer_after_s=2, hangup="caller")
-    await h.endpoint("trunk", called={"7015550123": {"behaviour": "answer", "answer_after_s": 2, "talk_s": 12}})
+    await h.endpoint("trunk", called={"7015550123": {"behaviour": "answer", "answer_after_s": 2,
+                                                     "talk_s": 12}})
     page = await desk.new_page()
     await desk.login(page, "aigerim")
     await page.wait_for_url(re.compile(r"/agent/agent1$"))

@@ -70,6 +70,10 @@
 
   // "Call back" on each earlier call of the screen pop's history (rows rendered by desktop.js).
   function decorate() {
+    var head = $("history").tHead.rows[0];
+    if (head && !head.querySelector("th.call-back-col")) {
+      var th = document.createElement("th"); th.className = "call-back-col"; head.appendChild(th);
+    }
     var rows = document.querySelectorAll("#history tbody tr[data-call-id]");
     rows.forEach(function (row) {
       if (row.querySelector("button.call-back")) return;
