@@ -169,3 +169,33 @@ async def _is_ready(h: Harness, agent: str) -> bool:
 async def _closed(h: Harness, cb_id: str) -> dict[str, Any] | None:
     row = await _callback(h, cb_id)
     return row if row["status"] != "open" else None
+
+
+async def test_a_restart_during_an_outbound_conversation_keeps_it_and_its_callback_outcome(
+        harness: Harness) -> None:
+    """R27: the call's phase is on the agent's channel; the next daemon adopts the conversation, the CDR row
+    and the recording are completed, and the callback is closed as reached when the called party hangs up."""
+    h = harness
+    for i in range(2, 9):
+        await h.endpoint(f"agent{i}", state="offline")
+    await h.endpoint("agent1", state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+    await h.endpoint("trunk", called={CUSTOMER: {"behaviour": "answer", "answer_after_s": 1, "talk_s": 100}})
+    await h.start_daemon()
+    status, created = await h.api_post("/api/callbacks", {"number": "87011234567", "kind": "api"})
+    cb = created["callback"]["id"]
+    status, placed = await h.api_post(f"/api/callbacks/{cb}/dial", {}, who="agent1")
+    assert status == 201, placed
+    out = placed["call_id"]
+    await eventually(lambda: h.rows("SELECT * FROM recordings WHERE call_id = :c", c=out), 30,
+                     "not connected")
+    await h.stop_daemon()
+    await h.start_daemon()
+    assert await _agent_state(h, "agent1") == "on_call"  # adopted: still on the call for the ACD
+    closed = await eventually(lambda: _closed(h, cb), 60, "callback not closed after the restart")
+    assert closed["outcome"] == "reached" and closed["attempts"] == 1
+    row = await _outbound_row(h, out)
+    assert row["outcome"] == "answered" and row["agent"] == "agent1" and row["hangup_by"] == "called"
+    assert h.daemon is not None
+    await h.daemon.recorder.drain()
+    [rec] = await h.rows("SELECT status FROM recordings WHERE call_id = :c", c=out)
+    assert rec["status"] == "done"
