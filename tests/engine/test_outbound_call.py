@@ -164,3 +164,21 @@ async def test_a_connected_outbound_call_is_adopted_after_a_restart(rig: Rig) ->
         assert _state(rig)["state"] == "wrap_up"
         [connected] = rig.sink.calls(call, "connected")
         assert connected.at == pytest.approx(now - 40)  # the same milestone, replayed with its time
+
+
+async def test_an_agent_in_wrap_up_may_call_and_comes_back_ready_after_a_busy_number(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        done = _results(rig)
+        first, leg = await _ringing_number(rig)
+        rig.engine.dispatch(stasis_start(leg, ["out", first, ""]))
+        await rig.ari.until(lambda: rig.ari.of("record_bridge"), "not recorded")
+        rig.engine.dispatch(destroyed(leg))
+        await rig.ari.until(lambda: done, "no first result")
+        assert _state(rig)["state"] == "wrap_up"
+        second = await rig.engine.outbound.dial("agent1", "8 701 765 43 21")  # wrap-up ends here
+        assert _state(rig)["state"] == "on_call"
+        [wrapped] = rig.sink.calls(first, "wrapup_ended")  # the first call's wrap-up is booked
+        rig.engine.dispatch(destroyed(second, 17))  # the agent's own phone is busy
+        await rig.ari.until(lambda: len(done) == 2, "no second result")
+        assert done[1].outcome == "agent_busy" and _state(rig)["state"] == "ready"
+        assert wrapped.data["agent"] == "agent1"
