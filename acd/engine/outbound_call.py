@@ -385,6 +385,8 @@ class Outbound:
             raise OutboundRefused("log in first: a logged-out agent cannot place calls")
         if state in ("ringing", "on_call"):
             raise OutboundRefused("you are on a call already")
+        if view.get("reachable") is False:
+            raise OutboundRefused("your phone is not registered: the call cannot ring it")
         if state == "wrap_up":  # the wrap-up ends here; the core has no path from wrap-up to a call
             engine.set_agent_state(agent, "not_ready", "outbound", None)
             state, reason = "ready", None

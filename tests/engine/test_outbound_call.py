@@ -182,3 +182,11 @@ async def test_an_agent_in_wrap_up_may_call_and_comes_back_ready_after_a_busy_nu
         await rig.ari.until(lambda: len(done) == 2, "no second result")
         assert done[1].outcome == "agent_busy" and _state(rig)["state"] == "ready"
         assert wrapped.data["agent"] == "agent1"
+
+
+async def test_an_agent_whose_phone_is_offline_is_told_so(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        rig.engine.endpoint_state("PJSIP/agent1", "offline")
+        with pytest.raises(OutboundRefused, match="phone is not registered"):
+            await rig.engine.outbound.dial("agent1", NUMBER)
+        assert _state(rig)["state"] == "ready" and rig.ari.of("originate") == []
