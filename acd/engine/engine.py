@@ -7,6 +7,8 @@ Theory of operation
   ``apply`` turns into ARI commands and CDR events. One timer task sleeps until the core's next deadline.
 - Legs are the channels the daemon dials: an agent's phone for an offer, or an external number. They are
   originated into our app with ``appArgs = "<kind>,<call id>,<agent id>"``: StasisStart means answered.
+- Outbound calls the agents place (click-to-call, callbacks) are sessions too, whose channel is the agent's
+  phone (``appArgs = "outcall,..."``, acd/engine/outbound_call.py); the number is their ``out`` leg.
 - Nothing here blocks on the database: CDR records go to the writer's queue.
 
 The engine is a dispatcher: typed ARI events are matched to the session or leg that owns the id they name
