@@ -190,3 +190,16 @@ async def test_an_agent_whose_phone_is_offline_is_told_so(rig: Rig) -> None:
         with pytest.raises(OutboundRefused, match="phone is not registered"):
             await rig.engine.outbound.dial("agent1", NUMBER)
         assert _state(rig)["state"] == "ready" and rig.ari.of("originate") == []
+
+
+async def test_no_inbound_caller_is_offered_to_an_agent_placing_a_call(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        call = await rig.engine.outbound.dial("agent1", NUMBER)  # the agent's phone rings
+        await rig.ari.until(lambda: rig.ari.of("originate"), "the agent's phone was not called")
+        rig.ari.alive.add("c1")
+        rig.engine.dispatch(stasis_start("c1", ["inbound", "500"]))
+        await rig.ari.until(lambda: rig.sink.calls("c1", "queued"), "the caller did not queue")
+        assert [c for c in rig.ari.of("originate") if c[2] != call] == []  # nobody else is ready
+        rig.engine.dispatch(destroyed(call, 19))  # the agent gives up: now free for the caller
+        await rig.ari.until(lambda: [c for c in rig.ari.of("originate") if c[2] != call],
+                            "the caller was not offered to the freed agent")
