@@ -274,6 +274,10 @@ class Daemon:
 
         self._tasks.extend(start_callbacks(app, self.config_dir, self.config.schedules, self.db,
                                            self.clock.now, writer=self.writer))
+        from acd.web.outbound import OUTBOUND, outcome_recorder  # R25: click-to-call, callback dialling
+
+        app[OUTBOUND] = self.engine.outbound
+        self.engine.outbound.on_done = outcome_recorder(app)
         from acd.web.wallboard import BOARD  # R23: the wallboard's roster and call moves
 
         app[BOARD].supervisor = EnginePortAdapter(self)

@@ -114,6 +114,35 @@ class DirectoryEntry(Strict):
     kind: Literal["branch", "external", "supervisor", "other"] = "external"
 
 
+class OutboundSettings(Strict):
+    """Calls the agents place (click-to-call, callbacks; docs/outbound.md): the agent's phone rings first,
+    then the number is dialled through the trunk with the service's caller id."""
+
+    trunk: str = "PJSIP/{number}@trunk"
+    """What Asterisk dials for an external number; ``{number}`` is replaced by the canonical number."""
+    caller_id: str = ""
+    """The service's number shown to the called party (any spelling; empty: the trunk's default)."""
+    caller_name: str = ""
+    agent_ring_s: float = Field(30.0, gt=0, le=300)
+    """How long the agent's own phone rings before the call is given up."""
+    number_ring_s: float = Field(45.0, gt=0, le=300)
+    """How long the external number rings before the attempt counts as no answer."""
+    allowed_prefixes: list[str] = ["7"]
+    """Dialling rules (outbound/dialrules.py): canonical numbers must start with one of these."""
+    refused_prefixes: list[str] = []
+    """More ranges never to dial, on top of the built-in emergency, short and premium numbers."""
+    queue: str | None = None
+    """The queue whose wrap-up time follows an outbound call; None: the agent's first queue."""
+
+    def dial_string(self, number: str) -> str:
+        return self.trunk.replace("{number}", number)
+
+    def caller_id_header(self) -> str | None:
+        if not self.caller_id:
+            return None
+        return f'"{self.caller_name}" <{self.caller_id}>' if self.caller_name else self.caller_id
+
+
 class SoftphoneSettings(Strict):
     """The browser softphone (issue 13): where it registers. The SIP password of each agent comes from the
     environment (``<password_env_prefix><AGENT ID>``, upper-cased, non-alphanumerics as ``_``), never from
@@ -156,6 +185,8 @@ class Settings(Strict):
     """R4: the reasons an agent (or the system, for a missed call) may give for not being ready."""
     directory: list[DirectoryEntry] = []
     """Consultation and transfer targets besides agents and queues (docs/call-control.md)."""
+    outbound: OutboundSettings = OutboundSettings()
+    """Click-to-call and callback dialling (docs/outbound.md)."""
 
     @field_validator("timezone")
     @classmethod

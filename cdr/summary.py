@@ -5,7 +5,8 @@ ALL stored events of every call it touched. Same events in, same row out: no clo
 
 Outcome rules, first match wins (docs/cdr.md is the user's version):
 1. connected to an agent                                   -> answered (``transferred_to`` set if the
-   agent transferred it afterwards)
+   agent transferred it afterwards); an outbound call never connected -> its ``outbound_result`` step
+   (busy, no_answer, congestion, unavailable, invalid_number, agent_no_answer, cancelled, ...)
 2. a voicemail was left                                    -> voicemail
 3. overflowed out of the queues (a target that is not ``queue:...``, or no queue entered after the last
    overflow) -> overflowed
@@ -94,6 +95,8 @@ class _State:
     """The caller left the queue asking to be called back ("keep my place")."""
     ended: float | None = None
     agent_topic: bool = False
+    outbound_result: str | None = None
+    """An outbound call's ``step outbound_result`` (busy, no_answer, ...): its outcome when not connected."""
     recordings: dict[str, str] = field(default_factory=dict)
     """Each recording's status as the call's own events tell it (the ``recordings`` rows win)."""
 
@@ -181,6 +184,8 @@ def fold(call_id: str, events: Iterable[CallEvent], *, short_abandon_s: float = 
                     s.ring_total += at - s.offer_open
                     s.offer_open = None
             case Step() as f:
+                if f.step == "outbound_result":
+                    s.outbound_result = _str(f.detail)
                 if f.to == "voicemail" and s.connected is None:  # the IVR sent the call to voicemail
                     s.out_of_queue_at = s.out_of_queue_at or at
             case RecordingStarted() as f:
@@ -286,6 +291,8 @@ def _derive(s: _State, short_abandon_s: float) -> None:
 def _outcome(s: _State, short_abandon_s: float) -> str | None:
     if s.connected is not None:
         return "answered"
+    if s.row.get("direction") == "outbound":  # an outbound call not connected: what Asterisk said
+        return s.outbound_result or ("failed" if s.ended is not None else None)
     if s.voicemail:
         return "voicemail"
     if s.overflow_out:

@@ -33,6 +33,18 @@ Outcome = Literal["reached", "no_answer", "busy", "wrong_number"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 Status = Literal["open", "done", "failed"]
 
+DIAL_OUTCOMES: Mapping[str, Outcome] = {
+    "reached": "reached",
+    "no_answer": "no_answer",
+    "unavailable": "no_answer",
+    "congestion": "no_answer",
+    "busy": "busy",
+    "invalid_number": "wrong_number",
+}
+"""What the daemon's dialling (acd/engine/outbound_call.py ``DialOutcome``) means for a callback. An
+attempt that never reached the number's side (the agent's phone did not answer, the agent hung up while it
+rang, an error) is not an attempt: the callback stays as it was."""
+
 MAX_DAYS_SCANNED = 400
 """A business-hours deadline looks this many local days ahead for open hours, then gives up (a schedule
 that never opens is refused when the config is loaded, so this only guards against a year of holidays)."""

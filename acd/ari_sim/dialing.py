@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import re
 from typing import Any
 
@@ -34,6 +35,8 @@ def parse_callerid(value: str | None) -> tuple[str, str]:
 class Dialer:
     def __init__(self, world: World) -> None:
         self.world = world
+        self.rng = random.Random(15)
+        """Called parties' answer probability: seeded, so a run repeats."""
 
     # ---- validation shared by originate and create -------------------------------------------------
     def _validate(self, p: dict[str, Any], *, need_app: bool) -> tuple[str, str]:
@@ -121,9 +124,15 @@ class Dialer:
             w.subscribe(app, ch)
             ep = w.endpoints[f"PJSIP/{epname}"]
             behaviour, answer_after = ep.behaviour, ep.answer_after_s
-            if w.called.enabled and "@" in resource and epname == w.dialplan.trunk:
-                behaviour, answer_after, ch.called_talk_s = w.called.draw(resource.split("@", 1)[0],
-                                                                          w.clock.now())
+            number = resource.split("@", 1)[0] if "@" in resource else ""
+            called = ep.called.get(number) if number else None
+            if called is not None:
+                behaviour, answer_after = called.behaviour, called.answer_after_s
+                ch.called_talk_s = called.talk_s
+            elif w.called.enabled and number and epname == w.dialplan.trunk:
+                behaviour, answer_after, ch.called_talk_s = w.called.draw(number, w.clock.now())
+            elif number and ep.answer_probability < 1.0 and self.rng.random() >= ep.answer_probability:
+                behaviour = "no_answer"
             asyncio.get_running_loop().call_soon(
                 w.ring_outcome, ch, behaviour, answer_after, timeout, resource)
             return ch

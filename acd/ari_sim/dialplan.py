@@ -18,7 +18,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from acd.ari_sim.model import Endpoint
+from acd.ari_sim.model import CALLED_BEHAVIOURS, CalledParty, Endpoint
 from acd.asterisk_conf import mailbox_key, read_dialplan, read_mailboxes
 
 FALLBACKS = ("voicemail", "queue", "hangup")
@@ -152,7 +152,9 @@ def endpoint_from(key: str, raw: dict[str, Any], base: Endpoint | None = None) -
 
 
 def apply_endpoint_settings(ep: Endpoint, raw: dict[str, Any]) -> None:
-    """Validate and apply ``{state, behaviour, answer_after_s, talk_s, hangup}`` (control API and config)."""
+    """Validate and apply ``{state, behaviour, answer_after_s, talk_s, hangup, called, answer_probability}``
+    (control API and config). ``called`` adds or replaces called parties of a trunk by number:
+    ``{"7011234567": {"behaviour": "busy"}}`` (answer, no_answer, busy, congestion, unavailable, invalid)."""
     state = raw.get("state", ep.state)
     behaviour = raw.get("behaviour", ep.behaviour)
     hangup = raw.get("hangup", ep.hangup)
@@ -167,6 +169,18 @@ def apply_endpoint_settings(ep: Endpoint, raw: dict[str, Any]) -> None:
     ep.talk_s = float(raw.get("talk_s", ep.talk_s))
     if "name" in raw:
         ep.name = str(raw["name"])
+    if "answer_probability" in raw:
+        p = float(raw["answer_probability"])
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"answer_probability must be between 0 and 1, got {p}")
+        ep.answer_probability = p
+    for number, spec in (raw.get("called") or {}).items():
+        spec = spec or {}
+        kind = spec.get("behaviour", "answer")
+        if kind not in CALLED_BEHAVIOURS:
+            raise ValueError(f"called {number}: behaviour must be one of {CALLED_BEHAVIOURS}, got {kind!r}")
+        ep.called[str(number)] = CalledParty(kind, float(spec.get("answer_after_s", 3.0)),
+                                             float(spec.get("talk_s", 20.0)))
 
 
 def apply_asterisk_conf(dp: Dialplan, etc: Path) -> None:

@@ -219,6 +219,23 @@ class Recording:
         return out
 
 
+CALLED_BEHAVIOURS = ("answer", "no_answer", "busy", "congestion", "unavailable", "invalid")
+"""What a called party on the trunk does: ``unavailable`` is CHANUNAVAIL with cause 20 (subscriber absent),
+``invalid`` CHANUNAVAIL with cause 1 (unallocated number, a SIP 404 from the provider)."""
+
+
+@dataclass(frozen=True)
+class CalledParty:
+    """One number dialled out through a trunk endpoint, as the simulator plays it."""
+
+    behaviour: str = "answer"
+    answer_after_s: float = 3.0
+    talk_s: float = 20.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"behaviour": self.behaviour, "answer_after_s": self.answer_after_s, "talk_s": self.talk_s}
+
+
 @dataclass
 class Endpoint:
     technology: str
@@ -229,6 +246,11 @@ class Endpoint:
     talk_s: float = 30.0
     hangup: str = "caller"
     name: str = ""
+    called: dict[str, CalledParty] = field(default_factory=dict)
+    """A trunk's called parties by dialled number (``PJSIP/<number>@trunk``); the others follow
+    ``answer_probability`` and the endpoint's own behaviour."""
+    answer_probability: float = 1.0
+    """A number not in ``called`` answers with this probability, else rings out (no answer)."""
 
     @property
     def key(self) -> str:
@@ -249,6 +271,8 @@ class Endpoint:
             "answer_after_s": self.answer_after_s,
             "talk_s": self.talk_s,
             "hangup": self.hangup,
+            "called": {n: c.to_json() for n, c in self.called.items()},
+            "answer_probability": self.answer_probability,
         }
 
 

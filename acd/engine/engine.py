@@ -7,6 +7,8 @@ Theory of operation
   ``apply`` turns into ARI commands and CDR events. One timer task sleeps until the core's next deadline.
 - Legs are the channels the daemon dials: an agent's phone for an offer, or an external number. They are
   originated into our app with ``appArgs = "<kind>,<call id>,<agent id>"``: StasisStart means answered.
+- Outbound calls the agents place (click-to-call, callbacks) are sessions too, whose channel is the agent's
+  phone (``appArgs = "outcall,..."``, acd/engine/outbound_call.py); the number is their ``out`` leg.
 - Nothing here blocks on the database: CDR records go to the writer's queue.
 
 The engine is a dispatcher: typed ARI events are matched to the session or leg that owns the id they name
@@ -53,6 +55,7 @@ from acd.engine.call_control import CallController
 from acd.engine.campaign import Campaigns
 from acd.engine.keep_place import KeptPlaces
 from acd.engine.orphans import OrphanSweep
+from acd.engine.outbound_call import Outbound
 from acd.engine.registry import RecordingOwner, Registry
 from acd.engine.session import CallSession, Leg
 from acd.engine.snoop import Listening
@@ -154,6 +157,8 @@ class Engine:
         """Closes calls that ended while no daemon listened (acd/engine/orphans.py)."""
         self.kept = KeptPlaces(self)
         """Callers who pressed the key to keep their place (acd/engine/keep_place.py)."""
+        self.outbound = Outbound(self)
+        """Agent-first outbound calls: click-to-call, callbacks (acd/engine/outbound_call.py)."""
 
     # ---- helpers ---------------------------------------------------------------------------------
     def new_id(self, kind: str) -> str:
@@ -709,6 +714,10 @@ class Engine:
             return
         if args and args[0] == "snoop":
             return
+        if args and args[0] == "outcall":  # an agent answered their phone for an outbound call
+            if not self.outbound.answered(channel.id):
+                self.spawn(self.ari.channels.hangup(channel.id, "normal"))
+            return
         if self.registry.knows_channel(channel.id) or channel.id.startswith(OWN_PREFIX) or not self.accepting:
             return  # a channel the daemon made is never a new inbound call
         # extensions.conf runs Stasis(acd,inbound,${EXTEN}): the dialled number is the second argument.
@@ -721,8 +730,10 @@ class Engine:
             return
         if ev.dialstatus in ("BUSY", "CONGESTION", "CHANUNAVAIL"):
             # The channel stays in Stasis (BEHAVIOUR.md 5): ours to hang up.
+            leg.dialstatus = ev.dialstatus
             leg.fail("busy" if ev.dialstatus == "BUSY" else "unreachable")
-            self.forget_leg(leg)
+            if leg.kind != "out":  # an external leg is kept until destroyed: its cause tells more
+                self.forget_leg(leg)
             self.spawn(self.hangup_leg(leg))
 
     def _channel_gone(self, channel_id: str, cause: int | None, at: float) -> None:
@@ -760,7 +771,10 @@ class Engine:
             session.end_estimated = self.last_event_at is not None
 
     def leg_gone(self, leg: Leg, cause: int | None) -> None:
+        if leg.cause is None and not (leg.answered.done() and leg.answered.result()):
+            leg.cause = cause
         leg.fail(HANGUP_RESULTS.get(cause or 0, "failed"))
+        leg.ended.set()
         self.forget_leg(leg)
 
     def _recording_ended(self, rec: models.LiveRecording, *, failed: bool) -> None:
@@ -900,6 +914,7 @@ class Engine:
                 "language": s.info.language,
                 "queue": s.queue,
                 **self.control.live_view(s),
+                **({"agent": s.own_agent, "direction": "outbound"} if s.own_agent else {}),
             }
             for s in self.registry.sessions()
         ]
@@ -913,6 +928,9 @@ class Engine:
     def agent_of_call(self, call_id: str) -> str | None:
         """The agent ringing for, talking on, or in wrap-up after ``call_id`` (R22: the topic is typed in
         during wrap-up, after the caller has gone)."""
+        session = self.registry.session(call_id)
+        if session is not None and session.own_agent:
+            return session.own_agent
         for leg in self.registry.legs():
             if leg.call_id == call_id and leg.agent_id:
                 return leg.agent_id

@@ -113,7 +113,11 @@ async def _resync(engine: Engine) -> None:
         if s.role == "call" and not cid.startswith(OWN_PREFIX) and local_base(channels[cid].name) is None
     }
     legs = {cid: s for cid, s in found.items() if s.role in ("agent", "out")}
+    # Outbound calls (acd/engine/outbound_call.py): the channel is the agent's phone, with our own id.
+    outbound = {cid: s for cid, s in found.items()
+                if s.role == "call" and s.direction == "outbound" and cid.startswith(OWN_PREFIX)}
     kept = {s.peer for s in calls.values() if s.phase == "connected" and s.peer}
+    kept |= {s.peer for s in outbound.values() if s.phase == "connected" and s.peer}
     kept |= {leg.channel_id for leg in reg.legs()}
     kept_locals = {
         base for cid in kept if cid in channels and (base := local_base(channels[cid].name)) is not None
@@ -125,13 +129,15 @@ async def _resync(engine: Engine) -> None:
     for cid, s in calls.items():
         log.info("adopting_call", call_id=cid, phase=s.phase, queue=s.queue or None)
         engine.start_call(channels[cid], dialled=s.dialled, language=s.lang, resume=s)
+    for cid, s in outbound.items():
+        engine.outbound.adopt(cid, s)
     for cid in legs:
         if cid in kept or local_base(channels[cid].name) in kept_locals:
             continue
         with contextlib.suppress(AriError):
             await engine.ari.channels.hangup(cid, "normal")
     for cid, s in found.items():
-        if cid not in calls and cid not in legs:
+        if cid not in calls and cid not in legs and cid not in outbound:
             log.info("not_adopted", channel=cid, name=channels[cid].name, role=s.role)
 
 

@@ -60,13 +60,20 @@ class Leg:
     answered: asyncio.Future[bool] = field(init=False)
     """Resolves True when the leg enters Stasis (answered), False when it failed; ``result`` says why."""
     result: str = ""
+    dialstatus: str = ""
+    """Asterisk's ``Dial.dialstatus`` when the leg failed with one (BUSY, CONGESTION, CHANUNAVAIL)."""
+    cause: int | None = None
+    """ChannelDestroyed's cause when the leg ended before its answer (17 busy, 19 no answer, ...)."""
     gone: asyncio.Event = field(init=False)
+    ended: asyncio.Event = field(init=False)
+    """Asterisk reported the channel destroyed (``cause`` is known then)."""
     released: bool = False
     """The agent of this leg has been sent to wrap-up (a transfer released them before the call ended)."""
 
     def __post_init__(self) -> None:
         self.answered = asyncio.get_running_loop().create_future()
         self.gone = asyncio.Event()
+        self.ended = asyncio.Event()
 
     def fail(self, result: str) -> None:
         self.result = self.result or result
@@ -132,6 +139,8 @@ class CallSession(CallControl):
         """Who the caller is talking to: the leg that answered, then whoever call control put in the call
         instead (a transfer) or besides (a conference); acd/engine/call_control.py."""
         self.parties_changed = asyncio.Event()
+        self.own_agent: str | None = None
+        """An outbound call (acd/engine/outbound_call.py): the agent whose phone is this call's channel."""
 
     # ---- plumbing -------------------------------------------------------------------------------
     def now(self) -> float:

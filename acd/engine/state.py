@@ -18,8 +18,8 @@ from typing import Literal, cast
 
 STATE_VAR = "ACD_STATE"
 
-Phase = Literal["ivr", "queued", "connected", "voicemail", "transferring"]
-PHASES: tuple[Phase, ...] = ("ivr", "queued", "connected", "voicemail", "transferring")
+Phase = Literal["ivr", "queued", "connected", "voicemail", "transferring", "dialling"]
+PHASES: tuple[Phase, ...] = ("ivr", "queued", "connected", "voicemail", "transferring", "dialling")
 Role = Literal["call", "agent", "out"]
 Loc = tuple[str | int, ...]
 
@@ -69,6 +69,10 @@ class SavedState:
     bridge: str = ""
     recording: str = ""
     connected: float | None = None
+    direction: str = ""
+    """``outbound`` for a call the daemon placed (the channel is the agent's phone); empty: inbound."""
+    callback: str = ""
+    """The callback an outbound call works (``callbacks.id``)."""
     # a leg the daemon dialled
     call: str = ""
     """For a leg: the caller's channel id."""
@@ -107,6 +111,8 @@ class SavedState:
             recording=v.get("recording", ""),
             connected=_float(v.get("connected", "")),
             call=v.get("call", ""),
+            direction=v.get("direction", ""),
+            callback=v.get("callback", ""),
         )
 
     def encode(self) -> str:

@@ -29,6 +29,7 @@ from acd.web import (  # noqa: F401
     wallboard,
 )
 from acd.web import callbacks as _callbacks  # noqa: F401  (R25 callbacks and escalation)
+from acd.web import outbound as _outbound  # noqa: F401  (R25 click-to-call, callback dialling)
 from acd.web.accounts import AccountStore, LoginLimiter
 from acd.web.audit_sessions import AccessSessions
 from acd.web.auth import Authenticator

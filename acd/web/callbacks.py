@@ -24,12 +24,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import structlog
 from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd.web.auth import Principal
-from acd.web.context import CLOCK, ENGINE, db_of
+from acd.web.context import CLOCK, DB, ENGINE, db_of
 from acd.web.errors import ApiError, bad_request
 from acd.web.inputs import optional_str, read_json_object
 from acd.web.json import json_response
@@ -38,7 +39,7 @@ from acd.yamlconf import ConfigError, ConfigProblem
 from cdr.schema import calls, recordings
 from cdr.writer import CdrWriter
 from outbound import callback_store
-from outbound.callbacks import KINDS, OUTCOMES, CallbacksConfig, Plan, load_callbacks_config
+from outbound.callbacks import DIAL_OUTCOMES, KINDS, OUTCOMES, CallbacksConfig, Plan, load_callbacks_config
 from outbound.servicedesk import Escalation, OutboxSender, enqueue
 from routing.numbers import BadNumber, normalise
 from routing.schedule import Schedule
@@ -52,6 +53,8 @@ class CallbacksWiring:
     webhook_url: str | None = None
     sender: OutboxSender | None = None
 
+
+log = structlog.get_logger(__name__)
 
 CALLBACKS: web.AppKey[CallbacksWiring] = web.AppKey("callbacks", CallbacksWiring)
 
@@ -162,7 +165,7 @@ async def listing(request: web.Request, user: Principal | None) -> web.Response:
 async def next_callback(request: web.Request, user: Principal | None) -> web.Response:
     """The preview: the most urgent callback ready to dial is assigned to the asking agent and shown with
     its screen pop (earlier calls of the number, the voicemail or call recording, the ticket). The agent
-    dials it and closes the attempt; nothing is dialled by the daemon yet (docs/outbound.md)."""
+    dials it (``POST /api/callbacks/{id}/dial``, acd/web/outbound.py); its outcome closes the attempt."""
     who = _user(user)
     db = db_of(request)
     cb_id = await callback_store.claim_next(db, who.agent or "", request.app[CLOCK]())
@@ -172,7 +175,7 @@ async def next_callback(request: web.Request, user: Principal | None) -> web.Res
     return json_response({"callback": cb, "screen_pop": await callback_store.screen_pop(db, cb)})
 
 
-@route("POST", "/api/callbacks/{id}/close", roles={"agent", "supervisor", "admin"})
+@route("POST", "/api/callbacks/{id:.+}/close", roles={"agent", "supervisor", "admin"})
 async def close(request: web.Request, user: Principal | None) -> web.Response:
     who = _user(user)
     cb_id = request.match_info["id"]
@@ -192,6 +195,23 @@ async def close(request: web.Request, user: Principal | None) -> web.Response:
     except KeyError as exc:
         raise ApiError(404, f"no callback {cb_id}") from exc
     return json_response({"callback": await callback_store.get(db, cb_id)})
+
+
+async def record_dial_outcome(app: web.Application, callback_id: str, dial_outcome: str, agent: str,
+                              now: float) -> None:
+    """A callback the daemon dialled (acd/web/outbound.py) ended: its outcome closes it (reached, wrong
+    number) or schedules the retry (busy, no answer); an attempt that never reached the number changes
+    nothing. A callback closed meanwhile by hand stays as it was."""
+    outcome = DIAL_OUTCOMES.get(dial_outcome)
+    if outcome is None or app.get(DB) is None:
+        return
+    wiring = app.get(CALLBACKS) or CallbacksWiring(Plan(CallbacksConfig(), None))
+    db = app[DB]
+    assert db is not None
+    try:
+        await callback_store.record_outcome(db, callback_id, outcome, wiring.plan, now, agent)
+    except (callback_store.NotOpen, KeyError):
+        log.info("callback_outcome_not_recorded", callback=callback_id, outcome=outcome)
 
 
 def webhook_secret(env_name: str) -> str | None:

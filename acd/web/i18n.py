@@ -547,6 +547,32 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# Click-to-call and callback dialling on the agent desktop (acd/web/outbound.py, static/desktop-outbound.js).
+_OUTBOUND_TEXTS: dict[str, tuple[str, str, str]] = {
+    "out.title": ("Call a number", "Позвонить", "Нөмірге қоңырау шалу"),
+    "out.number": ("Number", "Номер", "Нөмір"),
+    "out.call": ("Call", "Позвонить", "Қоңырау шалу"),
+    "out.hint": (
+        "Your phone rings first, then the number is dialled with the service's number.",
+        "Сначала зазвонит ваш телефон, затем будет набран номер с номером службы.",
+        "Алдымен сіздің телефоныңыз шырылдайды, содан кейін нөмір қызмет нөмірімен теріледі.",
+    ),
+    "out.placed": ("Calling {number}: answer your phone", "Звонок на {number}: ответьте на свой телефон",
+                   "{number} нөміріне қоңырау: телефоныңызды алыңыз"),
+    "out.call_back": ("Call back", "Перезвонить", "Кері қоңырау шалу"),
+    "out.next": ("Next callback", "Следующий обратный звонок", "Келесі кері қоңырау"),
+    "out.none": ("No callback is due", "Нет обратных звонков к выполнению", "Орындалатын кері қоңырау жоқ"),
+    "out.dial": ("Dial", "Набрать", "Теру"),
+    "out.due": ("due", "срок", "мерзімі"),
+    "out.kind.voicemail": ("Voicemail", "Голосовое сообщение", "Дауыстық хабар"),
+    "out.kind.second_line": ("Second line", "Вторая линия", "Екінші желі"),
+    "out.kind.requested": ("Requested", "По просьбе", "Сұраныс бойынша"),
+    "out.kind.api": ("Service desk", "Сервис-деск", "Сервис-деск"),
+    "out.recording": ("Listen", "Прослушать", "Тыңдау"),
+    "out.ticket": ("Ticket", "Заявка", "Өтінім"),
+}
+_TEXTS.update(_OUTBOUND_TEXTS)
+
 def text(lang: str, key: str) -> str:
     entry = _TEXTS.get(key)
     if entry is None:

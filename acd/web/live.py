@@ -183,6 +183,8 @@ class LiveHub:
             card = self.card(ev.call_id)
             card.caller, card.dialled = _s(d.get("caller")), _s(d.get("dialled"))
             card.caller_name, card.arrived_at = _s(d.get("caller_name")), ev.at
+            if d.get("direction") == "outbound":  # the agent's own call: the pop shows whom they call
+                card.caller, card.caller_name = card.dialled, None
             return
         card_or_none = self.cards.get(ev.call_id)
         if card_or_none is None:

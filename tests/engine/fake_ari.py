@@ -61,6 +61,10 @@ def destroyed(cid: str, cause: int = 16) -> models.ChannelDestroyed:
     )
 
 
+def dial(peer: str, dialstatus: str) -> models.Dial:
+    return models.Dial(application="acd", timestamp=STAMP, peer=channel(peer), dialstatus=dialstatus)
+
+
 @dataclass
 class Bridge:
     id: str
@@ -107,6 +111,12 @@ class _Channels(_Part):
 
     async def answer(self, cid: str) -> None:
         self.ari.log("answer", cid)
+
+    async def ring(self, cid: str) -> None:
+        self.ari.log("ring", cid)
+
+    async def ring_stop(self, cid: str) -> None:
+        self.ari.log("ring_stop", cid)
 
     async def play(
         self, cid: str, media: builtins.list[str], *, lang: str = "", playback_id: str = ""

@@ -124,8 +124,11 @@ CALLBACK_ROUTES = {
     ("POST", "/api/calls/{id}/escalate"): {"agent", "supervisor", "admin"},
     ("POST", "/api/callbacks"): {"reporting", "supervisor", "admin"},
     ("GET", "/api/callbacks"): {"agent", "supervisor", "admin"},
-    ("POST", "/api/callbacks/{id}/close"): {"agent", "supervisor", "admin"},
+    ("POST", "/api/callbacks/{id:.+}/close"): {"agent", "supervisor", "admin"},  # voicemail ids have '/'
     ("POST", "/api/callbacks/next"): {"agent"},
+    ("POST", "/api/callbacks/{id:.+}/dial"): {"agent"},
+    ("POST", "/api/outbound/calls"): {"agent"},
+    ("GET", "/api/outbound/check"): {"agent"},
 }
 
 

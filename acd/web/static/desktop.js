@@ -74,6 +74,7 @@
       body.textContent = "";
       (call.history || []).forEach(function (h) {
         var tr_ = body.insertRow();
+        tr_.dataset.callId = h.call_id; // desktop-outbound.js adds "call back" to the row
         [fmtDate(h.at), h.agent_name || "—", h.topic || "—", h.outcome ? tr("outcome.", h.outcome) : "—"]
           .forEach(function (v) { tr_.insertCell().textContent = v; });
         var rec = tr_.insertCell(); // desk3: a link where the agent may hear it (the server decides)
