@@ -9,11 +9,13 @@ question is unknown, and counted as productive by the form's rule.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -305,3 +307,128 @@ async def test_preview_the_agent_takes_a_contact_skips_one_dials_the_next_and_it
         assert [s["state"] for s in states][:2] == ["on_call", "wrap_up"], states
     finally:
         await close_harness(h)
+
+
+RESTART_CAMPAIGN = """
+name: rs
+queue: general
+caller_id: +7 727 258 15 00
+window: {days: [mon, tue, wed, thu, fri, sat, sun], hours: ["00:00-23:59"]}
+attempts: {max: 1}
+dialing: {mode: progressive, ring_timeout_s: 120}
+script: {kk: "Сәлеметсіз бе!"}
+form:
+  questions:
+    - {id: consent, type: yes_no, required: true, text: {kk: "Келісесіз бе?"}}
+"""
+
+
+@pytest.mark.timeout(90)
+async def test_a_daemon_killed_mid_campaign_follows_its_lines_and_calls_nobody_twice(tmp_path: Path) -> None:
+    """R27 for campaigns, with real processes: SIGKILL while one contact talks to agent1, one answered
+    contact waits for an agent (agent2's phone rings for it) and one contact's phone still rings. The
+    restarted daemon follows all three: the conversation goes on and ends ``answered``, the waiting contact
+    is offered again and served, the ringing line ends ``no_answer``; one attempt and one CDR row each, and
+    nobody is dialled a second time (before, their attempts ended ``congestion`` and all were rung again)."""
+    import signal
+
+    import aiohttp
+
+    from tests.e2e.test_restart import _Procs
+
+    async with aiohttp.ClientSession() as http:
+        p = _Procs(tmp_path, http)  # x10
+        folder = p.cfg / "campaigns"
+        for old in folder.glob("*.yaml"):
+            old.unlink()
+        (folder / "rs.yaml").write_text(RESTART_CAMPAIGN, encoding="utf-8")
+        queues = (p.cfg / "queues.yaml").read_text()
+        (p.cfg / "queues.yaml").write_text(queues.replace("ring_timeout_s: 15", "ring_timeout_s: 900", 1))
+        try:
+            async with asyncio.timeout(80):
+                await _restart_campaign(p, http, signal.SIGKILL)
+        finally:
+            await p.close()
+
+
+async def _restart_campaign(p: Any, http: Any, sig: int) -> None:
+    await p.start_sim()
+
+    async def phone(agent: str, answer_after_s: float) -> None:
+        async with http.put(f"{p.sim_url}/endpoints/PJSIP/{agent}",
+                            json={"state": "online", "behaviour": "answer", "answer_after_s": answer_after_s,
+                                  "hangup": "caller"}) as r:
+            assert r.status < 300
+
+    async def parties(**conf: float) -> None:
+        async with http.post(f"{p.sim_url}/trunk/parties", json=conf) as r:
+            assert r.status < 300
+
+    async def dialled() -> list[dict[str, Any]]:
+        async with http.get(f"{p.sim_url}/trunk/parties") as r:
+            return list((await r.json())["dialled"])
+
+    for agent, after in (("agent1", 1), ("agent2", 100000), ("agent3", 1)):
+        await phone(agent, after)
+    daemon = await p.start_daemon()
+    db = make_engine(p.db_url)
+    try:
+        report = ImportReport("contacts.csv", rows=3)
+        report.contacts = [Contact(f"70100000{i}0", f"Контакт {i}", "kk", {}, i + 2) for i in range(3)]
+        await store_contacts(db, load_campaign(p.cfg / "campaigns" / "rs.yaml"), report)
+    finally:
+        await db.dispose()
+
+    # contact 0 answers and talks to agent1
+    await parties(answer_rate=1.0, answer_after_s=2, talk_s=3600)
+    await p.agent_state("agent1", "ready")
+    await eventually(lambda: _agent_is(p, "agent1", "on_call"), 30, "agent1 never talked to contact 0")
+    # contact 1 answers and waits for an agent: agent2's phone rings for it (and would ring for ever)
+    await parties(answer_rate=1.0, answer_after_s=2, talk_s=10)
+    await p.agent_state("agent2", "ready")
+    await eventually(lambda: _agent_is(p, "agent2", "ringing"), 30, "contact 1 was never offered to agent2")
+    await phone("agent2", 1)  # the next offer is answered
+    # contact 2's phone rings, nobody answers; agent3, for whom it was dialled, goes on a break
+    await parties(answer_rate=0.0, busy_rate=0.0, unavailable_rate=0.0)
+    await p.agent_state("agent3", "ready")
+    await eventually(lambda: _count(dialled, 3), 20, "contact 2 was never dialled")
+    await p.agent_state("agent3", "not_ready", "break")
+    attempts = await p.rows("SELECT id, call_id FROM campaign_attempts ORDER BY id")
+    talking, waiting, ringing = (str(a["call_id"]) for a in attempts)
+    daemon.send_signal(sig)
+    await daemon.wait()
+    await p.start_daemon()
+
+    # the conversation is followed (agent1 on it again); the contact hangs up
+    await eventually(lambda: _agent_is(p, "agent1", "on_call"), 20, "the conversation was not adopted")
+    async with http.post(f"{p.sim_url}/calls/{talking}/hangup") as r:
+        assert r.status < 300
+
+    async def all_ended() -> list[dict[str, Any]] | None:
+        rows = await p.rows("SELECT * FROM campaign_attempts ORDER BY id")
+        return rows if all(r["outcome"] for r in rows) else None
+
+    rows = await eventually(all_ended, 40, "the attempts never ended after the restart")
+    assert [(r["call_id"], r["outcome"], r["agent"]) for r in rows] == [
+        (talking, "answered", "agent1"), (waiting, "answered", "agent2"), (ringing, "no_answer", None)]
+    contacts = await p.rows("SELECT status FROM campaign_contacts ORDER BY id")
+    assert [c["status"] for c in contacts] == ["done", "done", "failed"]
+    assert len(await dialled()) == 3  # nobody called again
+
+    async def cdr_complete() -> list[dict[str, Any]] | None:
+        calls = await p.rows("SELECT id, outcome, agent, ended_at FROM calls WHERE direction = 'outbound'")
+        return calls if len(calls) == 2 and all(c["ended_at"] for c in calls) else None
+
+    calls = await eventually(cdr_complete, 20, "the CDR rows of the campaign calls never completed")
+    assert sorted((c["id"], c["outcome"], c["agent"]) for c in calls) == sorted(
+        [(talking, "answered", "agent1"), (waiting, "answered", "agent2")])
+    arrived = await p.rows("SELECT call_id FROM call_events WHERE kind = 'arrived'")
+    assert Counter(a["call_id"] for a in arrived) == {talking: 1, waiting: 1}
+
+
+async def _agent_is(p: Any, agent: str, state: str) -> bool:
+    return (await p.agents())[agent]["state"] == state
+
+
+async def _count(dialled: Any, n: int) -> bool:
+    return len(await dialled()) >= n
