@@ -326,7 +326,7 @@ form:
 @pytest.mark.timeout(90)
 async def test_a_daemon_killed_mid_campaign_follows_its_lines_and_calls_nobody_twice(tmp_path: Path) -> None:
     """R27 for campaigns, with real processes: SIGKILL while one contact talks to agent1, one answered
-    contact waits for an agent (agent2's phone rings for it) and one contact's phone still rings. The
+    contact waits for an agent (agent3's phone rings for it) and one contact's phone still rings. The
     restarted daemon follows all three: the conversation goes on and ends ``answered``, the waiting contact
     is offered again and served, the ringing line ends ``no_answer``; one attempt and one CDR row each, and
     nobody is dialled a second time (before, their attempts ended ``congestion`` and all were rung again)."""
@@ -368,7 +368,7 @@ async def _restart_campaign(p: Any, http: Any, sig: int) -> None:
         async with http.get(f"{p.sim_url}/trunk/parties") as r:
             return list((await r.json())["dialled"])
 
-    for agent, after in (("agent1", 1), ("agent2", 100000), ("agent3", 1)):
+    for agent, after in (("agent2", 1), ("agent3", 100000)):  # agent1 answers on a Local channel
         await phone(agent, after)
     daemon = await p.start_daemon()
     db = make_engine(p.db_url)
@@ -383,16 +383,16 @@ async def _restart_campaign(p: Any, http: Any, sig: int) -> None:
     await parties(answer_rate=1.0, answer_after_s=2, talk_s=3600)
     await p.agent_state("agent1", "ready")
     await eventually(lambda: _agent_is(p, "agent1", "on_call"), 30, "agent1 never talked to contact 0")
-    # contact 1 answers and waits for an agent: agent2's phone rings for it (and would ring for ever)
+    # contact 1 answers and waits for an agent: agent3's phone rings for it (and would ring for ever)
     await parties(answer_rate=1.0, answer_after_s=2, talk_s=10)
-    await p.agent_state("agent2", "ready")
-    await eventually(lambda: _agent_is(p, "agent2", "ringing"), 30, "contact 1 was never offered to agent2")
-    await phone("agent2", 1)  # the next offer is answered
-    # contact 2's phone rings, nobody answers; agent3, for whom it was dialled, goes on a break
-    await parties(answer_rate=0.0, busy_rate=0.0, unavailable_rate=0.0)
     await p.agent_state("agent3", "ready")
+    await eventually(lambda: _agent_is(p, "agent3", "ringing"), 30, "contact 1 was never offered to agent3")
+    await phone("agent3", 1)  # the next offer is answered
+    # contact 2's phone rings, nobody answers; agent2, for whom it was dialled, goes on a break
+    await parties(answer_rate=0.0, busy_rate=0.0, unavailable_rate=0.0)
+    await p.agent_state("agent2", "ready")
     await eventually(lambda: _count(dialled, 3), 20, "contact 2 was never dialled")
-    await p.agent_state("agent3", "not_ready", "break")
+    await p.agent_state("agent2", "not_ready", "break")
     attempts = await p.rows("SELECT id, call_id FROM campaign_attempts ORDER BY id")
     talking, waiting, ringing = (str(a["call_id"]) for a in attempts)
     daemon.send_signal(sig)
@@ -410,7 +410,7 @@ async def _restart_campaign(p: Any, http: Any, sig: int) -> None:
 
     rows = await eventually(all_ended, 40, "the attempts never ended after the restart")
     assert [(r["call_id"], r["outcome"], r["agent"]) for r in rows] == [
-        (talking, "answered", "agent1"), (waiting, "answered", "agent2"), (ringing, "no_answer", None)]
+        (talking, "answered", "agent1"), (waiting, "answered", "agent3"), (ringing, "no_answer", None)]
     contacts = await p.rows("SELECT status FROM campaign_contacts ORDER BY id")
     assert [c["status"] for c in contacts] == ["done", "done", "failed"]
     assert len(await dialled()) == 3  # nobody called again
@@ -421,7 +421,7 @@ async def _restart_campaign(p: Any, http: Any, sig: int) -> None:
 
     calls = await eventually(cdr_complete, 20, "the CDR rows of the campaign calls never completed")
     assert sorted((c["id"], c["outcome"], c["agent"]) for c in calls) == sorted(
-        [(talking, "answered", "agent1"), (waiting, "answered", "agent2")])
+        [(talking, "answered", "agent1"), (waiting, "answered", "agent3")])
     arrived = await p.rows("SELECT call_id FROM call_events WHERE kind = 'arrived'")
     assert Counter(a["call_id"] for a in arrived) == {talking: 1, waiting: 1}
 
