@@ -297,6 +297,7 @@ class CampaignDialer:
         session = CallSession(e, info, channel.name, resume=resume)
         # the call's phases (queued, connected) are written with the line's keys: a successor adopts it
         session.saved = (resume or line.state(self.campaign.name)).with_(answered=line.answered_at)
+        session.only_agents = frozenset(self.campaign.agents) if self.campaign.agents else None
         e.registry.add_session(session)
         session.arrived_at = line.answered_at
         line.session = session

@@ -132,6 +132,8 @@ class CallSession(CallControl):
         """Who the caller is talking to: the leg that answered, then whoever call control put in the call
         instead (a transfer) or besides (a conference); acd/engine/call_control.py."""
         self.parties_changed = asyncio.Event()
+        self.only_agents: frozenset[str] | None = None
+        """Only these agents may be offered the call (an outbound campaign's ``agents``, acd/core)."""
 
     # ---- plumbing -------------------------------------------------------------------------------
     def now(self) -> float:
