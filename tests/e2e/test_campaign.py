@@ -432,3 +432,40 @@ async def _agent_is(p: Any, agent: str, state: str) -> bool:
 
 async def _count(dialled: Any, n: int) -> bool:
     return len(await dialled()) >= n
+
+
+ONLY_CAMPAIGN = DROP_CAMPAIGN.replace("name: drop", "name: only").replace(
+    "queue: general", "queue: general\nagents: [agent2]")
+
+
+@pytest.mark.timeout(60)
+async def test_a_campaign_call_is_offered_only_to_the_campaigns_agents(tmp_path: Path) -> None:
+    """``agents: [agent2]``: agent1, more skilled and ready as well (the core's strategy would pick her),
+    is never offered the campaign's call; agent2 takes it."""
+    h = await make_harness(tmp_path, speed=20)
+    try:
+        folder = h.config_dir / "campaigns"
+        for old in folder.glob("*.yaml"):
+            old.unlink()
+        (folder / "only.yaml").write_text(ONLY_CAMPAIGN, encoding="utf-8")
+        await h.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+        await h.sim_post("trunk/parties", {"answer_rate": 1.0, "answer_after_s": 2, "talk_s": 5})
+        await h.start_daemon(initial_agent_state="logged_out")
+        assert h.daemon is not None
+        for agent in ("agent1", "agent2"):
+            assert (await h.api_post(f"/api/agents/{agent}/state", {"state": "ready"}, who=agent))[0] == 200
+        report = ImportReport("contacts.csv", rows=1)
+        report.contacts = [Contact("7011234567", "Асель", "kk", {}, 2)]
+        await store_contacts(h.daemon.db, load_campaign(folder / "only.yaml"), report)
+
+        async def ended() -> list[dict[str, object]] | None:
+            rows = await h.rows("SELECT * FROM campaign_attempts WHERE outcome IS NOT NULL")
+            return rows or None
+
+        attempt = (await eventually(ended, 30, "the campaign call never ended"))[0]
+        assert (attempt["outcome"], attempt["agent"]) == ("answered", "agent2")
+        offered = await h.rows("SELECT data FROM call_events WHERE call_id = :c AND kind = 'offered'",
+                               c=attempt["call_id"])
+        assert offered and all("agent2" in str(o["data"]) for o in offered), offered
+    finally:
+        await close_harness(h)
