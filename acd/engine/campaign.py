@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -124,10 +125,25 @@ class CampaignDialer:
         self._idle_until = 0.0
         self.resynced = asyncio.Event()
         """Set after the first resync of the process: the lines a previous daemon left are adopted."""
+        self.retired = False
+        """The campaign's file was removed (a reload): no new line; its calls in progress are followed."""
 
     @property
     def clock(self) -> float:
         return self.engine.clock.now()
+
+    def reconfigure(self, campaign: Campaign, do_not_call: set[str]) -> None:
+        """A reload changed the campaign's file: the window, pacing, pause and lists apply from the next
+        decision; lines ringing and calls in progress go on (the pacer keeps what it measured)."""
+        self.campaign = campaign
+        self.dnc = do_not_call
+        d = campaign.dialing
+        self.pacer.settings = PacingSettings(mode=d.mode, drop_rate_target=d.drop_rate_target,
+                                             max_lines_per_agent=d.max_lines_per_agent,
+                                             trunk_channels=d.trunk_channels, drop_after_s=d.drop_after_s)
+        self.retired = False
+        self._idle_until = 0.0
+        self._wake.set()
 
     # ---- the loop ---------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -152,8 +168,9 @@ class CampaignDialer:
     async def step(self) -> None:
         now = self.clock
         self._give_up_lost_lines(now)
-        if self.campaign.dialing.mode == "preview" or not self.engine.accepting:
-            return
+        d = self.campaign.dialing
+        if d.mode == "preview" or d.paused or self.retired or not self.engine.accepting:
+            return  # paused (or no longer dialled): nothing new; the lines and calls are followed still
         if not self.campaign.in_window(now) or now < self._idle_until:
             return
         decision = self.pacer.decide(now, self.snapshot(now))
@@ -457,6 +474,9 @@ class Campaigns:
     dialers: dict[str, CampaignDialer]
     previews: dict[str, PreviewDialer] = field(default_factory=dict)
     """Preview campaigns (acd/engine/campaign_preview.py): agent-first calls."""
+    on_reload: Callable[[], None] | None = None
+    """Set by the daemon's wiring (acd/web/campaigns.py): applies the campaign files after a config reload."""
+    connected: bool = False
 
     def on_event(self, event: models.Event) -> bool:
         return any(d.on_event(event) for d in self.dialers.values()) or \
@@ -484,5 +504,13 @@ class Campaigns:
 
     def resynced(self) -> None:
         """The first resync is done: dialers may close the attempts nobody adopted, then dial."""
+        self.connected = True
         for d in self.dialers.values():
             d.resynced.set()
+
+    def add(self, dialer: CampaignDialer) -> None:
+        """A campaign that a reload started: it adopts nothing (this process followed every line)."""
+        self.dialers[dialer.campaign.name] = dialer
+        if self.connected:
+            dialer.resynced.set()
+        dialer.engine.spawn(dialer.run(), f"campaign-{dialer.campaign.name}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -467,5 +468,79 @@ async def test_a_campaign_call_is_offered_only_to_the_campaigns_agents(tmp_path:
         offered = await h.rows("SELECT data FROM call_events WHERE call_id = :c AND kind = 'offered'",
                                c=attempt["call_id"])
         assert offered and all("agent2" in str(o["data"]) for o in offered), offered
+    finally:
+        await close_harness(h)
+
+
+RELOAD_CAMPAIGN = DROP_CAMPAIGN.replace("name: drop", "name: rl")
+
+
+@pytest.mark.timeout(60)
+async def test_a_reload_pauses_a_campaign_starts_a_new_one_keeps_calls_and_refuses_a_broken_file(
+        tmp_path: Path) -> None:
+    """Campaign files follow the config's reload (R11): a broken campaign file is refused with its
+    file:line and the running campaign goes on; ``paused: true`` stops new lines of that campaign while its
+    conversation in progress goes on to its end (``answered``); a campaign file added is dialled."""
+    from tests.e2e.test_reload import reload_now
+
+    h = await make_harness(tmp_path, speed=20)
+    try:
+        folder = h.config_dir / "campaigns"
+        for old in folder.glob("*.yaml"):
+            old.unlink()
+        path = folder / "rl.yaml"
+        path.write_text(RELOAD_CAMPAIGN, encoding="utf-8")
+        await h.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+        await h.sim_post("trunk/parties", {"answer_rate": 1.0, "answer_after_s": 2, "talk_s": 3600})
+        await h.start_daemon(initial_agent_state="logged_out")
+        assert h.daemon is not None
+        report = ImportReport("contacts.csv", rows=2)
+        report.contacts = [Contact("7011234567", "Асель", "kk", {}, 2),
+                           Contact("7011234568", "Ivan", "kk", {}, 3)]
+        await store_contacts(h.daemon.db, load_campaign(path), report)
+        assert (await h.api_post("/api/agents/agent1/state", {"state": "ready"}, who="agent1"))[0] == 200
+
+        async def talking() -> list[dict[str, object]] | None:
+            rows = await h.rows("SELECT id FROM calls WHERE direction = 'outbound' AND agent = 'agent1'")
+            return rows or None
+
+        call_id = str((await eventually(talking, 30, "the first contact never talked to agent1"))[0]["id"])
+        # a broken campaign file: refused with its file:line, the running campaign and call go on
+        path.write_text(RELOAD_CAMPAIGN.replace("mode: progressive", "mode: sideways"), encoding="utf-8")
+        assert not await reload_now(h)
+        error = str(h.daemon.reloader.last_error)
+        assert re.search(r"rl\.yaml:\d+: dialing", error), error
+        # paused, and a new campaign: the pause holds rl's second contact back, the new one is dialled
+        path.write_text(RELOAD_CAMPAIGN.replace("drop_after_s: 2}", "drop_after_s: 2, paused: true}"),
+                        encoding="utf-8")
+        fresh = folder / "rl2.yaml"
+        fresh.write_text(RELOAD_CAMPAIGN.replace("name: rl", "name: rl2"), encoding="utf-8")
+        report = ImportReport("contacts.csv", rows=1)
+        report.contacts = [Contact("7011234569", "Дана", "kk", {}, 2)]
+        await store_contacts(h.daemon.db, load_campaign(fresh), report)
+        assert await reload_now(h), h.daemon.reloader.last_error
+        await h.sim_post("trunk/parties", {"answer_rate": 1.0, "answer_after_s": 2, "talk_s": 5})
+        assert (await h.api_post("/api/agents/agent2/state", {"state": "ready"}, who="agent2"))[0] == 200
+
+        async def rl2_done() -> list[dict[str, object]] | None:
+            rows = await h.rows("SELECT a.outcome, a.agent FROM campaign_attempts a JOIN campaigns c "
+                                "ON c.id = a.campaign_id WHERE c.name = 'rl2' AND a.outcome IS NOT NULL")
+            return rows or None
+
+        assert [(r["outcome"], r["agent"]) for r in await eventually(rl2_done, 30, "rl2 was never dialled")] \
+            == [("answered", "agent2")]
+        assert await h.channel_alive(call_id), "the reload dropped the conversation in progress"
+        await h.sim_post(f"calls/{call_id}/hangup")
+
+        async def rl_ended() -> list[dict[str, object]] | None:
+            rows = await h.rows("SELECT outcome, agent FROM campaign_attempts WHERE call_id = :c "
+                                "AND outcome IS NOT NULL", c=call_id)
+            return rows or None
+
+        assert [(r["outcome"], r["agent"]) for r in await eventually(rl_ended, 30, "the call never ended")] \
+            == [("answered", "agent1")]
+        async with h.http.get(f"{h.sim_url}/_sim/trunk/parties") as r:
+            numbers = [d["number"] for d in (await r.json())["dialled"]]
+        assert sorted(numbers) == ["+77011234567", "+77011234569"]  # rl's second contact: paused
     finally:
         await close_harness(h)
