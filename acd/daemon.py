@@ -241,9 +241,10 @@ class Daemon:
         self._tasks.append(asyncio.create_task(self._run_stream(), name="ari-events"))
         self._tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
         self._tasks.append(asyncio.create_task(self._retention(), name="retention"))
+        from acd.web.campaigns import load_checked  # the campaign files are part of a reload
         from routing.reload import ConfigReloader
 
-        self.reloader = ConfigReloader(self.config_dir, self._reloaded, loader=load_config)
+        self.reloader = ConfigReloader(self.config_dir, self._reloaded, loader=load_checked)
         await self.reloader.start()
         log.info("daemon_started", version=__version__, http_port=self.port)
 
@@ -356,6 +357,8 @@ class Daemon:
         self.engine.apply(
             self.acd.reconfigure(list(config.queues.values()), list(config.agents.values()), self.clock.now())
         )
+        if self.engine.campaigns is not None and self.engine.campaigns.on_reload is not None:
+            self.engine.campaigns.on_reload()  # changed, new and removed campaigns (acd/web/campaigns.py)
         log.info("config_reloaded", scenarios=len(config.scenarios))
 
     fatal: str | None = None

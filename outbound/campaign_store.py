@@ -65,6 +65,55 @@ async def recover(db: AsyncEngine, cid: int, now: float) -> int:
         return int(res.rowcount or 0)
 
 
+async def contact(db: AsyncEngine, contact_id: int) -> DueContact | None:
+    """One contact, for a line a restarted daemon adopts (its channel names the contact)."""
+    c = campaign_contacts.c
+    async with db.connect() as conn:
+        r = (await conn.execute(select(c.id, c.phone, c.name, c.language, c.fields)
+                                .where(c.id == contact_id))).first()
+    return None if r is None else DueContact(int(r.id), r.phone, r.name or "", r.language or "",
+                                             dict(r.fields or {}))
+
+
+async def recover_lost(db: AsyncEngine, campaign: Campaign, cid: int, now: float,
+                       followed: set[int]) -> int:
+    """After a restart, once the dialer has adopted the lines Asterisk still holds (``followed``): the
+    other open attempts lost their channel while no daemon listened. What the CDR says decides them: a
+    call connected to an agent ended ``answered`` (its contact is not called again unless the rules say
+    so), an answered call that reached no agent ``dropped``; without a ``calls`` row the line ended
+    unseen (rang out, busy, or answered while no daemon could take it): ``congestion`` and the contact
+    is due again at once, as before. Returns how many attempts were closed."""
+    from cdr.schema import calls
+
+    a = campaign_attempts.c
+    async with db.connect() as conn:
+        rows = (await conn.execute(select(a.id, a.contact_id, a.call_id).where(
+            a.campaign_id == cid, a.outcome.is_(None)))).all()
+        lost = [r for r in rows if int(r.id) not in followed]
+        ids = [str(r.call_id) for r in lost if r.call_id]
+        cdr = {str(r.id): r for r in (await conn.execute(
+            select(calls.c.id, calls.c.agent, calls.c.answered_at, calls.c.arrived_at)
+            .where(calls.c.id.in_(ids)))).all()} if ids else {}
+    for r in lost:
+        row = cdr.get(str(r.call_id or ""))
+        if row is None:
+            async with db.begin() as conn:
+                await conn.execute(update(campaign_attempts).where(a.id == r.id).values(
+                    outcome="congestion", ended_at=_dt(now)))
+                await conn.execute(update(campaign_contacts).where(
+                    campaign_contacts.c.id == r.contact_id,
+                    campaign_contacts.c.status == "in_progress").values(status="pending",
+                                                                       next_attempt_at=None))
+            continue
+        answered = row.answered_at or row.arrived_at
+        if row.agent:
+            await set_agent(db, int(r.id), str(row.agent), None)
+        await finish_attempt(db, campaign, int(r.id), int(r.contact_id),
+                             "answered" if row.agent else "dropped", now=now,
+                             answered_at=answered.timestamp() if answered is not None else None)
+    return len(lost)
+
+
 async def due_contacts(db: AsyncEngine, cid: int, now: float, limit: int,
                        exclude: set[int]) -> list[DueContact]:
     """Pending contacts whose next attempt is due: retries whose time has come first (the longest-due

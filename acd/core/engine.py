@@ -334,9 +334,11 @@ class Acd:
         priority: int = 0,
         language: str | None = None,
         entered_at: float | None = None,
+        agents: frozenset[str] | None = None,
     ) -> list[Decision]:
         """A caller enters ``queue`` (higher ``priority`` first); ``entered_at`` keeps an earlier entry time
-        (e.g. a call overflowed from another queue keeps its age)."""
+        (e.g. a call overflowed from another queue keeps its age). ``agents``: only these agents may be
+        offered the call (an outbound campaign's own agents), on top of the queue's skills and language."""
         if call_id in self._calls:
             raise AcdError(f"call {call_id!r} is already in the core")
         config = self._queues.get(queue)
@@ -351,6 +353,7 @@ class Acd:
             language=language,
             entered_at=now if entered_at is None else entered_at,
             seq=self._seq,
+            agents=agents,
         )
         self._calls[call_id] = call
         self._waiting[queue].add(call)
@@ -701,13 +704,19 @@ class Acd:
         stage = self._stage(queue, call, now)
         language = call.language if queue.language_skill else None
         memo = (queue.name, language, stage)
-        if skip is None and self._nobody_fits.get(memo) == self._free_epoch:
+        only = call.agents
+        # a call restricted to some agents says nothing about who fits the others: no memo either way
+        if skip is None and only is None and self._nobody_fits.get(memo) == self._free_epoch:
             return []  # nobody new is free since the same search found no one
         agent = self._free.best(
-            call.queue, lambda a: a.id != skip and self._fits(a, queue, call.language, stage), call.missed
+            call.queue,
+            lambda a: a.id != skip
+            and (only is None or a.id in only)
+            and self._fits(a, queue, call.language, stage),
+            call.missed,
         )
         if agent is None:
-            if skip is None:
+            if skip is None and only is None:
                 self._nobody_fits[memo] = self._free_epoch
             return []
         return self._offer(call, agent, queue, now)
@@ -764,6 +773,8 @@ class Acd:
                 for call in waiting.run_calls(language, start):
                     if not self._fits(agent, queue, language, self._stage(queue, call, now)):
                         break  # the rest of the run waited less: relaxed no further
+                    if call.agents is not None and agent.id not in call.agents:
+                        continue  # a campaign call of other agents: the ones behind it may fit
                     if agent.id in call.missed:
                         if missed is None or call.key < missed.key:
                             missed = call

@@ -51,6 +51,8 @@ class Call:
     virtual: bool = False
     """The caller hung up asking to be called back ("keep my place"): the entry keeps its place and is
     never rung; when an agent would take it, the agent gets the callback instead (``AssignCallback``)."""
+    agents: frozenset[str] | None = None
+    """Only these agents may be offered the call (a campaign's ``agents``); None: any eligible agent."""
     hold_s: float = 0.0
     """For a virtual entry: how long the agent who gets its callback is held from inbound offers."""
 

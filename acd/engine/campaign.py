@@ -17,6 +17,12 @@ Theory of operation
 - Every attempt is a ``campaign_attempts`` row; the contact's fate after it (closed, or due again at the
   next open moment of the window) is ``outbound.attempts.after_attempt`` (outbound/campaign_store.py).
 
+Restart (R27, docs/decisions/outbound-06-campaign-restart.md): each line carries its ``ACD_STATE``
+(``campaign``, ``attempt``, ``contact``; phase ``dialling``, then ``queued`` and ``connected`` as the call's
+phases are written): a successor daemon's resync hands such channels to ``adopt`` (a line still ringing is
+followed to its Dial result, an answered call waits for an agent again with its entry time, a conversation
+is followed to its end), and only then closes the attempts whose channel is gone (``recover_lost``).
+
 Preview mode is not dialled here: it needs the agent-first path (the agent's phone first, then the
 contact), which is being built for click-to-call (docs/outbound.md, "Preview").
 """
@@ -26,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -36,6 +43,7 @@ from acd import events as ev
 from acd.ari import models
 from acd.ari.errors import AriError
 from acd.engine.session import CallSession
+from acd.engine.state import STATE_VAR, SavedState
 from outbound import campaign_store as store
 from outbound.config import Campaign, Outcome
 from outbound.pacing import Pacer, PacingSettings, Snapshot
@@ -89,6 +97,12 @@ class Line:
     session: CallSession | None = None
     ended: bool = False
 
+    def state(self, campaign: str) -> SavedState:
+        """What the line's channel says about it (``ACD_STATE``), for a daemon started after this one."""
+        c = self.contact
+        return SavedState(phase="dialling", campaign=campaign, attempt=self.attempt_id, contact=c.id,
+                          dialled=c.phone, lang=c.language, arrived=self.dialled_at)
+
 
 class CampaignDialer:
     def __init__(self, engine: Engine, db: AsyncEngine, campaign: Campaign, do_not_call: set[str]) -> None:
@@ -109,17 +123,36 @@ class CampaignDialer:
         """Contacts whose attempt is being written and originated (contact id -> since): lines already."""
         self._wake = asyncio.Event()
         self._idle_until = 0.0
+        self.resynced = asyncio.Event()
+        """Set after the first resync of the process: the lines a previous daemon left are adopted."""
+        self.retired = False
+        """The campaign's file was removed (a reload): no new line; its calls in progress are followed."""
 
     @property
     def clock(self) -> float:
         return self.engine.clock.now()
 
+    def reconfigure(self, campaign: Campaign, do_not_call: set[str]) -> None:
+        """A reload changed the campaign's file: the window, pacing, pause and lists apply from the next
+        decision; lines ringing and calls in progress go on (the pacer keeps what it measured)."""
+        self.campaign = campaign
+        self.dnc = do_not_call
+        d = campaign.dialing
+        self.pacer.settings = PacingSettings(mode=d.mode, drop_rate_target=d.drop_rate_target,
+                                             max_lines_per_agent=d.max_lines_per_agent,
+                                             trunk_channels=d.trunk_channels, drop_after_s=d.drop_after_s)
+        self.retired = False
+        self._idle_until = 0.0
+        self._wake.set()
+
     # ---- the loop ---------------------------------------------------------------------------------
     async def run(self) -> None:
         now = self.clock
         self.cid = await store.campaign_id(self.db, self.campaign, now)
-        if (n := await store.recover(self.db, self.cid, now)):
-            log.warning("campaign_recovered_contacts", campaign=self.campaign.name, contacts=n)
+        await self.resynced.wait()  # the lines Asterisk still holds are this dialer's again (adopt)
+        followed = {line.attempt_id for line in [*self.lines.values(), *self.calls.values()]}
+        if (n := await store.recover_lost(self.db, self.campaign, self.cid, self.clock, followed)):
+            log.warning("campaign_recovered_attempts", campaign=self.campaign.name, attempts=n)
         log.info("campaign_started", campaign=self.campaign.name, mode=self.campaign.dialing.mode)
         while True:
             try:
@@ -135,8 +168,9 @@ class CampaignDialer:
     async def step(self) -> None:
         now = self.clock
         self._give_up_lost_lines(now)
-        if self.campaign.dialing.mode == "preview" or not self.engine.accepting:
-            return
+        d = self.campaign.dialing
+        if d.mode == "preview" or d.paused or self.retired or not self.engine.accepting:
+            return  # paused (or no longer dialled): nothing new; the lines and calls are followed still
         if not self.campaign.in_window(now) or now < self._idle_until:
             return
         decision = self.pacer.decide(now, self.snapshot(now))
@@ -213,11 +247,31 @@ class CampaignDialer:
                 d.dial_string(contact.phone), app=self.engine.settings.ari.app,
                 app_args=f"campaign,{self.campaign.name}", channel_id=channel_id,
                 caller_id=e164(self.campaign.caller_id),
-                timeout=max(1, math.ceil(d.ring_timeout_s)))
+                timeout=max(1, math.ceil(d.ring_timeout_s)),
+                variables={STATE_VAR: line.state(self.campaign.name).encode()})
         except AriError as exc:  # the trunk refused (500 Allocation failed: no route, trunk down)
             log.warning("campaign_originate_failed", campaign=self.campaign.name, error=str(exc)[:200])
             if channel_id in self.lines:
                 self._line_ended(line, "congestion", self.clock)
+
+    # ---- after a restart ----------------------------------------------------------------------------
+    async def adopt(self, channel: models.Channel, s: SavedState) -> None:
+        """A channel of this campaign a previous daemon left in Asterisk (``ACD_STATE`` says which attempt
+        and contact): a line still ringing is followed to its end; one answered (up, or queued: the offer
+        to an agent died with that daemon) waits for an agent again with its entry time; a conversation is
+        followed to its end. Its attempt goes on: no new attempt, the contact is not called again."""
+        if channel.id in self.lines or channel.id in self.calls or not s.attempt:
+            return
+        contact = await store.contact(self.db, s.contact)
+        if contact is None:
+            return
+        line = Line(channel.id, contact, s.attempt, s.arrived or self.clock)
+        log.info("campaign_line_adopted", campaign=self.campaign.name, channel=channel.id, phase=s.phase)
+        if s.phase == "dialling" and channel.state != "Up":
+            self.lines[channel.id] = line  # its Dial result and end come as for a live line
+        else:
+            self._answered(line, channel, s if s.phase in ("queued", "connected") else None)
+        self._wake.set()
 
     # ---- ARI events of the lines ------------------------------------------------------------------
     def on_event(self, event: models.Event) -> bool:
@@ -250,35 +304,43 @@ class CampaignDialer:
         self._wake.set()
 
     # ---- answered calls ---------------------------------------------------------------------------
-    def _answered(self, line: Line, channel: models.Channel) -> None:
+    def _answered(self, line: Line, channel: models.Channel, resume: SavedState | None = None) -> None:
         e = self.engine
         now = self.clock
-        line.answered_at = now
+        line.answered_at = resume.answered if resume is not None and resume.answered else now
         c = line.contact
         info = CallInfo(call_id=channel.id, caller=c.phone, caller_name=c.name, dialled=c.phone,
                         language=c.language or "")
-        session = CallSession(e, info, channel.name)
+        session = CallSession(e, info, channel.name, resume=resume)
+        # the call's phases (queued, connected) are written with the line's keys: a successor adopts it
+        session.saved = (resume or line.state(self.campaign.name)).with_(answered=line.answered_at)
+        session.only_agents = frozenset(self.campaign.agents) if self.campaign.agents else None
         e.registry.add_session(session)
-        session.arrived_at = now
+        session.arrived_at = line.answered_at
         line.session = session
         self.calls[channel.id] = line
-        session.task = e.spawn(self._call(line, session), f"campaign-{channel.id}")
+        if resume is not None and resume.phase == "connected" and resume.peer:
+            call = self._adopted_conversation(line, session, resume)
+        else:
+            call = self._call(line, session, adopted=resume is not None)
+        session.task = e.spawn(call, f"campaign-{channel.id}")
 
-    async def _call(self, line: Line, session: CallSession) -> None:
+    async def _call(self, line: Line, session: CallSession, *, adopted: bool = False) -> None:
         e, d = self.engine, self.campaign.dialing
         assert line.answered_at is not None
         e.metrics.calls.inc()
-        e.emit_milestone(session.channel_id, ev.Arrived(
-            direction="outbound", dialled=line.contact.phone, caller=line.contact.phone,
-            caller_name=line.contact.name, channel=session.channel_name, linked_id=session.channel_id),
-            line.answered_at)
+        self._milestones(session, line)
         e.emit_milestone(session.channel_id, ev.Answered(), line.answered_at)
-        session.emit(ev.Step(step="campaign", detail=self.campaign.name))
+        if not adopted:  # an adopted call keeps its one entry, time and priority (session.enqueue)
+            session.emit(ev.Step(step="campaign", detail=self.campaign.name))
         outcome: Outcome = "dropped"
         hold = HoldSpec(announce_every_s=None, announce_position=False, announce_wait=False)
         queued = asyncio.ensure_future(session.enqueue(self.campaign.queue, priority=d.priority, hold=hold))
+        deadline = line.answered_at + d.drop_after_s
+        if adopted:  # the restart took its time: the call gets its full wait for an agent again
+            deadline = max(deadline, self.clock + d.drop_after_s)
         try:
-            if await self._connected_in_time(session, queued, line.answered_at + d.drop_after_s):
+            if await self._connected_in_time(session, queued, deadline):
                 self.pacer.on_result(self.clock, "answered", line.answered_at - line.dialled_at)
                 with contextlib.suppress(CallerHungUp):  # the contact hanging up ends the conversation
                     await queued
@@ -299,6 +361,45 @@ class CampaignDialer:
             line.agent = next((p.agent_id for p in session.parties if p.agent_id), None) \
                 or e.agent_of_call(session.channel_id)
             self.pacer.on_handled(self.clock, self.clock - line.answered_at)
+        await self._finish(line, session, outcome)
+
+    async def _adopted_conversation(self, line: Line, session: CallSession, s: SavedState) -> None:
+        """A conversation a previous daemon connected: followed to its end as a live one (the agent goes
+        to wrap-up, the recording completes), then the attempt ends ``answered``."""
+        from acd.ari.errors import AriNotFound
+
+        e = self.engine
+        assert line.answered_at is not None
+        e.metrics.calls.inc()
+        self._milestones(session, line)
+        e.emit_milestone(session.channel_id, ev.Answered(), line.answered_at)
+        if s.entered and s.queue:
+            e.emit_milestone(session.channel_id, ev.Queued(queue=s.queue, priority=s.priority), s.entered)
+        if s.connected and s.agent:
+            e.emit_milestone(session.channel_id,
+                             ev.Connected(queue=s.queue or None, agent=s.agent, bridge=s.bridge), s.connected)
+        line.agent = s.agent or None
+        leg = e.adopt_leg(session, s.peer, kind="agent" if s.agent else "out", agent_id=s.agent or None)
+        try:
+            await e.ari.channels.get(leg.channel_id)
+        except AriNotFound:
+            leg.fail("gone")
+        except AriError:
+            pass
+        with contextlib.suppress(CallerHungUp):
+            await session.adopt_conversation(leg, s)
+        self.pacer.on_handled(self.clock, self.clock - line.answered_at)
+        await self._finish(line, session, "answered")
+
+    def _milestones(self, session: CallSession, line: Line) -> None:
+        assert line.answered_at is not None
+        self.engine.emit_milestone(session.channel_id, ev.Arrived(
+            direction="outbound", dialled=line.contact.phone, caller=line.contact.phone,
+            caller_name=line.contact.name, channel=session.channel_name, linked_id=session.channel_id),
+            line.answered_at)
+
+    async def _finish(self, line: Line, session: CallSession, outcome: Outcome) -> None:
+        e = self.engine
         if e.accepting:
             if not session.gone.is_set():
                 await session.hangup()
@@ -373,7 +474,43 @@ class Campaigns:
     dialers: dict[str, CampaignDialer]
     previews: dict[str, PreviewDialer] = field(default_factory=dict)
     """Preview campaigns (acd/engine/campaign_preview.py): agent-first calls."""
+    on_reload: Callable[[], None] | None = None
+    """Set by the daemon's wiring (acd/web/campaigns.py): applies the campaign files after a config reload."""
+    connected: bool = False
 
     def on_event(self, event: models.Event) -> bool:
         return any(d.on_event(event) for d in self.dialers.values()) or \
             any(p.on_event(event) for p in self.previews.values())
+
+    def restore(self, engine: Engine, states: dict[str, SavedState]) -> None:
+        """Resync, before any waiting caller is adopted: the core learns which agents talk on a campaign
+        call (as ``restore_call`` does for inbound conversations)."""
+        for cid, s in states.items():
+            if s.phase == "connected" and s.agent and s.peer and s.campaign in self.dialers:
+                engine.restore_call(cid, s.agent, s.queue, connected_at=s.connected)
+
+    async def adopt(self, channels: dict[str, models.Channel], states: dict[str, SavedState]) -> None:
+        """Resync: hand each campaign channel to its dialer; a campaign no longer dialled leaves it alone
+        (logged): its attempt is closed from the CDR like a lost one."""
+        for cid, s in states.items():
+            dialer = self.dialers.get(s.campaign)
+            if dialer is None:
+                log.warning("campaign_line_not_adopted", channel=cid, campaign=s.campaign)
+                continue
+            try:
+                await dialer.adopt(channels[cid], s)
+            except Exception:
+                log.exception("campaign_adopt_failed", channel=cid)
+
+    def resynced(self) -> None:
+        """The first resync is done: dialers may close the attempts nobody adopted, then dial."""
+        self.connected = True
+        for d in self.dialers.values():
+            d.resynced.set()
+
+    def add(self, dialer: CampaignDialer) -> None:
+        """A campaign that a reload started: it adopts nothing (this process followed every line)."""
+        self.dialers[dialer.campaign.name] = dialer
+        if self.connected:
+            dialer.resynced.set()
+        dialer.engine.spawn(dialer.run(), f"campaign-{dialer.campaign.name}")

@@ -276,6 +276,7 @@ class Engine:
                 priority=priority,
                 language=session.info.language,
                 entered_at=entered_at,
+                agents=session.only_agents,
             ),
         )
 

@@ -63,6 +63,8 @@ def local_base(name: str) -> str | None:
 
 async def resync(engine: Engine) -> None:
     await _resync(engine)
+    if engine.campaigns is not None:  # the campaigns' lost attempts are closed after the adoption
+        engine.campaigns.resynced()
     # Calls that ended while no daemon listened left no channel to adopt: the CDR's open rows are closed
     # from what the database and Asterisk still say (acd/engine/orphans.py), once per process.
     engine.orphans.after_resync()
@@ -107,6 +109,8 @@ async def _resync(engine: Engine) -> None:
         state = await read_state(engine, cid)
         if state is not None:
             found[cid] = state
+    # a campaign's lines and calls (acd/engine/campaign.py) are its dialer's
+    campaign = {cid: found.pop(cid) for cid in [c for c, s in found.items() if s.campaign]}
     calls = {
         cid: s
         for cid, s in found.items()
@@ -116,8 +120,8 @@ async def _resync(engine: Engine) -> None:
     # Outbound calls (acd/engine/outbound_call.py): the channel is the agent's phone, with our own id.
     outbound = {cid: s for cid, s in found.items()
                 if s.role == "call" and s.direction == "outbound" and cid.startswith(OWN_PREFIX)}
-    kept = {s.peer for s in calls.values() if s.phase == "connected" and s.peer}
-    kept |= {s.peer for s in outbound.values() if s.phase == "connected" and s.peer}
+    kept = {s.peer for s in [*calls.values(), *campaign.values(), *outbound.values()]
+            if s.phase == "connected" and s.peer}
     kept |= {leg.channel_id for leg in reg.legs()}
     kept_locals = {
         base for cid in kept if cid in channels and (base := local_base(channels[cid].name)) is not None
@@ -126,11 +130,15 @@ async def _resync(engine: Engine) -> None:
     for cid, s in calls.items():
         if s.phase == "connected" and s.agent and s.peer:
             engine.restore_call(cid, s.agent, s.queue, connected_at=s.connected)
+    if engine.campaigns is not None:
+        engine.campaigns.restore(engine, campaign)
     for cid, s in calls.items():
         log.info("adopting_call", call_id=cid, phase=s.phase, queue=s.queue or None)
         engine.start_call(channels[cid], dialled=s.dialled, language=s.lang, resume=s)
     for cid, s in outbound.items():
         engine.outbound.adopt(cid, s)
+    if engine.campaigns is not None:
+        await engine.campaigns.adopt(channels, campaign)
     for cid in legs:
         if cid in kept or local_base(channels[cid].name) in kept_locals:
             continue

@@ -141,6 +141,8 @@ class CallSession(CallControl):
         self.parties_changed = asyncio.Event()
         self.own_agent: str | None = None
         """An outbound call (acd/engine/outbound_call.py): the agent whose phone is this call's channel."""
+        self.only_agents: frozenset[str] | None = None
+        """Only these agents may be offered the call (an outbound campaign's ``agents``, acd/core)."""
 
     # ---- plumbing -------------------------------------------------------------------------------
     def now(self) -> float:

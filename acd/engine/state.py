@@ -20,6 +20,8 @@ STATE_VAR = "ACD_STATE"
 
 Phase = Literal["ivr", "queued", "connected", "voicemail", "transferring", "dialling"]
 PHASES: tuple[Phase, ...] = ("ivr", "queued", "connected", "voicemail", "transferring", "dialling")
+"""``dialling``: an outbound line not answered yet: a campaign's line to the trunk (acd/engine/campaign.py) or
+the agent's phone of an agent-first call (acd/engine/outbound_call.py)."""
 Role = Literal["call", "agent", "out"]
 Loc = tuple[str | int, ...]
 
@@ -44,6 +46,13 @@ def _float(text: str) -> float | None:
         return float(text) if text else None
     except ValueError:
         return None
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text or 0)
+    except ValueError:
+        return 0
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,11 @@ class SavedState:
     # a leg the daemon dialled
     call: str = ""
     """For a leg: the caller's channel id."""
+    # a campaign's line and, once answered, its call (docs/decisions/outbound-06-campaign-restart.md)
+    campaign: str = ""
+    attempt: int = 0
+    """The ``campaign_attempts`` row of the line."""
+    contact: int = 0
 
     @classmethod
     def parse(cls, text: str) -> SavedState:
@@ -89,10 +103,7 @@ class SavedState:
                 step = tuple(x for x in raw if isinstance(x, str | int))
             except (ValueError, TypeError):
                 step = None
-        try:
-            priority = int(v.get("priority") or 0)
-        except ValueError:
-            priority = 0
+        priority, attempt, contact = (_int(v.get(k, "")) for k in ("priority", "attempt", "contact"))
         return cls(
             role=cast(Role, role if role in ("call", "agent", "out") else "call"),
             phase=phase if phase in PHASES else "ivr",
@@ -113,13 +124,16 @@ class SavedState:
             call=v.get("call", ""),
             direction=v.get("direction", ""),
             callback=v.get("callback", ""),
+            campaign=v.get("campaign", ""),
+            attempt=attempt,
+            contact=contact,
         )
 
     def encode(self) -> str:
         out: dict[str, str] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is None or value == "" or (f.name == "priority" and value == 0):
+            if value is None or value == "" or (isinstance(value, int) and value == 0):
                 continue
             if f.name == "step":
                 out[f.name] = json.dumps(list(value), separators=(",", ":"))

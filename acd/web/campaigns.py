@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -37,13 +38,18 @@ from acd.web.inputs import read_json_object
 from acd.web.json import json_response
 from acd.web.pages import render
 from acd.web.routes import route
+from acd.yamlconf import ConfigError
 from outbound import campaign_store as store
 from outbound.config import Campaign, dnc_numbers, load_campaigns
 from outbound.schema import campaign_answers, campaign_contacts
 
 if TYPE_CHECKING:
+    from acd.configset import ConfigSet
     from acd.engine.campaign_preview import PreviewDialer
     from acd.engine.engine import Engine
+
+
+log = structlog.get_logger(__name__)
 
 
 class FormError(ApiError):
@@ -84,9 +90,56 @@ def start_campaigns(app: web.Application, engine: Engine, db: AsyncEngine,
                 for c in running if c.dialing.mode == "preview"}
     app[CAMPAIGNS] = CampaignsWiring({c.name: c for c in loaded}, previews)
     engine.campaigns = Campaigns(dialers, previews)
+    engine.campaigns.on_reload = lambda: reload_campaigns(app, engine, db, config_dir)
     tasks = [asyncio.create_task(d.run(), name=f"campaign-{name}") for name, d in dialers.items()]
     tasks += [asyncio.create_task(p.start(), name=f"campaign-{name}") for name, p in previews.items()]
     return tasks
+
+
+def load_checked(directory: Path) -> ConfigSet:
+    """The daemon's reload loader: the config set and, checked against its queues and agents, the campaign
+    files. A broken campaign file refuses the whole reload with its ``file:line`` (the running set and the
+    running campaigns stay), as any broken file of the config does."""
+    from acd.configset import load_config
+
+    config = load_config(directory)
+    load_campaigns(Path(directory) / "campaigns", known_queues=config.queues, known_agents=config.agents)
+    return config
+
+
+def reload_campaigns(app: web.Application, engine: Engine, db: AsyncEngine, config_dir: Path) -> None:
+    """After a good reload: a changed campaign applies from its next decision (paused, window, pacing,
+    lists), a new one starts dialling, a removed one (or one turned to preview) dials nothing more. Lines
+    ringing and calls in progress are followed to their end whatever changed. Preview campaigns change at
+    the next start (their agent-first path is being folded with click-to-call)."""
+    from acd.engine.campaign import CampaignDialer
+
+    folder = config_dir / "campaigns"
+    running = engine.campaigns
+    wiring = app.get(CAMPAIGNS)
+    if running is None or wiring is None:
+        return
+    try:
+        loaded = load_campaigns(folder, known_queues=engine.config.queues, known_agents=engine.config.agents)
+    except ConfigError as exc:  # changed again since the reload's check: keep what runs
+        for problem in exc.problems:
+            log.error("campaigns.reload_refused", problem=str(problem))
+        return
+    names = {c.name for c in loaded}
+    for c in loaded:
+        dnc = dnc_numbers(c, folder / f"{c.name}.yaml")
+        dialer = running.dialers.get(c.name)
+        if dialer is not None:
+            dialer.reconfigure(c, dnc)
+        elif c.dialing.mode != "preview" and not c.dialing.paused:
+            running.add(CampaignDialer(engine, db, c, dnc))
+    for name, dialer in running.dialers.items():
+        if name not in names:
+            dialer.retired = True
+    # removed campaigns stay readable while their calls last (the agent's form during the call)
+    kept = {n: c for n, c in wiring.campaigns.items() if n not in names}
+    wiring.campaigns = {**kept, **{c.name: c for c in loaded}}
+    log.info("campaigns.reloaded", campaigns=sorted(names))
 
 
 def _campaigns(request: web.Request) -> dict[str, Campaign]:

@@ -142,3 +142,23 @@ def test_relaxation_timer_with_awkward_float_times_terminates() -> None:
     acd.enqueue("c1", "support", entered)
     acd.set_agent_state("a1", "ready", entered + 1)
     assert offers(acd.tick(entered + 60)) == [("c1", "a1")]
+
+
+def test_a_call_restricted_to_some_agents_is_offered_only_to_them_and_does_not_block_the_others() -> None:
+    """A campaign's ``agents`` (issue 15): the core offers its call only to those agents of the queue; an
+    agent outside the list who frees up takes the caller behind it instead, and a later unrestricted call
+    still finds the free agent the restricted one could not have."""
+    acd = make([queue()], [agent("a1"), agent("a2")])
+    for a in ("a1", "a2"):
+        acd.set_agent_state(a, "not_ready", T0, reason="break")
+    acd.enqueue("camp", "support", T0 + 1, priority=5, agents=frozenset({"a2"}))
+    acd.enqueue("inb", "support", T0 + 2)
+    assert offers(acd.set_agent_state("a1", "ready", T0 + 3)) == [("inb", "a1")]
+    assert acd.position("camp") == 1
+    assert offers(acd.set_agent_state("a2", "ready", T0 + 4)) == [("camp", "a2")]
+
+
+def test_a_restricted_call_finding_nobody_does_not_hide_a_free_agent_from_the_next_call() -> None:
+    acd = make([queue()], [agent("a1")], ready=["a1"])
+    assert offers(acd.enqueue("camp", "support", T0 + 1, agents=frozenset({"a9"}))) == []
+    assert offers(acd.enqueue("inb", "support", T0 + 2)) == [("inb", "a1")]

@@ -9,11 +9,14 @@ question is unknown, and counted as productive by the form's rule.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import re
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -303,5 +306,241 @@ async def test_preview_the_agent_takes_a_contact_skips_one_dials_the_next_and_it
         states = await h.rows("SELECT state, reason FROM agent_state_log WHERE agent = 'agent1' "
                               "AND call_id = :c ORDER BY id", c=call_id)
         assert [s["state"] for s in states][:2] == ["on_call", "wrap_up"], states
+    finally:
+        await close_harness(h)
+
+
+RESTART_CAMPAIGN = """
+name: rs
+queue: general
+caller_id: +7 727 258 15 00
+window: {days: [mon, tue, wed, thu, fri, sat, sun], hours: ["00:00-23:59"]}
+attempts: {max: 1}
+dialing: {mode: progressive, ring_timeout_s: 120}
+script: {kk: "Сәлеметсіз бе!"}
+form:
+  questions:
+    - {id: consent, type: yes_no, required: true, text: {kk: "Келісесіз бе?"}}
+"""
+
+
+@pytest.mark.timeout(90)
+async def test_a_daemon_killed_mid_campaign_follows_its_lines_and_calls_nobody_twice(tmp_path: Path) -> None:
+    """R27 for campaigns, with real processes: SIGKILL while one contact talks to agent1, one answered
+    contact waits for an agent (agent3's phone rings for it) and one contact's phone still rings. The
+    restarted daemon follows all three: the conversation goes on and ends ``answered``, the waiting contact
+    is offered again and served, the ringing line ends ``no_answer``; one attempt and one CDR row each, and
+    nobody is dialled a second time (before, their attempts ended ``congestion`` and all were rung again)."""
+    import signal
+
+    import aiohttp
+
+    from tests.e2e.test_restart import _Procs
+
+    async with aiohttp.ClientSession() as http:
+        p = _Procs(tmp_path, http)  # x10
+        folder = p.cfg / "campaigns"
+        for old in folder.glob("*.yaml"):
+            old.unlink()
+        (folder / "rs.yaml").write_text(RESTART_CAMPAIGN, encoding="utf-8")
+        queues = (p.cfg / "queues.yaml").read_text()
+        (p.cfg / "queues.yaml").write_text(queues.replace("ring_timeout_s: 15", "ring_timeout_s: 900", 1))
+        try:
+            async with asyncio.timeout(80):
+                await _restart_campaign(p, http, signal.SIGKILL)
+        finally:
+            await p.close()
+
+
+async def _restart_campaign(p: Any, http: Any, sig: int) -> None:
+    await p.start_sim()
+
+    async def phone(agent: str, answer_after_s: float) -> None:
+        async with http.put(f"{p.sim_url}/endpoints/PJSIP/{agent}",
+                            json={"state": "online", "behaviour": "answer", "answer_after_s": answer_after_s,
+                                  "hangup": "caller"}) as r:
+            assert r.status < 300
+
+    async def parties(**conf: float) -> None:
+        async with http.post(f"{p.sim_url}/trunk/parties", json=conf) as r:
+            assert r.status < 300
+
+    async def dialled() -> list[dict[str, Any]]:
+        async with http.get(f"{p.sim_url}/trunk/parties") as r:
+            return list((await r.json())["dialled"])
+
+    for agent, after in (("agent2", 1), ("agent3", 100000)):  # agent1 answers on a Local channel
+        await phone(agent, after)
+    daemon = await p.start_daemon()
+    db = make_engine(p.db_url)
+    try:
+        report = ImportReport("contacts.csv", rows=3)
+        report.contacts = [Contact(f"70100000{i}0", f"Контакт {i}", "kk", {}, i + 2) for i in range(3)]
+        await store_contacts(db, load_campaign(p.cfg / "campaigns" / "rs.yaml"), report)
+    finally:
+        await db.dispose()
+
+    # contact 0 answers and talks to agent1
+    await parties(answer_rate=1.0, answer_after_s=2, talk_s=3600)
+    await p.agent_state("agent1", "ready")
+    await eventually(lambda: _agent_is(p, "agent1", "on_call"), 30, "agent1 never talked to contact 0")
+    # contact 1 answers and waits for an agent: agent3's phone rings for it (and would ring for ever)
+    await parties(answer_rate=1.0, answer_after_s=2, talk_s=10)
+    await p.agent_state("agent3", "ready")
+    await eventually(lambda: _agent_is(p, "agent3", "ringing"), 30, "contact 1 was never offered to agent3")
+    await phone("agent3", 1)  # the next offer is answered
+    # contact 2's phone rings, nobody answers; agent2, for whom it was dialled, goes on a break
+    await parties(answer_rate=0.0, busy_rate=0.0, unavailable_rate=0.0)
+    await p.agent_state("agent2", "ready")
+    await eventually(lambda: _count(dialled, 3), 20, "contact 2 was never dialled")
+    await p.agent_state("agent2", "not_ready", "break")
+    attempts = await p.rows("SELECT id, call_id FROM campaign_attempts ORDER BY id")
+    talking, waiting, ringing = (str(a["call_id"]) for a in attempts)
+    daemon.send_signal(sig)
+    await daemon.wait()
+    await p.start_daemon()
+
+    # the conversation is followed (agent1 on it again); the contact hangs up
+    await eventually(lambda: _agent_is(p, "agent1", "on_call"), 20, "the conversation was not adopted")
+    async with http.post(f"{p.sim_url}/calls/{talking}/hangup") as r:
+        assert r.status < 300
+
+    async def all_ended() -> list[dict[str, Any]] | None:
+        rows = await p.rows("SELECT * FROM campaign_attempts ORDER BY id")
+        return rows if all(r["outcome"] for r in rows) else None
+
+    rows = await eventually(all_ended, 40, "the attempts never ended after the restart")
+    assert [(r["call_id"], r["outcome"], r["agent"]) for r in rows] == [
+        (talking, "answered", "agent1"), (waiting, "answered", "agent3"), (ringing, "no_answer", None)]
+    contacts = await p.rows("SELECT status FROM campaign_contacts ORDER BY id")
+    assert [c["status"] for c in contacts] == ["done", "done", "failed"]
+    assert len(await dialled()) == 3  # nobody called again
+
+    async def cdr_complete() -> list[dict[str, Any]] | None:
+        calls = await p.rows("SELECT id, outcome, agent, ended_at FROM calls WHERE direction = 'outbound'")
+        return calls if len(calls) == 2 and all(c["ended_at"] for c in calls) else None
+
+    calls = await eventually(cdr_complete, 20, "the CDR rows of the campaign calls never completed")
+    assert sorted((c["id"], c["outcome"], c["agent"]) for c in calls) == sorted(
+        [(talking, "answered", "agent1"), (waiting, "answered", "agent3")])
+    arrived = await p.rows("SELECT call_id FROM call_events WHERE kind = 'arrived'")
+    assert Counter(a["call_id"] for a in arrived) == {talking: 1, waiting: 1}
+
+
+async def _agent_is(p: Any, agent: str, state: str) -> bool:
+    return (await p.agents())[agent]["state"] == state
+
+
+async def _count(dialled: Any, n: int) -> bool:
+    return len(await dialled()) >= n
+
+
+ONLY_CAMPAIGN = DROP_CAMPAIGN.replace("name: drop", "name: only").replace(
+    "queue: general", "queue: general\nagents: [agent2]")
+
+
+@pytest.mark.timeout(60)
+async def test_a_campaign_call_is_offered_only_to_the_campaigns_agents(tmp_path: Path) -> None:
+    """``agents: [agent2]``: agent1, more skilled and ready as well (the core's strategy would pick her),
+    is never offered the campaign's call; agent2 takes it."""
+    h = await make_harness(tmp_path, speed=20)
+    try:
+        folder = h.config_dir / "campaigns"
+        for old in folder.glob("*.yaml"):
+            old.unlink()
+        (folder / "only.yaml").write_text(ONLY_CAMPAIGN, encoding="utf-8")
+        await h.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+        await h.sim_post("trunk/parties", {"answer_rate": 1.0, "answer_after_s": 2, "talk_s": 5})
+        await h.start_daemon(initial_agent_state="logged_out")
+        assert h.daemon is not None
+        for agent in ("agent1", "agent2"):
+            assert (await h.api_post(f"/api/agents/{agent}/state", {"state": "ready"}, who=agent))[0] == 200
+        report = ImportReport("contacts.csv", rows=1)
+        report.contacts = [Contact("7011234567", "Асель", "kk", {}, 2)]
+        await store_contacts(h.daemon.db, load_campaign(folder / "only.yaml"), report)
+
+        async def ended() -> list[dict[str, object]] | None:
+            rows = await h.rows("SELECT * FROM campaign_attempts WHERE outcome IS NOT NULL")
+            return rows or None
+
+        attempt = (await eventually(ended, 30, "the campaign call never ended"))[0]
+        assert (attempt["outcome"], attempt["agent"]) == ("answered", "agent2")
+        offered = await h.rows("SELECT data FROM call_events WHERE call_id = :c AND kind = 'offered'",
+                               c=attempt["call_id"])
+        assert offered and all("agent2" in str(o["data"]) for o in offered), offered
+    finally:
+        await close_harness(h)
+
+
+RELOAD_CAMPAIGN = DROP_CAMPAIGN.replace("name: drop", "name: rl")
+
+
+@pytest.mark.timeout(60)
+async def test_a_reload_pauses_a_campaign_starts_a_new_one_keeps_calls_and_refuses_a_broken_file(
+        tmp_path: Path) -> None:
+    """Campaign files follow the config's reload (R11): a broken campaign file is refused with its
+    file:line and the running campaign goes on; ``paused: true`` stops new lines of that campaign while its
+    conversation in progress goes on to its end (``answered``); a campaign file added is dialled."""
+    from tests.e2e.test_reload import reload_now
+
+    h = await make_harness(tmp_path, speed=20)
+    try:
+        folder = h.config_dir / "campaigns"
+        for old in folder.glob("*.yaml"):
+            old.unlink()
+        path = folder / "rl.yaml"
+        path.write_text(RELOAD_CAMPAIGN, encoding="utf-8")
+        await h.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+        await h.sim_post("trunk/parties", {"answer_rate": 1.0, "answer_after_s": 2, "talk_s": 3600})
+        await h.start_daemon(initial_agent_state="logged_out")
+        assert h.daemon is not None
+        report = ImportReport("contacts.csv", rows=2)
+        report.contacts = [Contact("7011234567", "Асель", "kk", {}, 2),
+                           Contact("7011234568", "Ivan", "kk", {}, 3)]
+        await store_contacts(h.daemon.db, load_campaign(path), report)
+        assert (await h.api_post("/api/agents/agent1/state", {"state": "ready"}, who="agent1"))[0] == 200
+
+        async def talking() -> list[dict[str, object]] | None:
+            rows = await h.rows("SELECT id FROM calls WHERE direction = 'outbound' AND agent = 'agent1'")
+            return rows or None
+
+        call_id = str((await eventually(talking, 30, "the first contact never talked to agent1"))[0]["id"])
+        # a broken campaign file: refused with its file:line, the running campaign and call go on
+        path.write_text(RELOAD_CAMPAIGN.replace("mode: progressive", "mode: sideways"), encoding="utf-8")
+        assert not await reload_now(h)
+        error = str(h.daemon.reloader.last_error)
+        assert re.search(r"rl\.yaml:\d+: dialing", error), error
+        # paused, and a new campaign: the pause holds rl's second contact back, the new one is dialled
+        path.write_text(RELOAD_CAMPAIGN.replace("drop_after_s: 2}", "drop_after_s: 2, paused: true}"),
+                        encoding="utf-8")
+        fresh = folder / "rl2.yaml"
+        fresh.write_text(RELOAD_CAMPAIGN.replace("name: rl", "name: rl2"), encoding="utf-8")
+        report = ImportReport("contacts.csv", rows=1)
+        report.contacts = [Contact("7011234569", "Дана", "kk", {}, 2)]
+        await store_contacts(h.daemon.db, load_campaign(fresh), report)
+        assert await reload_now(h), h.daemon.reloader.last_error
+        await h.sim_post("trunk/parties", {"answer_rate": 1.0, "answer_after_s": 2, "talk_s": 5})
+        assert (await h.api_post("/api/agents/agent2/state", {"state": "ready"}, who="agent2"))[0] == 200
+
+        async def rl2_done() -> list[dict[str, object]] | None:
+            rows = await h.rows("SELECT a.outcome, a.agent FROM campaign_attempts a JOIN campaigns c "
+                                "ON c.id = a.campaign_id WHERE c.name = 'rl2' AND a.outcome IS NOT NULL")
+            return rows or None
+
+        assert [(r["outcome"], r["agent"]) for r in await eventually(rl2_done, 30, "rl2 was never dialled")] \
+            == [("answered", "agent2")]
+        assert await h.channel_alive(call_id), "the reload dropped the conversation in progress"
+        await h.sim_post(f"calls/{call_id}/hangup")
+
+        async def rl_ended() -> list[dict[str, object]] | None:
+            rows = await h.rows("SELECT outcome, agent FROM campaign_attempts WHERE call_id = :c "
+                                "AND outcome IS NOT NULL", c=call_id)
+            return rows or None
+
+        assert [(r["outcome"], r["agent"]) for r in await eventually(rl_ended, 30, "the call never ended")] \
+            == [("answered", "agent1")]
+        async with h.http.get(f"{h.sim_url}/_sim/trunk/parties") as r:
+            numbers = [d["number"] for d in (await r.json())["dialled"]]
+        assert sorted(numbers) == ["+77011234567", "+77011234569"]  # rl's second contact: paused
     finally:
         await close_harness(h)
