@@ -76,6 +76,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of the event loop's thread (``main``) and of all other threads (aiosqlite's connection
+    thread, the default executor), from ``/proc/<pid>/task/*/stat``. Threads that ended are missing, so the
+    parts may add up to less than ``cpu_seconds``."""
+    out: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = (task / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            kind = "main" if task.name == str(pid) else "other_threads"
+            out[kind] = out.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return out
+
+
 def bench_agents_yaml(n: int) -> str:
     lines = ["agents:"]
     for i in range(1, n + 1):
@@ -145,10 +159,41 @@ class LoadResult:
     setup_ms: list[float]
     connect_ms: list[float]
     first_kinds: dict[str, int]
+    dead_air_ms: list[float]
+    threads_cpu_s: dict[str, float]
 
 
 def _ts(stamp: str) -> float:
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+
+
+def dead_air(log: list[dict[str, Any]], callers: set[str]) -> list[float]:
+    """For each agent leg that answered, in ms: from its answer (``ChannelStateChange`` to ``Up``) until the
+    agent can hear the caller, i.e. both the agent and the caller are in the same bridge (issue 11 §5: the
+    recording notice no longer plays after the answer)."""
+    up_at: dict[str, float] = {}
+    members: dict[str, set[str]] = {}
+    out: list[float] = []
+    done: set[str] = set()
+    for entry in log:
+        ev = entry["event"]
+        chan = ev.get("channel") or {}
+        cid = chan.get("id")
+        if cid is None:
+            continue
+        at = _ts(ev["timestamp"])
+        if ev["type"] == "ChannelStateChange" and chan.get("state") == "Up" and cid not in callers:
+            up_at.setdefault(cid, at)
+        elif ev["type"] == "ChannelEnteredBridge":
+            bridge = ev.get("bridge") or {}
+            inside = members.setdefault(str(bridge.get("id")), set())
+            inside.add(cid)
+            agents = [c for c in inside if c in up_at and c not in done]
+            if agents and inside & callers:
+                for agent in agents:
+                    done.add(agent)
+                    out.append((at - up_at[agent]) * 1000)
+    return sorted(out)
 
 
 def latencies(
@@ -260,11 +305,13 @@ async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: f
             await asyncio.sleep(1.0)  # the daemon's start-up work (resync, subscriptions) settles
             async with http.get(f"{sim_url}/_sim/events", params={"since": "0"}) as r:
                 first_seq = max((e["seq"] for e in await r.json()), default=0)
+            threads0 = thread_cpu(daemon.pid)
             cpu0, sim0, t0 = cpu_seconds(daemon.pid), cpu_seconds(sim.pid), time.monotonic()
             ids = await _place_calls(http, sim_url, duration_s, rate)
             await _all_ended(http, sim_url, set(ids), timeout_s=drain_s + duration_s)
             await asyncio.sleep(1.0)  # the last CDR events and recordings are handled
             cpu1, sim1, t1 = cpu_seconds(daemon.pid), cpu_seconds(sim.pid), time.monotonic()
+            threads1 = thread_cpu(daemon.pid)
             async with http.get(f"{sim_url}/_sim/events", params={"since": str(first_seq)}) as r:
                 log = await r.json()
             daemon.send_signal(signal.SIGTERM)
@@ -284,11 +331,13 @@ async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: f
     return LoadResult(calls=len(ids), answered=answered, window_s=t1 - t0, cpu_s=cpu1 - cpu0,
                       sim_cpu_s=sim1 - sim0,
                       events=len(log), setup_ms=setup, connect_ms=connect,
-                      first_kinds=dict(first_kinds))
+                      first_kinds=dict(first_kinds), dead_air_ms=dead_air(log, set(ids)),
+                      threads_cpu_s={k: round(v - threads0.get(k, 0.0), 2) for k, v in threads1.items()})
 
 
 def run(quick: bool) -> Section:
     duration = QUICK_DURATION_S if quick else DURATION_S
+    load_before = os.getloadavg()[0]
     res = asyncio.run(run_load(duration, ROOT / "var" / "bench-daemon"))
     cpu_ms = res.cpu_s * 1000 / max(1, res.calls)
     setup_p99 = round(percentile(res.setup_ms, 0.99), 1)
@@ -304,6 +353,11 @@ def run(quick: bool) -> Section:
         "connect_ms_p50": round(percentile(res.connect_ms, 0.5), 1),
         "connect_ms_p99": round(percentile(res.connect_ms, 0.99), 1),
         "events_per_s": round(res.events / res.window_s, 1),
+        "dead_air_ms_p50": round(percentile(res.dead_air_ms, 0.5), 1),
+        "dead_air_ms_p99": round(percentile(res.dead_air_ms, 0.99), 1),
+        "threads_cpu_ms_per_call": {k: round(v * 1000 / max(1, res.calls), 2)
+                                    for k, v in sorted(res.threads_cpu_s.items())},
+        "load_average_1m_before_after": [round(load_before, 1), round(os.getloadavg()[0], 1)],
     }
     for key, value in figures.items():
         print(f"  {key}: {value}")
