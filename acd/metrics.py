@@ -61,6 +61,10 @@ class Metrics:
             "acd_ari_request_retries", "ARI requests resent after a time-out or a 5xx (set_var, hang-up)",
             registry=r
         )
+        self.ari_sent = Gauge(
+            "acd_ari_requests_sent", "ARI requests sent, by kind (method, resource, action)", ["request"],
+            registry=r
+        )
         self.connected = Gauge("acd_ari_connected", "1 while the ARI WebSocket is connected", registry=r)
         self.recording_failures = Counter("acd_recording_failures", "Recordings that failed", registry=r)
         self.agents = Gauge(

@@ -90,6 +90,17 @@ def thread_cpu(pid: int) -> dict[str, float]:
     return out
 
 
+async def ari_requests_sent(http: aiohttp.ClientSession, url: str) -> dict[str, float]:
+    """The daemon's ``acd_ari_requests_sent`` by kind (updated every 5 s by the daemon's housekeeping)."""
+    out: dict[str, float] = {}
+    async with http.get(url) as r:
+        for line in (await r.text()).splitlines():
+            if line.startswith("acd_ari_requests_sent{"):
+                labels, _, value = line.rpartition(" ")
+                out[labels.partition('request="')[2].rpartition('"')[0]] = float(value)
+    return out
+
+
 def bench_agents_yaml(n: int) -> str:
     lines = ["agents:"]
     for i in range(1, n + 1):
@@ -161,6 +172,7 @@ class LoadResult:
     first_kinds: dict[str, int]
     dead_air_ms: list[float]
     threads_cpu_s: dict[str, float]
+    requests: dict[str, float]
 
 
 def _ts(stamp: str) -> float:
@@ -305,6 +317,8 @@ async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: f
             await asyncio.sleep(1.0)  # the daemon's start-up work (resync, subscriptions) settles
             async with http.get(f"{sim_url}/_sim/events", params={"since": "0"}) as r:
                 first_seq = max((e["seq"] for e in await r.json()), default=0)
+            metrics_url = f"http://127.0.0.1:{http_port}/metrics"
+            sent0 = await ari_requests_sent(http, metrics_url)
             threads0 = thread_cpu(daemon.pid)
             cpu0, sim0, t0 = cpu_seconds(daemon.pid), cpu_seconds(sim.pid), time.monotonic()
             ids = await _place_calls(http, sim_url, duration_s, rate)
@@ -312,6 +326,8 @@ async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: f
             await asyncio.sleep(1.0)  # the last CDR events and recordings are handled
             cpu1, sim1, t1 = cpu_seconds(daemon.pid), cpu_seconds(sim.pid), time.monotonic()
             threads1 = thread_cpu(daemon.pid)
+            await asyncio.sleep(5.5)  # the daemon's housekeeping publishes the request counts
+            sent1 = await ari_requests_sent(http, metrics_url)
             async with http.get(f"{sim_url}/_sim/events", params={"since": str(first_seq)}) as r:
                 log = await r.json()
             daemon.send_signal(signal.SIGTERM)
@@ -332,7 +348,8 @@ async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: f
                       sim_cpu_s=sim1 - sim0,
                       events=len(log), setup_ms=setup, connect_ms=connect,
                       first_kinds=dict(first_kinds), dead_air_ms=dead_air(log, set(ids)),
-                      threads_cpu_s={k: round(v - threads0.get(k, 0.0), 2) for k, v in threads1.items()})
+                      threads_cpu_s={k: round(v - threads0.get(k, 0.0), 2) for k, v in threads1.items()},
+                      requests={k: v - sent0.get(k, 0.0) for k, v in sent1.items() if v > sent0.get(k, 0.0)})
 
 
 def run(quick: bool) -> Section:
@@ -357,6 +374,9 @@ def run(quick: bool) -> Section:
         "dead_air_ms_p99": round(percentile(res.dead_air_ms, 0.99), 1),
         "threads_cpu_ms_per_call": {k: round(v * 1000 / max(1, res.calls), 2)
                                     for k, v in sorted(res.threads_cpu_s.items())},
+        "ari_requests_per_call": round(sum(res.requests.values()) / max(1, res.calls), 2),
+        "ari_requests_per_call_by_kind": {k: round(v / max(1, res.calls), 2)
+                                          for k, v in sorted(res.requests.items(), key=lambda kv: -kv[1])},
         "load_average_1m_before_after": [round(load_before, 1), round(os.getloadavg()[0], 1)],
     }
     for key, value in figures.items():
