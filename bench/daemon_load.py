@@ -90,15 +90,33 @@ def thread_cpu(pid: int) -> dict[str, float]:
     return out
 
 
-async def ari_requests_sent(http: aiohttp.ClientSession, url: str) -> dict[str, float]:
-    """The daemon's ``acd_ari_requests_sent`` by kind (updated every 5 s by the daemon's housekeeping)."""
+async def daemon_metrics(http: aiohttp.ClientSession, url: str) -> dict[str, float]:
+    """From the daemon's /metrics: ``acd_ari_requests_sent`` by kind (``sent:<kind>``; updated every 5 s by
+    the daemon's housekeeping) and the ``acd_call_setup_seconds`` histogram (``setup:<le>``, ``setup_sum``,
+    ``setup_count``)."""
     out: dict[str, float] = {}
     async with http.get(url) as r:
         for line in (await r.text()).splitlines():
+            labels, _, value = line.rpartition(" ")
             if line.startswith("acd_ari_requests_sent{"):
-                labels, _, value = line.rpartition(" ")
-                out[labels.partition('request="')[2].rpartition('"')[0]] = float(value)
+                out["sent:" + labels.partition('request="')[2].rpartition('"')[0]] = float(value)
+            elif line.startswith("acd_call_setup_seconds_bucket{"):
+                out["setup:" + labels.partition('le="')[2].rpartition('"')[0]] = float(value)
+            elif line.startswith("acd_call_setup_seconds_sum "):
+                out["setup_sum"] = float(value)
+            elif line.startswith("acd_call_setup_seconds_count "):
+                out["setup_count"] = float(value)
     return out
+
+
+def bucket_percentile(buckets: dict[str, float], q: float) -> float:
+    """The upper bound (ms) of the histogram bucket holding the ``q`` quantile: an upper estimate."""
+    bounds = sorted((float(le), n) for le, n in buckets.items())
+    total = bounds[-1][1] if bounds else 0.0
+    for le, n in bounds:
+        if total and n >= q * total:
+            return le * 1000
+    return float("nan")
 
 
 def bench_agents_yaml(n: int) -> str:
@@ -173,6 +191,7 @@ class LoadResult:
     dead_air_ms: list[float]
     threads_cpu_s: dict[str, float]
     requests: dict[str, float]
+    daemon_setup: dict[str, float]
 
 
 def _ts(stamp: str) -> float:
@@ -318,7 +337,7 @@ async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: f
             async with http.get(f"{sim_url}/_sim/events", params={"since": "0"}) as r:
                 first_seq = max((e["seq"] for e in await r.json()), default=0)
             metrics_url = f"http://127.0.0.1:{http_port}/metrics"
-            sent0 = await ari_requests_sent(http, metrics_url)
+            sent0 = await daemon_metrics(http, metrics_url)
             threads0 = thread_cpu(daemon.pid)
             cpu0, sim0, t0 = cpu_seconds(daemon.pid), cpu_seconds(sim.pid), time.monotonic()
             ids = await _place_calls(http, sim_url, duration_s, rate)
@@ -327,7 +346,7 @@ async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: f
             cpu1, sim1, t1 = cpu_seconds(daemon.pid), cpu_seconds(sim.pid), time.monotonic()
             threads1 = thread_cpu(daemon.pid)
             await asyncio.sleep(5.5)  # the daemon's housekeeping publishes the request counts
-            sent1 = await ari_requests_sent(http, metrics_url)
+            sent1 = await daemon_metrics(http, metrics_url)
             async with http.get(f"{sim_url}/_sim/events", params={"since": str(first_seq)}) as r:
                 log = await r.json()
             daemon.send_signal(signal.SIGTERM)
@@ -349,7 +368,10 @@ async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: f
                       events=len(log), setup_ms=setup, connect_ms=connect,
                       first_kinds=dict(first_kinds), dead_air_ms=dead_air(log, set(ids)),
                       threads_cpu_s={k: round(v - threads0.get(k, 0.0), 2) for k, v in threads1.items()},
-                      requests={k: v - sent0.get(k, 0.0) for k, v in sent1.items() if v > sent0.get(k, 0.0)})
+                      requests={k[5:]: v - sent0.get(k, 0.0) for k, v in sent1.items()
+                                if k.startswith("sent:") and v > sent0.get(k, 0.0)},
+                      daemon_setup={k: v - sent0.get(k, 0.0) for k, v in sent1.items()
+                                    if k.startswith("setup")})
 
 
 def run(quick: bool) -> Section:
@@ -370,6 +392,12 @@ def run(quick: bool) -> Section:
         "connect_ms_p50": round(percentile(res.connect_ms, 0.5), 1),
         "connect_ms_p99": round(percentile(res.connect_ms, 0.99), 1),
         "events_per_s": round(res.events / res.window_s, 1),
+        "setup_daemon_only_ms_mean": round(1000 * res.daemon_setup.get("setup_sum", 0.0)
+                                           / max(1.0, res.daemon_setup.get("setup_count", 0.0)), 2),
+        "setup_daemon_only_ms_p50_at_most": bucket_percentile(
+            {k[6:]: v for k, v in res.daemon_setup.items() if k.startswith("setup:")}, 0.5),
+        "setup_daemon_only_ms_p99_at_most": bucket_percentile(
+            {k[6:]: v for k, v in res.daemon_setup.items() if k.startswith("setup:")}, 0.99),
         "dead_air_ms_p50": round(percentile(res.dead_air_ms, 0.5), 1),
         "dead_air_ms_p99": round(percentile(res.dead_air_ms, 0.99), 1),
         "threads_cpu_ms_per_call": {k: round(v * 1000 / max(1, res.calls), 2)

@@ -22,6 +22,7 @@ import dataclasses
 import itertools
 import math
 import os
+import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Protocol, assert_never
@@ -650,7 +651,7 @@ class Engine:
             return  # a channel the daemon made is never a new inbound call
         # extensions.conf runs Stasis(acd,inbound,${EXTEN}): the dialled number is the second argument.
         dialled = args[1] if len(args) > 1 and args[0] == "inbound" else None
-        self.start_call(channel, dialled=dialled)
+        self.start_call(channel, dialled=dialled).stasis_at = time.monotonic()
 
     def _dial(self, ev: models.Dial) -> None:
         leg = self.registry.leg(ev.peer.id) if ev.peer is not None else None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -136,6 +137,8 @@ class CallSession(CallControl):
         """Set when ``claim`` answered the channel, until the scenario's ``answer()`` emits its milestone."""
         self.offering = 0
         """Offers of this caller to agents under way (counted by ``Engine.apply`` as the core makes them)."""
+        self.stasis_at: float | None = None
+        """``time.monotonic()`` as the engine dispatched the StasisStart (None for an adopted call)."""
 
     # ---- plumbing -------------------------------------------------------------------------------
     def now(self) -> float:
@@ -194,6 +197,8 @@ class CallSession(CallControl):
         """The first ``save`` of a new call: False on a 404 (Asterisk does not have the channel). With
         ``answer`` the channel is answered first and the answer's time goes into the same write; the
         scenario's ``answer()`` then sends nothing (its milestone is emitted then, after ``arrived``)."""
+        if self.stasis_at is not None:  # the daemon's own set-up time (acd_call_setup_seconds)
+            self.engine.metrics.call_setup.observe(time.monotonic() - self.stasis_at)
         if answer:
             try:
                 await self.ari.channels.answer(self.channel_id)
