@@ -26,6 +26,14 @@ Figures:
   event types that ended a set-up: here always ``ChannelVarset``, the daemon's ``ACD_STATE`` write.
 - ``connect_ms_p50``/``connect_ms_p99``: for each agent leg, from its ``ChannelStateChange`` to ``Up`` (the
   agent answered) to its ``ChannelEnteredBridge``: how long an answering agent waits for the caller.
+- ``setup_daemon_only_ms_mean``/``_p50_at_most``/``_p99_at_most``: the same reaction measured inside the
+  daemon (``acd_call_setup_seconds``: from the engine's dispatch of the StasisStart to the call's first
+  request), so without the simulator's side; exact mean, percentiles as histogram bucket upper bounds.
+- ``dead_air_ms_p50``/``_p99``: for each agent leg that answered, from its answer (``ChannelStateChange`` to
+  ``Up``) until the agent and the caller are in the same bridge (issue 11 §5: the agent hears nothing).
+- ``ari_requests_per_call`` (and ``_by_kind``): requests the daemon sent (``acd_ari_requests_sent``).
+- ``threads_cpu_ms_per_call``: the CPU split between the event loop's thread and the others (aiosqlite's
+  connection thread, the default executor).
 - ``events_per_s``: ARI events the simulator sent to the daemon per second of the measured window.
 - ``simulator_cpu_share``: the simulator's CPU seconds per second of the window; near 1.0 it would be the
   bottleneck (one core) and the latencies would be its own, not the daemon's.
