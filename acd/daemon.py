@@ -323,6 +323,8 @@ class Daemon:
             self.metrics.reconnects.set(self.stream.reconnects)
             self.metrics.ari_waiting.set(self.ari.limiter.waiting)
             self.metrics.ari_retries.set(self.ari.retries)
+            for kind, sent in list(self.ari.sent.items()):
+                self.metrics.ari_sent.labels(kind).set(sent)
             self.metrics.cdr_spooled.set(self.writer.spooled)
             with contextlib.suppress(Exception):
                 snap = self.acd.snapshot(self.clock.now())

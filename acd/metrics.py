@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from acd.ari.models import EVENT_TYPES
 
@@ -59,6 +59,17 @@ class Metrics:
         )
         self.ari_retries = Gauge(
             "acd_ari_request_retries", "ARI requests resent after a time-out or a 5xx (set_var, hang-up)",
+            registry=r
+        )
+        self.call_setup = Histogram(
+            "acd_call_setup_seconds",
+            "From a caller's StasisStart, as the engine dispatches it, to the daemon's first request for the"
+            " call (its answer): the daemon's own reaction time, Asterisk's side excluded",
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0),
+            registry=r,
+        )
+        self.ari_sent = Gauge(
+            "acd_ari_requests_sent", "ARI requests sent, by kind (method, resource, action)", ["request"],
             registry=r
         )
         self.connected = Gauge("acd_ari_connected", "1 while the ARI WebSocket is connected", registry=r)

@@ -26,6 +26,14 @@ Figures:
   event types that ended a set-up: here always ``ChannelVarset``, the daemon's ``ACD_STATE`` write.
 - ``connect_ms_p50``/``connect_ms_p99``: for each agent leg, from its ``ChannelStateChange`` to ``Up`` (the
   agent answered) to its ``ChannelEnteredBridge``: how long an answering agent waits for the caller.
+- ``setup_daemon_only_ms_mean``/``_p50_at_most``/``_p99_at_most``: the same reaction measured inside the
+  daemon (``acd_call_setup_seconds``: from the engine's dispatch of the StasisStart to the call's first
+  request), so without the simulator's side; exact mean, percentiles as histogram bucket upper bounds.
+- ``dead_air_ms_p50``/``_p99``: for each agent leg that answered, from its answer (``ChannelStateChange`` to
+  ``Up``) until the agent and the caller are in the same bridge (issue 11 §5: the agent hears nothing).
+- ``ari_requests_per_call`` (and ``_by_kind``): requests the daemon sent (``acd_ari_requests_sent``).
+- ``threads_cpu_ms_per_call``: the CPU split between the event loop's thread and the others (aiosqlite's
+  connection thread, the default executor).
 - ``events_per_s``: ARI events the simulator sent to the daemon per second of the measured window.
 - ``simulator_cpu_share``: the simulator's CPU seconds per second of the window; near 1.0 it would be the
   bottleneck (one core) and the latencies would be its own, not the daemon's.
@@ -74,6 +82,49 @@ def cpu_seconds(pid: int) -> float:
     stat = Path(f"/proc/{pid}/stat").read_text()
     fields = stat[stat.rindex(")") + 2:].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of the event loop's thread (``main``) and of all other threads (aiosqlite's connection
+    thread, the default executor), from ``/proc/<pid>/task/*/stat``. Threads that ended are missing, so the
+    parts may add up to less than ``cpu_seconds``."""
+    out: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = (task / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            kind = "main" if task.name == str(pid) else "other_threads"
+            out[kind] = out.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return out
+
+
+async def daemon_metrics(http: aiohttp.ClientSession, url: str) -> dict[str, float]:
+    """From the daemon's /metrics: ``acd_ari_requests_sent`` by kind (``sent:<kind>``; updated every 5 s by
+    the daemon's housekeeping) and the ``acd_call_setup_seconds`` histogram (``setup:<le>``, ``setup_sum``,
+    ``setup_count``)."""
+    out: dict[str, float] = {}
+    async with http.get(url) as r:
+        for line in (await r.text()).splitlines():
+            labels, _, value = line.rpartition(" ")
+            if line.startswith("acd_ari_requests_sent{"):
+                out["sent:" + labels.partition('request="')[2].rpartition('"')[0]] = float(value)
+            elif line.startswith("acd_call_setup_seconds_bucket{"):
+                out["setup:" + labels.partition('le="')[2].rpartition('"')[0]] = float(value)
+            elif line.startswith("acd_call_setup_seconds_sum "):
+                out["setup_sum"] = float(value)
+            elif line.startswith("acd_call_setup_seconds_count "):
+                out["setup_count"] = float(value)
+    return out
+
+
+def bucket_percentile(buckets: dict[str, float], q: float) -> float:
+    """The upper bound (ms) of the histogram bucket holding the ``q`` quantile: an upper estimate."""
+    bounds = sorted((float(le), n) for le, n in buckets.items())
+    total = bounds[-1][1] if bounds else 0.0
+    for le, n in bounds:
+        if total and n >= q * total:
+            return le * 1000
+    return float("nan")
 
 
 def bench_agents_yaml(n: int) -> str:
@@ -145,10 +196,43 @@ class LoadResult:
     setup_ms: list[float]
     connect_ms: list[float]
     first_kinds: dict[str, int]
+    dead_air_ms: list[float]
+    threads_cpu_s: dict[str, float]
+    requests: dict[str, float]
+    daemon_setup: dict[str, float]
 
 
 def _ts(stamp: str) -> float:
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+
+
+def dead_air(log: list[dict[str, Any]], callers: set[str]) -> list[float]:
+    """For each agent leg that answered, in ms: from its answer (``ChannelStateChange`` to ``Up``) until the
+    agent can hear the caller, i.e. both the agent and the caller are in the same bridge (issue 11 §5: the
+    recording notice no longer plays after the answer)."""
+    up_at: dict[str, float] = {}
+    members: dict[str, set[str]] = {}
+    out: list[float] = []
+    done: set[str] = set()
+    for entry in log:
+        ev = entry["event"]
+        chan = ev.get("channel") or {}
+        cid = chan.get("id")
+        if cid is None:
+            continue
+        at = _ts(ev["timestamp"])
+        if ev["type"] == "ChannelStateChange" and chan.get("state") == "Up" and cid not in callers:
+            up_at.setdefault(cid, at)
+        elif ev["type"] == "ChannelEnteredBridge":
+            bridge = ev.get("bridge") or {}
+            inside = members.setdefault(str(bridge.get("id")), set())
+            inside.add(cid)
+            agents = [c for c in inside if c in up_at and c not in done]
+            if agents and inside & callers:
+                for agent in agents:
+                    done.add(agent)
+                    out.append((at - up_at[agent]) * 1000)
+    return sorted(out)
 
 
 def latencies(
@@ -260,11 +344,17 @@ async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: f
             await asyncio.sleep(1.0)  # the daemon's start-up work (resync, subscriptions) settles
             async with http.get(f"{sim_url}/_sim/events", params={"since": "0"}) as r:
                 first_seq = max((e["seq"] for e in await r.json()), default=0)
+            metrics_url = f"http://127.0.0.1:{http_port}/metrics"
+            sent0 = await daemon_metrics(http, metrics_url)
+            threads0 = thread_cpu(daemon.pid)
             cpu0, sim0, t0 = cpu_seconds(daemon.pid), cpu_seconds(sim.pid), time.monotonic()
             ids = await _place_calls(http, sim_url, duration_s, rate)
             await _all_ended(http, sim_url, set(ids), timeout_s=drain_s + duration_s)
             await asyncio.sleep(1.0)  # the last CDR events and recordings are handled
             cpu1, sim1, t1 = cpu_seconds(daemon.pid), cpu_seconds(sim.pid), time.monotonic()
+            threads1 = thread_cpu(daemon.pid)
+            await asyncio.sleep(5.5)  # the daemon's housekeeping publishes the request counts
+            sent1 = await daemon_metrics(http, metrics_url)
             async with http.get(f"{sim_url}/_sim/events", params={"since": str(first_seq)}) as r:
                 log = await r.json()
             daemon.send_signal(signal.SIGTERM)
@@ -284,11 +374,17 @@ async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: f
     return LoadResult(calls=len(ids), answered=answered, window_s=t1 - t0, cpu_s=cpu1 - cpu0,
                       sim_cpu_s=sim1 - sim0,
                       events=len(log), setup_ms=setup, connect_ms=connect,
-                      first_kinds=dict(first_kinds))
+                      first_kinds=dict(first_kinds), dead_air_ms=dead_air(log, set(ids)),
+                      threads_cpu_s={k: round(v - threads0.get(k, 0.0), 2) for k, v in threads1.items()},
+                      requests={k[5:]: v - sent0.get(k, 0.0) for k, v in sent1.items()
+                                if k.startswith("sent:") and v > sent0.get(k, 0.0)},
+                      daemon_setup={k: v - sent0.get(k, 0.0) for k, v in sent1.items()
+                                    if k.startswith("setup")})
 
 
 def run(quick: bool) -> Section:
     duration = QUICK_DURATION_S if quick else DURATION_S
+    load_before = os.getloadavg()[0]
     res = asyncio.run(run_load(duration, ROOT / "var" / "bench-daemon"))
     cpu_ms = res.cpu_s * 1000 / max(1, res.calls)
     setup_p99 = round(percentile(res.setup_ms, 0.99), 1)
@@ -304,6 +400,20 @@ def run(quick: bool) -> Section:
         "connect_ms_p50": round(percentile(res.connect_ms, 0.5), 1),
         "connect_ms_p99": round(percentile(res.connect_ms, 0.99), 1),
         "events_per_s": round(res.events / res.window_s, 1),
+        "setup_daemon_only_ms_mean": round(1000 * res.daemon_setup.get("setup_sum", 0.0)
+                                           / max(1.0, res.daemon_setup.get("setup_count", 0.0)), 2),
+        "setup_daemon_only_ms_p50_at_most": bucket_percentile(
+            {k[6:]: v for k, v in res.daemon_setup.items() if k.startswith("setup:")}, 0.5),
+        "setup_daemon_only_ms_p99_at_most": bucket_percentile(
+            {k[6:]: v for k, v in res.daemon_setup.items() if k.startswith("setup:")}, 0.99),
+        "dead_air_ms_p50": round(percentile(res.dead_air_ms, 0.5), 1),
+        "dead_air_ms_p99": round(percentile(res.dead_air_ms, 0.99), 1),
+        "threads_cpu_ms_per_call": {k: round(v * 1000 / max(1, res.calls), 2)
+                                    for k, v in sorted(res.threads_cpu_s.items())},
+        "ari_requests_per_call": round(sum(res.requests.values()) / max(1, res.calls), 2),
+        "ari_requests_per_call_by_kind": {k: round(v / max(1, res.calls), 2)
+                                          for k, v in sorted(res.requests.items(), key=lambda kv: -kv[1])},
+        "load_average_1m_before_after": [round(load_before, 1), round(os.getloadavg()[0], 1)],
     }
     for key, value in figures.items():
         print(f"  {key}: {value}")

@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 import structlog
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import (
@@ -508,16 +508,24 @@ class CdrWriter:
             await conn.execute(insert_ignore(conn, callbacks, "id"), cb_rows)
 
     async def _durations(self, conn: AsyncConnection, events: list[AgentEvent]) -> None:
-        """Each state row's duration is the time to the agent's next state row."""
+        """Each state row's duration is the time to the agent's next state row. Two queries for all the
+        batch's agents (it was two per agent): each agent's last row before the batch's earliest record,
+        then every row of these agents from there on. An agent whose own records start later gets a few
+        rows more than it needs, whose durations are already right (no update)."""
         updates: list[dict[str, Any]] = []
         t = agent_state_log.c
-        for agent in sorted({e.agent_id for e in events}):
-            since = utc(min(e.at for e in events if e.agent_id == agent))
-            cols = select(t.id, t.at, t.duration_s).where(t.agent == agent)
-            before = (await conn.execute(cols.where(t.at < since).order_by(t.at.desc(), t.id.desc())
-                                         .limit(1))).all()
-            after = (await conn.execute(cols.where(t.at >= since).order_by(t.at, t.id))).all()
-            seq = [*before, *after]
+        agents = sorted({e.agent_id for e in events})
+        since = utc(min(e.at for e in events))
+        cols = (t.id, t.agent, t.at, t.duration_s)
+        lasts = [select(*cols).where(t.agent == agent, t.at < since).order_by(t.at.desc(), t.id.desc())
+                 .limit(1).subquery() for agent in agents]
+        before = (await conn.execute(union_all(*(select(*q.c) for q in lasts)))).all()
+        after = (await conn.execute(select(*cols).where(t.agent.in_(agents), t.at >= since)
+                                    .order_by(t.agent, t.at, t.id))).all()
+        by_agent: dict[str, list[Any]] = {agent: [] for agent in agents}
+        for row in [*before, *after]:  # before: at most one row an agent, earlier than all of ``after``
+            by_agent[row.agent].append(row)
+        for seq in by_agent.values():
             for cur, nxt in zip(seq, seq[1:], strict=False):
                 dur = round((nxt.at - cur.at).total_seconds(), 3)
                 if cur.duration_s != dur:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -71,6 +72,13 @@ class _Redacted:
     __str__ = __repr__
 
 
+def request_kind(method: str, path: str) -> str:
+    """``POST /channels/{id}/variable`` -> ``POST channels variable``: the resource and the action, without
+    ids (a recording's name has slashes, so only the first and the last segment are kept)."""
+    parts = path.strip("/").split("/")
+    return f"{method} {parts[0]} {parts[-1]}" if len(parts) > 2 else f"{method} {parts[0]}"
+
+
 class AriClient:
     """ARI over HTTP for one Stasis application."""
 
@@ -105,6 +113,9 @@ class AriClient:
         self.retry_max_s = retry_max_s
         self.retries = 0
         """Resends so far (``acd_ari_request_retries`` in /metrics)."""
+        self.sent: Counter[str] = Counter()
+        """Requests sent so far, by kind (``request_kind``; ``acd_ari_requests_sent`` in /metrics): what a
+        call costs in requests, the daemon's main CPU cost (docs/benchmarks.md)."""
         secret = password.get_secret_value() if isinstance(password, SecretStr) else password
         self.__authorization = _Redacted(aiohttp.encode_basic_auth(user, secret))
         self._session = session
@@ -213,6 +224,7 @@ class AriClient:
         own_connection: bool,
         timeout_s: float | None,
     ) -> Any:
+        self.sent[request_kind(method, path)] += 1
         headers = {"Authorization": self.__authorization.value}
         data: bytes | None = None
         if body is not None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -143,6 +144,12 @@ class CallSession(CallControl):
         """An outbound call (acd/engine/outbound_call.py): the agent whose phone is this call's channel."""
         self.only_agents: frozenset[str] | None = None
         """Only these agents may be offered the call (an outbound campaign's ``agents``, acd/core)."""
+        self._answered_at: float | None = None
+        """Set when ``claim`` answered the channel, until the scenario's ``answer()`` emits its milestone."""
+        self.offering = 0
+        """Offers of this caller to agents under way (counted by ``Engine.apply`` as the core makes them)."""
+        self.stasis_at: float | None = None
+        """``time.monotonic()`` as the engine dispatched the StasisStart (None for an adopted call)."""
 
     # ---- plumbing -------------------------------------------------------------------------------
     def now(self) -> float:
@@ -197,8 +204,22 @@ class CallSession(CallControl):
             if not isinstance(exc, AriNotFound):
                 self.log().warning("set_var_failed", error=str(exc))
 
-    async def claim(self, **state: object) -> bool:
-        """The first ``save`` of a new call: False on a 404 (Asterisk does not have the channel)."""
+    async def claim(self, *, answer: bool = False, **state: object) -> bool:
+        """The first ``save`` of a new call: False on a 404 (Asterisk does not have the channel). With
+        ``answer`` the channel is answered first and the answer's time goes into the same write; the
+        scenario's ``answer()`` then sends nothing (its milestone is emitted then, after ``arrived``)."""
+        if self.stasis_at is not None:  # the daemon's own set-up time (acd_call_setup_seconds)
+            self.engine.metrics.call_setup.observe(time.monotonic() - self.stasis_at)
+        if answer:
+            try:
+                await self.ari.channels.answer(self.channel_id)
+            except AriNotFound:
+                return False
+            except AriError as exc:  # the scenario's answer() tries again
+                self.log().warning("answer_failed", error=str(exc))
+            else:
+                self._answered_at = self.now()
+                state["answered"] = self._answered_at
         self.saved = self.saved.with_(**state)
         try:
             await self.ari.channels.set_var(self.channel_id, STATE_VAR, self.saved.encode())
@@ -210,6 +231,10 @@ class CallSession(CallControl):
 
     # ---- CallControl ----------------------------------------------------------------------------
     async def answer(self) -> None:
+        if self._answered_at is not None:  # answered by ``claim``, and the time written with it
+            answered, self._answered_at = self._answered_at, None
+            self.engine.emit_milestone(self.channel_id, ev.Answered(), answered)
+            return
         await self._ari(self.ari.channels.answer(self.channel_id))
         now = self.now()
         self.engine.emit_milestone(self.channel_id, ev.Answered(), now)
@@ -303,8 +328,9 @@ class CallSession(CallControl):
             lang=self.info.language,
             step=self.info.step,
         )
-        await self.start_moh()
         self.engine.enqueue(self, queue, priority=priority, entered_at=entered)
+        if not self.offering:  # an agent free at once: the notice or the music starts as the phone rings
+            await self.start_moh()
         watcher = None
         if hold.callback_key is not None and wait.open():  # "keep my place" (acd/engine/keep_place.py)
             watcher = self.engine.spawn(self.engine.kept.watch(self, wait, hold.callback_key))
@@ -379,11 +405,36 @@ class CallSession(CallControl):
     def start_notice(self) -> None:
         """An agent's phone starts ringing: the caller hears the recording notice (R10) now, so that the
         agent, once they answer, is bridged without dead air (issue 11 §5). Played once per call; after it
-        the caller hears the music again until the answer."""
+        (or without one) the caller hears the music until the answer: a caller offered as they entered the
+        queue had none yet (``enqueue``)."""
         wait = self.wait
-        if self.notice is not None or wait is None or not wait.hold.recording_notice or not self.waiting():
+        if wait is None or not self.waiting():
+            return
+        if self.notice is not None or not wait.hold.recording_notice:
+            if not self.moh_on and not wait.announcing and (self.notice is None or self.notice.done()):
+                self.engine.spawn(self._music_while_waiting())
             return
         self.notice = self.engine.spawn(self._play_notice(wait, list(wait.hold.recording_notice)))
+
+    def hold_music_if_idle(self) -> None:
+        """An offer ended without a conversation: a caller still waiting, with no other phone ringing for
+        them and nothing playing, hears the music again (it was not started for an offer made at once)."""
+        wait = self.wait
+        if (
+            wait is None
+            or not self.waiting()
+            or self.offering
+            or self.ringing()
+            or self.moh_on
+            or wait.announcing
+            or (self.notice is not None and not self.notice.done())
+        ):
+            return
+        self.engine.spawn(self._music_while_waiting())
+
+    async def _music_while_waiting(self) -> None:
+        if self.waiting():  # checked again as the task runs: an answer in between wins
+            await self.start_moh()
 
     async def _play_notice(self, wait: QueueWait, media: list[str]) -> None:
         if wait.announcing:

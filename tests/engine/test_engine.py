@@ -32,7 +32,8 @@ async def test_a_call_goes_through_its_phases_and_each_is_written_on_the_channel
         leg = await _offered(rig)
         queued = SavedState.parse(rig.var("c1"))
         assert (queued.phase, queued.queue, queued.step) == ("queued", "general", ("steps", 0))
-        assert ("moh", "c1", "calm") in rig.ari.calls  # the scenario's hold music
+        # the scenario's hold music, after the notice while the phone rings
+        await rig.ari.until(lambda: ("moh", "c1", "calm") in rig.ari.calls, "no hold music")
         assert SavedState.parse(rig.var(leg)).role == "agent"
         await _answered(rig, leg)
         await rig.ari.until(lambda: rig.ari.of("record_bridge"), "the bridge was not recorded")
@@ -304,7 +305,9 @@ async def test_a_stasis_start_for_a_channel_asterisk_does_not_have_makes_no_call
         rig.engine.dispatch(stasis_start("ghost", ["inbound", "500"]))
         await rig.ari.until(lambda: rig.engine.registry.session("ghost") is None, "the ghost stayed a call")
         assert not [r for r in rig.sink.records if getattr(r, "call_id", None) == "ghost"]
-        assert not rig.ari.of("answer") and not rig.ari.of("originate")
+        # the claim's first request (the answer, refused with a 404) is the only one: nothing written
+        assert not [key for key in rig.ari.vars if key[0] == "ghost"]
+        assert not rig.ari.of("originate") and not rig.ari.of("moh")
 
 
 async def test_a_caller_gone_before_the_first_request_is_still_a_call(rig: Rig) -> None:
@@ -403,3 +406,55 @@ async def test_a_recording_that_ended_during_a_websocket_gap_is_finished_at_the_
         rig.ari.stored.add(name)
         await resync(rig.engine)
         assert rows.changes == [("started", name), ("finished", name)]
+
+
+async def test_the_call_is_answered_and_claimed_in_one_state_write(rig: Rig) -> None:
+    """Issue 11 §6: the answer's time goes into the first ACD_STATE write (4 writes a call were 3 of 14
+    requests); a restarted daemon still finds the call answered, and the CDR still has its answer."""
+    async with asyncio.timeout(TIMEOUT):
+        rig.ari.held.add("recording_notice")
+        writes: list[SavedState] = []
+        set_var = rig.ari.channels.set_var
+
+        async def logged(cid: str, name: str, value: str) -> None:
+            writes.append(SavedState.parse(value))
+            await set_var(cid, name, value)
+
+        rig.ari.channels.set_var = logged  # type: ignore[method-assign]
+        await _offered(rig)
+        assert rig.ari.calls[0] == ("answer", "c1") and len(rig.ari.of("answer")) == 1
+        assert [(w.phase, w.answered) for w in writes] == [("ivr", START), ("queued", START)]
+        assert [e.at for e in rig.sink.calls("c1", "answered")] == [START]
+        assert rig.sink.records.index(rig.sink.calls("c1", "arrived")[0]) < rig.sink.records.index(
+            rig.sink.calls("c1", "answered")[0]
+        )
+
+
+async def test_a_caller_offered_at_once_hears_the_notice_without_music_first(rig: Rig) -> None:
+    """Issue 11 §5/§6: music started as the caller entered the queue was stopped a few ms later for the
+    notice, as an agent was free: two requests a call and a blip of music."""
+    async with asyncio.timeout(TIMEOUT):
+        rig.ari.held.add("recording_notice")
+        await _offered(rig)
+        await rig.ari.until(
+            lambda: any(c[0] == "play" and "recording_notice" in c[2] for c in rig.ari.calls), "no notice"
+        )
+        assert not rig.ari.of("moh") and not rig.ari.of("moh_stop")
+
+
+async def test_a_caller_whose_offer_fails_at_once_hears_the_music(rig: Rig) -> None:
+    """The music that was not started for the offer starts when the offer fails and nobody else rings."""
+    async with asyncio.timeout(TIMEOUT):
+        rig.ari.held.add("recording_notice")
+        leg = await _offered(rig)
+        await rig.ari.until(
+            lambda: any(c[0] == "play" and "recording_notice" in c[2] for c in rig.ari.calls), "no notice"
+        )
+        rig.engine.dispatch(
+            models.Dial(application="acd", timestamp=STAMP, peer=channel(leg), dialstatus="BUSY")
+        )
+        await rig.ari.until(lambda: rig.sink.calls("c1", "ring_no_answer"), "no ring-no-answer")
+        assert not rig.ari.of("moh")  # the notice still plays: the music comes after it
+        pb = next(iter(rig.ari.playing))
+        rig.ari.finish_playback(pb)
+        await rig.ari.until(lambda: ("moh", "c1", "calm") in rig.ari.calls, "the caller waits in silence")
