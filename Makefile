@@ -22,7 +22,7 @@ deps:
 
 demo: $(STAMP) deps
 	$(BIN)/acd prompts build
-	$(BIN)/acd demo
+	$(BIN)/acd demo --by-hand
 
 run: $(STAMP)
 	$(BIN)/acd run -c config/acd.yaml
