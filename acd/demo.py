@@ -46,6 +46,7 @@ BY_HAND_AHT_S = 120.0
 BY_HAND_QUEUES = {"wrapup_s: 10": "wrapup_s: 45", "ring_timeout_s: 15": "ring_timeout_s: 60",
                   "ring_timeout_s: 20": "ring_timeout_s: 60"}
 """A person needs time to see the call ring, switch to the phone's tab and answer, and to pick a topic."""
+BY_HAND_TOPICS = "    topics: [Tax refund, Declaration, Cash register, Certificate, Complaint]\n"
 PATIENCE_S = 180.0
 LOAD = 0.85
 PREFIXES = ["701", "705", "747", "777", "727", "717"]
@@ -121,6 +122,8 @@ def write_demo_config(
         text = queues.read_text(encoding="utf-8")
         for old, new in BY_HAND_QUEUES.items():
             text = text.replace(old, new)
+        if "topics:" not in text:  # something to pick in wrap-up (R16's topic report)
+            text = text.replace("  - name: general\n", "  - name: general\n" + BY_HAND_TOPICS, 1)
         queues.write_text(text, encoding="utf-8")
     (cfg / "agents.yaml").write_text(demo_agents_yaml(agents), encoding="utf-8")
     (cfg / "acd.yaml").write_text(
