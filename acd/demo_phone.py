@@ -45,7 +45,7 @@ button {{ font: inherit; font-weight: 600; border: 0; border-radius: 8px; paddin
 button:disabled {{ opacity: .35; cursor: default; }}
 #answer {{ background: #1f8a4c; }} #hangup {{ background: #c23b32; margin-left: 8px; }}
 p.hint {{ color: #5b6576; font-size: 13px; margin: 18px 0 0; }}
-nav a {{ color: #5b6576; font-size: 13px; margin-right: 8px; }}
+nav {{ margin-bottom: 14px; }} nav a {{ color: #5b6576; font-size: 13px; margin-right: 8px; }}
 </style></head>
 <body><div class="phone" id="phone" data-state="idle">
 <nav><a href="?lang=kk">KK</a><a href="?lang=ru">RU</a><a href="?lang=en">EN</a></nav>

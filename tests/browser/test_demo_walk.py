@@ -26,7 +26,7 @@ import aiohttp
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from tests.browser.conftest import CHROMIUM, HAVE_CHROMIUM, ROOT, VIEWPORT
+from tests.browser.conftest import CHROMIUM, HAVE_CHROMIUM, IMG, ROOT, VIEWPORT
 
 pytestmark = [pytest.mark.timeout(150)]
 expect.set_options(timeout=30_000)
@@ -121,6 +121,8 @@ async def test_a_newcomer_takes_a_demo_call_by_hand_and_the_supervisor_sees_it(d
             await expect(desk.locator("#answer-hint")).to_be_visible()  # rings, nobody answers for us
             await expect(row).to_have_attribute("data-state", "ringing")
             await expect(phone.locator("#answer")).to_be_enabled()
+            await phone.set_viewport_size({"width": 640, "height": 400})
+            await phone.screenshot(path=str(IMG / "demo-phone.png"))  # docs/agent-desktop.md, The demo
 
             await phone.click("#answer")
             await expect(row).to_have_attribute("data-state", "on_call")
