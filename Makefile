@@ -20,9 +20,12 @@ install: $(STAMP)
 deps:
 	bash scripts/install-debian-deps.sh
 
+# The prompts' file list goes to a log, so that the demo's URL and passwords are not lost in it.
 demo: $(STAMP) deps
-	$(BIN)/acd prompts build
-	$(BIN)/acd demo $(if $(CAMPAIGN),--campaign $(CAMPAIGN))
+	@mkdir -p var
+	@$(BIN)/acd prompts build > var/prompts-build.log 2>&1 || { cat var/prompts-build.log; exit 1; }
+	@echo "prompts: $$(tail -n 1 var/prompts-build.log) (list in var/prompts-build.log)"
+	$(BIN)/acd demo --by-hand $(if $(CAMPAIGN),--campaign $(CAMPAIGN))
 
 run: $(STAMP)
 	$(BIN)/acd run -c config/acd.yaml

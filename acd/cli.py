@@ -66,18 +66,22 @@ def run(
 
 @app.command()
 def demo(
-    calls: int = typer.Option(40, help="How many calls the simulated callers make."),
+    calls: int | None = typer.Option(None, help="How many calls the callers make (default 40; --by-hand: "
+                                     "until Ctrl-C)."),
     agents: int = typer.Option(8, help="How many simulated agents answer (agent1..agentN)."),
-    speed: float = typer.Option(40.0, help="Time acceleration: 40 makes a 5-minute call last 7.5 s."),
+    speed: float | None = typer.Option(None, help="Time acceleration (default 40: a 5-minute call lasts "
+                                       "7.5 s; --by-hand: 1)."),
     db: str | None = typer.Option(None, help="Database URL (default: SQLite under var/demo/)."),
     seed: int = typer.Option(1, help="Seed of the traffic."),
     campaign: int = typer.Option(0, help="Also run a predictive outbound campaign over this many contacts."),
+    by_hand: bool = typer.Option(False, "--by-hand", help="For a person at a browser (make demo): agent1 "
+                                 "is yours, its phone rings until you answer on its page; until Ctrl-C."),
 ) -> None:
     """Simulator, daemon and simulated traffic together; ends with a summary read from the CDR."""
     from acd.demo import run_demo
 
     raise typer.Exit(asyncio.run(run_demo(calls=calls, agents=agents, speed=speed, db_url=db, seed=seed,
-                                          campaign=campaign)))
+                                          campaign=campaign, by_hand=by_hand)))
 
 
 db_app = typer.Typer(no_args_is_help=True)

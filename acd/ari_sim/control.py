@@ -13,7 +13,7 @@ import orjson
 from aiohttp import web
 
 from acd.ari_sim.dialplan import apply_endpoint_settings
-from acd.ari_sim.model import Endpoint
+from acd.ari_sim.model import Channel, Endpoint
 
 if TYPE_CHECKING:
     from acd.ari_sim.server import Simulator
@@ -90,6 +90,34 @@ def routes(sim: Simulator) -> list[web.RouteDef]:
                 "aor": ep.resource, "roundtrip_usec": "0"})
         return _json({**sim.world.endpoint_json(ep), **ep.settings()})
 
+    def _leg(request: web.Request, *, ringing: bool) -> Channel | None:
+        """The endpoint's live leg: ringing (dialled, not answered) or answered."""
+        tech, res = request.match_info["tech"], request.match_info["resource"]
+        for ch in sim.world.channels.values():
+            mine = ch.tech == tech and ch.resource == res and not ch.gone and not ch.snoop_of
+            if mine and ch.dialing == ringing and (ringing or ch.state == "Up"):
+                return ch
+        return None
+
+    @local_only
+    async def endpoint_answer(request: web.Request) -> web.Response:
+        """The phone's user picks up (a phone with behaviour ``no_answer`` rings until this or the time-out):
+        the ``acd demo`` agent's phone answered from a browser."""
+        ch = _leg(request, ringing=True)
+        if ch is None:
+            return _bad("the phone is not ringing", 409)
+        sim.world.answered(ch)
+        return _json({"ok": True, "channel": ch.id})
+
+    @local_only
+    async def endpoint_hangup(request: web.Request) -> web.Response:
+        """The phone's user hangs up their answered call (the agent's side ends the call)."""
+        ch = _leg(request, ringing=False)
+        if ch is None:
+            return _bad("the phone has no call", 409)
+        sim.world.hangup(ch, 16, remote=True)
+        return _json({"ok": True, "channel": ch.id})
+
     @local_only
     async def trunk_parties(request: web.Request) -> web.Response:
         """POST: how called parties on the trunk behave (acd/ari_sim/called.py); GET: that, and every number
@@ -128,6 +156,8 @@ def routes(sim: Simulator) -> list[web.RouteDef]:
         web.post("/_sim/calls/{id}/dtmf", call_dtmf),
         web.post("/_sim/calls/{id}/hangup", call_hangup),
         web.put("/_sim/endpoints/{tech}/{resource}", put_endpoint),
+        web.post("/_sim/endpoints/{tech}/{resource}/answer", endpoint_answer),
+        web.post("/_sim/endpoints/{tech}/{resource}/hangup", endpoint_hangup),
         web.post("/_sim/ws/drop", ws_drop),
         web.post("/_sim/trunk/parties", trunk_parties),
         web.get("/_sim/trunk/parties", trunk_parties),

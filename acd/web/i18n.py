@@ -48,9 +48,12 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
     "home.title": ("Signed in", "Вы вошли", "Сіз кірдіңіз"),
     "home.role": ("Role", "Роль", "Рөл"),
     "home.soon": (
-        "The supervisor and admin consoles are coming; until then use the API (docs/api.md).",
-        "Консоли супервизора и администратора в разработке; пока используйте API (docs/api.md).",
-        "Супервизор мен әкімші консольдері әзірленуде; әзірге API пайдаланыңыз (docs/api.md).",
+        "The wallboard, reports and recordings are here; configuration pages for administrators are "
+        "coming, until then use the API (docs/api.md).",
+        "Табло, отчёты и записи уже здесь; страницы настройки для администратора в разработке, пока "
+        "используйте API (docs/api.md).",
+        "Табло, есептер мен жазбалар осында; әкімшіге арналған баптау беттері әзірленуде, әзірге API "
+        "пайдаланыңыз (docs/api.md).",
     ),
     "role.agent": ("Agent", "Оператор", "Оператор"),
     "role.supervisor": ("Supervisor", "Супервизор", "Супервизор"),
