@@ -296,6 +296,21 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
     "pop.script": ("Script", "Скрипт разговора", "Сөйлесу сценарийі"),
     "wrap.topic_pick": ("Topic list", "Список тем", "Тақырыптар тізімі"),
     "wrap.topic_other": ("Other (type it)", "Другая (впишите)", "Басқа (жазыңыз)"),
+    # the softphone embedded in the desktop (issue 13); its status texts are softphone.js's own catalogue
+    "sp.title": ("Browser phone", "Телефон в браузере", "Браузердегі телефон"),
+    "sp.answer": ("Answer", "Ответить", "Жауап беру"),
+    "sp.hangup": ("Hang up", "Положить трубку", "Тұтқаны қою"),
+    "sp.retry": ("Connect again", "Подключить снова", "Қайта қосу"),
+    "sp.answer_hint": (
+        "Answer here in the browser (Answer, Alt+A)", "Ответьте здесь, в браузере (Ответить, Alt+A)",
+        "Осы жерде, браузерде жауап беріңіз (Жауап беру, Alt+A)",
+    ),
+    "sp.acd_call": ("Queue call", "Звонок из очереди", "Кезектен қоңырау"),
+    "sp.other_call": ("Other call from {from}", "Другой звонок от {from}", "{from} басқа қоңырау"),
+    "sp.no_config": (
+        "The browser phone is not set up for you: {e}", "Телефон в браузере для вас не настроен: {e}",
+        "Браузердегі телефон сізге бапталмаған: {e}",
+    ),
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,17 +17,21 @@ from typing import Literal
 import pytest
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
+from playwright.async_api import Page, Response, expect
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
 from acd.settings import Settings, SoftphoneSettings, User
+from acd.web.accounts import AccountStore
 from acd.web.app import create_app
 from tests.browser.conftest import OpenPage, WatchedPage, screenshot
+from tests.e2e.harness import close_harness, make_harness
 from tests.web.conftest import FakeEngine
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "tok-agent-a1"
 SIP_PASSWORD = "s3cret-a1"
+DESK_PASSWORD = "Aigerim-2026!"
 REALM = "acd.test"
 NONCE = "4a1c0ffee"
 WS_REFUSED_CONSOLE = "WebSocket connection to"
@@ -272,3 +277,63 @@ async def test_a_registrar_that_never_answers_times_out_with_a_clear_message(
     assert registrar.received.is_set()
     assert "did not answer the registration in time" in (await watched.page.text_content("#sp-error") or "")
     watched.assert_clean()
+
+
+# ------------------------------------------------------------------ embedded in the agent desktop
+
+@pytest.mark.timeout(120)
+async def test_the_desktop_of_a_browser_agent_embeds_the_phone_and_says_why_it_cannot_register(
+        tmp_path: Path, open_page: OpenPage, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An agent listed in softphone.agents signs in: the desktop asks for the microphone and registers at
+    once; with no SIP WebSocket server listening the phone card says so in red, with a way to try again.
+    An agent with a desk phone gets no phone card. The page's CSP lets it reach the SIP WebSocket only."""
+    with socket.socket() as s:  # a free port nobody listens on: connection refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ws_url = f"ws://127.0.0.1:{port}/ws"
+    monkeypatch.setenv("ACD_SIP_PASSWORD_AGENT1", SIP_PASSWORD)
+    h = await make_harness(tmp_path, speed=4.0, extra_config=(
+        f"softphone: {{ws_url: '{ws_url}', domain: {REALM}, agents: [agent1], register_timeout_s: 5}}"))
+    try:
+        await h.start_daemon(initial_agent_state="logged_out")
+        assert h.daemon is not None
+        store = AccountStore(h.daemon.db, h.clock.now)
+        await store.add("aigerim", "agent", "agent1", DESK_PASSWORD)
+        await store.add("nurlan", "agent", "agent2", DESK_PASSWORD)
+        watched = await open_page(locale="en-GB")
+        page = watched.page
+        response = await _desk_login(page, h.api, "aigerim")
+        assert response is not None
+        assert f"connect-src 'self' ws://127.0.0.1:{port};" in response.headers["content-security-policy"]
+        card = page.locator("#sp")
+        await expect(card).to_have_attribute("data-registration", "failed")
+        error = page.locator("#sp-error")
+        await expect(error).to_contain_text(f"Cannot connect to the phone server at {ws_url}")
+        await expect(page.locator("#sp-status")).to_have_text("The softphone is not registered.")
+        await expect(page.locator("#sp-retry")).to_be_visible()
+        await expect(page.locator("#sp-answer")).to_be_disabled()
+        assert await page.evaluate("window.acdSoftphone.state.microphone") == "ready"  # asked, granted
+        await expect(page.locator("#answer-hint")).to_have_text("Answer here in the browser (Answer, Alt+A)")
+        await page.screenshot(path=str(REPO / "docs/img/agent-desktop-softphone-error.png"))
+        await page.click("#sp-retry")  # a second attempt, same clear answer
+        await expect(card).to_have_attribute("data-registration", "failed")
+        watched.assert_clean(allow=[WS_REFUSED_CONSOLE])
+
+        other = await open_page(locale="en-GB")
+        await _desk_login(other.page, h.api, "nurlan")
+        await expect(other.page.locator("#state-badge")).to_be_visible()
+        assert await other.page.locator("#sp").count() == 0  # a desk-phone agent: no browser phone
+        other.assert_clean()
+        for context in (watched.context, other.context):
+            await context.close()  # first: the daemon's shutdown would wait for their live sockets
+    finally:
+        await close_harness(h)
+
+
+async def _desk_login(page: Page, base: str, name: str) -> Response | None:
+    await page.goto(f"{base}/login?lang=en")
+    await page.fill("#user", name)
+    await page.fill("#password", DESK_PASSWORD)
+    async with page.expect_response(re.compile(r"/agent/agent\d$")) as landed:
+        await page.click("button[type=submit]")
+    return await landed.value

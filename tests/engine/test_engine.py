@@ -403,3 +403,12 @@ async def test_a_recording_that_ended_during_a_websocket_gap_is_finished_at_the_
         rig.ari.stored.add(name)
         await resync(rig.engine)
         assert rows.changes == [("started", name), ("finished", name)]
+
+
+async def test_an_offer_to_a_pjsip_phone_carries_the_call_id_in_an_x_acd_call_header(rig: Rig) -> None:
+    """The browser softphone tells the desktop's offer from any other call by this header (issue 13)."""
+    async with asyncio.timeout(TIMEOUT):
+        leg = await _offered(rig)
+        endpoint = next(c[1] for c in rig.ari.of("originate") if c[2] == leg)
+        assert endpoint.startswith("PJSIP/")
+        assert rig.ari.vars[(leg, "PJSIP_HEADER(add,X-ACD-Call)")] == "c1"

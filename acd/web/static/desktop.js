@@ -92,6 +92,7 @@
     lastCall = call ? call.call_id : null;
     lastState = a.state;
     tick();
+    document.dispatchEvent(new CustomEvent("acd:state", {detail: state}));  // the embedded softphone listens
   }
 
   function targetName(id) {
