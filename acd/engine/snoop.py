@@ -76,7 +76,7 @@ class Listening:
         return [self._status(s) for s in self._sessions.values()]
 
     def status(self, session_id: str, *, supervisor: str | None) -> ListenStatus:
-        """A session of ``supervisor`` (any, for None): the wallboard follows its phone ringing, then active."""
+        """A session of ``supervisor`` (any, for None): the wallboard follows its phone ringing, then on."""
         return self._status(self._own(session_id, supervisor))
 
     def sessions_of(self, supervisor: str | None) -> list[ListenStatus]:
