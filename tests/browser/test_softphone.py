@@ -90,10 +90,44 @@ class FakeRegistrar:
     requests: list[str] = field(default_factory=list)
     subprotocols: list[str | None] = field(default_factory=list)
     received: asyncio.Event = field(default_factory=asyncio.Event)
+    ws: web.WebSocketResponse | None = None
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    contact: str | None = None
+    """The registered browser's Contact URI: where an INVITE goes (``register`` behaviour)."""
+
+    async def wait_for(self, start: str, contains: str = "", timeout_s: float = 20) -> str:
+        """The first message from the browser starting with ``start`` (and containing ``contains``)."""
+        async with asyncio.timeout(timeout_s):
+            while True:
+                found = next((m for m in self.requests if m.startswith(start) and contains in m), None)
+                if found is not None:
+                    return found
+                self.received.clear()
+                await self.received.wait()
+
+    async def invite(self, call_id: str, caller: str, acd_call: str | None) -> None:
+        """What Asterisk sends the browser for an offer: an INVITE (late SDP: no body) with X-ACD-Call."""
+        assert self.ws is not None and self.contact is not None
+        extra = [f"X-ACD-Call: {acd_call}"] if acd_call else []
+        await self.ws.send_str("\r\n".join([
+            f"INVITE {self.contact} SIP/2.0", f"Via: SIP/2.0/WS 127.0.0.1;branch=z9hG4bK-{call_id}",
+            "Max-Forwards: 70", f'From: "{caller}" <sip:{caller}@{REALM}>;tag=ast-{call_id}',
+            f"To: <sip:agent1@{REALM}>", f"Call-ID: {call_id}", "CSeq: 1 INVITE",
+            "Contact: <sip:asterisk@127.0.0.1;transport=ws>", *extra, "Content-Length: 0"]) + "\r\n\r\n")
+
+    async def cancel(self, call_id: str, caller: str) -> None:
+        """The caller gives up before the answer is complete: CANCEL, matched to the INVITE by its branch."""
+        assert self.ws is not None and self.contact is not None
+        await self.ws.send_str("\r\n".join([
+            f"CANCEL {self.contact} SIP/2.0", f"Via: SIP/2.0/WS 127.0.0.1;branch=z9hG4bK-{call_id}",
+            "Max-Forwards: 70", f'From: "{caller}" <sip:{caller}@{REALM}>;tag=ast-{call_id}',
+            f"To: <sip:agent1@{REALM}>", f"Call-ID: {call_id}", "CSeq: 1 CANCEL",
+            "Content-Length: 0"]) + "\r\n\r\n")
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(protocols=("sip",))
         await ws.prepare(request)
+        self.sockets.append(ws)
         self.subprotocols.append(ws.ws_protocol)
         if self.behaviour == "close":
             await ws.close()
@@ -115,6 +149,8 @@ class FakeRegistrar:
                         f'WWW-Authenticate: Digest realm="{REALM}", nonce="{NONCE}", algorithm=MD5']))
                 elif _digest_ok(authorization, "REGISTER", SIP_PASSWORD):
                     contact = _get(pairs, "Contact") or ""
+                    uri = re.search(r"<([^>]+)>", contact)
+                    self.ws, self.contact = ws, uri.group(1) if uri else None
                     await ws.send_str(sip_response(msg.data, 200, "OK", [f"Contact: {contact};expires=300"]))
                 else:
                     await ws.send_str(sip_response(msg.data, 403, "Wrong password"))
@@ -124,9 +160,11 @@ class FakeRegistrar:
 @pytest.fixture
 async def registrar_server() -> AsyncIterator[Callable[[Behaviour], Awaitable[tuple[FakeRegistrar, str]]]]:
     servers: list[TestServer] = []
+    registrars: list[FakeRegistrar] = []
 
     async def start(behaviour: Behaviour) -> tuple[FakeRegistrar, str]:
         registrar = FakeRegistrar(behaviour)
+        registrars.append(registrar)
         app = web.Application()
         app.router.add_get("/ws", registrar.handle)
         server = TestServer(app, host="127.0.0.1")
@@ -135,6 +173,9 @@ async def registrar_server() -> AsyncIterator[Callable[[Behaviour], Awaitable[tu
         return registrar, f"ws://127.0.0.1:{server.port}/ws"
 
     yield start
+    for registrar in registrars:  # the pages are still open: close their sockets, or close() waits a minute
+        for ws in registrar.sockets:
+            await ws.close()
     for server in servers:
         await server.close()
 
@@ -337,3 +378,66 @@ async def _desk_login(page: Page, base: str, name: str) -> Response | None:
     async with page.expect_response(re.compile(r"/agent/agent\d$")) as landed:
         await page.click("button[type=submit]")
     return await landed.value
+
+
+@pytest.mark.timeout(120)
+async def test_the_desktop_rings_for_its_offer_and_the_shortcuts_answer_and_reject(
+        tmp_path: Path, open_page: OpenPage, monkeypatch: pytest.MonkeyPatch,
+        registrar_server: Callable[[Behaviour], Awaitable[tuple[FakeRegistrar, str]]]) -> None:
+    """A browser agent registers on sign-in; the simulator's offer to their phone names the call in
+    X-ACD-Call, and a fake registrar sends the browser the INVITE Asterisk would, with that header: the card
+    rings as *Queue call*, Alt+A starts the answer, the caller's CANCEL ends it; an INVITE without the
+    header is an *Other call* and Alt+E rejects it."""
+    registrar, ws_url = await registrar_server("register")
+    monkeypatch.setenv("ACD_SIP_PASSWORD_AGENT1", SIP_PASSWORD)
+    h = await make_harness(tmp_path, speed=4.0, extra_config=(
+        f"softphone: {{ws_url: '{ws_url}', domain: {REALM}, agents: [agent1]}}"))
+    queues = h.config_dir / "queues.yaml"
+    queues.write_text(queues.read_text().replace("ring_timeout_s: 15", "ring_timeout_s: 120", 1))
+    try:
+        await h.endpoint("agent1", state="online", behaviour="answer", answer_after_s=600)
+        await h.start_daemon(initial_agent_state="logged_out")
+        assert h.daemon is not None
+        await AccountStore(h.daemon.db, h.clock.now).add("aigerim", "agent", "agent1", DESK_PASSWORD)
+        watched = await open_page(locale="en-GB")
+        page = watched.page
+        await _desk_login(page, h.api, "aigerim")
+        card = page.locator("#sp")
+        await expect(card).to_have_attribute("data-registration", "registered")
+        await expect(page.locator("#sp-status")).to_have_text("Registered: ready for calls")
+        await page.click("#btn-ready")
+        call = await h.call("193", "77015550123", language="ru", talk_s=600,
+                            dtmf_on={"language_menu": "2", "main_menu": "1"})
+        await expect(page.locator("#state-badge")).to_have_class(re.compile("state-ringing"))
+        offer = next(c for c in (await h.state())["channels"] if c["name"].startswith("PJSIP/agent1-"))
+        assert offer["sip_headers"] == {"X-ACD-Call": call}
+
+        await registrar.invite("sip-call-1", "77015550123", offer["sip_headers"]["X-ACD-Call"])
+        await expect(card).to_have_attribute("data-call", "ringing")
+        await expect(card).to_have_attribute("data-acd", "offer")  # the call the screen pop shows
+        await expect(page.locator("#sp-call")).to_contain_text("Queue call: ")
+        await expect(page.locator("#sp-answer")).to_be_enabled()
+        await registrar.wait_for("SIP/2.0 180")  # the browser says it rings
+        await page.screenshot(path=str(REPO / "docs/img/agent-desktop-softphone-ringing.png"))
+        await page.keyboard.press("Alt+KeyA")
+        await expect(card).to_have_attribute("data-call", "connecting")  # answering: microphone, SDP
+        await expect(page.locator("#sp-answer")).to_be_disabled()
+        await expect(page.locator("#sp-hangup")).to_be_enabled()
+        # Headless Chromium here does not finish the answer's SDP (no 200 OK): the caller gives up instead.
+        # The conversation itself (200 OK, ACK, media, BYE) is checked on a real Asterisk.
+        await registrar.cancel("sip-call-1", "77015550123")
+        await registrar.wait_for("SIP/2.0 487", "Call-ID: sip-call-1")
+        await expect(card).to_have_attribute("data-call", "idle")
+        await expect(page.locator("#sp-call")).to_be_hidden()
+
+        await registrar.invite("sip-call-2", "77770001122", None)  # someone dials the endpoint directly
+        await expect(card).to_have_attribute("data-acd", "other")
+        await expect(page.locator("#sp-call")).to_have_text("Other call from 77770001122")
+        await page.keyboard.press("Alt+KeyE")
+        rejected = await registrar.wait_for("SIP/2.0 4", "Call-ID: sip-call-2")
+        assert rejected.split(" ", 2)[1] in ("480", "486", "603")
+        await expect(card).to_have_attribute("data-call", "idle")
+        watched.assert_clean()
+        await watched.context.close()
+    finally:
+        await close_harness(h)

@@ -19,11 +19,13 @@
     return st === "ringing" || st === "on_call" ? desk.call : null;
   }
 
+  var audioCtx = null;  // one for the page: closing an AudioContext while the call opens the microphone
+                       // can stall Chromium's audio, so it is kept and only left silent
   function startRing() {
     if (ring) return;
-    var ctx;
-    try { ctx = new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { return; }
-    function burst() {  // two short tones a second: unmistakably a phone, not the desktop's one beep
+    try { audioCtx = audioCtx || new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { return; }
+    var ctx = audioCtx;
+    function burst() {  // two short tones every three seconds: unmistakably a phone, not the desktop's beep
       [0, 0.5].forEach(function (at) {
         var o = ctx.createOscillator(), g = ctx.createGain();
         o.frequency.value = 480; g.gain.value = 0.07; o.connect(g); g.connect(ctx.destination);
@@ -31,12 +33,11 @@
       });
     }
     burst();
-    ring = {ctx: ctx, timer: setInterval(burst, 3000)};
+    ring = {timer: setInterval(burst, 3000)};
   }
   function stopRing() {
     if (!ring) return;
     clearInterval(ring.timer);
-    try { ring.ctx.close(); } catch (e) { /* already closed */ }
     ring = null;
   }
 

@@ -12,6 +12,7 @@
  *     autoAnswer: false,                  // answer calls the ACD marks (X-ACD-Call header) at once
  *     iceServers: [],                     // e.g. ['stun:stun.example.kz:3478']
  *     registerTimeoutMs: 15000,           // then a clear time-out error
+ *     iceGatheringMs: 1000,               // answer this long after the first ICE candidate at the latest
  *     audioElement,                       // an <audio> for the caller's voice (one is created if absent)
  *     onState(state), onIncoming(call), onError(error)
  *   });
@@ -273,6 +274,12 @@
         e.peerconnection.addEventListener('track', function (ev) {
           if (ev.streams && ev.streams[0]) playRemote(ev.streams[0]);
         });
+      });
+      // Do not wait for the end of ICE gathering (an unreachable STUN/TURN server, or a browser that never
+      // says "complete", would delay the answer by many seconds): go on shortly after the first candidate.
+      var iceWait = null;
+      rtc.on('icecandidate', function (e) {
+        if (iceWait === null) iceWait = setTimeout(function () { e.ready(); }, opts.iceGatheringMs || 1000);
       });
       rtc.on('accepted', function () { update({call: 'active', error: null}); });
       rtc.on('confirmed', function () { update({call: 'active'}); });
