@@ -420,7 +420,10 @@
       var pcConfig = {iceServers: (opts.iceServers || []).map(function (u) {
         return typeof u === 'string' ? {urls: u} : u;
       })};
-      session.answer({mediaConstraints: {audio: true, video: false}, pcConfig: pcConfig});
+      // offerToReceiveAudio: an INVITE without SDP (late offer) has no audio line, and JsSIP would then open
+      // no microphone and offer no media at all (and wait forever for ICE on an empty offer).
+      session.answer({mediaConstraints: {audio: true, video: false}, pcConfig: pcConfig,
+                      rtcOfferConstraints: {offerToReceiveAudio: true}});
       return true;
     }
     function hangup() {
