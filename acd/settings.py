@@ -161,6 +161,12 @@ class SoftphoneSettings(Strict):
     """Answer calls the ACD offers (marked with an X-ACD-Call header) without a click."""
     register_timeout_s: float = Field(15.0, gt=0, le=120)
     """How long the browser waits for the registrar before it shows a time-out."""
+    agents: list[str] = []
+    """Agent ids whose phone is the browser softphone (a ``webrtc=yes`` PJSIP endpoint): their desktop
+    embeds the phone and registers it when they sign in. Others answer on a desk phone."""
+
+    def embedded_for(self, agent: str) -> bool:
+        return agent in self.agents
 
     def sip_user_of(self, agent: str) -> str:
         return self.sip_user.replace("{agent}", agent)

@@ -100,6 +100,13 @@ class Dialer:
             elif name == "CALLERID(num)":
                 for c in chans:
                     c.caller_number = value
+            elif name.startswith("PJSIP_HEADER(add,") and name.endswith(")"):
+                # A dialplan function, not a variable: on a PJSIP channel it adds the header to the
+                # INVITE; on any other channel Asterisk logs "This function requires a PJSIP channel"
+                # and the originate goes on without it.
+                for c in chans:
+                    if c.tech == "PJSIP":
+                        c.sip_headers[name[len("PJSIP_HEADER(add,"):-1]] = value
             else:
                 for c in chans:
                     c.variables[name] = value

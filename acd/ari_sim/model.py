@@ -75,6 +75,8 @@ class Channel:
     tech: str = "Local"
     resource: str = ""
     variables: dict[str, str] = field(default_factory=dict)
+    sip_headers: dict[str, str] = field(default_factory=dict)
+    """Headers the INVITE of an originated PJSIP channel carries (``PJSIP_HEADER(add,...)`` variables)."""
     in_stasis: bool = False
     stasis_app: str = ""
     stasis_args: list[str] = field(default_factory=list)

@@ -432,7 +432,8 @@ class World:
         return {
             "channels": [
                 {**c.to_json(), "in_stasis": c.in_stasis, "bridge": c.bridge_id,
-                 "variables": dict(c.variables), "held": c.held, "moh": c.moh, "muted": sorted(c.muted),
+                 "variables": dict(c.variables), "sip_headers": dict(c.sip_headers),
+                 "held": c.held, "moh": c.moh, "muted": sorted(c.muted),
                  "snoop": None if c.snoop_of is None
                  else {"of": c.snoop_of, "spy": c.spy, "whisper": c.whisper},
                  "hears": hears.get(c.id, [])}

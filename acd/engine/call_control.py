@@ -496,3 +496,9 @@ class CallController:
 
     async def listen_stop(self, session_id: str, *, supervisor: str | None) -> ListenStatus:
         return await self.engine.listening.stop(session_id, supervisor=supervisor)
+
+    def listen_status(self, session_id: str, *, supervisor: str | None) -> ListenStatus:
+        return self.engine.listening.status(session_id, supervisor=supervisor)
+
+    def listen_sessions(self, *, supervisor: str | None) -> list[ListenStatus]:
+        return self.engine.listening.sessions_of(supervisor)

@@ -25,7 +25,7 @@ import itertools
 import math
 import os
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any, Protocol, assert_never
 
@@ -73,6 +73,8 @@ log = structlog.get_logger(__name__)
 
 OWN_PREFIX = "acd-"
 """Every id the daemon gives a channel, bridge or playback starts with this."""
+ACD_CALL_HEADER = "X-ACD-Call"
+"""SIP header of an offer to an agent: the call id, so the browser softphone rings for the desktop's offer."""
 UNKNOWN_CHANNEL_WAIT_S = 2.0
 """A StasisStart whose channel 404s: how long (virtual) its hang-up is awaited before it is ignored."""
 RECORDING_END_WAIT_S = 5.0
@@ -525,13 +527,20 @@ class Engine:
         timeout_s: float,
         agent_id: str | None = None,
         caller_id: str | None = None,
+        sip_headers: Mapping[str, str] | None = None,
     ) -> Leg:
+        """Dial ``endpoint`` into our app for ``session``. ``sip_headers`` are added to the INVITE through
+        ``PJSIP_HEADER(add,...)`` and only to a PJSIP endpoint: the function exists only on PJSIP channels
+        (on a Local channel Asterisk logs an error and ignores it)."""
         leg = Leg(self.new_id(kind), session.channel_id, kind, agent_id)
         self.registry.add_leg(leg)
         session.legs[leg.channel_id] = leg
         saved = SavedState(
             role="agent" if kind == "agent" else "out", call=session.channel_id, agent=agent_id or ""
         )
+        variables = {STATE_VAR: saved.encode()}
+        if sip_headers and endpoint.upper().startswith("PJSIP/"):
+            variables.update({f"PJSIP_HEADER(add,{name})": value for name, value in sip_headers.items()})
         try:
             await self.ari.channels.originate(
                 endpoint,
@@ -540,7 +549,7 @@ class Engine:
                 channel_id=leg.channel_id,
                 caller_id=caller_id,
                 timeout=max(1, math.ceil(timeout_s)),
-                variables={STATE_VAR: saved.encode()},
+                variables=variables,
             )
         except AriError as exc:
             log.warning("originate_failed", call_id=session.channel_id, endpoint=endpoint, error=str(exc))
@@ -637,6 +646,7 @@ class Engine:
             agent_id=d.agent_id,
             timeout_s=d.ring_timeout_s + 5,
             caller_id=session.info.caller,
+            sip_headers={ACD_CALL_HEADER: session.channel_id},  # the browser softphone knows its offer by it
         )
         self.offers[(d.call_id, d.agent_id)] = leg
         if not leg.answered.done():

@@ -75,6 +75,14 @@ class Listening:
     def sessions(self) -> list[ListenStatus]:
         return [self._status(s) for s in self._sessions.values()]
 
+    def status(self, session_id: str, *, supervisor: str | None) -> ListenStatus:
+        """A session of ``supervisor`` (any, for None): the wallboard follows its phone ringing, then on."""
+        return self._status(self._own(session_id, supervisor))
+
+    def sessions_of(self, supervisor: str | None) -> list[ListenStatus]:
+        return [self._status(s) for s in self._sessions.values()
+                if supervisor is None or s.supervisor == supervisor]
+
     async def start(self, call_id: str, *, supervisor: str, endpoint: str, mode: ListenMode) -> ListenStatus:
         """Call the supervisor's phone; once they answer, they listen in ``mode``."""
         call = self.engine.registry.session(call_id)

@@ -43,6 +43,8 @@ class CallControlPort(Protocol):
         self, session_id: str, mode: ListenMode, *, supervisor: str | None
     ) -> ListenStatus: ...
     async def listen_stop(self, session_id: str, *, supervisor: str | None) -> ListenStatus: ...
+    def listen_status(self, session_id: str, *, supervisor: str | None) -> ListenStatus: ...
+    def listen_sessions(self, *, supervisor: str | None) -> list[ListenStatus]: ...
 
 
 CALL_CONTROL: web.AppKey[CallControlPort] = web.AppKey("call_control", object)  # type: ignore[arg-type]
@@ -242,3 +244,24 @@ async def listen_stop(request: web.Request, user: Principal | None) -> web.Respo
         ))
     except CallControlError as exc:
         raise _error(exc) from exc
+
+
+@route("GET", "/api/listen/{session}", roles=LISTENERS)
+async def listen_status(request: web.Request, user: Principal | None) -> web.Response:
+    """A listening session of this supervisor (any, for an admin): ``state`` ringing (their phone is being
+    called), active, ended; 404 once it is over. The wallboard reads it while the phone rings."""
+    who = _listener(user)
+    try:
+        return _status(_port(request).listen_status(
+            request.match_info["session"], supervisor=None if who.role == "admin" else who.name
+        ))
+    except CallControlError as exc:
+        raise _error(exc) from exc
+
+
+@route("GET", "/api/listen", roles=LISTENERS)
+async def listen_sessions(request: web.Request, user: Principal | None) -> web.Response:
+    """This supervisor's listening sessions (all, for an admin): a reloaded wallboard picks its session up."""
+    who = _listener(user)
+    found = _port(request).listen_sessions(supervisor=None if who.role == "admin" else who.name)
+    return json_response({"sessions": [s.as_json() for s in found]})

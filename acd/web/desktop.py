@@ -42,6 +42,7 @@ from acd.web.pages import render
 from acd.web.routes import route
 from acd.web.sessions import ACCOUNTS, COOKIE, WEB_SESSION
 from acd.web.wallboard import BOARD
+from acd.web.softphone import allow_softphone_socket, softphone_embedded
 from cdr.regions import RegionLookup, default_regions, normalise_number
 
 log = structlog.get_logger("acd.web")
@@ -334,8 +335,12 @@ async def desktop_page(request: web.Request, user: Principal | None) -> web.Stre
         raise PageError(exc.status, exc.message) from exc
     boot = orjson.dumps({"agent": agent_id, "user": who.name, "state": state}).decode()
     boot = boot.replace("<", "\\u003c")  # never a "</script>" inside the JSON block
-    return render(request, "desktop.html", user=who, agent_id=agent_id, boot=boot,
-                  csrf=session.csrf if session else "", state=state)
+    embedded = softphone_embedded(request, agent_id)
+    response = render(request, "desktop.html", user=who, agent_id=agent_id, boot=boot,
+                      csrf=session.csrf if session else "", state=state, softphone=embedded)
+    if embedded:
+        allow_softphone_socket(request, response)
+    return response
 
 
 @route("GET", "/api/agents/{id}/desktop", roles={"agent", "supervisor", "admin"})

@@ -262,6 +262,27 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
     "wb.listen": ("Listen", "Слушать", "Тыңдау"),
     "wb.whisper": ("Whisper", "Суфлёр", "Сыбыр"),
     "wb.barge": ("Barge", "Вмешаться", "Қосылу"),
+    "wb.listen_mode": ("Listening mode", "Режим прослушивания", "Тыңдау режимі"),
+    "wb.listen_end": ("End listening", "Завершить прослушивание", "Тыңдауды аяқтау"),
+    "wb.listen_to": ("{agent} with {caller}", "{agent} и {caller}", "{agent} және {caller}"),
+    "wb.listen_state.ringing": (
+        "calling your phone…", "звоним на ваш телефон…", "телефоныңызға қоңырау шалынуда…",
+    ),
+    "wb.listen_state.active": ("connected", "подключено", "қосылды"),
+    "wb.listen_state.ended": ("ended", "завершено", "аяқталды"),
+    "wb.listen_hint.listen": (
+        "Listen: you hear the agent and the caller; nobody hears you",
+        "Прослушивание: вы слышите оператора и абонента, вас не слышит никто",
+        "Тыңдау: сіз оператор мен абонентті естисіз, сізді ешкім естімейді",
+    ),
+    "wb.listen_hint.whisper": (
+        "Whisper: only the agent hears you", "Суфлёр: вас слышит только оператор",
+        "Сыбыр: сізді тек оператор естиді",
+    ),
+    "wb.listen_hint.barge": (
+        "Barge: the agent and the caller hear you", "Вмешательство: вас слышат оператор и абонент",
+        "Қосылу: сізді оператор да, абонент те естиді",
+    ),
     "wb.tv": ("TV link", "Ссылка для ТВ", "ТВ сілтемесі"),
     "wb.tv_created": ("Read-only link (shown once):", "Ссылка только для просмотра (показана один раз):",
                       "Тек қарауға арналған сілтеме (бір рет көрсетіледі):"),
@@ -547,6 +568,21 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
     "panel.qa": ("QA", "Оценка", "Бағалау"),
     "panel.listen": ("Play", "Слушать", "Тыңдау"),
     "history.recording": ("Recording", "Запись", "Жазба"),
+    # the softphone embedded in the desktop (issue 13); its status texts are softphone.js's own catalogue
+    "sp.title": ("Browser phone", "Телефон в браузере", "Браузердегі телефон"),
+    "sp.answer": ("Answer", "Ответить", "Жауап беру"),
+    "sp.hangup": ("Hang up", "Положить трубку", "Тұтқаны қою"),
+    "sp.retry": ("Connect again", "Подключить снова", "Қайта қосу"),
+    "sp.answer_hint": (
+        "Answer here in the browser (Answer, Alt+A)", "Ответьте здесь, в браузере (Ответить, Alt+A)",
+        "Осы жерде, браузерде жауап беріңіз (Жауап беру, Alt+A)",
+    ),
+    "sp.acd_call": ("Queue call", "Звонок из очереди", "Кезектен қоңырау"),
+    "sp.other_call": ("Other call from {from}", "Другой звонок от {from}", "{from} басқа қоңырау"),
+    "sp.no_config": (
+        "The browser phone is not set up for you: {e}", "Телефон в браузере для вас не настроен: {e}",
+        "Браузердегі телефон сізге бапталмаған: {e}",
+    ),
 }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Final
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -46,6 +47,25 @@ def _asset_response(name: str) -> web.Response:
     response.headers["Cache-Control"] = "no-cache"  # revalidate: a deploy must reach the agents at once
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def softphone_embedded(request: web.Request, agent: str) -> bool:
+    """Whether ``agent``'s desktop embeds the browser phone: a softphone is configured and lists them."""
+    conf = request.app[SETTINGS].softphone
+    return conf is not None and conf.embedded_for(agent)
+
+
+def allow_softphone_socket(request: web.Request, response: web.Response) -> None:
+    """Let the page's Content-Security-Policy connect to Asterisk's SIP WebSocket (and only to it): the
+    pages' policy allows ``connect-src 'self'``, which would block the registration."""
+    conf = request.app[SETTINGS].softphone
+    if conf is None:
+        return
+    parts = urlsplit(conf.ws_url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    policy = response.headers.get("Content-Security-Policy", "")
+    response.headers["Content-Security-Policy"] = policy.replace("connect-src 'self'",
+                                                                 f"connect-src 'self' {origin}", 1)
 
 
 @route("GET", "/softphone", public=True)

@@ -80,3 +80,20 @@ def test_extension_patterns_match_as_asterisk_does() -> None:
     assert exten_matches("_agent[1-8]", "age3t3") and not exten_matches("_agent[1-8]", "agent3")
     assert exten_matches("_age[n]t[1-8]", "agent3") and not exten_matches("_age[n]t[1-8]", "agent9")
     assert exten_matches("_8X!", "8") is False and exten_matches("_8X!", "81")
+async def test_pjsip_header_on_originate_goes_to_the_invite_of_a_pjsip_channel_only(ari: Ari) -> None:
+    """``PJSIP_HEADER(add,X-ACD-Call)`` in originate's variables is a function write, not a variable: a PJSIP
+    channel's INVITE carries the header; a Local channel has no such function and the originate goes on."""
+    header = {"variables": {"PJSIP_HEADER(add,X-ACD-Call)": "c1", "ACD_STATE": "role=agent;call=c1"}}
+    status, body = await ari.req("POST", "/channels", endpoint="PJSIP/agent1", app="acd",
+                                 appArgs="agent,c1,agent1", channelId="sip1", json_body=header)
+    assert status == 200, body
+    status, body = await ari.req("POST", "/channels", endpoint="Local/1001@agent-echo", app="acd",
+                                 appArgs="agent,c1,agent2", channelId="loc1", json_body=header)
+    assert status == 200, body
+    channels = {c["id"]: c for c in (await ari.sim("GET", "/state"))["channels"]}
+    assert channels["sip1"]["sip_headers"] == {"X-ACD-Call": "c1"}
+    assert "PJSIP_HEADER(add,X-ACD-Call)" not in channels["sip1"]["variables"]
+    assert channels["sip1"]["variables"]["ACD_STATE"] == "role=agent;call=c1"
+    assert channels["loc1"]["sip_headers"] == {}
+    status, var = await ari.req("GET", "/channels/sip1/variable", variable="ACD_STATE")
+    assert status == 200

@@ -46,6 +46,11 @@ GENERAL_DESK = """    topics: [Tax refund, Cash register, Declaration]
       - offer an SMS with the answer
 """
 """The general queue's topic list and agent script (with markup the desktop must escape)."""
+DESK_EXTRA = """  - {name: boss, role: supervisor, token: t-boss-api, endpoint: PJSIP/sup1}
+directory:
+  - {id: astana, name: Astana branch, endpoint: PJSIP/7172555000@trunk, kind: branch}
+"""
+"""acd.yaml: the supervisor's phone (listening is a call to it) and an external number of the directory."""
 
 
 @dataclass
@@ -96,7 +101,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
     from playwright.async_api import async_playwright
 
-    h = await make_harness(tmp_path, speed=4.0)
+    h = await make_harness(tmp_path, speed=4.0, extra_config=DESK_EXTRA)
     queues = h.config_dir / "queues.yaml"
     queues.write_text(queues.read_text().replace("wrapup_s: 10", "wrapup_s: 600", 1)
                       .replace("ring_timeout_s: 15", "ring_timeout_s: 60", 1)

@@ -11,12 +11,13 @@ login and goes dark when revoked; an agent is refused the wallboard. Screenshots
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from playwright.async_api import expect
 
 from tests.browser.conftest import IMG, Desk
-from tests.e2e.harness import TOKENS
+from tests.e2e.harness import TOKENS, eventually
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
 expect.set_options(timeout=45_000)
@@ -69,6 +70,87 @@ async def test_the_wallboard_follows_calls_live_and_a_supervisor_forces_an_agent
     await expect(waiting_row).to_have_count(0)
     row = await h.call_row(second)
     assert row["queue"] == "second_line" and row["outcome"] in ("abandoned", "short_abandoned"), row
+
+
+async def _channels(desk: Desk) -> dict[str, dict[str, Any]]:
+    return {c["id"]: c for c in (await desk.h.state())["channels"]}
+
+
+async def test_a_supervisor_listens_then_whispers_then_barges_in_one_session(desk: Desk) -> None:
+    """One call to the supervisor's phone (sup1), three modes switched from the wallboard; the simulator's
+    channels show the snoop's directions and who is in which bridge, as Asterisk has them."""
+    h = desk.h
+    for name in ("agent1", "sup1"):
+        await h.endpoint(name, state="online", behaviour="answer", answer_after_s=2, hangup="caller",
+                         talk_s=3600)
+    status, _ = await h.api_post("/api/agents/agent1/state", {"state": "ready"}, who="agent1")
+    assert status == 200
+    page = await desk.new_page()
+    await desk.login(page, "boss")
+    await page.goto(f"{desk.url}/wallboard?lang=en")
+    await expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+    call = await h.call("193", "77015550123", language="ru", talk_s=3600, dtmf_on=MENUS)
+    row = page.locator(f'#calls tr[data-call="{call}"]')
+    await expect(row).to_have_attribute("data-state", "talking")
+    chans = await _channels(desk)
+    leg = next(i for i, c in chans.items() if c["name"].startswith("PJSIP/agent1-"))
+    call_bridge = chans[call]["bridge"]
+    assert call_bridge and chans[leg]["bridge"] == call_bridge
+
+    bar = page.locator("#listen-bar")
+    await row.locator('button[data-listen="listen"]').click()
+    await expect(bar).to_have_attribute("data-state", "active")  # sup1 answered
+    await expect(bar.locator('button[data-mode="listen"]')).to_have_attribute("aria-pressed", "true")
+    await expect(page.locator("#listen-hint")).to_have_text(
+        "Listen: you hear the agent and the caller; nobody hears you")
+    sup = next(i for i, c in (await _channels(desk)).items() if c["name"].startswith("PJSIP/sup1-"))
+
+    async def mode_is(spy: str, whisper: str | None) -> bool:
+        chans = await _channels(desk)
+        snoops = [c for c in chans.values() if c["snoop"] is not None and c["snoop"]["of"] == leg]
+        if whisper is None:  # barge: no snoop; the supervisor is in the call's own bridge
+            return not snoops and chans[sup]["bridge"] == call_bridge
+        return (len(snoops) == 1 and snoops[0]["snoop"] == {"of": leg, "spy": spy, "whisper": whisper}
+                and snoops[0]["bridge"] is not None and snoops[0]["bridge"] == chans[sup]["bridge"]
+                and chans[sup]["bridge"] != call_bridge and sup in chans)
+
+    await eventually(lambda: mode_is("both", "none"), 30, "listen: no snoop (spy both) bridged with sup1")
+    chans = await _channels(desk)
+    assert {call, leg} <= set(chans[sup]["hears"]) and sup not in chans[call]["hears"] + chans[leg]["hears"]
+
+    await bar.locator('button[data-mode="whisper"]').click()
+    await expect(bar).to_have_attribute("data-mode", "whisper")
+    await eventually(lambda: mode_is("both", "out"), 30, "whisper: no snoop whispering out to the agent")
+    chans = await _channels(desk)
+    assert sup in chans[leg]["hears"] and sup not in chans[call]["hears"]  # only the agent hears them
+
+    await row.locator('button[data-listen="barge"]').click()  # the row's button switches, never redials
+    await expect(bar).to_have_attribute("data-mode", "barge")
+    await expect(row.locator('button[data-listen="barge"]')).to_have_attribute("aria-pressed", "true")
+    await eventually(lambda: mode_is("both", None), 30, "barge: sup1 never joined the call's bridge")
+    chans = await _channels(desk)
+    assert sup in chans[leg]["hears"] and sup in chans[call]["hears"]  # a three-way call
+    assert [c for c in chans.values() if c["name"].startswith("PJSIP/sup1-")] == [chans[sup]]  # one call
+    await page.screenshot(path=str(IMG / "wallboard-listen.png"))
+
+    await page.click("#listen-end")
+    await expect(bar).to_be_hidden()
+    await h.wait_gone(sup)
+    await h.sim_post(f"calls/{call}/hangup")
+    await h.wait_gone(call)
+
+    async def audited() -> list[dict[str, Any]] | None:
+        rows = await h.rows("SELECT session_id, supervisor, agent, call_id, mode, from_at, to_at "
+                            "FROM listen_audit ORDER BY from_at, id")
+        return rows if len(rows) == 3 else None
+
+    rows = await eventually(audited, 30, "listen_audit never had one row per mode")
+    assert [(r["supervisor"], r["agent"], r["call_id"], r["mode"]) for r in rows] == [
+        ("boss", "agent1", call, "listen"), ("boss", "agent1", call, "whisper"),
+        ("boss", "agent1", call, "barge")]
+    assert len({r["session_id"] for r in rows}) == 1
+    assert all(r["from_at"] <= r["to_at"] for r in rows)
+    assert rows[0]["to_at"] <= rows[1]["from_at"] and rows[1]["to_at"] <= rows[2]["from_at"]
 
 
 async def test_a_tv_link_opens_without_login_and_goes_dark_when_revoked(desk: Desk) -> None:

@@ -458,3 +458,10 @@ async def test_a_caller_whose_offer_fails_at_once_hears_the_music(rig: Rig) -> N
         pb = next(iter(rig.ari.playing))
         rig.ari.finish_playback(pb)
         await rig.ari.until(lambda: ("moh", "c1", "calm") in rig.ari.calls, "the caller waits in silence")
+async def test_an_offer_to_a_pjsip_phone_carries_the_call_id_in_an_x_acd_call_header(rig: Rig) -> None:
+    """The browser softphone tells the desktop's offer from any other call by this header (issue 13)."""
+    async with asyncio.timeout(TIMEOUT):
+        leg = await _offered(rig)
+        endpoint = next(c[1] for c in rig.ari.of("originate") if c[2] == leg)
+        assert endpoint.startswith("PJSIP/")
+        assert rig.ari.vars[(leg, "PJSIP_HEADER(add,X-ACD-Call)")] == "c1"

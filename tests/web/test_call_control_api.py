@@ -12,7 +12,15 @@ import pytest
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
-from acd.callcontrol import CallStatus, ListenMode, ListenStatus, NotYourCall, Target, TargetUnavailable
+from acd.callcontrol import (
+    CallStatus,
+    ListenMode,
+    ListenNotFound,
+    ListenStatus,
+    NotYourCall,
+    Target,
+    TargetUnavailable,
+)
 from acd.settings import Settings, User
 from acd.web.app import create_app
 from acd.web.call_control import CALL_CONTROL
@@ -90,6 +98,14 @@ class FakeControl:
         self.asked.append(("stop", session_id, supervisor))
         return ListenStatus(session_id, "call-1", "sup", "a1", "listen", "ended")
 
+    def listen_status(self, session_id: str, *, supervisor: str | None) -> ListenStatus:
+        if session_id != "l1" or supervisor not in ("sup", None):
+            raise ListenNotFound(f"no listening session {session_id!r}")
+        return ListenStatus(session_id, "call-1", "sup", "a1", "whisper", "active")
+
+    def listen_sessions(self, *, supervisor: str | None) -> list[ListenStatus]:
+        return [self.listen_status("l1", supervisor=supervisor)] if supervisor in ("sup", None) else []
+
 
 @pytest.fixture
 async def client(aiohttp_client: Any, tmp_path: Path) -> Any:
@@ -147,6 +163,14 @@ async def test_a_supervisor_listens_on_their_configured_phone_and_switches_modes
         r = await client.delete("/api/listen/l1", headers=auth("sup"))
         assert (await r.json())["state"] == "ended"
         assert client.control.asked[0] == ("listen", "call-1", "sup", "PJSIP/sup1", "listen")
+        r = await client.get("/api/listen/l1", headers=auth("sup"))  # the wallboard follows its session
+        assert r.status == 200 and (await r.json())["state"] == "active"
+        r = await client.get("/api/listen/l2", headers=auth("sup"))
+        assert r.status == 404
+        r = await client.get("/api/listen", headers=auth("sup"))
+        assert [s["session_id"] for s in (await r.json())["sessions"]] == ["l1"]
+        r = await client.get("/api/listen/l1", headers=auth("agent1"))
+        assert r.status == 403
         r = await client.post("/api/calls/call-1/listen", headers=auth("admin"), json={"mode": "listen"})
         assert r.status == 409 and "endpoint" in (await r.json())["error"]  # no phone configured
 

@@ -101,6 +101,7 @@
     lastState = a.state;
     tick();
     hooks.forEach(function (h) { h(state); }); // desk3: desktop-day.js (queue choice, wrap-up, panel)
+    document.dispatchEvent(new CustomEvent("acd:state", {detail: state}));  // the embedded softphone listens
   }
 
   function targetName(id) {

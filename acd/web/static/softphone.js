@@ -12,6 +12,7 @@
  *     autoAnswer: false,                  // answer calls the ACD marks (X-ACD-Call header) at once
  *     iceServers: [],                     // e.g. ['stun:stun.example.kz:3478']
  *     registerTimeoutMs: 15000,           // then a clear time-out error
+ *     iceGatheringMs: 1000,               // answer this long after the first ICE candidate at the latest
  *     audioElement,                       // an <audio> for the caller's voice (one is created if absent)
  *     onState(state), onIncoming(call), onError(error)
  *   });
@@ -24,7 +25,8 @@
  * state = {registration: 'unregistered'|'connecting'|'registered'|'failed',
  *          microphone: 'unknown'|'ready'|'denied'|'absent'|'failed',
  *          call: 'idle'|'ringing'|'connecting'|'active', muted, held, remote: {user, name}|null,
- *          acdCall: bool, error: {code, message, params}|null, message}
+ *          acdCall: bool, acdCallId: string|null (the X-ACD-Call header: the ACD's call id),
+ *          error: {code, message, params}|null, message}
  * error = {code, message, params}: code is stable (tests and the desktop match on it), message is in `lang`.
  * AcdSoftphone.message(code, lang, params) and AcdSoftphone.MESSAGES give the catalogue.
  */
@@ -192,7 +194,7 @@
     var pendingRegister = null;
     var state = {
       registration: 'unregistered', microphone: 'unknown', call: 'idle', muted: false, held: false,
-      remote: null, acdCall: false, error: null, message: message('unregistered', lang)
+      remote: null, acdCall: false, acdCallId: null, error: null, message: message('unregistered', lang)
     };
 
     function snapshot() {
@@ -266,10 +268,18 @@
       var user = rtc.remote_identity && rtc.remote_identity.uri ? rtc.remote_identity.uri.user : '';
       var name = rtc.remote_identity ? rtc.remote_identity.display_name : '';
       var acd = isAcdOffer(request);
+      var acdId = request && request.hasHeader && request.hasHeader('X-ACD-Call')
+        ? String(request.getHeader('X-ACD-Call')) : null;  // the call id the desktop was offered
       rtc.on('peerconnection', function (e) {
         e.peerconnection.addEventListener('track', function (ev) {
           if (ev.streams && ev.streams[0]) playRemote(ev.streams[0]);
         });
+      });
+      // Do not wait for the end of ICE gathering (an unreachable STUN/TURN server, or a browser that never
+      // says "complete", would delay the answer by many seconds): go on shortly after the first candidate.
+      var iceWait = null;
+      rtc.on('icecandidate', function (e) {
+        if (iceWait === null) iceWait = setTimeout(function () { e.ready(); }, opts.iceGatheringMs || 1000);
       });
       rtc.on('accepted', function () { update({call: 'active', error: null}); });
       rtc.on('confirmed', function () { update({call: 'active'}); });
@@ -280,7 +290,7 @@
       function gone(e) {
         if (session !== rtc) return;
         session = null;
-        var changes = {call: 'idle', muted: false, held: false, remote: null, acdCall: false};
+        var changes = {call: 'idle', muted: false, held: false, remote: null, acdCall: false, acdCallId: null};
         var cause = e && e.cause;
         var C = global.JsSIP && global.JsSIP.C;
         if (C && cause === C.causes.USER_DENIED_MEDIA_ACCESS) {
@@ -291,8 +301,8 @@
       }
       rtc.on('ended', gone);
       rtc.on('failed', gone);
-      update({call: 'ringing', remote: {user: user, name: name}, acdCall: acd, error: null});
-      var call = {from: user, displayName: name, acdCall: acd,
+      update({call: 'ringing', remote: {user: user, name: name}, acdCall: acd, acdCallId: acdId, error: null});
+      var call = {from: user, displayName: name, acdCall: acd, acdCallId: acdId,
                   answer: function () { answer(); }, reject: function () { hangup(); }};
       if (typeof opts.onIncoming === 'function') opts.onIncoming(call);
       if (opts.autoAnswer && acd) answer();
@@ -397,7 +407,7 @@
       if (ua) { ua.stop(); ua = null; }
       socketOpen = false;
       update({registration: 'unregistered', call: 'idle', muted: false, held: false, remote: null,
-              acdCall: false, error: null});
+              acdCall: false, acdCallId: null, error: null});
     }
 
     function needCall() {
@@ -410,7 +420,10 @@
       var pcConfig = {iceServers: (opts.iceServers || []).map(function (u) {
         return typeof u === 'string' ? {urls: u} : u;
       })};
-      session.answer({mediaConstraints: {audio: true, video: false}, pcConfig: pcConfig});
+      // offerToReceiveAudio: an INVITE without SDP (late offer) has no audio line, and JsSIP would then open
+      // no microphone and offer no media at all (and wait forever for ICE on an empty offer).
+      session.answer({mediaConstraints: {audio: true, video: false}, pcConfig: pcConfig,
+                      rtcOfferConstraints: {offerToReceiveAudio: true}});
       return true;
     }
     function hangup() {

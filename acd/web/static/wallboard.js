@@ -202,13 +202,7 @@
           act.appendChild(sel); act.appendChild(mv);
         }
       }
-      if (boot.listen && c.state === "talking") {
-        ["listen", "whisper", "barge"].forEach(function (mode) {
-          var b = el("button", "small-btn ghost", t("wb." + mode));
-          b.type = "button"; b.dataset.listen = mode;
-          act.appendChild(b);
-        });
-      }
+      if (boot.listen && c.state === "talking") listenButtons(act, c);
       row.appendChild(act);
       body.appendChild(row);
     });
@@ -256,7 +250,7 @@
     socket.onopen = function () { retry = 0; connStatus(true); };
     socket.onmessage = function (ev) {
       var msg = JSON.parse(ev.data);
-      if (msg.type === "board") { board = msg.board; render(); }
+      if (msg.type === "board") { board = msg.board; render(); document.dispatchEvent(new Event("board")); }
     };
     socket.onclose = function (ev) {
       if (ev.code === 4403) revoked = true;
@@ -298,7 +292,7 @@
       if (b.dataset.head) api("POST", "/api/wallboard/calls/" + encodeURIComponent(id) + "/move", {to_head: true});
       if (b.dataset.move) api("POST", "/api/wallboard/calls/" + encodeURIComponent(id) + "/move",
         {queue: row.querySelector("select").value});
-      if (b.dataset.listen) api("POST", "/api/calls/" + encodeURIComponent(id) + "/listen", {mode: b.dataset.listen});
+      if (b.dataset.listen) listenTo(id, b.dataset.listen);
     });
     $("btn-tv").addEventListener("click", function () {
       api("POST", "/api/wallboard/links", {label: "wallboard"}).then(function (data) {
@@ -310,6 +304,94 @@
         p.hidden = false;
       });
     });
+  }
+
+  /* ---- listening (R23): one call to the supervisor's phone, modes switched in it without redialling ----
+     The session comes from the API's answers; while the phone rings (at most its 30 s) the page re-reads
+     GET /api/listen/{id} each second to see it answered, and re-reads it when the call leaves the board. */
+  var listening = null, follow = null;
+
+  function listenButtons(act, c) {
+    var mine = listening && listening.call_id === c.id;
+    if (mine) act.appendChild(el("span", "badge listening", t("wb." + listening.mode)));
+    ["listen", "whisper", "barge"].forEach(function (mode) {
+      var b = el("button", "small-btn ghost", t("wb." + mode));
+      b.type = "button"; b.dataset.listen = mode;
+      b.setAttribute("aria-pressed", mine && listening.mode === mode ? "true" : "false");
+      act.appendChild(b);
+    });
+  }
+
+  function renderListen() {
+    var bar = $("listen-bar");
+    if (!bar) return;
+    bar.hidden = !listening;
+    if (!listening) { bar.dataset.mode = ""; bar.dataset.state = ""; return; }
+    var call = (board.calls || []).filter(function (c) { return c.id === listening.call_id; })[0];
+    bar.dataset.mode = listening.mode;
+    bar.dataset.state = listening.state;
+    $("listen-what").textContent = t("wb.listen_to").replace("{agent}", call ? call.agent_name || listening.agent :
+      listening.agent || "—").replace("{caller}", call ? call.caller || "—" : "—");
+    $("listen-state").textContent = t("wb.listen_state." + listening.state);
+    $("listen-hint").textContent = t("wb.listen_hint." + listening.mode);
+    Array.prototype.forEach.call(bar.querySelectorAll("button[data-mode]"), function (b) {
+      b.setAttribute("aria-pressed", b.dataset.mode === listening.mode ? "true" : "false");
+      b.classList.toggle("primary", b.dataset.mode === listening.mode);
+    });
+  }
+
+  function listenUpdate(status) {
+    listening = status && status.state !== "ended" ? status : null;
+    if (follow) { clearTimeout(follow); follow = null; }
+    if (listening && listening.state === "ringing") follow = setTimeout(refreshListen, 1000);
+    renderListen();
+    renderCalls();
+  }
+
+  function refreshListen() {
+    if (!listening) return;
+    var id = listening.session_id;
+    fetch("/api/listen/" + encodeURIComponent(id), {credentials: "same-origin"}).then(function (r) {
+      if (!listening || listening.session_id !== id) return null;
+      if (r.status === 404) { listenUpdate(null); return null; }
+      return r.ok ? r.json().then(listenUpdate) : null;
+    }).catch(function () { if (listening) follow = setTimeout(refreshListen, 2000); });
+  }
+
+  function listenTo(callId, mode) {
+    if (listening && listening.call_id === callId) return listenMode(mode);
+    var start = function () {
+      return api("POST", "/api/calls/" + encodeURIComponent(callId) + "/listen", {mode: mode}).then(listenUpdate);
+    };
+    return listening ? listenEnd().then(start) : start();
+  }
+
+  function listenMode(mode) {
+    if (!listening || listening.mode === mode) return Promise.resolve(null);
+    return api("POST", "/api/listen/" + encodeURIComponent(listening.session_id) + "/mode", {mode: mode})
+      .then(listenUpdate, function () { refreshListen(); });
+  }
+
+  function listenEnd() {
+    if (!listening) return Promise.resolve(null);
+    return api("DELETE", "/api/listen/" + encodeURIComponent(listening.session_id))
+      .then(function () { listenUpdate(null); }, function () { listenUpdate(null); });
+  }
+
+  if (!tv && boot.listen) {
+    $("listen-bar").addEventListener("click", function (ev) {
+      var b = ev.target.closest("button[data-mode]");
+      if (b) listenMode(b.dataset.mode);
+    });
+    $("listen-end").addEventListener("click", listenEnd);
+    document.addEventListener("board", function () {  // the call left the board: the session ended with it
+      if (!listening) return;
+      var still = (board.calls || []).some(function (c) { return c.id === listening.call_id && c.state === "talking"; });
+      if (still) renderListen(); else refreshListen();
+    });
+    fetch("/api/listen", {credentials: "same-origin"}).then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) { if (data && data.sessions && data.sessions.length) listenUpdate(data.sessions[0]); })
+      .catch(function () { /* a reload without a session */ });
   }
 
   render();
