@@ -41,8 +41,8 @@ from acd.web.live import LIVE, CallCard, HistoryRow
 from acd.web.pages import render
 from acd.web.routes import route
 from acd.web.sessions import ACCOUNTS, COOKIE, WEB_SESSION
-from acd.web.wallboard import BOARD
 from acd.web.softphone import allow_softphone_socket, softphone_embedded
+from acd.web.wallboard import BOARD
 from cdr.regions import RegionLookup, default_regions, normalise_number
 
 log = structlog.get_logger("acd.web")
