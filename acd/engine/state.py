@@ -18,8 +18,9 @@ from typing import Literal, cast
 
 STATE_VAR = "ACD_STATE"
 
-Phase = Literal["ivr", "queued", "connected", "voicemail", "transferring"]
-PHASES: tuple[Phase, ...] = ("ivr", "queued", "connected", "voicemail", "transferring")
+Phase = Literal["ivr", "queued", "connected", "voicemail", "transferring", "kept"]
+PHASES: tuple[Phase, ...] = ("ivr", "queued", "connected", "voicemail", "transferring", "kept")
+"""``kept``: the caller pressed the "keep my place" key and is being let go (acd/engine/keep_place.py)."""
 Role = Literal["call", "agent", "out"]
 Loc = tuple[str | int, ...]
 
