@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from acd.events import LeftQueue, parse_fact
+from acd.events import Arrived, LeftQueue, parse_fact
 from cdr.schema import call_events, callbacks, calls, recordings
 from outbound.callbacks import AfterAttempt, Kind, Outcome, Plan, after_attempt
 
@@ -99,19 +99,23 @@ async def pending_kept_places(db: AsyncEngine, since: float) -> list[StoredPlace
         todo = [i for i in found if i not in done]
         if not todo:
             return []
-        facts = (await conn.execute(select(e.call_id, e.at, e.data).where(
-            e.call_id.in_(todo), e.kind == "left_queue").order_by(e.at, e.id))).all()
+        facts = (await conn.execute(select(e.call_id, e.kind, e.at, e.data).where(
+            e.call_id.in_(todo), e.kind.in_(("arrived", "left_queue"))).order_by(e.at, e.id))).all()
     out: dict[str, StoredPlace] = {}
+    number: dict[str, str] = {}  # as the caller's channel gave it (the live path's number), not normalised
     for ev in facts:
-        fact = parse_fact("left_queue", ev.data)
+        fact = parse_fact(ev.kind, ev.data)
+        if isinstance(fact, Arrived) and fact.caller:
+            number[ev.call_id] = fact.caller
         if not isinstance(fact, LeftQueue) or fact.reason != "callback" or not fact.queue:
             continue
         row = found[ev.call_id]
         pressed = ev.at.timestamp()
         entered = fact.entered_at if fact.entered_at is not None else (
             row.queued_at.timestamp() if row.queued_at is not None else pressed)
-        out[ev.call_id] = StoredPlace(ev.call_id, row.caller or "", row.language or None, fact.queue, entered,
-                                      pressed, fact.priority or 0, fact.hold_s)
+        caller = number.get(ev.call_id) or row.caller or ""
+        out[ev.call_id] = StoredPlace(ev.call_id, caller, row.language or None, fact.queue, entered, pressed,
+                                      fact.priority or 0, fact.hold_s)
     return list(out.values())
 
 

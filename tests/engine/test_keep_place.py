@@ -96,8 +96,8 @@ async def test_after_a_restart_a_kept_place_goes_first_and_an_adopted_later_call
         await rig.engine.kept.recover(rows, ready=lambda: True, wait_ready=_ready)
         rig.ari.alive.add("c2")
         rig.ari.vars[("c2", "ACD_STATE")] = SavedState(
-            phase="queued", scenario="line-502", dialled="502", lang="kk", arrived=now - 35, answered=now - 35,
-            step=("steps", 0), queue="general", entered=now - 30).encode()
+            phase="queued", scenario="line-502", dialled="502", lang="kk", arrived=now - 35,
+            answered=now - 35, step=("steps", 0), queue="general", entered=now - 30).encode()
         await resync(rig.engine)
         await rig.ari.until(lambda: rows.written and rows.released, "no callback written")
         [cb] = rows.written
@@ -116,7 +116,7 @@ async def test_a_caller_adopted_while_hearing_the_confirmation_is_let_go_not_que
         rig.engine.dispatch(stasis_start("c3", ["inbound", "502"]))
         await rig.ari.until(lambda: ("moh", "c3", "default") in rig.ari.calls, "never queued")
         _press(rig, "c3", "*")
-        await rig.ari.until(lambda: "phase=kept" in rig.var("c3"), "the channel does not say the place is kept")
+        await rig.ari.until(lambda: "phase=kept" in rig.var("c3"), "the channel does not say it is kept")
         [left] = rig.sink.calls("c3", "left_queue")
         assert left.data["hold_s"] == 60 and left.data["entered_at"] is not None
         # a daemon started now (here: a channel it does not know that says so) lets such a caller go
