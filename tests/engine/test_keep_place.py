@@ -125,3 +125,17 @@ async def test_a_caller_adopted_while_hearing_the_confirmation_is_let_go_not_que
         await resync(rig.engine)
         await rig.ari.until(lambda: ("hangup", "c4") in rig.ari.calls, "the kept caller was not let go")
         assert ("moh", "c4", "default") not in rig.ari.calls
+
+
+async def test_with_the_database_down_at_start_the_places_go_back_once_it_is_back(rig: Rig) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        now = rig.clock.now()
+        rig.engine.set_agent_state("agent1", "not_ready", "break", None)
+        rows = Rows(found=[KeptPlace("c1", "77011234567", "kk", "general", now - 120, now - 60, 0, 60.0)])
+        back = asyncio.Event()
+        await rig.engine.kept.recover(rows, ready=lambda: False, wait_ready=back.wait)
+        await resync(rig.engine)
+        assert rig.engine.acd.position("c1") is None  # nothing read yet
+        back.set()  # the database is back and the CDR spool written
+        await rig.ari.until(lambda: rig.engine.acd.position("c1") == 1, "the place was not put back")
+        assert rig.engine.kept.restored == ["c1"]
