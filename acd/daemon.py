@@ -220,7 +220,11 @@ class Daemon:
         self.engine.orphans.source = OpenCallsInDb(self.db)
         from acd.engine.keep_place import CallbackRowsInDb  # "keep my place" callbacks (outbound)
 
-        self.engine.kept.store = CallbackRowsInDb(self.db)
+        self.engine.kept.store = kept_rows = CallbackRowsInDb(self.db)
+        # the places a previous daemon kept, put back at the first resync (docs/outbound.md)
+        writer = self.writer
+        await self.engine.kept.recover(kept_rows, ready=lambda: writer.db_writable and not writer.spooled,
+                                       wait_ready=writer.wait_healthy)
         # Agents come back as the previous daemon left them (agent_state_log); the initial state is for
         # agents the database has never seen (docs/decisions/engine-04-agent-states-survive.md).
         from acd.engine.agent_states import last_agent_states, last_queue_choices
@@ -274,7 +278,8 @@ class Daemon:
         from acd.web.callbacks import start_callbacks  # R25: deadlines, escalation webhook outbox
 
         self._tasks.extend(start_callbacks(app, self.config_dir, self.config.schedules, self.db,
-                                           self.clock.now, writer=self.writer))
+                                           self.clock.now, writer=self.writer,
+                                           agent_acted=self.engine.kept.agent_acted))
         from acd.web.outbound import OUTBOUND, outcome_recorder  # R25: click-to-call, callback dialling
 
         app[OUTBOUND] = self.engine.outbound

@@ -280,12 +280,18 @@ class HandledInIvr(_Fact):
 class LeftQueue(_Fact):
     """The caller left the queue: `reason` 'abandoned', 'overflow', 'transferred', 'timeout', 'connected',
     'moved' (a supervisor moved it to another queue) or 'callback' (the caller asked to be called back and
-    keeps their place)."""
+    keeps their place: then with the place, ``entered_at`` and ``priority``, and the agent's ``hold_s``)."""
 
     KIND: ClassVar[str] = "left_queue"
     queue: str | None = None
     reason: str | None = None
     """'abandoned', 'overflow', 'transferred', 'timeout', 'connected', 'moved' or 'callback'."""
+    entered_at: float | None = None
+    """For 'callback': the place kept (its entry time in the queue), read back after a restart."""
+    priority: int | None = None
+    """For 'callback': the caller's priority in the queue."""
+    hold_s: float | None = None
+    """For 'callback': how long the agent the place reaches is held for its callback."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from cdr.schema import callbacks, calls, recordings
+from acd.events import Arrived, LeftQueue, parse_fact
+from cdr.schema import call_events, callbacks, calls, recordings
 from outbound.callbacks import AfterAttempt, Kind, Outcome, Plan, after_attempt
 
 
@@ -46,14 +47,20 @@ async def create(conn: AsyncConnection, new: NewCallback, plan: Plan, now: float
     return row
 
 
-async def create_kept_place(db: AsyncEngine, *, call_id: str, number: str, agent: str, queue: str,
-                            language: str | None, waited_s: float, now: float) -> str:
+def kept_place_id(call_id: str) -> str:
+    """The one ``callbacks`` row a kept place ever gets (written when its turn comes, or at a restart)."""
+    return f"cb-kept-{call_id}"[:64]
+
+
+async def create_kept_place(db: AsyncEngine, *, call_id: str, number: str, agent: str | None, queue: str,
+                            language: str | None, waited_s: float, now: float, why: str | None = None) -> str:
     """"Keep my place": the caller's turn has come. An open ``requested`` callback, due now and assigned to
-    the agent the turn reached (their next ``claim_next`` returns it first). Idempotent per call: a second
+    the agent the turn reached (their next ``claim_next`` returns it first); ``agent`` None (a place not put
+    back after a restart, ``why``): an ordinary callback due now for any agent. Idempotent per call: a second
     write for the same call returns the first row's id."""
-    cb_id = f"cb-kept-{call_id}"[:64]
+    cb_id = kept_place_id(call_id)
     notes = f"kept place in queue {queue}" + (f", language {language}" if language else "") + \
-        f", waited {round(waited_s)} s before asking"
+        f", waited {round(waited_s)} s before asking" + (f"; {why}" if why else "")
     async with db.begin() as conn:
         if (await conn.execute(select(callbacks.c.id).where(callbacks.c.id == cb_id))).first() is None:
             await conn.execute(callbacks.insert().values(
@@ -61,6 +68,55 @@ async def create_kept_place(db: AsyncEngine, *, call_id: str, number: str, agent
                 due_at=_utc(now), status="open", created_at=_utc(now), attempts=0, notes=notes,
                 updated_at=_utc(now), agent=agent, created_by=None, topic=None, comment=None))
     return cb_id
+
+
+@dataclass(frozen=True)
+class StoredPlace:
+    """A kept place as the CDR holds it (the ``left_queue`` fact with reason ``callback``)."""
+
+    call_id: str
+    number: str
+    language: str | None
+    queue: str
+    entered_at: float
+    pressed_at: float
+    priority: int
+    hold_s: float | None
+
+
+async def pending_kept_places(db: AsyncEngine, since: float) -> list[StoredPlace]:
+    """The places kept since ``since`` whose turn never came: calls whose outcome is ``callback_requested``
+    and that have no ``callbacks`` row (``kept_place_id``), with the key's fact."""
+    c, e = calls.c, call_events.c
+    async with db.connect() as conn:
+        found = {r.id: r for r in (await conn.execute(
+            select(c.id, c.caller, c.language, c.queued_at)
+            .where(c.arrived_at >= _utc(since), c.outcome == "callback_requested"))).all()}
+        if not found:
+            return []
+        done = set((await conn.execute(select(callbacks.c.call_id).where(
+            callbacks.c.id.in_([kept_place_id(i) for i in found])))).scalars())
+        todo = [i for i in found if i not in done]
+        if not todo:
+            return []
+        facts = (await conn.execute(select(e.call_id, e.kind, e.at, e.data).where(
+            e.call_id.in_(todo), e.kind.in_(("arrived", "left_queue"))).order_by(e.at, e.id))).all()
+    out: dict[str, StoredPlace] = {}
+    number: dict[str, str] = {}  # as the caller's channel gave it (the live path's number), not normalised
+    for ev in facts:
+        fact = parse_fact(ev.kind, ev.data)
+        if isinstance(fact, Arrived) and fact.caller:
+            number[ev.call_id] = fact.caller
+        if not isinstance(fact, LeftQueue) or fact.reason != "callback" or not fact.queue:
+            continue
+        row = found[ev.call_id]
+        pressed = ev.at.timestamp()
+        entered = fact.entered_at if fact.entered_at is not None else (
+            row.queued_at.timestamp() if row.queued_at is not None else pressed)
+        caller = number.get(ev.call_id) or row.caller or ""
+        out[ev.call_id] = StoredPlace(ev.call_id, caller, row.language or None, fact.queue, entered, pressed,
+                                      fact.priority or 0, fact.hold_s)
+    return list(out.values())
 
 
 def public(row: Any) -> dict[str, Any]:

@@ -387,6 +387,39 @@ class Acd:
         call.hold_s = hold_s
         return []
 
+    def restore_kept_place(
+        self,
+        call_id: str,
+        queue: str,
+        now: float,
+        *,
+        entered_at: float,
+        hold_s: float,
+        priority: int = 0,
+        language: str | None = None,
+    ) -> list[Decision]:
+        """After a restart: a kept place the previous daemon left (read from the CDR) goes back to its place
+        in ``queue`` (its original entry time and priority), virtual as ``keep_place`` left it, and is
+        dispatched at once: a free agent it fits gets ``AssignCallback``. Not counted as offered again (the
+        day's figures come from the CDR). AcdError for an unknown queue or a call already in the core."""
+        if call_id in self._calls:
+            raise AcdError(f"call {call_id!r} is already in the core")
+        config = self._queues.get(queue)
+        if config is None:
+            raise AcdError(f"unknown queue {queue!r}")
+        if hold_s <= 0:
+            raise AcdError(f"hold_s must be positive, not {hold_s!r}")
+        self._advance(now)
+        self._seq += 1
+        call = Call(id=call_id, queue=queue, priority=priority, language=language, entered_at=entered_at,
+                    seq=self._seq, virtual=True, hold_s=hold_s)
+        self._calls[call_id] = call
+        self._waiting[queue].add(call)
+        relax_at = next_relax_at(config, call.entered_at, now)
+        if relax_at is not None:
+            self._timers.add(relax_at, TimerKind.RELAX, call_id, call.seq)
+        return self._dispatch_call(call, now)
+
     def end_hold(self, agent_id: str, now: float) -> list[Decision]:
         """The held agent acted on the callback (or gave it up): inbound offers may come again."""
         agent = self._agent(agent_id)

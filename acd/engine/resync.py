@@ -65,6 +65,7 @@ async def resync(engine: Engine) -> None:
     await _resync(engine)
     if engine.campaigns is not None:  # the campaigns' lost attempts are closed after the adoption
         engine.campaigns.resynced()
+    engine.kept.after_resync()  # "keep my place": the places a previous daemon kept (when not done below)
     # Calls that ended while no daemon listened left no channel to adopt: the CDR's open rows are closed
     # from what the database and Asterisk still say (acd/engine/orphans.py), once per process.
     engine.orphans.after_resync()
@@ -132,6 +133,8 @@ async def _resync(engine: Engine) -> None:
             engine.restore_call(cid, s.agent, s.queue, connected_at=s.connected)
     if engine.campaigns is not None:
         engine.campaigns.restore(engine, campaign)
+    # Kept places go back to their place before an adopted caller (who came later) re-enters a queue.
+    engine.kept.after_resync()
     for cid, s in calls.items():
         log.info("adopting_call", call_id=cid, phase=s.phase, queue=s.queue or None)
         engine.start_call(channels[cid], dialled=s.dialled, language=s.lang, resume=s)
@@ -165,6 +168,9 @@ def _replay_milestones(engine: Engine, session: CallSession, s: SavedState) -> N
 async def resume_call(engine: Engine, session: CallSession, s: SavedState) -> None:
     """Carry on a call adopted from a previous daemon, where its channel says it is."""
     _replay_milestones(engine, session, s)
+    if s.phase == "kept" or engine.kept.knows(session.channel_id):
+        await session.hangup()  # asked to be called back: the place is kept (keep_place.py), let them go
+        return
     loaded = engine.config.scenario_for(session.info.dialled)
     match s.phase:
         case "connected" if s.peer:

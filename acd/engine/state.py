@@ -18,10 +18,11 @@ from typing import Literal, cast
 
 STATE_VAR = "ACD_STATE"
 
-Phase = Literal["ivr", "queued", "connected", "voicemail", "transferring", "dialling"]
-PHASES: tuple[Phase, ...] = ("ivr", "queued", "connected", "voicemail", "transferring", "dialling")
+Phase = Literal["ivr", "queued", "connected", "voicemail", "transferring", "dialling", "kept"]
+PHASES: tuple[Phase, ...] = ("ivr", "queued", "connected", "voicemail", "transferring", "dialling", "kept")
 """``dialling``: an outbound line not answered yet: a campaign's line to the trunk (acd/engine/campaign.py) or
-the agent's phone of an agent-first call (acd/engine/outbound_call.py)."""
+the agent's phone of an agent-first call (acd/engine/outbound_call.py). ``kept``: the caller pressed the
+"keep my place" key and is being let go (acd/engine/keep_place.py)."""
 Role = Literal["call", "agent", "out"]
 Loc = tuple[str | int, ...]
 

@@ -52,6 +52,9 @@ class CallbacksWiring:
     plan: Plan
     webhook_url: str | None = None
     sender: OutboxSender | None = None
+    agent_acted: Callable[[str], None] | None = None
+    """The engine's end of an agent's hold for a kept place ("keep my place"): called when the agent takes
+    or closes a callback, so inbound calls reach them again at once (acd/engine/keep_place.py)."""
 
 
 log = structlog.get_logger(__name__)
@@ -65,6 +68,13 @@ def install(app: web.Application, wiring: CallbacksWiring) -> None:
 
 def _wiring(request: web.Request) -> CallbacksWiring:
     return request.app.get(CALLBACKS) or CallbacksWiring(Plan(CallbacksConfig(), None))
+
+
+def acted(request: web.Request, agent: str | None) -> None:
+    """The agent took callback work (claimed, dialled or closed one): a hold for a kept place ends."""
+    hook = _wiring(request).agent_acted
+    if hook is not None and agent:
+        hook(agent)
 
 
 def _user(user: Principal | None) -> Principal:
@@ -172,6 +182,7 @@ async def next_callback(request: web.Request, user: Principal | None) -> web.Res
     cb = await callback_store.get(db, cb_id) if cb_id is not None else None
     if cb is None:
         return json_response({"callback": None, "screen_pop": None})
+    acted(request, who.agent)
     return json_response({"callback": cb, "screen_pop": await callback_store.screen_pop(db, cb)})
 
 
@@ -194,6 +205,7 @@ async def close(request: web.Request, user: Principal | None) -> web.Response:
         raise ApiError(409, f"callback {cb_id} is already closed") from exc
     except KeyError as exc:
         raise ApiError(404, f"no callback {cb_id}") from exc
+    acted(request, who.agent or row["agent"])
     return json_response({"callback": await callback_store.get(db, cb_id)})
 
 
@@ -221,7 +233,8 @@ def webhook_secret(env_name: str) -> str | None:
 
 def start_callbacks(app: web.Application, config_dir: Path, schedules: Mapping[str, Schedule],
                     db: AsyncEngine, clock: Callable[[], float],
-                    writer: CdrWriter | None = None) -> list[asyncio.Task[None]]:
+                    writer: CdrWriter | None = None,
+                    agent_acted: Callable[[str], None] | None = None) -> list[asyncio.Task[None]]:
     """The daemon's hook: read ``config/callbacks.yaml`` (ConfigError with file:line stops the start),
     install the plan for the routes (and in the CDR ``writer`` for voicemail callbacks when their deadline
     counts business hours) and, when a service-desk URL is set, start the outbox sender.
@@ -231,7 +244,7 @@ def start_callbacks(app: web.Application, config_dir: Path, schedules: Mapping[s
     path = config_dir / "callbacks.yaml"
     plan = load_callbacks_config(path, schedules)
     desk = plan.config.service_desk
-    wiring = CallbacksWiring(plan, desk.url)
+    wiring = CallbacksWiring(plan, desk.url, agent_acted=agent_acted)
     if writer is not None and plan.config.deadlines["voicemail"].business_hours:
         writer.voicemail_due = lambda created: plan.due_at("voicemail", created)
     tasks: list[asyncio.Task[None]] = []

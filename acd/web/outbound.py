@@ -23,7 +23,7 @@ from aiohttp import web
 from sqlalchemy import select, update
 
 from acd.web.auth import Principal
-from acd.web.callbacks import record_dial_outcome
+from acd.web.callbacks import acted, record_dial_outcome
 from acd.web.context import CLOCK, db_of
 from acd.web.errors import ApiError, bad_request
 from acd.web.inputs import optional_str, read_json_object
@@ -128,6 +128,7 @@ async def dial_callback(request: web.Request, user: Principal | None) -> web.Res
             raise ApiError(422, f"callback {cb_id} has no number")
         if row.agent is None:
             await conn.execute(update(callbacks).where(t.id == cb_id, t.agent.is_(None)).values(agent=agent))
+    acted(request, agent)  # a hold for a kept place ends (acd/engine/keep_place.py)
     return await _dial(request, agent, str(row.number), cb_id)
 
 

@@ -75,3 +75,18 @@ def test_only_a_waiting_caller_can_keep_a_place() -> None:
         acd.keep_place("ringing", T0 + 1, hold_s=30)
     with pytest.raises(AcdError):
         acd.keep_place("unknown", T0 + 1, hold_s=30)
+
+
+def test_a_kept_place_restored_after_a_restart_goes_back_to_its_place_and_to_the_first_free_agent() -> None:
+    acd = make([queue()], [agent("a1")])
+    acd.set_agent_state("a1", "not_ready", T0 + 100, reason="break")
+    acd.enqueue("later", "support", T0 + 100, language="kk")  # a live caller who came after the key
+    assert acd.restore_kept_place("kept", "support", T0 + 200, entered_at=T0 + 10, hold_s=45,
+                                  language="kk") == []
+    assert [acd.position(c) for c in ("kept", "later")] == [1, 2]
+    out = acd.set_agent_state("a1", "ready", T0 + 210)
+    [cb] = of(AssignCallback, out)
+    assert (cb.call_id, cb.agent_id, cb.entered_at, cb.hold_s) == ("kept", "a1", T0 + 10, 45)
+    assert not offers(out)
+    with pytest.raises(AcdError):
+        acd.restore_kept_place("x", "nowhere", T0 + 220, entered_at=T0, hold_s=30)

@@ -58,14 +58,13 @@ async def test_a_caller_who_presses_star_keeps_their_place_and_the_freed_agent_g
     # agent1 is held for it: the later caller waits, not offered, although agent1 is ready
     assert await _waiting(h, 1)
     assert not await h.rows("SELECT id FROM calls WHERE id = :c AND offered_at IS NOT NULL", c=later)
+    # the agent takes it in the preview: that ends the hold, inbound calls come again, the later one first
     status, body = await h.api_post("/api/callbacks/next", {}, who="agent1")
     assert status == 200 and body["callback"]["id"] == cb["id"]
+    await eventually(lambda: h.rows("SELECT id FROM calls WHERE id = :c AND offered_at IS NOT NULL",
+                                    c=later), 30, "the later caller was never offered after the claim")
 
     row = await h.call_row(kept)
     assert row["outcome"] == "callback_requested" and row["agent"] is None
     assert row["wait_s"] is not None and row["wait_s"] < 60  # up to the key, not up to the callback
 
-    # the agent acts (here: ready again after the preview): inbound calls come again, the later one first
-    await h.api_post("/api/agents/agent1/state", {"state": "ready"}, who="agent1")
-    await eventually(lambda: h.rows("SELECT id FROM calls WHERE id = :c AND offered_at IS NOT NULL",
-                                    c=later), 30, "the later caller was never offered after the hold")
