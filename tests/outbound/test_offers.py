@@ -56,3 +56,22 @@ def test_a_declined_offer_goes_to_another_agent_and_the_offers_have_defaults() -
     assert _plan([cb], [RU], declined={("cb-1", "ru1")}) == {}
     offers = CallbacksConfig.model_validate({"offers": {"timeout": "45s"}}).offers
     assert (offers.enabled, offers.timeout, offers.again_after) == (True, 45.0, 600.0)
+
+
+@pytest.mark.timeout(5)
+def test_inbound_first_an_agent_with_a_caller_waiting_in_one_of_their_queues_is_not_free() -> None:
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from acd.core.config import AgentConfig
+    from acd.web.callback_offers import CallbackOffers
+    from outbound.callbacks import Offers
+
+    agent = AgentConfig(id="a1", queues={"support": 1})
+    engine = SimpleNamespace(config=SimpleNamespace(agents={"a1": agent}))
+    offers = CallbackOffers(cast(Any, None), cast(Any, engine), cast(Any, None), Offers())
+    ready = {"state": "ready", "since": 5.0, "reachable": True, "held_for_callback": None}
+    assert offers._free("a1", ready, {"support": 0}) is not None
+    assert offers._free("a1", ready, {"support": 1}) is None  # a caller waits: inbound first
+    assert offers._free("a1", {**ready, "state": "not_ready"}, {}) is None
+    assert offers._free("a1", {**ready, "held_for_callback": "call-9"}, {}).held  # type: ignore[union-attr]
