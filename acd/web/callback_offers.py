@@ -47,6 +47,8 @@ MAX_CANDIDATES = 200
 """Callbacks read per round, most urgent first: enough for every free agent of a large service."""
 TICK_S = 5.0
 """Longest pause (virtual seconds) between two rounds; shorter when the time-out is short."""
+MIN_PAUSE_REAL_S = 0.2
+"""Shortest pause in real seconds (an accelerated clock in tests and the demo): at most 5 rounds a second."""
 
 
 @dataclass
@@ -105,7 +107,8 @@ class CallbackOffers:
                 log.exception("callback_offers_step_failed")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.engine.clock.real_seconds(tick))
+                await asyncio.wait_for(self._wake.wait(),
+                                       max(MIN_PAUSE_REAL_S, self.engine.clock.real_seconds(tick)))
 
     async def step(self) -> None:
         """One round: withdraw what is stale, then offer what is due to whoever is free."""
@@ -115,6 +118,10 @@ class CallbackOffers:
         agents: dict[str, Any] = snap.get("agents", {})
         waiting = {q: int(v.get("waiting", 0)) for q, v in snap.get("queues", {}).items()}
         self.declined = {k: until for k, until in self.declined.items() if until > now}
+        free = [f for a, v in agents.items() if a not in self.offers
+                and (f := self._free(a, v, waiting)) is not None]
+        if not free and not self.offers:
+            return  # nobody to offer to, nothing to withdraw: no need to read the callbacks
         candidates = await self._candidates(now)
         by_id = {c.id: c for c in candidates}
         for agent, o in list(self.offers.items()):
@@ -124,8 +131,7 @@ class CallbackOffers:
             elif agents.get(agent, {}).get("state") != "ready" or c is None or c.agent not in (None, agent):
                 self._withdraw(agent, now, declined=False)
         offered = {str(o.callback["id"]) for o in self.offers.values()}
-        free = [f for a, v in agents.items() if a not in self.offers
-                and (f := self._free(a, v, waiting)) is not None]
+        free = [f for f in free if f.id not in self.offers]
         if not free:
             return
         needs = {name: QueueNeeds(dict(q.required_skills), q.language_skill)
