@@ -291,6 +291,11 @@ class Daemon:
         from acd.web.campaigns import start_campaigns  # issue 15: outbound campaigns dialled
 
         self._tasks.extend(start_campaigns(app, self.engine, self.db, self.config_dir))
+        from acd.web.callback_offers import start_offers  # R25: due callbacks offered to free agents
+        from acd.web.callbacks import CALLBACKS
+
+        self._tasks.extend(start_offers(app, self.engine, self.db, self.live,
+                                        app[CALLBACKS].plan.config.offers))
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         port = self.settings.http.port if self.http_port is None else self.http_port

@@ -94,6 +94,16 @@ class ServiceDesk(_Strict):
         return self
 
 
+class Offers(_Strict):
+    """Due callbacks pushed to free agents as a preview (acd/web/callback_offers.py, outbound/offers.py)."""
+
+    enabled: bool = Field(True, description="Offer callbacks to free agents; false: agents only pull them")
+    timeout: Duration = Field(30, gt=0, description="An offer not dialled within this goes to another agent")
+    again_after: Duration = Field(
+        600, ge=0, description="An agent who skipped an offer (or let it time out) is not offered it again "
+        "before this")
+
+
 class CallbacksConfig(_Strict):
     """``config/callbacks.yaml``: deadlines per kind, the schedule they count in, retries, service desk."""
 
@@ -104,6 +114,7 @@ class CallbacksConfig(_Strict):
         description="Per kind (voicemail, second_line, requested, api): {within: 24h, business_hours: true}")
     retries: Retries = Field(default_factory=Retries, description="Attempts and retry delays")
     service_desk: ServiceDesk = Field(default_factory=ServiceDesk, description="Escalation webhook")
+    offers: Offers = Field(default_factory=Offers, description="Callbacks offered to free agents")
     target_pct: float = Field(100.0, gt=0, le=100,
                               description="Share of callbacks that must be reached within their deadline")
 

@@ -23,8 +23,8 @@ phases are written): a successor daemon's resync hands such channels to ``adopt`
 followed to its Dial result, an answered call waits for an agent again with its entry time, a conversation
 is followed to its end), and only then closes the attempts whose channel is gone (``recover_lost``).
 
-Preview mode is not dialled here: it needs the agent-first path (the agent's phone first, then the
-contact), which is being built for click-to-call (docs/outbound.md, "Preview").
+Preview mode is not dialled here: the agent's phone first, then the contact, through the daemon's one
+agent-first path (acd/engine/campaign_preview.py over acd/engine/outbound_call.py).
 """
 
 from __future__ import annotations
@@ -473,14 +473,14 @@ class Campaigns:
 
     dialers: dict[str, CampaignDialer]
     previews: dict[str, PreviewDialer] = field(default_factory=dict)
-    """Preview campaigns (acd/engine/campaign_preview.py): agent-first calls."""
+    """Preview campaigns (acd/engine/campaign_preview.py): their calls are the engine's agent-first outbound
+    calls (acd/engine/outbound_call.py), which tell them how each ended."""
     on_reload: Callable[[], None] | None = None
     """Set by the daemon's wiring (acd/web/campaigns.py): applies the campaign files after a config reload."""
     connected: bool = False
 
     def on_event(self, event: models.Event) -> bool:
-        return any(d.on_event(event) for d in self.dialers.values()) or \
-            any(p.on_event(event) for p in self.previews.values())
+        return any(d.on_event(event) for d in self.dialers.values())
 
     def restore(self, engine: Engine, states: dict[str, SavedState]) -> None:
         """Resync, before any waiting caller is adopted: the core learns which agents talk on a campaign
@@ -507,6 +507,8 @@ class Campaigns:
         self.connected = True
         for d in self.dialers.values():
             d.resynced.set()
+        for p in self.previews.values():
+            p.resynced.set()
 
     def add(self, dialer: CampaignDialer) -> None:
         """A campaign that a reload started: it adopts nothing (this process followed every line)."""

@@ -17,6 +17,11 @@ The path of one call (docs/outbound.md, "Click-to-call and callback dialling"):
    BUSY/CONGESTION/CHANUNAVAIL, and the ``ChannelDestroyed`` cause (17 busy, 19 no answer, 1 unallocated
    number, ...), BEHAVIOUR.md 5 and 7. The CDR row has ``direction = outbound`` and the outcome.
 
+Preview campaigns (acd/engine/campaign_preview.py) place their calls through this same path
+(``Outbound.dial(..., campaign=CampaignCall(...))``): the campaign's trunk, caller id and ring time, the
+attempt in ``ACD_STATE`` (so a restarted daemon adopts a connected preview call as any other), and the end
+goes to the preview dialer instead of ``on_done`` (docs/decisions/outbound-08-agent-first-calls.md).
+
 Reuse (campaigns): ``originate_external`` places one external leg for any session and ``leg_outcome``
 reads its result; ``CallSession.converse`` bridges and records it. A customer-first dialer originates the
 customer with ``originate_external`` from a session of its own and offers the answered call to an agent.
@@ -88,6 +93,22 @@ class OutboundRefused(ValueError):
 
 
 @dataclass(frozen=True)
+class CampaignCall:
+    """A preview campaign's contact, dialled agent-first: what differs from a click-to-call."""
+
+    campaign: str
+    attempt: int
+    """The ``campaign_attempts`` row; its outcome is written when the call ends."""
+    contact: int
+    endpoint: str
+    """The campaign's dial string for the contact (``dialing.trunk``)."""
+    caller_id: str | None
+    """The campaign's caller id, E.164, shown to the contact and written as the CDR's ``caller``."""
+    ring_s: float
+    queue: str
+
+
+@dataclass(frozen=True)
 class OutboundRequest:
     """One agent-first call to place."""
 
@@ -102,9 +123,10 @@ class OutboundRequest:
     queue: str | None
     """The queue whose wrap-up follows the call (the ACD core's accounting)."""
     callback_id: str | None = None
-    source: Literal["click", "callback"] = "click"
+    source: Literal["click", "callback", "campaign"] = "click"
     agent_ring_s: float = 30.0
     number_ring_s: float = 45.0
+    campaign: CampaignCall | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +139,9 @@ class OutboundDone:
     outcome: DialOutcome
     callback_id: str | None
     source: str
+    campaign: CampaignCall | None = None
+    connected_at: float | None = None
+    """When the number was bridged with the agent (``reached`` only)."""
 
 
 OnDone = Callable[[OutboundDone], Coroutine[Any, Any, None]]
@@ -288,7 +313,9 @@ class OutboundCall(CallSession):
         """The CDR row's start: ``caller`` is the service's number as the called party sees it, ``dialled``
         the number called (docs/outbound.md, "What the CDR says")."""
         o = self.engine.settings.outbound
-        return ev.Arrived(direction="outbound", dialled=self.request.number, caller=o.caller_id,
+        c = self.request.campaign
+        caller = (c.caller_id or o.caller_id) if c is not None else o.caller_id
+        return ev.Arrived(direction="outbound", dialled=self.request.number, caller=caller,
                           caller_name=o.caller_name, channel=self.request.agent_endpoint,
                           linked_id=self.request.callback_id or self.channel_id)
 
@@ -309,7 +336,8 @@ class OutboundCall(CallSession):
                  outcome=outcome, callback=self.request.callback_id)
         self.engine.outbound.done(OutboundDone(
             self.channel_id, self.request.agent_id, self.request.number, outcome, self.request.callback_id,
-            self.request.source))
+            self.request.source, self.request.campaign,
+            self.saved.connected if outcome == "reached" else None))
 
 
 class Outbound:
@@ -339,35 +367,49 @@ class Outbound:
         return min(agent.queues.items(), key=lambda kv: kv[1])[0]
 
     async def dial(self, agent_id: str, number: str, *, callback_id: str | None = None,
-                   source: Literal["click", "callback"] = "click") -> str:
+                   source: Literal["click", "callback"] = "click",
+                   campaign: CampaignCall | None = None) -> str:
         """Place an agent-first call; returns its call id at once (the phone rings). ``OutboundRefused``
-        with a message for the agent when it cannot be placed."""
+        with a message for the agent when it cannot be placed. ``campaign``: a preview campaign's contact
+        (its number was normalised at import and is dialled through the campaign's trunk and caller id)."""
         engine = self.engine
         if not engine.accepting:
             raise OutboundRefused("the daemon is stopping", 503)
         agent = engine.config.agents.get(agent_id)
         if agent is None:
             raise OutboundRefused(f"unknown agent {agent_id!r}", 404)
-        verdict = self.check(number)
-        if not verdict.ok or verdict.number is None:
-            raise OutboundRefused(f"this number may not be dialled: {verdict.reason}", 422)
         o = engine.settings.outbound
-        request = OutboundRequest(
-            agent_id=agent_id, number=verdict.number, endpoint=o.dial_string(verdict.number),
-            agent_endpoint=agent.endpoint or f"PJSIP/{agent.id}", caller_id=o.caller_id_header(),
-            queue=self._queue_of(agent_id), callback_id=callback_id, source=source,
-            agent_ring_s=o.agent_ring_s, number_ring_s=o.number_ring_s)
+        if campaign is not None:
+            request = OutboundRequest(
+                agent_id=agent_id, number=number, endpoint=campaign.endpoint,
+                agent_endpoint=agent.endpoint or f"PJSIP/{agent.id}", caller_id=campaign.caller_id,
+                queue=campaign.queue, source="campaign", agent_ring_s=o.agent_ring_s,
+                number_ring_s=campaign.ring_s, campaign=campaign)
+        else:
+            verdict = self.check(number)
+            if not verdict.ok or verdict.number is None:
+                raise OutboundRefused(f"this number may not be dialled: {verdict.reason}", 422)
+            request = OutboundRequest(
+                agent_id=agent_id, number=verdict.number, endpoint=o.dial_string(verdict.number),
+                agent_endpoint=agent.endpoint or f"PJSIP/{agent.id}", caller_id=o.caller_id_header(),
+                queue=self._queue_of(agent_id), callback_id=callback_id, source=source,
+                agent_ring_s=o.agent_ring_s, number_ring_s=o.number_ring_s)
         call = OutboundCall(engine, request, channel_id=engine.new_id("oc"))
         self._reserve(call)
         engine.registry.add_session(call)
         call.arrived_at = engine.clock.now()
         call.saved = SavedState(role="call", phase="dialling", direction="outbound", dialled=request.number,
                                 agent=agent_id, arrived=call.arrived_at, callback=callback_id or "",
-                                queue=request.queue or "")
+                                queue=request.queue or "",
+                                campaign=campaign.campaign if campaign else "",
+                                attempt=campaign.attempt if campaign else 0,
+                                contact=campaign.contact if campaign else 0)
         engine.metrics.calls.inc()
         engine.emit_milestone(call.channel_id, call._arrived_fact(), call.arrived_at)
         detail = source if callback_id is None else f"{source} {callback_id}"
-        call.emit(ev.Step(step="outbound", detail=detail))
+        call.emit(ev.Step(step="outbound", detail=request.source if campaign else detail))
+        if campaign is not None:
+            call.emit(ev.Step(step="campaign", detail=campaign.campaign))
         call.task = engine.spawn(call.run(), f"outbound-{call.channel_id}")
         log.info("outbound_call", call_id=call.channel_id, agent=agent_id, number=request.number,
                  source=source, callback=callback_id)
@@ -415,11 +457,14 @@ class Outbound:
         engine = self.engine
         o = engine.settings.outbound
         agent = engine.config.agents.get(s.agent)
+        campaign = self._campaign_of(s)
         request = OutboundRequest(
-            agent_id=s.agent, number=s.dialled, endpoint=o.dial_string(s.dialled),
+            agent_id=s.agent, number=s.dialled,
+            endpoint=campaign.endpoint if campaign else o.dial_string(s.dialled),
             agent_endpoint=(agent.endpoint or f"PJSIP/{agent.id}") if agent else "",
-            caller_id=o.caller_id_header(), queue=s.queue or None, callback_id=s.callback or None,
-            source="callback" if s.callback else "click")
+            caller_id=campaign.caller_id if campaign else o.caller_id_header(), queue=s.queue or None,
+            callback_id=s.callback or None,
+            source="campaign" if campaign else "callback" if s.callback else "click", campaign=campaign)
         call = OutboundCall(engine, request, channel_id=channel_id, resume=s)
         call.arrived_at = s.arrived or engine.clock.now()
         engine.registry.add_session(call)
@@ -433,6 +478,25 @@ class Outbound:
         call.task = engine.spawn(call._finish("failed"), f"outbound-{channel_id}")
         return False
 
+    def _campaign_of(self, s: SavedState) -> CampaignCall | None:
+        """A preview campaign's call, from its ``ACD_STATE`` (after a restart)."""
+        if not s.campaign:
+            return None
+        campaigns = self.engine.campaigns
+        preview = campaigns.previews.get(s.campaign) if campaigns is not None else None
+        if preview is None:
+            return CampaignCall(s.campaign, s.attempt, s.contact, "", None, 0.0, s.queue)
+        return preview.call_for(s.attempt, s.contact, s.dialled)
+
     def done(self, result: OutboundDone) -> None:
+        campaigns = self.engine.campaigns
+        if result.campaign is not None:
+            preview = campaigns.previews.get(result.campaign.campaign) if campaigns is not None else None
+            if preview is not None:
+                self.engine.spawn(preview.finished(result), f"preview-done-{result.call_id}")
+            else:
+                log.warning("preview_call_without_campaign", call_id=result.call_id,
+                            campaign=result.campaign.campaign)
+            return
         if self.on_done is not None:
             self.engine.spawn(self.on_done(result), f"outbound-done-{result.call_id}")

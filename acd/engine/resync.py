@@ -111,7 +111,9 @@ async def _resync(engine: Engine) -> None:
         if state is not None:
             found[cid] = state
     # a campaign's lines and calls (acd/engine/campaign.py) are its dialer's
-    campaign = {cid: found.pop(cid) for cid in [c for c, s in found.items() if s.campaign]}
+    # (a preview campaign's call is an agent-first outbound call: below)
+    campaign = {cid: found.pop(cid) for cid in [c for c, s in found.items()
+                                                if s.campaign and s.direction != "outbound"]}
     calls = {
         cid: s
         for cid, s in found.items()

@@ -28,6 +28,7 @@ from acd.web import (  # noqa: F401
     softphone,
     wallboard,
 )
+from acd.web import callback_offers as _callback_offers  # noqa: F401  (R25 callbacks offered to agents)
 from acd.web import callbacks as _callbacks  # noqa: F401  (R25 callbacks and escalation)
 from acd.web import outbound as _outbound  # noqa: F401  (R25 click-to-call, callback dialling)
 from acd.web.accounts import AccountStore, LoginLimiter

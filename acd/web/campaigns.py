@@ -75,8 +75,8 @@ CAMPAIGNS: web.AppKey[CampaignsWiring] = web.AppKey("campaigns", CampaignsWiring
 
 def start_campaigns(app: web.Application, engine: Engine, db: AsyncEngine,
                     config_dir: Path) -> list[asyncio.Task[None]]:
-    """Load ``config/campaigns`` and start a dialer per campaign that is neither paused nor in preview mode
-    (preview needs the agent-first path: docs/outbound.md)."""
+    """Load ``config/campaigns`` and start a dialer per campaign that is not paused: customer-first for
+    progressive and predictive, a preview dialer (the agents' own agent-first calls) for preview."""
     from acd.engine.campaign import CampaignDialer, Campaigns
     from acd.engine.campaign_preview import PreviewDialer
 
@@ -111,7 +111,7 @@ def reload_campaigns(app: web.Application, engine: Engine, db: AsyncEngine, conf
     """After a good reload: a changed campaign applies from its next decision (paused, window, pacing,
     lists), a new one starts dialling, a removed one (or one turned to preview) dials nothing more. Lines
     ringing and calls in progress are followed to their end whatever changed. Preview campaigns change at
-    the next start (their agent-first path is being folded with click-to-call)."""
+    the next start."""
     from acd.engine.campaign import CampaignDialer
 
     folder = config_dir / "campaigns"

@@ -33,6 +33,7 @@ from sqlalchemy import desc, select
 
 from acd.core.config import QueueConfig
 from acd.web.auth import Principal
+from acd.web.callback_offers import OFFERS
 from acd.web.context import CLOCK, DB, ENGINE, SETTINGS, now_utc, remote_of
 from acd.web.errors import ApiError, PageError, bad_request
 from acd.web.inputs import read_json_object
@@ -313,6 +314,8 @@ async def build_state(request: web.Request, agent_id: str) -> dict[str, Any]:
                   "rank": _place(agents, agent_id)},
         "call": call,
         "targets": _targets(request, agents, agent_id) if state == "on_call" else None,
+        "callback_offer": offers.view(agent_id)  # acd/web/callback_offers.py
+        if state == "ready" and (offers := request.app.get(OFFERS)) is not None else None,
     }
 
 

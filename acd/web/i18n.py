@@ -609,6 +609,8 @@ _OUTBOUND_TEXTS: dict[str, tuple[str, str, str]] = {
     "out.kind.api": ("Service desk", "Сервис-деск", "Сервис-деск"),
     "out.recording": ("Listen", "Прослушать", "Тыңдау"),
     "out.ticket": ("Ticket", "Заявка", "Өтінім"),
+    "out.offer": ("Callback offered to you", "Вам предложен обратный звонок", "Сізге кері қоңырау ұсынылды"),
+    "out.skip": ("Skip", "Пропустить", "Өткізіп жіберу"),
 }
 _TEXTS.update(_OUTBOUND_TEXTS)
 

@@ -1,4 +1,5 @@
-"""Click-to-call from the agent desktop in a real Chromium (issue 15): an emergency number is refused with
+"""Click-to-call from the agent desktop in a real Chromium (issue 15): a callback the daemon offers shows with
+Dial and Skip; an emergency number is refused with
 its reason, a customer's number rings the agent's phone first, then the number; the agent talks, types the
 topic in wrap-up, and the CDR row is an outbound call with that topic."""
 
@@ -27,6 +28,14 @@ async def test_click_to_call_from_the_desktop(desk: Desk) -> None:
     await expect(page.locator("#btn-out-call")).to_be_disabled()  # logged out: nobody to ring
     await page.click("#btn-ready")
     await expect(page.locator("#btn-out-call")).to_be_enabled()
+
+    # a due callback is pushed to the free agent's desktop (Dial / Skip); skipped, it leaves the desktop
+    status, created = await h.api_post("/api/callbacks", {"number": "87015550199", "kind": "api"})
+    assert status == 201, created
+    await expect(page.locator("#out-offer")).to_be_visible()
+    await expect(page.locator("#out-offer-number")).to_have_text("7015550199")
+    await page.click("#btn-offer-skip")
+    await expect(page.locator("#out-offer")).to_be_hidden()
 
     await page.fill("#out-number", "112")
     await page.click("#btn-out-call")

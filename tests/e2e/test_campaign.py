@@ -310,6 +310,51 @@ async def test_preview_the_agent_takes_a_contact_skips_one_dials_the_next_and_it
         await close_harness(h)
 
 
+@pytest.mark.timeout(60)
+async def test_a_preview_call_connected_before_a_restart_is_followed_to_its_end_and_its_attempt_closed(
+        tmp_path: Path) -> None:
+    """R27: a preview call is the daemon's agent-first outbound call, so the next daemon adopts it once
+    connected (the agent stays on call for the ACD) and closes its attempt as answered when it ends."""
+    h = await make_harness(tmp_path, speed=20)
+    try:
+        folder = h.config_dir / "campaigns"
+        for old in folder.glob("*.yaml"):
+            old.unlink()
+        (folder / "prev.yaml").write_text(PREVIEW_CAMPAIGN, encoding="utf-8")
+        await h.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+        await h.sim_post("trunk/parties", {"answer_rate": 1.0, "answer_after_s": 1, "talk_s": 120})
+        await h.start_daemon(initial_agent_state="ready")
+        assert h.daemon is not None
+        report = ImportReport("contacts.csv", rows=1)
+        report.contacts = [Contact("7011234567", "Асель", "kk", {}, 2)]
+        await store_contacts(h.daemon.db, load_campaign(folder / "prev.yaml"), report)
+        status, taken = await h.api_post("/api/campaigns/prev/preview", {}, who="agent1")
+        assert status == 200, taken
+        status, dialled = await h.api_post(f"/api/campaigns/prev/preview/{taken['attempt']}/dial", {},
+                                           who="agent1")
+        assert status == 200, dialled
+        call_id = dialled["call_id"]
+        await eventually(lambda: h.rows("SELECT * FROM recordings WHERE call_id = :c", c=call_id), 30,
+                         "the preview call never connected")
+        await h.stop_daemon()
+        await h.start_daemon()
+        status, desk = await h.api_get("/api/agents/agent1/desktop", who="agent1")
+        assert desk["agent"]["state"] == "on_call", desk  # adopted: still on the call for the ACD
+
+        async def ended() -> list[dict[str, object]] | None:
+            rows = await h.rows("SELECT * FROM campaign_attempts WHERE outcome IS NOT NULL")
+            return rows or None
+
+        [attempt] = await eventually(ended, 40, "the adopted preview call never ended")
+        assert (attempt["outcome"], attempt["agent"], attempt["call_id"]) == ("answered", "agent1", call_id)
+        [contact] = await h.rows("SELECT status FROM campaign_contacts")
+        assert contact["status"] != "pending"  # not offered again while (or after) the call lasted
+        row = await h.call_row(call_id)
+        assert (row["direction"], row["agent"], row["outcome"]) == ("outbound", "agent1", "answered")
+    finally:
+        await close_harness(h)
+
+
 RESTART_CAMPAIGN = """
 name: rs
 queue: general

@@ -199,3 +199,54 @@ async def test_a_restart_during_an_outbound_conversation_keeps_it_and_its_callba
     await h.daemon.recorder.drain()
     [rec] = await h.rows("SELECT status FROM recordings WHERE call_id = :c", c=out)
     assert rec["status"] == "done"
+
+
+async def _offer(h: Harness, agent: str) -> str | None:
+    status, body = await h.api_get(f"/api/agents/{agent}/desktop", who=agent)
+    assert status == 200, body
+    offer = body.get("callback_offer")
+    return str(offer["callback"]["id"]) if offer else None
+
+
+async def test_a_due_callback_is_offered_to_a_free_agent_then_to_another_after_the_time_out(
+        harness: Harness) -> None:
+    """The daemon pushes the callback to a free agent's desktop (one offer per callback); not dialled in
+    time, it goes to the other free agent; skipped there, nobody is offered it again, and pulling it with
+    Next callback still works: dialled, reached, closed."""
+    h = harness
+    cfg = h.config_dir / "callbacks.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("again_after: 10m", "again_after: 1h"),
+                   encoding="utf-8")
+    for i in range(3, 9):
+        await h.endpoint(f"agent{i}", state="offline")
+    for agent in ("agent1", "agent2"):
+        await h.endpoint(agent, state="online", behaviour="answer", answer_after_s=1, hangup="caller")
+    await h.endpoint("trunk", called={CUSTOMER: {"behaviour": "answer", "answer_after_s": 1, "talk_s": 5}})
+    await h.start_daemon()
+    status, created = await h.api_post("/api/callbacks", {"number": "87011234567", "kind": "api"})
+    assert status == 201, created
+    cb = created["callback"]["id"]
+
+    async def offered_to_one() -> str | None:
+        got = {a: await _offer(h, a) for a in ("agent1", "agent2")}
+        holders = [a for a, o in got.items() if o == cb]
+        assert len(holders) <= 1, got  # one offer per callback
+        return holders[0] if holders else None
+
+    first = await eventually(offered_to_one, 20, "the callback was never offered")
+    other = "agent2" if first == "agent1" else "agent1"
+    await eventually(lambda: _is_offered(h, other, cb), 20, "not re-offered after the time-out")
+    assert await _offer(h, first) is None
+    status, _ = await h.api_post(f"/api/callbacks/{cb}/skip", {}, who=other)
+    assert status == 200
+    assert await _offer(h, other) is None and await _offer(h, first) is None  # both passed on it
+    status, body = await h.api_post("/api/callbacks/next", {}, who=first)  # the pull stays
+    assert status == 200 and body["callback"]["id"] == cb
+    status, placed = await h.api_post(f"/api/callbacks/{cb}/dial", {}, who=first)
+    assert status == 201, placed
+    done = await eventually(lambda: _done(h, cb), 40, "callback not closed")
+    assert done["outcome"] == "reached" and done["agent"] == first
+
+
+async def _is_offered(h: Harness, agent: str, cb: str) -> bool:
+    return await _offer(h, agent) == cb

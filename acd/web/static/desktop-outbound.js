@@ -43,27 +43,50 @@
     ev.preventDefault();
     dial("/api/outbound/calls", {number: $("out-number").value.trim()});
   });
+  function fill(prefix, cb, pop) {  // the preview box of a pulled (out-preview) or offered (out-offer) callback
+    $(prefix + "-number").textContent = cb.number || "—";
+    var info = [t("out.kind." + cb.kind), t("out.due") + " " + String(cb.due_at || "").slice(0, 16)];
+    if (cb.ticket_id) info.push(t("out.ticket") + " " + cb.ticket_id);
+    if (cb.comment) info.push(cb.comment);
+    $(prefix + "-info").textContent = info.join(" · ");
+    var rec = pop && pop.recording_url;
+    $(prefix + "-rec").hidden = !rec;
+    if (rec) $(prefix + "-rec").href = rec;
+  }
+  function cbUrl(id, action) {
+    return "/api/callbacks/" + id.split("/").map(encodeURIComponent).join("/") + "/" + action;
+  }
   $("btn-next-callback").addEventListener("click", function () {
     show("out-error", ""); show("out-status", "");
     post("/api/callbacks/next").then(function (data) {
       preview = data.callback;
       $("out-preview").hidden = !preview;
       if (!preview) { show("out-status", t("out.none")); refresh(); return; }
-      $("out-preview-number").textContent = preview.number || "—";
-      var info = [t("out.kind." + preview.kind), t("out.due") + " " + String(preview.due_at || "").slice(0, 16)];
-      if (preview.ticket_id) info.push(t("out.ticket") + " " + preview.ticket_id);
-      if (preview.comment) info.push(preview.comment);
-      $("out-preview-info").textContent = info.join(" · ");
-      var rec = data.screen_pop && data.screen_pop.recording_url;
-      $("out-preview-rec").hidden = !rec;
-      if (rec) $("out-preview-rec").href = rec;
+      fill("out-preview", preview, data.screen_pop);
       refresh();
     }).catch(function (err) { show("out-error", err.message); });
   });
+  // A callback the daemon offers (acd/web/callback_offers.py): it comes with the desktop's state.
+  var offer = null;
+  document.addEventListener("acd:state", function (ev) {
+    var o = ev.detail.callback_offer;
+    offer = o ? o.callback : null;
+    $("out-offer").hidden = !offer;
+    if (offer) fill("out-offer", offer, o.screen_pop);
+  });
+  $("btn-offer-dial").addEventListener("click", function () {
+    if (!offer) return;
+    dial(cbUrl(offer.id, "dial")).then(function (data) { if (data) $("out-offer").hidden = true; });
+  });
+  $("btn-offer-skip").addEventListener("click", function () {
+    if (!offer) return;
+    show("out-error", "");
+    post(cbUrl(offer.id, "skip")).then(function () { $("out-offer").hidden = true; })
+      .catch(function (err) { show("out-error", err.message); });
+  });
   $("btn-out-dial").addEventListener("click", function () {
     if (!preview) return;
-    var id = preview.id;
-    dial("/api/callbacks/" + id.split("/").map(encodeURIComponent).join("/") + "/dial").then(function (data) {
+    dial(cbUrl(preview.id, "dial")).then(function (data) {
       if (data) { preview = null; $("out-preview").hidden = true; }
     });
   });
