@@ -187,7 +187,7 @@ async def test_a_user_is_created_disabled_enabled_and_given_a_new_password(conso
 
     dana = await console.page()
     await console.login(dana, "dana", "Dana-first-1")
-    await expect(dana).to_have_url(f"{console.url}/home")
+    await expect(dana).to_have_url(f"{console.url}/reports")
 
     await admin.click("#disable-dana")
     await expect(admin.locator("#user-dana")).to_contain_text("disabled")
@@ -207,7 +207,7 @@ async def test_a_user_is_created_disabled_enabled_and_given_a_new_password(conso
     await console.login(dana, "dana", "Dana-first-1")
     await expect(dana.locator(".alert")).to_contain_text("Wrong user name or password")
     await console.login(dana, "dana", "Dana-second-2")
-    await expect(dana).to_have_url(f"{console.url}/home")
+    await expect(dana).to_have_url(f"{console.url}/reports")
     await eventually(lambda: console.store.count_sessions("dana"), 10, "no session for dana")
     await admin.context.close()
     await dana.context.close()
