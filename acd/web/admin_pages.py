@@ -43,9 +43,9 @@ from acd.admin.operations import (
     UpdateQueue,
     schedule_files,
 )
-from acd.settings import Role, Settings
+from acd.settings import Settings
 from acd.web.accounts import ROLE_NAMES, AccountError, AccountStore
-from acd.web.admin import CONFIG_ADMIN
+from acd.web.admin import ADMIN_ONLY, CONFIG_ADMIN
 from acd.web.auth import Principal
 from acd.web.errors import PageError
 from acd.web.i18n import translator
@@ -54,7 +54,6 @@ from acd.web.pages import language_of, render
 from acd.web.routes import ROLES, ROUTES, route
 from acd.web.sessions import ACCOUNTS, WEB_SESSION
 
-ADMIN_ONLY: frozenset[Role] = frozenset({"admin"})
 SECTIONS = ("users", "agents", "queues", "reasons", "numbers", "hours", "scenarios", "history", "access")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WALLBOARD_FIELDS = ("waiting_warn", "waiting_alarm", "longest_wait_warn_s", "longest_wait_alarm_s",
