@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from acd.web.accounts import AccountStore
-from tests.browser.conftest import CHROMIUM, HAVE_CHROMIUM, IMG, VIEWPORT, screenshot
+from tests.browser.conftest import CHROMIUM, HAVE_CHROMIUM, IMG, VIEWPORT, chromium, screenshot
 from tests.e2e.harness import Harness, close_harness, eventually, make_harness
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
@@ -70,12 +70,8 @@ async def console(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Con
         assert h.daemon is not None
         store = AccountStore(h.daemon.db, h.clock.now)
         await store.add("root", "admin", None, ROOT_PASSWORD)
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            try:
-                yield Console(h, browser, store)
-            finally:
-                await browser.close()
+        async with chromium() as browser:
+            yield Console(h, browser, store)
     finally:
         await close_harness(h)
 
