@@ -61,7 +61,7 @@ from typing import Any
 
 import aiohttp
 
-from acd.demo import demo_clock, free_port, wait_http
+from acd.demo import demo_clock, free_port, start_daemon, start_simulator, stop_processes, wait_http
 from bench.common import Goal, Section, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -319,13 +319,10 @@ async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: f
     clock = demo_clock(1.0)
     env = dict(os.environ, ACD_ARI_PASSWORD="bench", ACD_CLOCK=clock.spec())
     env.pop("ACD_DB_URL", None)
-    sounds = [str(ROOT / "var" / "sounds"), "/usr/share/asterisk/sounds"]
     sim_log = (work / "simulator.log").open("wb")
     daemon_log = (work / "daemon.log").open("wb")
-    sim = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "acd.ari_sim", "--port", str(ari_port), "--user", "acd", "--password", "bench",
-        "--app", "acd", "--clock", clock.spec(), "--sounds", ",".join(sounds),
-        "--recordings", str(work / "recordings"), stdout=sim_log, stderr=sim_log, env=env)
+    sim = await start_simulator(work, ROOT, port=ari_port, password="bench", clock=clock, log=sim_log,
+                                env=env)
     daemon = None
     sim_url = f"http://127.0.0.1:{ari_port}"
     try:
@@ -337,9 +334,7 @@ async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: f
                     "state": "online", "behaviour": "answer", "answer_after_s": ANSWER_AFTER_S,
                     "hangup": "caller"}) as r:
                     r.raise_for_status()
-            daemon = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "acd.cli", "run", "-c", str(cfg / "acd.yaml"), "--agents-ready",
-                stdout=daemon_log, stderr=daemon_log, env=env)
+            daemon = await start_daemon(cfg, log=daemon_log, env=env)
             await wait_http(http, f"http://127.0.0.1:{http_port}/health", daemon, "daemon")
             await asyncio.sleep(1.0)  # the daemon's start-up work (resync, subscriptions) settles
             async with http.get(f"{sim_url}/_sim/events", params={"since": "0"}) as r:
@@ -360,11 +355,7 @@ async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: f
             daemon.send_signal(signal.SIGTERM)
             await asyncio.wait_for(daemon.wait(), 60)
     finally:
-        for proc in (daemon, sim):
-            if proc is not None and proc.returncode is None:
-                proc.terminate()
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(proc.wait(), 10)
+        await stop_processes(daemon, sim)
         sim_log.close()
         daemon_log.close()
     first_kinds: Counter[str] = Counter()
