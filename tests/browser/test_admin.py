@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -26,8 +25,8 @@ import pytest_asyncio
 from playwright.async_api import expect
 
 from acd.web.accounts import AccountStore
-from tests.browser.conftest import CHROMIUM, HAVE_CHROMIUM, IMG, VIEWPORT, chromium, screenshot
-from tests.e2e.harness import Harness, close_harness, eventually, make_harness
+from tests.browser.conftest import CHROMIUM, HAVE_CHROMIUM, IMG, Desk, chromium, screenshot
+from tests.e2e.harness import close_harness, eventually, make_harness
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 expect.set_options(timeout=30_000)
@@ -35,28 +34,13 @@ ROOT_PASSWORD = "Root-admin-2026!"
 KK_DTMF = {"language_menu": "1", "main_menu": "1"}
 
 
-@dataclass
-class Console:
-    h: Harness
-    browser: Any
-    store: AccountStore
-
-    @property
-    def url(self) -> str:
-        return self.h.api
+class Console(Desk):
+    """The desk's daemon and browser; its pages accept the confirm() of destructive forms."""
 
     async def page(self) -> Any:
-        ctx = await self.browser.new_context(viewport=VIEWPORT, locale="en-GB")
-        page = await ctx.new_page()
-        page.set_default_timeout(30_000)
-        page.on("dialog", lambda d: asyncio.ensure_future(d.accept()))  # the confirm() of destructive forms
+        page = await self.new_page()
+        page.on("dialog", lambda d: asyncio.ensure_future(d.accept()))
         return page
-
-    async def login(self, page: Any, name: str, password: str) -> None:
-        await page.goto(f"{self.url}/login?lang=en")
-        await page.fill("#user", name)
-        await page.fill("#password", password)
-        await page.click("button[type=submit]")
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
