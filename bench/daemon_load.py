@@ -54,6 +54,7 @@ import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -206,6 +207,16 @@ def _ts(stamp: str) -> float:
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
 
 
+def _channel_events(log: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any], str, float]]:
+    """The simulator's events that concern a channel: (event, channel, channel id, time in epoch s)."""
+    for entry in log:
+        ev = entry["event"]
+        chan = ev.get("channel") or {}
+        cid = chan.get("id")
+        if cid is not None:
+            yield ev, chan, cid, _ts(ev["timestamp"])
+
+
 def dead_air(log: list[dict[str, Any]], callers: set[str]) -> list[float]:
     """For each agent leg that answered, in ms: from its answer (``ChannelStateChange`` to ``Up``) until the
     agent can hear the caller, i.e. both the agent and the caller are in the same bridge (issue 11 §5: the
@@ -214,13 +225,7 @@ def dead_air(log: list[dict[str, Any]], callers: set[str]) -> list[float]:
     members: dict[str, set[str]] = {}
     out: list[float] = []
     done: set[str] = set()
-    for entry in log:
-        ev = entry["event"]
-        chan = ev.get("channel") or {}
-        cid = chan.get("id")
-        if cid is None:
-            continue
-        at = _ts(ev["timestamp"])
+    for ev, chan, cid, at in _channel_events(log):
         if ev["type"] == "ChannelStateChange" and chan.get("state") == "Up" and cid not in callers:
             up_at.setdefault(cid, at)
         elif ev["type"] == "ChannelEnteredBridge":
@@ -244,14 +249,8 @@ def latencies(
     setup: dict[str, float] = {}
     up_at: dict[str, float] = {}
     connect: list[float] = []
-    for entry in log:
-        ev = entry["event"]
+    for ev, chan, cid, at in _channel_events(log):
         kind = ev["type"]
-        chan = ev.get("channel") or {}
-        cid = chan.get("id")
-        if cid is None:
-            continue
-        at = _ts(ev["timestamp"])
         if cid in callers:
             if kind == "StasisStart" and cid not in stasis_at:
                 stasis_at[cid] = at
