@@ -104,6 +104,7 @@ async def test_an_agents_day_queues_hangup_wrapup_result_and_panel(day_desk: Des
     await expect(page.locator("#today-rank")).to_have_text("1/1")
     sup = await desk.new_page()
     await desk.login(sup, "boss")
+    await sup.wait_for_url(re.compile(r"/wallboard$"))  # a supervisor lands on the wallboard
     board = await sup.evaluate("async () => (await fetch('/api/wallboard')).json()")
     mine = next(a for a in board["agents"] if a["id"] == "agent1")
     assert mine["queues"] == ["general"]  # the wallboard shows the choice
