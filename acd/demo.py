@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -164,6 +164,36 @@ async def wait_http(
     raise RuntimeError(f"the {what} did not answer at {url} within {timeout_s:.0f} s")
 
 
+async def start_simulator(work: Path, root: Path, *, port: int, password: str, clock: Clock, log: IO[bytes],
+                          env: dict[str, str], own_session: bool = False) -> asyncio.subprocess.Process:
+    """The ARI simulator as a process of its own (the demo and the daemon bench run the three processes of
+    a real site): sounds from ``root``/var/sounds and Asterisk's, recordings under ``work``.
+    ``own_session``: Ctrl-C in the terminal reaches only the caller, which stops the processes in order."""
+    sounds = [str(root / "var" / "sounds"), "/usr/share/asterisk/sounds"]
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "acd.ari_sim", "--port", str(port), "--user", "acd", "--password", password,
+        "--app", "acd", "--clock", clock.spec(), "--sounds", ",".join(sounds),
+        "--recordings", str(work / "recordings"), stdout=log, stderr=log, env=env,
+        start_new_session=own_session)
+
+
+async def start_daemon(cfg: Path, *, log: IO[bytes], env: dict[str, str],
+                       own_session: bool = False) -> asyncio.subprocess.Process:
+    """``acd run`` on ``cfg``/acd.yaml with every agent ready, as a process of its own."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "acd.cli", "run", "-c", str(cfg / "acd.yaml"), "--agents-ready",
+        stdout=log, stderr=log, env=env, start_new_session=own_session)
+
+
+async def stop_processes(*procs: asyncio.subprocess.Process | None) -> None:
+    """Terminate what is still running, in the order given (the daemon before its simulator)."""
+    for proc in procs:
+        if proc is not None and proc.returncode is None:
+            proc.terminate()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(proc.wait(), 10)
+
+
 def how_to_try(api: str, logins: list[Any], phone: str | None) -> str:
     """What a newcomer reads first: where to click and with which password."""
     lines = ["", "Open the consoles in a browser (while the demo runs):", f"  {api}/login"]
@@ -199,32 +229,10 @@ async def run_demo(*, calls: int | None, agents: int, speed: float | None, db_ur
     env = dict(os.environ, ACD_ARI_PASSWORD="demo", ACD_CLOCK=clock.spec(),
                **{u.token_env: u.token for u in users})
     env.pop("ACD_DB_URL", None)
-    sounds = [str(ROOT / "var" / "sounds"), "/usr/share/asterisk/sounds"]
     sim_log = (work / "simulator.log").open("wb")
     daemon_log = (work / "daemon.log").open("wb")
-    sim = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "acd.ari_sim",
-        "--port",
-        str(ari_port),
-        "--user",
-        "acd",
-        "--password",
-        "demo",
-        "--app",
-        "acd",
-        "--clock",
-        clock.spec(),
-        "--sounds",
-        ",".join(sounds),
-        "--recordings",
-        str(work / "recordings"),
-        stdout=sim_log,
-        stderr=sim_log,
-        env=env,
-        start_new_session=True,  # Ctrl-C reaches only the demo, which stops them in order
-    )
+    sim = await start_simulator(work, ROOT, port=ari_port, password="demo", clock=clock, log=sim_log, env=env,
+                                own_session=True)
     daemon = None
     runner: web.AppRunner | None = None
     rng = random.Random(seed)
@@ -246,19 +254,7 @@ async def run_demo(*, calls: int | None, agents: int, speed: float | None, db_ur
                         },
                     )
                 ).release()
-            daemon = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "acd.cli",
-                "run",
-                "-c",
-                str(cfg / "acd.yaml"),
-                "--agents-ready",
-                stdout=daemon_log,
-                stderr=daemon_log,
-                env=env,
-                start_new_session=True,
-            )
+            daemon = await start_daemon(cfg, log=daemon_log, env=env, own_session=True)
             await wait_http(http, f"{api}/health", daemon, "daemon")
             from acd.web.demo_users import create_demo_users
 
@@ -298,11 +294,7 @@ async def run_demo(*, calls: int | None, agents: int, speed: float | None, db_ur
     finally:
         if runner is not None:
             await runner.cleanup()
-        for proc in (daemon, sim):
-            if proc is not None and proc.returncode is None:
-                proc.terminate()
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(proc.wait(), 10)
+        await stop_processes(daemon, sim)
     return await _summary(console, db_url, work)
 
 

@@ -54,6 +54,7 @@ import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -61,7 +62,7 @@ from typing import Any
 
 import aiohttp
 
-from acd.demo import demo_clock, free_port, wait_http
+from acd.demo import demo_clock, free_port, start_daemon, start_simulator, stop_processes, wait_http
 from bench.common import Goal, Section, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -206,6 +207,16 @@ def _ts(stamp: str) -> float:
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
 
 
+def _channel_events(log: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any], str, float]]:
+    """The simulator's events that concern a channel: (event, channel, channel id, time in epoch s)."""
+    for entry in log:
+        ev = entry["event"]
+        chan = ev.get("channel") or {}
+        cid = chan.get("id")
+        if cid is not None:
+            yield ev, chan, cid, _ts(ev["timestamp"])
+
+
 def dead_air(log: list[dict[str, Any]], callers: set[str]) -> list[float]:
     """For each agent leg that answered, in ms: from its answer (``ChannelStateChange`` to ``Up``) until the
     agent can hear the caller, i.e. both the agent and the caller are in the same bridge (issue 11 §5: the
@@ -214,13 +225,7 @@ def dead_air(log: list[dict[str, Any]], callers: set[str]) -> list[float]:
     members: dict[str, set[str]] = {}
     out: list[float] = []
     done: set[str] = set()
-    for entry in log:
-        ev = entry["event"]
-        chan = ev.get("channel") or {}
-        cid = chan.get("id")
-        if cid is None:
-            continue
-        at = _ts(ev["timestamp"])
+    for ev, chan, cid, at in _channel_events(log):
         if ev["type"] == "ChannelStateChange" and chan.get("state") == "Up" and cid not in callers:
             up_at.setdefault(cid, at)
         elif ev["type"] == "ChannelEnteredBridge":
@@ -244,14 +249,8 @@ def latencies(
     setup: dict[str, float] = {}
     up_at: dict[str, float] = {}
     connect: list[float] = []
-    for entry in log:
-        ev = entry["event"]
+    for ev, chan, cid, at in _channel_events(log):
         kind = ev["type"]
-        chan = ev.get("channel") or {}
-        cid = chan.get("id")
-        if cid is None:
-            continue
-        at = _ts(ev["timestamp"])
         if cid in callers:
             if kind == "StasisStart" and cid not in stasis_at:
                 stasis_at[cid] = at
@@ -319,13 +318,10 @@ async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: f
     clock = demo_clock(1.0)
     env = dict(os.environ, ACD_ARI_PASSWORD="bench", ACD_CLOCK=clock.spec())
     env.pop("ACD_DB_URL", None)
-    sounds = [str(ROOT / "var" / "sounds"), "/usr/share/asterisk/sounds"]
     sim_log = (work / "simulator.log").open("wb")
     daemon_log = (work / "daemon.log").open("wb")
-    sim = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "acd.ari_sim", "--port", str(ari_port), "--user", "acd", "--password", "bench",
-        "--app", "acd", "--clock", clock.spec(), "--sounds", ",".join(sounds),
-        "--recordings", str(work / "recordings"), stdout=sim_log, stderr=sim_log, env=env)
+    sim = await start_simulator(work, ROOT, port=ari_port, password="bench", clock=clock, log=sim_log,
+                                env=env)
     daemon = None
     sim_url = f"http://127.0.0.1:{ari_port}"
     try:
@@ -337,9 +333,7 @@ async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: f
                     "state": "online", "behaviour": "answer", "answer_after_s": ANSWER_AFTER_S,
                     "hangup": "caller"}) as r:
                     r.raise_for_status()
-            daemon = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "acd.cli", "run", "-c", str(cfg / "acd.yaml"), "--agents-ready",
-                stdout=daemon_log, stderr=daemon_log, env=env)
+            daemon = await start_daemon(cfg, log=daemon_log, env=env)
             await wait_http(http, f"http://127.0.0.1:{http_port}/health", daemon, "daemon")
             await asyncio.sleep(1.0)  # the daemon's start-up work (resync, subscriptions) settles
             async with http.get(f"{sim_url}/_sim/events", params={"since": "0"}) as r:
@@ -360,11 +354,7 @@ async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: f
             daemon.send_signal(signal.SIGTERM)
             await asyncio.wait_for(daemon.wait(), 60)
     finally:
-        for proc in (daemon, sim):
-            if proc is not None and proc.returncode is None:
-                proc.terminate()
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(proc.wait(), 10)
+        await stop_processes(daemon, sim)
         sim_log.close()
         daemon_log.close()
     first_kinds: Counter[str] = Counter()

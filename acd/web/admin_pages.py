@@ -19,7 +19,7 @@ reloads. ``/admin/access`` is the table of who may call what, generated from the
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,9 +43,9 @@ from acd.admin.operations import (
     UpdateQueue,
     schedule_files,
 )
-from acd.settings import Role, Settings
+from acd.settings import Settings
 from acd.web.accounts import ROLE_NAMES, AccountError, AccountStore
-from acd.web.admin import CONFIG_ADMIN
+from acd.web.admin import ADMIN_ONLY, CONFIG_ADMIN
 from acd.web.auth import Principal
 from acd.web.errors import PageError
 from acd.web.i18n import translator
@@ -54,7 +54,6 @@ from acd.web.pages import language_of, render
 from acd.web.routes import ROLES, ROUTES, route
 from acd.web.sessions import ACCOUNTS, WEB_SESSION
 
-ADMIN_ONLY: frozenset[Role] = frozenset({"admin"})
 SECTIONS = ("users", "agents", "queues", "reasons", "numbers", "hours", "scenarios", "history", "access")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WALLBOARD_FIELDS = ("waiting_warn", "waiting_alarm", "longest_wait_warn_s", "longest_wait_alarm_s",
@@ -166,15 +165,22 @@ def _config(request: web.Request) -> ConfigAdmin:
 async def _apply(request: web.Request, user: Principal, form_id: str, op: Operation, version: str | None,
                  values: dict[str, str], names: list[str]) -> Outcome:
     t = translator(language_of(request))
-    admin = _config(request)
+    return await _outcome(t, form_id, _config(request).change(op, version, user.name), values=values,
+                          names=names)
+
+
+async def _outcome(t: Any, form_id: str, change: Awaitable[Applied], *, conflict: str = "adm.conflict",
+                   values: dict[str, str] | None = None, names: list[str] | None = None) -> Outcome:
+    """What a change (a form's, or a rollback) did: written, or refused as stale (409), invalid (422,
+    the loader's messages under the fields ``names`` they name) or by the operation itself."""
+    values = values or {}
     try:
-        applied: Applied = await admin.change(op, version, user.name)
+        applied = await change
     except Conflict as exc:
-        return Outcome(form_id, False, t("adm.conflict", msg=exc.message), values=values, conflict=True,
-                       status=409)
+        return Outcome(form_id, False, t(conflict, msg=exc.message), values=values, conflict=True, status=409)
     except Invalid as exc:
         return Outcome(form_id, False, t("adm.invalid"), problems=exc.problems,
-                       field_errors=field_problems(exc.problems, names), values=values, status=422)
+                       field_errors=field_problems(exc.problems, names or []), values=values, status=422)
     except OperationError as exc:
         return Outcome(form_id, False, exc.message, values=values, status=exc.status)
     return _written(t, form_id, applied)
@@ -209,6 +215,15 @@ def _patch(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> tuple[dict[
         elif current.get(key) != value:
             changes[key] = value
     return changes, reset
+
+
+def _update(kind: type[Any], target: dict[str, Any], changes: dict[str, Any], reset: list[str]) -> Operation:
+    """The update operation ``kind`` of ``target`` (``{"id": ...}``) with what the form changed; a form
+    that changed nothing is refused under the form, not written as an empty change."""
+    if not changes and not reset:
+        raise FormError("form", "nothing changed")
+    op: Operation = _typed(kind, {**target, "changes": changes, "reset": reset})
+    return op
 
 
 def _typed(kind: type[Any], data: dict[str, Any]) -> Any:
@@ -502,10 +517,7 @@ async def update_agent(request: web.Request, user: Principal | None) -> web.Stre
     async def build(form: Mapping[str, Any]) -> Operation:
         current = await _current(request, AGENTS_FILE, "agents", "id", agent_id)
         changes, reset = _patch(current, _agent_form(form))
-        if not changes and not reset:
-            raise FormError("form", "nothing changed")
-        op: Operation = _typed(UpdateAgent, {"id": agent_id, "changes": changes, "reset": reset})
-        return op
+        return _update(UpdateAgent, {"id": agent_id}, changes, reset)
 
     return await _config_post(request, _user(user), f"agent-{agent_id}", build)
 
@@ -545,10 +557,7 @@ async def update_queue(request: web.Request, user: Principal | None) -> web.Stre
         if wanted["script"] and not str(wanted["script"]).endswith("\n") and "\n" in str(wanted["script"]):
             wanted["script"] = f"{wanted['script']}\n"
         changes, reset = _patch(current, wanted)
-        if not changes and not reset:
-            raise FormError("form", "nothing changed")
-        op: Operation = _typed(UpdateQueue, {"name": name, "changes": changes, "reset": reset})
-        return op
+        return _update(UpdateQueue, {"name": name}, changes, reset)
 
     return await _config_post(request, _user(user), f"queue-{name}", build)
 
@@ -606,10 +615,7 @@ async def set_schedule(request: web.Request, user: Principal | None) -> web.Stre
         for key, value in lists.items():  # an empty list is a value here: holiday_hours: [] is "closed"
             if value != current.get(key, type(value)()):
                 changes[key] = value
-        if not changes and not reset:
-            raise FormError("form", "nothing changed")
-        op: Operation = _typed(SetSchedule, {"name": sched, "changes": changes, "reset": reset})
-        return op
+        return _update(SetSchedule, {"name": sched}, changes, reset)
 
     return await _config_post(request, _user(user), f"schedule-{name or 'new'}", build)
 
@@ -634,16 +640,6 @@ async def rollback(request: web.Request, user: Principal | None) -> web.StreamRe
     raw = request.match_info["id"]
     if not raw.isdigit():
         raise PageError(404, "no such change")
-    form_id = f"rollback-{raw}"
-    try:
-        applied = await _config(request).rollback(int(raw), me.name)
-    except Conflict as exc:
-        outcome = Outcome(form_id, False, t("adm.conflict_rollback", msg=exc.message), conflict=True,
-                          status=409)
-    except Invalid as exc:
-        outcome = Outcome(form_id, False, t("adm.invalid"), problems=exc.problems, status=422)
-    except OperationError as exc:
-        outcome = Outcome(form_id, False, exc.message, status=exc.status)
-    else:
-        outcome = _written(t, form_id, applied)
+    outcome = await _outcome(t, f"rollback-{raw}", _config(request).rollback(int(raw), me.name),
+                             conflict="adm.conflict_rollback")
     return await page(request, me, "history", outcome)

@@ -9,7 +9,8 @@ yours, 409 not possible in the call's state, 422 target unavailable). docs/api.m
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Awaitable
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -72,12 +73,21 @@ def _status(result: CallStatus | ListenStatus) -> web.Response:
     return json_response(result.as_json())
 
 
-def _error(exc: CallControlError) -> ApiError:
-    return ApiError(exc.status, str(exc))
+async def _answer(operation: Awaitable[CallStatus | ListenStatus], status: int = 200) -> web.Response:
+    """The engine's answer to one operation as JSON; its refusal (``CallControlError``) as the API error
+    with the status it names (404, 403, 409, 422)."""
+    try:
+        result = await operation
+    except CallControlError as exc:
+        raise ApiError(exc.status, str(exc)) from exc
+    return json_response(result.as_json(), status=status)
 
 
 async def _target(request: web.Request) -> Target:
-    data = await read_json_object(request)
+    return _parse_target(await read_json_object(request))
+
+
+def _parse_target(data: dict[str, Any]) -> Target:
     try:
         return Target.parse(required_str(data, "target", max_len=140))
     except CallControlError as exc:
@@ -86,44 +96,29 @@ async def _target(request: web.Request) -> Target:
 
 @route("POST", "/api/calls/{id}/hold", roles=AGENT_ONLY)
 async def hold(request: web.Request, user: Principal | None) -> web.Response:
-    try:
-        return _status(await _port(request).hold(request.match_info["id"], agent=_agent(user)))
-    except CallControlError as exc:
-        raise _error(exc) from exc
+    return await _answer(_port(request).hold(request.match_info["id"], agent=_agent(user)))
 
 
 @route("POST", "/api/calls/{id}/resume", roles=AGENT_ONLY)
 async def resume(request: web.Request, user: Principal | None) -> web.Response:
-    try:
-        return _status(await _port(request).resume(request.match_info["id"], agent=_agent(user)))
-    except CallControlError as exc:
-        raise _error(exc) from exc
+    return await _answer(_port(request).resume(request.match_info["id"], agent=_agent(user)))
 
 
 @route("POST", "/api/calls/{id}/mute", roles=AGENT_ONLY)
 async def mute(request: web.Request, user: Principal | None) -> web.Response:
-    try:
-        return _status(await _port(request).mute(request.match_info["id"], agent=_agent(user), on=True))
-    except CallControlError as exc:
-        raise _error(exc) from exc
+    return await _answer(_port(request).mute(request.match_info["id"], agent=_agent(user), on=True))
 
 
 @route("POST", "/api/calls/{id}/unmute", roles=AGENT_ONLY)
 async def unmute(request: web.Request, user: Principal | None) -> web.Response:
-    try:
-        return _status(await _port(request).mute(request.match_info["id"], agent=_agent(user), on=False))
-    except CallControlError as exc:
-        raise _error(exc) from exc
+    return await _answer(_port(request).mute(request.match_info["id"], agent=_agent(user), on=False))
 
 
 @route("POST", "/api/calls/{id}/dtmf", roles=AGENT_ONLY)
 async def dtmf(request: web.Request, user: Principal | None) -> web.Response:
     agent = _agent(user)
     digits = required_str(await read_json_object(request), "digits", max_len=32)
-    try:
-        return _status(await _port(request).dtmf(request.match_info["id"], digits, agent=agent))
-    except CallControlError as exc:
-        raise _error(exc) from exc
+    return await _answer(_port(request).dtmf(request.match_info["id"], digits, agent=agent))
 
 
 @route("POST", "/api/calls/{id}/consult", roles=AGENT_ONLY)
@@ -132,10 +127,7 @@ async def consult(request: web.Request, user: Principal | None) -> web.Response:
     target; the answer says ``consult.state`` (ringing, answered, failed)."""
     agent = _agent(user)
     target = await _target(request)
-    try:
-        return _status(await _port(request).consult(request.match_info["id"], target, agent=agent))
-    except CallControlError as exc:
-        raise _error(exc) from exc
+    return await _answer(_port(request).consult(request.match_info["id"], target, agent=agent))
 
 
 @route("POST", "/api/calls/{id}/transfer", roles=AGENT_ONLY)
@@ -146,44 +138,28 @@ async def transfer(request: web.Request, user: Principal | None) -> web.Response
     data = await read_json_object(request)
     kind = required_str(data, "kind", max_len=16)
     port, call_id = _port(request), request.match_info["id"]
-    try:
-        if kind == "blind":
-            try:
-                target = Target.parse(required_str(data, "target", max_len=140))
-            except CallControlError as exc:
-                raise ApiError(400, str(exc), field="target") from exc
-            return _status(await port.blind_transfer(call_id, target, agent=agent))
-        if kind == "attended":
-            return _status(await port.complete(call_id, agent=agent))
-    except CallControlError as exc:
-        raise _error(exc) from exc
+    if kind == "blind":
+        return await _answer(port.blind_transfer(call_id, _parse_target(data), agent=agent))
+    if kind == "attended":
+        return await _answer(port.complete(call_id, agent=agent))
     raise ApiError(400, "kind must be 'blind' or 'attended'", field="kind")
 
 
 @route("POST", "/api/calls/{id}/cancel-consult", roles=AGENT_ONLY)
 async def cancel_consult(request: web.Request, user: Principal | None) -> web.Response:
-    try:
-        return _status(await _port(request).cancel(request.match_info["id"], agent=_agent(user)))
-    except CallControlError as exc:
-        raise _error(exc) from exc
+    return await _answer(_port(request).cancel(request.match_info["id"], agent=_agent(user)))
 
 
 @route("POST", "/api/calls/{id}/conference", roles=AGENT_ONLY)
 async def conference(request: web.Request, user: Principal | None) -> web.Response:
-    try:
-        return _status(await _port(request).conference(request.match_info["id"], agent=_agent(user)))
-    except CallControlError as exc:
-        raise _error(exc) from exc
+    return await _answer(_port(request).conference(request.match_info["id"], agent=_agent(user)))
 
 
 @route("POST", "/api/calls/{id}/hangup", roles=AGENT_ONLY)
 async def hangup(request: web.Request, user: Principal | None) -> web.Response:
     """The agent hangs up their own call from the desk, as the phone's hang-up button would: the CDR says
     ``ended_by = agent``; during an answered consultation this completes the transfer."""
-    try:
-        return _status(await _port(request).hangup(request.match_info["id"], agent=_agent(user)))
-    except CallControlError as exc:
-        raise _error(exc) from exc
+    return await _answer(_port(request).hangup(request.match_info["id"], agent=_agent(user)))
 
 
 # ---- listening (R23) ----------------------------------------------------------------------------------
@@ -207,6 +183,11 @@ def _listener(user: Principal | None) -> Principal:
     return user
 
 
+def _whose(user: Principal) -> str | None:
+    """Whose listening sessions a user may see and change: their own; an admin's, anyone's (None)."""
+    return None if user.role == "admin" else user.name
+
+
 @route("POST", "/api/calls/{id}/listen", roles=LISTENERS)
 async def listen(request: web.Request, user: Principal | None) -> web.Response:
     """``{"mode": "listen" | "whisper" | "barge"}``: the supervisor's phone is called; once answered they
@@ -214,36 +195,22 @@ async def listen(request: web.Request, user: Principal | None) -> web.Response:
     who = _listener(user)
     mode = await _mode(request)
     endpoint = _endpoint(request, who)
-    try:
-        result = await _port(request).listen(
-            request.match_info["id"], supervisor=who.name, endpoint=endpoint, mode=mode
-        )
-    except CallControlError as exc:
-        raise _error(exc) from exc
-    return json_response(result.as_json(), status=201)
+    return await _answer(_port(request).listen(request.match_info["id"], supervisor=who.name,
+                                               endpoint=endpoint, mode=mode), status=201)
 
 
 @route("POST", "/api/listen/{session}/mode", roles=LISTENERS)
 async def listen_mode(request: web.Request, user: Principal | None) -> web.Response:
     who = _listener(user)
     mode = await _mode(request)
-    try:
-        return _status(await _port(request).listen_mode(
-            request.match_info["session"], mode, supervisor=None if who.role == "admin" else who.name
-        ))
-    except CallControlError as exc:
-        raise _error(exc) from exc
+    return await _answer(_port(request).listen_mode(request.match_info["session"], mode,
+                                                    supervisor=_whose(who)))
 
 
 @route("DELETE", "/api/listen/{session}", roles=LISTENERS)
 async def listen_stop(request: web.Request, user: Principal | None) -> web.Response:
     who = _listener(user)
-    try:
-        return _status(await _port(request).listen_stop(
-            request.match_info["session"], supervisor=None if who.role == "admin" else who.name
-        ))
-    except CallControlError as exc:
-        raise _error(exc) from exc
+    return await _answer(_port(request).listen_stop(request.match_info["session"], supervisor=_whose(who)))
 
 
 @route("GET", "/api/listen/{session}", roles=LISTENERS)
@@ -253,15 +220,14 @@ async def listen_status(request: web.Request, user: Principal | None) -> web.Res
     who = _listener(user)
     try:
         return _status(_port(request).listen_status(
-            request.match_info["session"], supervisor=None if who.role == "admin" else who.name
-        ))
+            request.match_info["session"], supervisor=_whose(who)))
     except CallControlError as exc:
-        raise _error(exc) from exc
+        raise ApiError(exc.status, str(exc)) from exc
 
 
 @route("GET", "/api/listen", roles=LISTENERS)
 async def listen_sessions(request: web.Request, user: Principal | None) -> web.Response:
     """This supervisor's listening sessions (all, for an admin): a reloaded wallboard picks its session up."""
     who = _listener(user)
-    found = _port(request).listen_sessions(supervisor=None if who.role == "admin" else who.name)
+    found = _port(request).listen_sessions(supervisor=_whose(who))
     return json_response({"sessions": [s.as_json() for s in found]})

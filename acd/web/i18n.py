@@ -48,12 +48,10 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
     "home.title": ("Signed in", "Вы вошли", "Сіз кірдіңіз"),
     "home.role": ("Role", "Роль", "Рөл"),
     "home.soon": (
-        "The wallboard, reports and recordings are here; configuration pages for administrators are "
-        "coming, until then use the API (docs/api.md).",
-        "Табло, отчёты и записи уже здесь; страницы настройки для администратора в разработке, пока "
-        "используйте API (docs/api.md).",
-        "Табло, есептер мен жазбалар осында; әкімшіге арналған баптау беттері әзірленуде, әзірге API "
-        "пайдаланыңыз (docs/api.md).",
+        "Each console opens from here; programs use the same functions through the API (docs/api.md).",
+        "Отсюда открываются все консоли; программы пользуются теми же функциями через API (docs/api.md).",
+        "Барлық консоль осы жерден ашылады; бағдарламалар сол мүмкіндіктерді API арқылы пайдаланады "
+        "(docs/api.md).",
     ),
     "role.agent": ("Agent", "Оператор", "Оператор"),
     "role.supervisor": ("Supervisor", "Супервизор", "Супервизор"),
@@ -171,6 +169,8 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
     "reports.name.monthly": ("Monthly report", "Ежемесячный отчёт", "Айлық есеп"),
     "reports.name.hourly": ("Hourly profile", "Почасовой профиль", "Сағаттық профиль"),
     "reports.name.sla": ("SLA targets", "Выполнение SLA", "SLA орындалуы"),
+    "reports.name.callbacks": ("Callbacks within deadline", "Обратные звонки в срок",
+                               "Мерзімінде кері қоңыраулар"),
     "charts.profile": ("Calls by hour", "Звонки по часам", "Сағат бойынша қоңыраулар"),
     "charts.sl_by_day": ("Service level by day", "Уровень сервиса по дням", "Күн бойынша қызмет деңгейі"),
     "charts.waits": ("Waits in the queue", "Ожидание в очереди", "Кезекте күту"),
@@ -453,10 +453,10 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
                                     "Ең ұзақ күту: дабыл, с"),
     "adm.wb.service_level_warn_pct": ("Service level: warning below, %",
                                       "Уровень обслуживания: внимание ниже, %",
-                                      "Қызмет деңгейі: ескерту, %"),
+                                      "Қызмет деңгейі: осыдан төмен болса ескерту, %"),
     "adm.wb.service_level_alarm_pct": ("Service level: alarm below, %",
                                        "Уровень обслуживания: тревога ниже, %",
-                                       "Қызмет деңгейі: дабыл, %"),
+                                       "Қызмет деңгейі: осыдан төмен болса дабыл, %"),
     "adm.topics": ("Topics", "Темы обращений", "Өтініш тақырыптары"),
     "adm.script": ("Agent script", "Скрипт оператора", "Оператор сценарийі"),
     "adm.script_hint": (

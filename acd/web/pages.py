@@ -59,10 +59,15 @@ def render(request: web.Request, template_name: str, *, status: int = 200, **con
     return response
 
 
+ROLE_HOMES = {"supervisor": "/wallboard", "admin": "/admin", "reporting": "/reports"}
+"""Where each role works: a sign-in without ``next=`` lands there, not on a page of links (/home keeps
+the links to the other consoles a role may open)."""
+
+
 def home_of(user: Principal) -> str:
     if user.role == "agent" and user.agent:
         return f"/agent/{user.agent}"
-    return "/home"
+    return ROLE_HOMES.get(user.role, "/home")
 
 
 def _safe_next(value: str | None) -> str | None:

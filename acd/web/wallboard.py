@@ -384,7 +384,13 @@ def _sup(user: Principal | None) -> Principal:
 
 
 # ---- pages and sockets ----------------------------------------------------------------------------
-def _boot(data: dict[str, Any]) -> str:
+def _boot(app: web.Application, data: dict[str, Any]) -> str:
+    """The page's boot JSON, with the centre's time zone: the clock shows the centre's time (the board
+    hangs in the centre; a supervisor abroad or a laptop on another zone must not shift it). ``tz_offset``
+    (seconds east of UTC, now) is the fallback for a browser whose Intl lacks the zone."""
+    tz = app[SETTINGS].tz
+    offset = datetime.fromtimestamp(app[CLOCK](), tz).utcoffset() or timedelta(0)
+    data = {**data, "tz": app[SETTINGS].timezone, "tz_offset": int(offset.total_seconds())}
     return orjson.dumps(data).decode().replace("<", "\\u003c")
 
 
@@ -401,7 +407,7 @@ async def wallboard_page(request: web.Request, user: Principal | None) -> web.St
     session = request.get(WEB_SESSION)
     board = build_board(request.app)
     return render(request, "wallboard.html", user=who, tv=False, csrf=session.csrf if session else "",
-                  boot=_boot({"board": board, "live": "/api/wallboard/live", "tv": False,
+                  boot=_boot(request.app, {"board": board, "live": "/api/wallboard/live", "tv": False,
                               "listen": _listen_routes()}),
                   reasons=list(request.app[ENGINE].not_ready_reasons()))
 
@@ -413,7 +419,7 @@ async def tv_page(request: web.Request, user: Principal | None) -> web.StreamRes
         raise PageError(403, "this wallboard link is not valid (revoked or mistyped)")
     board = build_board(request.app, with_calls=False)
     response = render(request, "wallboard.html", user=None, tv=True, csrf="", reasons=[],
-                      boot=_boot({"board": board, "live": f"/tv/{token}/live", "tv": True}))
+                      boot=_boot(request.app, {"board": board, "live": f"/tv/{token}/live", "tv": True}))
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 

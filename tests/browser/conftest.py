@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Playwright, Rout
 from sqlalchemy import insert
 
 from acd.daemon import Daemon
+from acd.settings import Role
 from acd.web.accounts import AccountStore
 from cdr.schema import calls
 from tests.e2e.harness import Harness, close_harness, make_harness
@@ -36,6 +38,8 @@ CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
 IMG = ROOT / "docs" / "img"
 PASSWORDS = {"aigerim": "Aigerim-2026!", "nurlan": "Nurlan-2026!", "boss": "Supervisor-1!"}
+ACCOUNTS: dict[str, tuple[Role, str | None]] = {"aigerim": ("agent", "agent1"), "nurlan": ("agent", "agent2"),
+                                               "boss": ("supervisor", None)}
 VIEWPORT = {"width": 1366, "height": 768}
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
 GENERAL_DESK = """    topics: [Tax refund, Cash register, Declaration]
@@ -95,31 +99,48 @@ async def add_earlier_call(h: Harness, call_id: str, caller: str, *, agent: str,
         await conn.execute(insert(calls).values(**values))
 
 
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless, closed at the end (the consoles' fixtures share it)."""
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+def roomy_queues(h: Harness, general: str = GENERAL_DESK) -> None:
+    """queues.yaml for a person at the keyboard: a 600 s wrap-up, a 60 s ring time-out, and ``general``
+    (topics, script...) added to the general queue."""
+    queues = h.config_dir / "queues.yaml"
+    queues.write_text(queues.read_text().replace("wrapup_s: 10", "wrapup_s: 600", 1)
+                      .replace("ring_timeout_s: 15", "ring_timeout_s: 60", 1)
+                      .replace("  - name: general\n", "  - name: general\n" + general, 1))
+
+
+async def desk_accounts(h: Harness, *names: str) -> AccountStore:
+    """The consoles' accounts (``PASSWORDS``): aigerim works as agent1, nurlan as agent2, boss supervises."""
+    assert h.daemon is not None
+    store = AccountStore(h.daemon.db, h.clock.now)
+    for name in names:
+        role, agent = ACCOUNTS[name]
+        await store.add(name, role, agent, PASSWORDS[name])
+    return store
+
+
 @pytest.fixture
 async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
     if not HAVE_CHROMIUM:
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
-    from playwright.async_api import async_playwright
-
     h = await make_harness(tmp_path, speed=4.0, extra_config=DESK_EXTRA)
-    queues = h.config_dir / "queues.yaml"
-    queues.write_text(queues.read_text().replace("wrapup_s: 10", "wrapup_s: 600", 1)
-                      .replace("ring_timeout_s: 15", "ring_timeout_s: 60", 1)
-                      .replace("  - name: general\n", "  - name: general\n" + GENERAL_DESK, 1))
+    roomy_queues(h)
     try:
         await h.all_agents(state="online", behaviour="answer", answer_after_s=40, hangup="caller")
         await h.start_daemon(initial_agent_state="logged_out")
-        assert h.daemon is not None
-        store = AccountStore(h.daemon.db, h.clock.now)
-        await store.add("aigerim", "agent", "agent1", PASSWORDS["aigerim"])
-        await store.add("nurlan", "agent", "agent2", PASSWORDS["nurlan"])
-        await store.add("boss", "supervisor", None, PASSWORDS["boss"])
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            try:
-                yield Desk(h, browser, store)
-            finally:
-                await browser.close()
+        store = await desk_accounts(h, "aigerim", "nurlan", "boss")
+        async with chromium() as browser:
+            yield Desk(h, browser, store)
     finally:
         await close_harness(h)
 

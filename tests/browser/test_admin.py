@@ -18,16 +18,15 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from acd.web.accounts import AccountStore
-from tests.browser.conftest import CHROMIUM, HAVE_CHROMIUM, IMG, VIEWPORT, screenshot
-from tests.e2e.harness import Harness, close_harness, eventually, make_harness
+from tests.browser.conftest import CHROMIUM, HAVE_CHROMIUM, IMG, Desk, chromium, screenshot
+from tests.e2e.harness import close_harness, eventually, make_harness
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 expect.set_options(timeout=30_000)
@@ -35,28 +34,13 @@ ROOT_PASSWORD = "Root-admin-2026!"
 KK_DTMF = {"language_menu": "1", "main_menu": "1"}
 
 
-@dataclass
-class Console:
-    h: Harness
-    browser: Any
-    store: AccountStore
-
-    @property
-    def url(self) -> str:
-        return self.h.api
+class Console(Desk):
+    """The desk's daemon and browser; its pages accept the confirm() of destructive forms."""
 
     async def page(self) -> Any:
-        ctx = await self.browser.new_context(viewport=VIEWPORT, locale="en-GB")
-        page = await ctx.new_page()
-        page.set_default_timeout(30_000)
-        page.on("dialog", lambda d: asyncio.ensure_future(d.accept()))  # the confirm() of destructive forms
+        page = await self.new_page()
+        page.on("dialog", lambda d: asyncio.ensure_future(d.accept()))
         return page
-
-    async def login(self, page: Any, name: str, password: str) -> None:
-        await page.goto(f"{self.url}/login?lang=en")
-        await page.fill("#user", name)
-        await page.fill("#password", password)
-        await page.click("button[type=submit]")
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -70,12 +54,8 @@ async def console(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Con
         assert h.daemon is not None
         store = AccountStore(h.daemon.db, h.clock.now)
         await store.add("root", "admin", None, ROOT_PASSWORD)
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            try:
-                yield Console(h, browser, store)
-            finally:
-                await browser.close()
+        async with chromium() as browser:
+            yield Console(h, browser, store)
     finally:
         await close_harness(h)
 
@@ -187,7 +167,7 @@ async def test_a_user_is_created_disabled_enabled_and_given_a_new_password(conso
 
     dana = await console.page()
     await console.login(dana, "dana", "Dana-first-1")
-    await expect(dana).to_have_url(f"{console.url}/home")
+    await expect(dana).to_have_url(f"{console.url}/reports")
 
     await admin.click("#disable-dana")
     await expect(admin.locator("#user-dana")).to_contain_text("disabled")
@@ -207,7 +187,7 @@ async def test_a_user_is_created_disabled_enabled_and_given_a_new_password(conso
     await console.login(dana, "dana", "Dana-first-1")
     await expect(dana.locator(".alert")).to_contain_text("Wrong user name or password")
     await console.login(dana, "dana", "Dana-second-2")
-    await expect(dana).to_have_url(f"{console.url}/home")
+    await expect(dana).to_have_url(f"{console.url}/reports")
     await eventually(lambda: console.store.count_sessions("dana"), 10, "no session for dana")
     await admin.context.close()
     await dana.context.close()

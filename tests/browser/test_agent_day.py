@@ -13,19 +13,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 from sqlalchemy import insert
 
-from acd.web.accounts import AccountStore
 from cdr.schema import callbacks, recordings
 from tests.browser.conftest import (
     CHROMIUM,
     GENERAL_DESK,
     HAVE_CHROMIUM,
     IMG,
-    PASSWORDS,
     Desk,
     add_earlier_call,
+    chromium,
+    desk_accounts,
+    roomy_queues,
 )
 from tests.e2e.harness import close_harness, eventually, make_harness
 
@@ -47,27 +48,19 @@ async def day_desk(tmp_path: Path) -> AsyncIterator[Desk]:
     if not HAVE_CHROMIUM:
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
     h = await make_harness(tmp_path, speed=4.0)
+    roomy_queues(h, GENERAL_DESK + DAY_DESK)
     queues = h.config_dir / "queues.yaml"
-    queues.write_text(queues.read_text().replace("wrapup_s: 10", "wrapup_s: 600", 1)
-                      .replace("ring_timeout_s: 15", "ring_timeout_s: 60", 1)
-                      .replace("  - name: general\n", "  - name: general\n" + GENERAL_DESK + DAY_DESK, 1)
-                      .replace("  - name: second_line\n", "  - name: second_line\n    optional: true\n", 1))
+    queues.write_text(queues.read_text().replace("  - name: second_line\n",
+                                                 "  - name: second_line\n    optional: true\n", 1))
     agents = h.config_dir / "agents.yaml"
     agents.write_text(agents.read_text().replace("queues: {general: 1}}",
                                                  "queues: {general: 1, second_line: 2}}", 1))
     try:
         await h.all_agents(state="online", behaviour="answer", answer_after_s=8, hangup="caller")
         await h.start_daemon(initial_agent_state="logged_out")
-        assert h.daemon is not None
-        store = AccountStore(h.daemon.db, h.clock.now)
-        await store.add("aigerim", "agent", "agent1", PASSWORDS["aigerim"])
-        await store.add("boss", "supervisor", None, PASSWORDS["boss"])
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            try:
-                yield Desk(h, browser, store)
-            finally:
-                await browser.close()
+        store = await desk_accounts(h, "aigerim", "boss")
+        async with chromium() as browser:
+            yield Desk(h, browser, store)
     finally:
         await close_harness(h)
 
@@ -111,6 +104,7 @@ async def test_an_agents_day_queues_hangup_wrapup_result_and_panel(day_desk: Des
     await expect(page.locator("#today-rank")).to_have_text("1/1")
     sup = await desk.new_page()
     await desk.login(sup, "boss")
+    await sup.wait_for_url(re.compile(r"/wallboard$"))  # a supervisor lands on the wallboard
     board = await sup.evaluate("async () => (await fetch('/api/wallboard')).json()")
     mine = next(a for a in board["agents"] if a["id"] == "agent1")
     assert mine["queues"] == ["general"]  # the wallboard shows the choice

@@ -34,13 +34,15 @@ form:
 """
 
 
-async def test_the_agent_reads_the_script_and_fills_the_form_of_a_campaign_call(desk: Desk) -> None:
+async def _one_contact_campaign(desk: Desk, text: str) -> None:
+    """config/campaigns holds only ``text`` (campaign poll) with one contact, Асель; agent1's phone and the
+    called party answer after 2 s; the daemon restarts to read the campaign."""
     h = desk.h
+    assert h.daemon is not None
     folder = h.config_dir / "campaigns"
     for old in folder.glob("*.yaml"):
         old.unlink()
-    (folder / "poll.yaml").write_text(CAMPAIGN, encoding="utf-8")
-    assert h.daemon is not None
+    (folder / "poll.yaml").write_text(text, encoding="utf-8")
     report = ImportReport("contacts.csv", rows=1)
     report.contacts = [Contact("7011234567", "Асель Нурова", "ru", {"first_name": "Асель"}, 2)]
     await store_contacts(h.daemon.db, load_campaign(folder / "poll.yaml"), report,
@@ -48,6 +50,11 @@ async def test_the_agent_reads_the_script_and_fills_the_form_of_a_campaign_call(
     await h.endpoint("agent1", state="online", behaviour="answer", answer_after_s=2, hangup="caller")
     await h.sim_post("trunk/parties", {"answer_rate": 1.0, "answer_after_s": 2, "talk_s": 3600})
     await desk.restart_daemon()  # the daemon reads config/campaigns at start
+
+
+async def test_the_agent_reads_the_script_and_fills_the_form_of_a_campaign_call(desk: Desk) -> None:
+    h = desk.h
+    await _one_contact_campaign(desk, CAMPAIGN)
 
     page = await desk.new_page()
     await desk.login(page, "aigerim")
@@ -78,19 +85,7 @@ async def test_the_agent_reads_the_script_and_fills_the_form_of_a_campaign_call(
 
 async def test_preview_the_agent_takes_the_next_contact_and_dials_it_from_the_desktop(desk: Desk) -> None:
     h = desk.h
-    folder = h.config_dir / "campaigns"
-    for old in folder.glob("*.yaml"):
-        old.unlink()
-    preview = CAMPAIGN.replace("mode: progressive", "mode: preview")
-    (folder / "poll.yaml").write_text(preview, encoding="utf-8")
-    assert h.daemon is not None
-    report = ImportReport("contacts.csv", rows=1)
-    report.contacts = [Contact("7011234567", "Асель Нурова", "ru", {"first_name": "Асель"}, 2)]
-    await store_contacts(h.daemon.db, load_campaign(folder / "poll.yaml"), report,
-                         now=datetime(2026, 11, 23, tzinfo=UTC))
-    await h.endpoint("agent1", state="online", behaviour="answer", answer_after_s=2, hangup="caller")
-    await h.sim_post("trunk/parties", {"answer_rate": 1.0, "answer_after_s": 2, "talk_s": 3600})
-    await desk.restart_daemon()
+    await _one_contact_campaign(desk, CAMPAIGN.replace("mode: progressive", "mode: preview"))
 
     page = await desk.new_page()
     await desk.login(page, "aigerim")

@@ -11,12 +11,14 @@ login and goes dark when revoked; an agent is refused the wallboard. Screenshots
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import expect
 
-from tests.browser.conftest import IMG, Desk
+from tests.browser.conftest import IMG, VIEWPORT, Desk
 from tests.e2e.harness import TOKENS, eventually
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
@@ -24,12 +26,26 @@ expect.set_options(timeout=45_000)
 MENUS = {"language_menu": "2", "main_menu": "1"}
 
 
+def _seconds_apart(shown: str, at: float, zone: str) -> int:
+    """How far the clock's HH:MM:SS is from ``at`` in ``zone``, in seconds, across midnight too."""
+    h, m, s = (int(x) for x in shown.split(":"))
+    local = datetime.fromtimestamp(at, ZoneInfo(zone))
+    apart = abs(h * 3600 + m * 60 + s - (local.hour * 3600 + local.minute * 60 + local.second))
+    return min(apart, 86_400 - apart)
+
+
 async def test_the_wallboard_follows_calls_live_and_a_supervisor_forces_an_agent_ready(desk: Desk) -> None:
     h = desk.h
-    page = await desk.new_page()
+    # The browser sits in New York (UTC-5); the centre is in Almaty (UTC+5): the clock shows Almaty.
+    abroad = await desk.browser.new_context(viewport=VIEWPORT, locale="en-GB", timezone_id="America/New_York")
+    page = await desk.new_page(abroad)
     await desk.login(page, "boss")
     await page.goto(f"{desk.url}/wallboard?lang=en")
     await expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+    await expect(page.locator("#clock")).to_have_text(re.compile(r"^\d\d:\d\d:\d\d$"))
+    shown, at = await page.locator("#clock").text_content() or "", h.clock.now()
+    assert _seconds_apart(shown, at, "Asia/Almaty") < 120, (shown, at)
+    assert _seconds_apart(shown, at, "America/New_York") > 3600, (shown, at)
     agent1 = page.locator('#agents tr[data-agent="agent1"]')
     await expect(agent1).to_have_attribute("data-state", "logged_out")
 

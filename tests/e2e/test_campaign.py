@@ -50,22 +50,43 @@ WINDOW = (datetime(2026, 11, 24, 10, 0, tzinfo=ALMATY).timestamp(),
           datetime(2026, 11, 24, 10, 7, tzinfo=ALMATY).timestamp())
 
 
-async def _seed(h: Harness) -> None:
-    folder = h.config_dir / "campaigns"
+def _only_campaign(config_dir: Path, name: str, text: str) -> Path:
+    """The test's campaign file, alone in ``campaigns/`` (the sample campaigns are taken out)."""
+    folder = config_dir / "campaigns"
     for old in folder.glob("*.yaml"):
         old.unlink()
-    path = folder / "poll.yaml"
-    path.write_text(CAMPAIGN, encoding="utf-8")
-    campaign = load_campaign(path)
+    path = folder / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+async def _import(db: Any, path: Path, contacts: list[Contact], now: datetime | None = None) -> None:
+    """Contacts imported into the campaign of ``path`` as ``acd campaign import`` stores them."""
+    report = ImportReport("contacts.csv", rows=len(contacts))
+    report.contacts = contacts
+    await store_contacts(db, load_campaign(path), report, now=now)
+
+
+async def _ended_attempts(h: Harness, what: str) -> list[dict[str, object]]:
+    """The campaign's attempts that have an outcome, once there is one (``what`` names the wait)."""
+
+    async def ended() -> list[dict[str, object]] | None:
+        rows = await h.rows("SELECT * FROM campaign_attempts WHERE outcome IS NOT NULL")
+        return rows or None
+
+    found: list[dict[str, object]] = await eventually(ended, 30, what)
+    return found
+
+
+async def _seed(h: Harness) -> None:
+    path = _only_campaign(h.config_dir, "poll", CAMPAIGN)
     from acd.settings import load_settings
 
     db = make_engine(load_settings(h.config_dir / "acd.yaml").database.url.get_secret_value())
     try:
         await migrate(db)
-        report = ImportReport("contacts.csv", rows=CONTACTS)
-        report.contacts = [Contact(f"701{i:07d}", f"Контакт {i}", "ru" if i % 3 else "kk", {}, i + 2)
-                           for i in range(CONTACTS)]
-        await store_contacts(db, campaign, report, now=datetime(2026, 11, 23, tzinfo=UTC))
+        await _import(db, path, [Contact(f"701{i:07d}", f"Контакт {i}", "ru" if i % 3 else "kk", {}, i + 2)
+                                 for i in range(CONTACTS)], now=datetime(2026, 11, 23, tzinfo=UTC))
     finally:
         await db.dispose()
 
@@ -193,17 +214,12 @@ async def test_an_answered_call_with_no_agent_left_hears_the_drop_message_and_is
     is due again after the retry delay, and the supervisors' page counts it."""
     h = await make_harness(tmp_path, speed=20)
     try:
-        folder = h.config_dir / "campaigns"
-        for old in folder.glob("*.yaml"):
-            old.unlink()
-        (folder / "drop.yaml").write_text(DROP_CAMPAIGN, encoding="utf-8")
+        path = _only_campaign(h.config_dir, "drop", DROP_CAMPAIGN)
         await h.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
         await h.sim_post("trunk/parties", {"answer_rate": 1.0, "answer_after_s": 20, "talk_s": 600})
         await h.start_daemon(initial_agent_state="logged_out")
         assert h.daemon is not None
-        report = ImportReport("contacts.csv", rows=1)
-        report.contacts = [Contact("7011234567", "Асель", "kk", {}, 2)]
-        await store_contacts(h.daemon.db, load_campaign(folder / "drop.yaml"), report)
+        await _import(h.daemon.db, path, [Contact("7011234567", "Асель", "kk", {}, 2)])
         status, _ = await h.api_post("/api/agents/agent1/state", {"state": "ready"}, who="agent1")
         assert status == 200
 
@@ -216,11 +232,7 @@ async def test_an_answered_call_with_no_agent_left_hears_the_drop_message_and_is
                                      who="agent1")
         assert status == 200
 
-        async def ended() -> list[dict[str, object]] | None:
-            rows = await h.rows("SELECT * FROM campaign_attempts WHERE outcome IS NOT NULL")
-            return rows or None
-
-        attempt = (await eventually(ended, 30, "the attempt never ended"))[0]
+        attempt = (await _ended_attempts(h, "the attempt never ended"))[0]
         assert attempt["outcome"] == "dropped" and attempt["agent"] is None
         contact = (await h.rows("SELECT * FROM campaign_contacts"))[0]
         assert contact["status"] == "pending" and contact["last_outcome"] == "dropped"
@@ -262,18 +274,13 @@ async def test_preview_the_agent_takes_a_contact_skips_one_dials_the_next_and_it
     row is an outbound call of that agent."""
     h = await make_harness(tmp_path, speed=20)
     try:
-        folder = h.config_dir / "campaigns"
-        for old in folder.glob("*.yaml"):
-            old.unlink()
-        (folder / "prev.yaml").write_text(PREVIEW_CAMPAIGN, encoding="utf-8")
+        path = _only_campaign(h.config_dir, "prev", PREVIEW_CAMPAIGN)
         await h.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
         await h.sim_post("trunk/parties", {"answer_rate": 1.0, "answer_after_s": 3, "talk_s": 10})
         await h.start_daemon(initial_agent_state="ready")
         assert h.daemon is not None
-        report = ImportReport("contacts.csv", rows=2)
-        report.contacts = [Contact("7011234567", "Асель", "kk", {}, 2),
-                           Contact("7011234568", "Ivan", "ru", {}, 3)]
-        await store_contacts(h.daemon.db, load_campaign(folder / "prev.yaml"), report)
+        await _import(h.daemon.db, path, [Contact("7011234567", "Асель", "kk", {}, 2),
+                                          Contact("7011234568", "Ivan", "ru", {}, 3)])
 
         status, first = await h.api_post("/api/campaigns/prev/preview", {}, who="agent1")
         assert status == 200 and first["contact"]["phone"] == "7011234567", first
@@ -291,11 +298,7 @@ async def test_preview_the_agent_takes_a_contact_skips_one_dials_the_next_and_it
         assert status == 200, dialled
         call_id = dialled["call_id"]
 
-        async def ended() -> list[dict[str, object]] | None:
-            rows = await h.rows("SELECT * FROM campaign_attempts WHERE outcome IS NOT NULL")
-            return rows or None
-
-        attempt = (await eventually(ended, 30, "the preview call never ended"))[0]
+        attempt = (await _ended_attempts(h, "the preview call never ended"))[0]
         assert (attempt["outcome"], attempt["agent"], attempt["mode"], attempt["call_id"]) == (
             "answered", "agent1", "preview", call_id)
         count = await h.rows("SELECT count(*) AS n FROM campaign_attempts")
@@ -384,10 +387,7 @@ async def test_a_daemon_killed_mid_campaign_follows_its_lines_and_calls_nobody_t
 
     async with aiohttp.ClientSession() as http:
         p = _Procs(tmp_path, http)  # x10
-        folder = p.cfg / "campaigns"
-        for old in folder.glob("*.yaml"):
-            old.unlink()
-        (folder / "rs.yaml").write_text(RESTART_CAMPAIGN, encoding="utf-8")
+        _only_campaign(p.cfg, "rs", RESTART_CAMPAIGN)
         queues = (p.cfg / "queues.yaml").read_text()
         (p.cfg / "queues.yaml").write_text(queues.replace("ring_timeout_s: 15", "ring_timeout_s: 900", 1))
         try:
@@ -419,9 +419,8 @@ async def _restart_campaign(p: Any, http: Any, sig: int) -> None:
     daemon = await p.start_daemon()
     db = make_engine(p.db_url)
     try:
-        report = ImportReport("contacts.csv", rows=3)
-        report.contacts = [Contact(f"70100000{i}0", f"Контакт {i}", "kk", {}, i + 2) for i in range(3)]
-        await store_contacts(db, load_campaign(p.cfg / "campaigns" / "rs.yaml"), report)
+        await _import(db, p.cfg / "campaigns" / "rs.yaml",
+                      [Contact(f"70100000{i}0", f"Контакт {i}", "kk", {}, i + 2) for i in range(3)])
     finally:
         await db.dispose()
 
@@ -490,25 +489,16 @@ async def test_a_campaign_call_is_offered_only_to_the_campaigns_agents(tmp_path:
     is never offered the campaign's call; agent2 takes it."""
     h = await make_harness(tmp_path, speed=20)
     try:
-        folder = h.config_dir / "campaigns"
-        for old in folder.glob("*.yaml"):
-            old.unlink()
-        (folder / "only.yaml").write_text(ONLY_CAMPAIGN, encoding="utf-8")
+        path = _only_campaign(h.config_dir, "only", ONLY_CAMPAIGN)
         await h.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
         await h.sim_post("trunk/parties", {"answer_rate": 1.0, "answer_after_s": 2, "talk_s": 5})
         await h.start_daemon(initial_agent_state="logged_out")
         assert h.daemon is not None
         for agent in ("agent1", "agent2"):
             assert (await h.api_post(f"/api/agents/{agent}/state", {"state": "ready"}, who=agent))[0] == 200
-        report = ImportReport("contacts.csv", rows=1)
-        report.contacts = [Contact("7011234567", "Асель", "kk", {}, 2)]
-        await store_contacts(h.daemon.db, load_campaign(folder / "only.yaml"), report)
+        await _import(h.daemon.db, path, [Contact("7011234567", "Асель", "kk", {}, 2)])
 
-        async def ended() -> list[dict[str, object]] | None:
-            rows = await h.rows("SELECT * FROM campaign_attempts WHERE outcome IS NOT NULL")
-            return rows or None
-
-        attempt = (await eventually(ended, 30, "the campaign call never ended"))[0]
+        attempt = (await _ended_attempts(h, "the campaign call never ended"))[0]
         assert (attempt["outcome"], attempt["agent"]) == ("answered", "agent2")
         offered = await h.rows("SELECT data FROM call_events WHERE call_id = :c AND kind = 'offered'",
                                c=attempt["call_id"])
@@ -530,19 +520,13 @@ async def test_a_reload_pauses_a_campaign_starts_a_new_one_keeps_calls_and_refus
 
     h = await make_harness(tmp_path, speed=20)
     try:
-        folder = h.config_dir / "campaigns"
-        for old in folder.glob("*.yaml"):
-            old.unlink()
-        path = folder / "rl.yaml"
-        path.write_text(RELOAD_CAMPAIGN, encoding="utf-8")
+        path = _only_campaign(h.config_dir, "rl", RELOAD_CAMPAIGN)
         await h.all_agents(state="online", behaviour="answer", answer_after_s=1, hangup="caller")
         await h.sim_post("trunk/parties", {"answer_rate": 1.0, "answer_after_s": 2, "talk_s": 3600})
         await h.start_daemon(initial_agent_state="logged_out")
         assert h.daemon is not None
-        report = ImportReport("contacts.csv", rows=2)
-        report.contacts = [Contact("7011234567", "Асель", "kk", {}, 2),
-                           Contact("7011234568", "Ivan", "kk", {}, 3)]
-        await store_contacts(h.daemon.db, load_campaign(path), report)
+        await _import(h.daemon.db, path, [Contact("7011234567", "Асель", "kk", {}, 2),
+                                          Contact("7011234568", "Ivan", "kk", {}, 3)])
         assert (await h.api_post("/api/agents/agent1/state", {"state": "ready"}, who="agent1"))[0] == 200
 
         async def talking() -> list[dict[str, object]] | None:
@@ -558,11 +542,9 @@ async def test_a_reload_pauses_a_campaign_starts_a_new_one_keeps_calls_and_refus
         # paused, and a new campaign: the pause holds rl's second contact back, the new one is dialled
         path.write_text(RELOAD_CAMPAIGN.replace("drop_after_s: 2}", "drop_after_s: 2, paused: true}"),
                         encoding="utf-8")
-        fresh = folder / "rl2.yaml"
+        fresh = path.parent / "rl2.yaml"
         fresh.write_text(RELOAD_CAMPAIGN.replace("name: rl", "name: rl2"), encoding="utf-8")
-        report = ImportReport("contacts.csv", rows=1)
-        report.contacts = [Contact("7011234569", "Дана", "kk", {}, 2)]
-        await store_contacts(h.daemon.db, load_campaign(fresh), report)
+        await _import(h.daemon.db, fresh, [Contact("7011234569", "Дана", "kk", {}, 2)])
         assert await reload_now(h), h.daemon.reloader.last_error
         await h.sim_post("trunk/parties", {"answer_rate": 1.0, "answer_after_s": 2, "talk_s": 5})
         assert (await h.api_post("/api/agents/agent2/state", {"state": "ready"}, who="agent2"))[0] == 200

@@ -72,6 +72,28 @@ async def test_an_agent_signs_in_lands_on_their_desktop_and_the_password_is_an_a
     assert audit == [{"user_name": "aigerim", "outcome": "ok"}]
 
 
+async def test_each_role_lands_where_it_works_unless_next_says_otherwise(api: Api) -> None:
+    await _users(api)
+    base = str(api.client.make_url("/"))
+    lands = {"aigerim": "/agent/a1", "boss": "/wallboard", "root": "/admin", "bi": "/reports"}
+    for name, where in lands.items():
+        async with _browser(base) as browser:
+            r = await _login(browser, name)
+            assert r.status == 303 and r.headers["Location"] == where, name
+            opened = await browser.get(where, allow_redirects=False)
+            assert opened.status in (200, 303) and "/login" not in opened.headers.get("Location", ""), name
+            r = await browser.get("/", allow_redirects=False)
+            assert r.headers["Location"] == where, name
+    async with _browser(base) as browser:
+        page = await browser.get("/login?next=/recordings")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', await page.text())
+        assert csrf
+        r = await browser.post("/login", data={"user": "boss", "password": PASSWORDS["boss"],
+                                               "csrf": csrf.group(1), "next": "/recordings"},
+                               allow_redirects=False)
+        assert r.status == 303 and r.headers["Location"] == "/recordings"
+
+
 async def test_there_is_no_default_account_and_a_wrong_password_is_refused_and_audited(api: Api) -> None:
     for name, password in (("admin", "admin"), ("admin", "password")):
         r = await _login(api.client, name, password)

@@ -244,3 +244,16 @@ def test_every_recording_status_has_a_label() -> None:
     from cdr.schema import RECORDING_STATUSES
 
     assert {f"rec.st.{s}" for s in RECORDING_STATUSES} <= set(_TEXTS)
+
+
+def test_every_report_and_formula_has_a_name_in_each_language() -> None:
+    """The report picker shows ``t("reports.name." + name)``: a report without an entry showed its key."""
+    from typing import get_args
+
+    from acd.web.i18n import LANGS, text
+    from cdr.reports import REPORTS
+    from cdr.reports.base import SlVariant
+
+    keys = [f"reports.name.{n}" for n in REPORTS] + [f"reports.variant.{v}" for v in get_args(SlVariant)]
+    missing = [(lang, k) for lang in LANGS for k in keys if text(lang, k) == k]
+    assert missing == []

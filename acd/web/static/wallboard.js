@@ -14,6 +14,17 @@
   function t(key) { return T[key] || key; }
   function tr(prefix, value) { var k = prefix + value; return T[k] ? T[k] : value; }
   function now() { return Date.now() / 1000 + offset; }
+  /* The clock shows the centre's time (boot.tz, from the daemon's settings), not the browser's zone. */
+  var clockFormat = null;
+  try {
+    clockFormat = new Intl.DateTimeFormat("en-GB", {timeZone: boot.tz, hour: "2-digit", minute: "2-digit",
+      second: "2-digit", hourCycle: "h23"});
+  } catch (e) { clockFormat = null; }
+  function clockText(at) {
+    if (clockFormat) return clockFormat.format(new Date(at * 1000));
+    var d = new Date((at + (boot.tz_offset || 0)) * 1000), p = function (x) { return String(x).padStart(2, "0"); };
+    return p(d.getUTCHours()) + ":" + p(d.getUTCMinutes()) + ":" + p(d.getUTCSeconds());
+  }
   function dur(s) {
     if (s == null) return "—";
     s = Math.max(0, Math.round(s));
@@ -233,8 +244,7 @@
         e.dataset.alarm === "" ? null : Number(e.dataset.alarm), false);
       e.className = e.className.replace(/lvl-\w+/, "lvl-" + lvl);
     });
-    var d = new Date(n * 1000), p = function (x) { return String(x).padStart(2, "0"); };
-    $("clock").textContent = p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds());
+    $("clock").textContent = clockText(n);
   }
 
   function connStatus(live) {
