@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from outbound.attempts import after_attempt
 from outbound.config import Campaign, Outcome
-from outbound.schema import campaign_answers, campaign_attempts, campaign_contacts, campaigns
+from outbound.schema import campaign_answers, campaign_attempts, campaign_contacts, campaign_row, campaigns
 
 
 def _dt(at: float) -> datetime:
@@ -43,13 +43,7 @@ class DueContact:
 async def campaign_id(db: AsyncEngine, campaign: Campaign, now: float) -> int:
     """The campaign's row (created when it has none yet: a campaign without contacts yet)."""
     async with db.begin() as conn:
-        cid = (await conn.execute(select(campaigns.c.id).where(campaigns.c.name == campaign.name))).scalar()
-        if cid is None:
-            res = await conn.execute(campaigns.insert().values(name=campaign.name, created_at=_dt(now),
-                                                               description=campaign.description))
-            cid = res.inserted_primary_key[0] if res.inserted_primary_key else None
-        assert cid is not None
-        return int(cid)
+        return await campaign_row(conn, campaign.name, campaign.description, _dt(now))
 
 
 async def recover(db: AsyncEngine, cid: int, now: float) -> int:

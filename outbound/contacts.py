@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from outbound.config import Campaign
 from outbound.dialrules import check_number
-from outbound.schema import campaign_contacts, campaigns
+from outbound.schema import campaign_contacts, campaign_row
 
 PHONE_COLUMNS = ("phone", "number", "телефон", "телефон нөмірі", "номер")
 LANGUAGES = ("kk", "ru")
@@ -218,11 +218,7 @@ async def store_contacts(engine: AsyncEngine, campaign: Campaign, report: Import
     the campaign are left as they are (re-importing a file adds only the new contacts)."""
     at = now or datetime.now(UTC)
     async with engine.begin() as conn:
-        cid = (await conn.execute(select(campaigns.c.id).where(campaigns.c.name == campaign.name))).scalar()
-        if cid is None:
-            inserted = await conn.execute(campaigns.insert().values(
-                name=campaign.name, created_at=at, description=campaign.description))
-            cid = inserted.inserted_primary_key[0] if inserted.inserted_primary_key else None
+        cid = await campaign_row(conn, campaign.name, campaign.description, at)
         existing = set((await conn.execute(
             select(campaign_contacts.c.phone).where(campaign_contacts.c.campaign_id == cid))).scalars())
         new = [c for c in report.contacts if c.phone not in existing]

@@ -12,6 +12,8 @@ Timestamps are UTC (``cdr.types.UtcDateTime``).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -24,7 +26,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    select,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cdr.schema import Serial, metadata
 from cdr.types import JsonType, UtcDateTime
@@ -117,3 +123,17 @@ webhook_outbox = Table(
     Column("last_error", String(512)),
     Index(None, "delivered_at", "next_try_at"),
 )
+
+
+async def campaign_row(conn: AsyncConnection, name: str, description: str | None, at: datetime) -> int:
+    """The id of the campaign's row, made if it has none. The daemon starting a campaign and an admin
+    importing its contacts may both make it at once: the second insert does nothing (no IntegrityError,
+    and no savepoint, which pysqlite would turn into a commit) and both read the one row."""
+    found = select(campaigns.c.id).where(campaigns.c.name == name)
+    cid = (await conn.execute(found)).scalar()
+    if cid is None:
+        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        await conn.execute(insert(campaigns).values(name=name, created_at=at, description=description)
+                           .on_conflict_do_nothing(index_elements=["name"]))
+        cid = (await conn.execute(found)).scalar_one()
+    return int(cid)

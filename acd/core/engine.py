@@ -586,6 +586,10 @@ class Acd:
         self._reindex(agent)
         self._roster_changed()
 
+    def holds(self, call_id: str) -> bool:
+        """The call is the core's (waiting, offered or connected): False before its enqueue and after it."""
+        return call_id in self._calls
+
     def position(self, call_id: str) -> int | None:
         """1-based position among the waiting callers of the call's queue; None unless waiting."""
         call = self._calls.get(call_id)

@@ -104,6 +104,11 @@ class Line:
                           dialled=c.phone, lang=c.language, arrived=self.dialled_at)
 
 
+def _connected(line: Line) -> bool:
+    wait = line.session.wait if line.session is not None else None
+    return wait is not None and wait.connecting
+
+
 class CampaignDialer:
     def __init__(self, engine: Engine, db: AsyncEngine, campaign: Campaign, do_not_call: set[str]) -> None:
         self.engine = engine
@@ -199,9 +204,14 @@ class CampaignDialer:
         busy = [float(agents[a].get("since") or now) for a in ids
                 if agents.get(a, {}).get("state") in ("ringing", "on_call", "wrap_up")]
         queues = {q for a in ids for q in self.engine.config.agents[a].queues}
-        waiting_ours = sum(1 for line in self.calls.values() if self.engine.acd.position(line.channel_id))
+        # answered and waiting for an agent: in the queue, or still on its way there (its enqueue waits for
+        # an ARI request: a free agent counted meanwhile was dialled for twice)
+        queued_ours = sum(1 for line in self.calls.values() if self.engine.acd.position(line.channel_id))
+        waiting_ours = queued_ours + sum(
+            1 for line in self.calls.values()
+            if not self.engine.acd.holds(line.channel_id) and not _connected(line))
         inbound_waiting = sum(int(core.get("queues", {}).get(q, {}).get("waiting", 0)) for q in queues)
-        inbound_waiting -= waiting_ours
+        inbound_waiting -= queued_ours
         # every call of the daemon holds a trunk channel (inbound callers, this campaign's conversations);
         # the pacer counts the lines ringing and the answered calls waiting for an agent itself
         trunk_in_use = max(0, len(list(self.engine.registry.sessions())) - waiting_ours)
