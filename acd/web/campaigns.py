@@ -170,6 +170,10 @@ async def _call_attempt(request: web.Request, user: Principal | None) -> tuple[C
 
 @route("GET", "/api/calls/{id}/campaign", roles={"agent", "supervisor", "admin"})
 async def call_campaign(request: web.Request, user: Principal | None) -> web.Response:
+    """The contact, script and form of a campaign call; 204 for any other call (the desktop asks this of
+    every call it shows: a 404 would be an error in every agent's browser console)."""
+    if await store.attempt_of_call(db_of(request), request.match_info["id"]) is None:
+        return web.Response(status=204)
     campaign, ref = await _call_attempt(request, user)
     db = db_of(request)
     c = campaign_contacts.c

@@ -170,13 +170,15 @@ class WatchedPage:
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     external_requests: list[str] = field(default_factory=list)
+    failed_responses: list[str] = field(default_factory=list)
+    """``status url`` of every answer >= 400: a console's "Failed to load resource" does not say which."""
 
     def assert_clean(self, allow: Sequence[str] = ()) -> None:
         """No external request, no uncaught exception, no console error except those containing ``allow``."""
         assert self.external_requests == [], f"requests beyond loopback: {self.external_requests}"
         assert self.page_errors == [], f"uncaught exceptions: {self.page_errors}"
         unexpected = [m for m in self.console_errors if not any(a in m for a in allow)]
-        assert unexpected == [], f"console errors: {unexpected}"
+        assert unexpected == [], f"console errors: {unexpected}; failed responses: {self.failed_responses}"
 
 
 OpenPage = Callable[..., Awaitable[WatchedPage]]
@@ -242,6 +244,8 @@ async def open_page(browsers: Browsers) -> AsyncIterator[OpenPage]:
         await context.route("**/*", guard)
         page.on("console", lambda m: watched.console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: watched.page_errors.append(str(e)))
+        page.on("response", lambda r: watched.failed_responses.append(f"{r.status} {r.url}")
+                if r.status >= 400 else None)
         page.on("websocket",
                 lambda ws: None if is_loopback(ws.url) else watched.external_requests.append(ws.url))
         return watched

@@ -383,7 +383,7 @@ async def _desk_login(page: Page, base: str, name: str) -> Response | None:
 
 
 @pytest.mark.timeout(120)
-async def test_the_desktop_rings_for_its_offer_answers_with_alt_a_and_rejects_another_call_with_alt_e(
+async def test_the_desktop_rings_for_its_offer_answers_with_alt_a_and_rejects_another_call_with_alt_q(
         tmp_path: Path, open_page: OpenPage, monkeypatch: pytest.MonkeyPatch,
         registrar_server: Callable[[Behaviour], Awaitable[tuple[FakeRegistrar, str]]]) -> None:
     """A browser agent registers on sign-in; the simulator's offer to their phone names the call in
