@@ -198,8 +198,9 @@ def how_to_try(api: str, logins: list[Any], phone: str | None) -> str:
     """What a newcomer reads first: where to click and with which password."""
     lines = ["", "Open the consoles in a browser (while the demo runs):", f"  {api}/login"]
     for login in logins:
-        what = ("agent desktop: go ready, take calls" if login.role == "agent"
-                else "wallboard, reports, recordings")
+        what = {"agent": "agent desktop: go ready, take calls",
+                "admin": "admin console: users, agents, queues"}.get(login.role,
+                                                                     "wallboard, reports, recordings")
         lines.append(f"  {login.role:<10}  user {login.name:<10}  password {login.password}   ({what})")
     if phone is not None:
         lines.append(f"  agent1's desk phone (answer and hang up here): {phone}")

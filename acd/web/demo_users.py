@@ -1,4 +1,4 @@
-"""``acd demo``'s console users: a demo agent (agent1) and a supervisor, with fresh random passwords
+"""``acd demo``'s console users: a demo agent (agent1), a supervisor and an admin, with fresh random passwords
 printed once (never a fixed default password, even for a demo)."""
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ class DemoLogin:
 
 
 async def create_demo_users(db_url: str, api: str, console: Any | None = None) -> list[DemoLogin]:
-    """Create (or reset) ``agent1`` and ``supervisor`` in the demo database; print where to sign in.
-    The daemon has migrated the database by the time its /health answers."""
+    """Create (or reset) ``agent1``, ``supervisor`` and ``admin`` in the demo database; print where to sign
+    in. The daemon has migrated the database by the time its /health answers."""
     from cdr.db import make_engine
 
     db = make_engine(db_url)
     logins = [DemoLogin("agent1", "agent", secrets.token_urlsafe(9), f"{api}/agent/agent1"),
-              DemoLogin("supervisor", "supervisor", secrets.token_urlsafe(9), f"{api}/wallboard")]
+              DemoLogin("supervisor", "supervisor", secrets.token_urlsafe(9), f"{api}/wallboard"),
+              DemoLogin("admin", "admin", secrets.token_urlsafe(9), f"{api}/admin")]
     try:
         store = AccountStore(db, time.time)
         for login in logins:

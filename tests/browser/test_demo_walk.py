@@ -71,7 +71,7 @@ async def demo(tmp_path: Path) -> AsyncIterator[Printed]:
         phone = re.search(r"desk phone.*: (http://\S+)", out)
         assert url and sim and phone, out
         passwords = dict(re.findall(r"user (\w+)\s+password (\S+)", out))
-        assert set(passwords) == {"agent1", "supervisor"}, out
+        assert set(passwords) == {"agent1", "supervisor", "admin"}, out
         token = re.search(r"supervisor\s+token (\S+)", out)
         assert token, out
         yield Printed(url[1], f"http://127.0.0.1:{sim[1]}", phone[1], passwords, token[1])
