@@ -102,6 +102,7 @@ class RecordingRows(Protocol):
 
 
 HANGUP_RESULTS = {
+    0: "unreachable",  # Asterisk 22: a Local leg whose extension does not exist (docs/deploy-tested.md)
     17: "busy",
     19: "no_answer",
     18: "no_answer",
@@ -795,7 +796,9 @@ class Engine:
     def leg_gone(self, leg: Leg, cause: int | None) -> None:
         if leg.cause is None and not (leg.answered.done() and leg.answered.result()):
             leg.cause = cause
-        leg.fail(HANGUP_RESULTS.get(cause or 0, "failed"))
+        # Cause 0 ("Unknown") before an answer: Asterisk never reached the phone (a Local channel whose
+        # extension does not exist goes with cause 0 and no Dial). No cause at all stays "failed".
+        leg.fail(HANGUP_RESULTS.get(cause, "failed") if cause is not None else "failed")
         leg.ended.set()
         self.forget_leg(leg)
 
