@@ -261,7 +261,8 @@ async def test_an_agent_asterisk_cannot_reach_is_unreachable_not_a_ring_no_answe
     "ring" of 7 ms and the call counted a ring-no-answer; the phone never rang."""
     _skills_matter(harness)  # agent6 (general: 9) is offered first
     agents = harness.config_dir / "agents.yaml"
-    agents.write_text(agents.read_text().replace("endpoint: PJSIP/agent6", "endpoint: Local/1@agent-phone", 1))
+    unreachable = agents.read_text().replace("endpoint: PJSIP/agent6", "endpoint: Local/1@agent-phone", 1)
+    agents.write_text(unreachable)
     await _only(harness, agent1={"behaviour": "answer", "answer_after_s": 1, "hangup": "caller"})
     await harness.start_daemon()
     call = await harness.call("193", "77015550009", language="kk", talk_s=3, dtmf_on=KK_DTMF)
