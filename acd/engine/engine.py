@@ -584,8 +584,10 @@ class Engine:
         row stays ``recording`` after its call ended (issue 11 §3)."""
         if ended is None or ended.done():
             return  # its end was reported already
-        with contextlib.suppress(AriError):  # 404: it ended already; its event may still come, or never
-            await self.ari.recordings.stop_live(name)
+        # 404: it ended already (Asterisk ends a bridge recording when the last channel leaves, so this is
+        # the usual race at the end of a call): its RecordingFinished is on its way, or lost.
+        with contextlib.suppress(AriError):
+            await self.ari.recordings.stop_live_if_running(name)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(ended), self.clock.real_seconds(RECORDING_END_WAIT_S))
             return
