@@ -204,10 +204,13 @@ def _check_sound(report: CheckReport, call: AppCall, name: str, why: str = "") -
         langs = missing[0] if len(missing) == 1 else "{" + ",".join(missing) + "}"
         looked = f"{sounds}/{langs}/{name}.*"
         links = [
-            f"ln -s {v} {sounds / lang}" for lang in missing for v in language_variants(sounds, lang)[:1]
+            f"cp -rs {sounds / v} {sounds / lang}"
+            for lang in missing
+            for v in language_variants(sounds, lang)[:1]
         ]
         also = (
-            f"; Asterisk only looks in <lang>/, so link the installed voice: {'; '.join(links)}"
+            "; Asterisk only looks in <lang>/, so copy the installed voice as links "
+            f"(docs/deploy-asterisk.md, section 4): {'; '.join(links)}"
             if links
             else ""
         )

@@ -524,7 +524,9 @@ class _Loader:
 
     def sound_dirs(self, settings: Settings) -> SoundDirs:
         asterisk = find_sounds_dir(settings.paths.asterisk_sounds).path
-        roots = [settings.paths.sounds] + ([asterisk] if asterisk is not None else [])
+        roots = [settings.paths.sounds]
+        if asterisk is not None and asterisk.resolve() != settings.paths.sounds.resolve():
+            roots.append(asterisk)  # the documented layout has both the same (docs/deploy-asterisk.md): once
         dirs = SoundDirs(roots)
         if dirs.roots:
             self.checked.append(f"sound: files looked up in {', '.join(str(r) for r in dirs.roots)}")

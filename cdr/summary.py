@@ -169,8 +169,9 @@ def fold(call_id: str, events: Iterable[CallEvent], *, short_abandon_s: float = 
                 r["offers"] += 1
                 r.setdefault("offered_at", at)
                 s.offer_open = at
-            case RingNoAnswer():
-                r["ring_no_answers"] += 1
+            case RingNoAnswer() as f:
+                if f.reason != "unreachable":  # a phone Asterisk could not reach did not ring unanswered
+                    r["ring_no_answers"] += 1
                 if s.offer_open is not None:
                     s.ring_total += at - s.offer_open
                     s.offer_open = None

@@ -108,8 +108,10 @@ def build_prompts(catalogue: Catalogue, out: Path, *, force: bool = False,
             continue
         if system_sounds is not None and lang != "kk" and not (system_sounds / lang / "digits").is_dir():
             variants = language_variants(system_sounds, lang)
-            link = (f"; Asterisk only looks in {lang}/: ln -s {variants[0]} {system_sounds / lang}"
-                    if variants else "")
+            # a copy made of links (docs/deploy-asterisk.md, section 4), not a link to the package's whole
+            # directory: the build would then write the ACD's files into the package's directory
+            link = (f"; Asterisk only looks in {lang}/: "
+                    f"cp -rs {system_sounds / variants[0]} {system_sounds / lang}" if variants else "")
             report.notes.append(f"{lang}: no core digits in {system_sounds / lang / 'digits'}, number words "
                                 f"are synthesised{link}")
         for name, word in sorted(number_words(lang).items()):

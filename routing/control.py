@@ -63,6 +63,9 @@ class RecordResult:
     name: str
     path: str | None
     duration_s: float
+    empty: bool = False
+    """Asterisk reported the end and the message holds (almost) nothing: not a voicemail, no callback
+    (docs/decisions/engine-11-empty-voicemail.md)."""
 
 
 @dataclass

@@ -274,10 +274,12 @@ class _Run:
         rec = await self.call.record_message(name, max_s=args.max_s, beep=args.beep)
         # callback_id makes the CDR writer open a callback request (R25); it is derived from the
         # recording's name so that a replayed event never opens a second one.
-        self.call.emit(Voicemail(recording=rec.name, callback_id=f"cb-{rec.name}"[:64], path=rec.path,
-                                 duration_s=rec.duration_s, caller=self.call.info.caller,
-                                 callback_due_at=now + args.callback_within_h * 3600))
-        self.log.info("scenario.voicemail", recording=rec.name, duration_s=rec.duration_s)
+        # An empty message (the caller said nothing) is no voicemail: the CDR still says the caller went to
+        # voicemail, but no callback is opened for it (docs/decisions/engine-11-empty-voicemail.md).
+        self.call.emit(Voicemail(recording=rec.name, callback_id=None if rec.empty else f"cb-{rec.name}"[:64],
+                                 path=rec.path, duration_s=rec.duration_s, caller=self.call.info.caller,
+                                 callback_due_at=None if rec.empty else now + args.callback_within_h * 3600))
+        self.log.info("scenario.voicemail", recording=rec.name, duration_s=rec.duration_s, empty=rec.empty)
         await self.call.play(_play_media(args.goodbye))
         await self.call.hangup()
         raise _End("voicemail")

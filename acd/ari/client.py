@@ -177,6 +177,7 @@ class AriClient:
         timeout_s: float | None = None,
         priority: Priority | None = None,
         retry: bool | None = None,
+        not_found_ok: bool = False,
     ) -> Any:
         """Send one request; the decoded JSON body (None for 204/empty), or bytes; AriError otherwise.
 
@@ -190,6 +191,8 @@ class AriClient:
         ``retry``: resend on a time-out, a lost connection or a 5xx, with a doubling pause, up to
         ``retry_attempts`` sends (default: for what must not be lost, the ``ACD_STATE`` write and the
         hang-up). The time-out counts from the moment the request is sent, not while it waits its turn.
+        ``not_found_ok``: a 404 is a normal answer (a race the caller expects, e.g. stopping a recording
+        that has just ended): logged at debug, still raised as ``AriNotFound``.
         """
         prio = default_priority(method, path) if priority is None else priority
         attempts = self.retry_attempts if (must_not_be_lost(method, path) if retry is None else retry) else 1
@@ -197,7 +200,8 @@ class AriClient:
         for attempt in range(1, attempts + 1):
             await self.limiter.acquire(prio)
             try:
-                return await self._send(method, path, params, body, expect, own_connection, timeout_s)
+                return await self._send(method, path, params, body, expect, own_connection, timeout_s,
+                                        not_found_ok)
             except (AriConnectionError, AriServerError) as exc:
                 if attempt == attempts:
                     raise
@@ -223,6 +227,7 @@ class AriClient:
         expect: Expect,
         own_connection: bool,
         timeout_s: float | None,
+        not_found_ok: bool = False,
     ) -> Any:
         self.sent[request_kind(method, path)] += 1
         headers = {"Authorization": self.__authorization.value}
@@ -270,5 +275,9 @@ class AriClient:
             parsed = None
         text = raw[:200].decode("utf-8", "replace").strip()
         message = error_message(parsed, text or f"HTTP {status}")
-        log.info("ari.request_error", method=method, path=path, status=status, message=message, ms=elapsed_ms)
+        if status == 404 and not_found_ok:
+            log.debug("ari.request_not_found", method=method, path=path, message=message, ms=elapsed_ms)
+        else:
+            log.info("ari.request_error", method=method, path=path, status=status, message=message,
+                     ms=elapsed_ms)
         raise error_for(status, message, method, path)

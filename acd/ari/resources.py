@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
+from acd.ari.errors import AriNotFound
 from acd.ari.models import (
     Application,
     AsteriskInfo,
@@ -44,6 +45,7 @@ class Requester(Protocol):
         expect: Literal["json", "bytes"] = "json",
         own_connection: bool = False,
         timeout_s: float | None = None,
+        not_found_ok: bool = False,
     ) -> Any: ...
 
 
@@ -345,6 +347,15 @@ class Recordings(_Group):
     async def stop_live(self, name: str) -> None:
         """Stop and keep the file."""
         await self._c.request("POST", _p("recordings", "live", name, "stop"))
+
+    async def stop_live_if_running(self, name: str) -> bool:
+        """Stop and keep the file; False, quietly, when it has already ended (404): Asterisk ends a bridge
+        recording when the last channel leaves the bridge, so a stop at the end of a call often races it."""
+        try:
+            await self._c.request("POST", _p("recordings", "live", name, "stop"), not_found_ok=True)
+        except AriNotFound:
+            return False
+        return True
 
     async def cancel_live(self, name: str) -> None:
         """Stop and discard the file."""

@@ -37,6 +37,7 @@ class Media:
         world.on_hangup_request.append(self._channel_gone)
         world.is_recording = lambda ch: ch.recording is not None and ch.recording in self.live
         world.stop_bridge_media = self._bridge_gone
+        world.on_bridge_change.append(self._bridge_changed)
 
     # ---- files ------------------------------------------------------------------------------------
     def find_sound(self, name: str, lang: str) -> Path | None:
@@ -229,6 +230,17 @@ class Media:
 
     def _bridge_gone(self, br: Bridge) -> None:
         self._drop_target(f"bridge:{br.id}")
+
+    def _bridge_changed(self, br: Bridge) -> None:
+        """The last channel left a recorded bridge: Asterisk 22.10.1 ends the recording there and reports it
+        (RecordingFinished right after that ChannelLeftBridge, before the app deletes the bridge;
+        tests/ari_sim/fixtures/bridge-recording-ends-with-the-last-member.jsonl). A stop the app sends
+        after that answers 404 "Recording not found"."""
+        if br.channels or br.id not in self.world.bridges:
+            return
+        target = f"bridge:{br.id}"
+        for rec in [r for r in self.live.values() if r.target_uri == target and r.state == "recording"]:
+            self.stop_recording(rec.name)
 
     # ---- recordings -------------------------------------------------------------------------------
     def record(self, target_uri: str, name: str, fmt: str, max_duration_s: float,

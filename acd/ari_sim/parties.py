@@ -75,7 +75,9 @@ class Parties:
             tech="PJSIP", resource=trunk, name=f"PJSIP/{trunk}-{w.seq('PJSIP')}", state="Ring",
             caller_name=str(spec.get("name") or ""), caller_number=str(spec.get("caller") or ""),
             context=w.dialplan.inbound_context, exten=number, priority=1,
-            language=str(spec.get("language") or "en"), has_audio=True,
+            # "silent": a caller who says nothing; a recording of them is 0 s and a 44-byte WAV, as Asterisk
+            # 22 records a silent Local caller ("No audio available", docs/deploy-tested.md)
+            language=str(spec.get("language") or "en"), has_audio=not spec.get("silent"),
             protocol_id=f"{uuid.uuid4().hex[:12]}@127.0.0.1",
         )
         c = Caller(id=ch.id, number=number, caller=ch.caller_number, name=ch.caller_name,

@@ -102,6 +102,7 @@ class RecordingRows(Protocol):
 
 
 HANGUP_RESULTS = {
+    0: "unreachable",  # Asterisk 22: a Local leg whose extension does not exist (docs/deploy-tested.md)
     17: "busy",
     19: "no_answer",
     18: "no_answer",
@@ -583,8 +584,10 @@ class Engine:
         row stays ``recording`` after its call ended (issue 11 §3)."""
         if ended is None or ended.done():
             return  # its end was reported already
-        with contextlib.suppress(AriError):  # 404: it ended already; its event may still come, or never
-            await self.ari.recordings.stop_live(name)
+        # 404: it ended already (Asterisk ends a bridge recording when the last channel leaves, so this is
+        # the usual race at the end of a call): its RecordingFinished is on its way, or lost.
+        with contextlib.suppress(AriError):
+            await self.ari.recordings.stop_live_if_running(name)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(ended), self.clock.real_seconds(RECORDING_END_WAIT_S))
             return
@@ -795,7 +798,9 @@ class Engine:
     def leg_gone(self, leg: Leg, cause: int | None) -> None:
         if leg.cause is None and not (leg.answered.done() and leg.answered.result()):
             leg.cause = cause
-        leg.fail(HANGUP_RESULTS.get(cause or 0, "failed"))
+        # Cause 0 ("Unknown") before an answer: Asterisk never reached the phone (a Local channel whose
+        # extension does not exist goes with cause 0 and no Dial). No cause at all stays "failed".
+        leg.fail(HANGUP_RESULTS.get(cause, "failed") if cause is not None else "failed")
         leg.ended.set()
         self.forget_leg(leg)
 

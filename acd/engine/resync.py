@@ -217,11 +217,11 @@ async def _follow_voicemail(engine: Engine, session: CallSession, s: SavedState)
     session.emit(
         ev.Voicemail(
             recording=rec.name,
-            callback_id=f"cb-{rec.name}"[:64],
+            callback_id=None if rec.empty else f"cb-{rec.name}"[:64],
             path=rec.path,
             duration_s=rec.duration_s,
             caller=session.info.caller,
-            callback_due_at=now + within_h * 3600,
+            callback_due_at=None if rec.empty else now + within_h * 3600,
         )
     )
     if vm is not None and vm.goodbye:

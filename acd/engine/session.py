@@ -49,6 +49,10 @@ __all__ = ["STATE_VAR", "CallSession", "Leg", "QueueWait", "decode_state", "enco
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
+EMPTY_MESSAGE_S = 2.0
+"""A voicemail shorter than this (Asterisk's duration, trailing silence already cut by ``maxSilenceSeconds``)
+is a caller who said nothing: not a message, no callback (docs/decisions/engine-11-empty-voicemail.md)."""
+
 
 @dataclass
 class Leg:
@@ -679,8 +683,11 @@ class CallSession(CallControl):
         except TimeoutError:
             info = {"duration": 0, "state": "timeout"}
         path = self.engine.recording_path(name, self.engine.settings.recording.format)
+        duration = float(info.get("duration") or 0)
+        # Only an end Asterisk reported says how long the message is (a time-out knows nothing).
+        empty = info.get("state") == "done" and duration < EMPTY_MESSAGE_S
         return RecordResult(
-            name=name, path=str(path) if path.exists() else None, duration_s=float(info.get("duration") or 0)
+            name=name, path=str(path) if path.exists() else None, duration_s=duration, empty=empty
         )
 
     def recording_done(self, name: str, info: dict[str, Any]) -> None:

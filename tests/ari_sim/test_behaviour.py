@@ -6,10 +6,19 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from pathlib import Path
 
 import aiohttp
+import pytest
+import structlog
+from pydantic import SecretStr
 
+from acd.ari.client import AriClient
+from acd.ari.errors import AriNotFound
+from acd.ari_sim.server import SimulatorHandle
 from tests.ari_sim.conftest import AUTH, Ari, chan
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 async def caller(ari: Ari, cid: str, exten: str = "100", **extra: str) -> dict:
@@ -409,3 +418,54 @@ async def test_19_error_answers(ari: Ari) -> None:
     assert (await ari.wait("PlaybackFinished", since=mark))["playback"]["state"] == "done"
     assert json.dumps(await ari.req("GET", "/playbacks/long")) == json.dumps(
         [404, {"message": "Playback not found"}])
+
+
+async def test_10_a_bridge_recording_ends_when_its_last_member_leaves(ari: Ari) -> None:
+    """Captured on Asterisk 22.10.1 (docs/deploy-tested.md): the caller leaves the conversation bridge, then
+    the agent; RecordingFinished follows the last ChannelLeftBridge, before the app deletes the bridge, and
+    a stop sent after it answers 404 (the daemon's stop races with that end: a normal 404)."""
+    real = [json.loads(line) for line in (FIXTURES / "bridge-recording-ends-with-the-last-member.jsonl")
+            .read_text().splitlines()]
+    shape = [(e["type"], len((e.get("bridge") or {}).get("channels") or [])) for e in real
+             if e["type"] in ("ChannelLeftBridge", "RecordingFinished", "BridgeDestroyed")]
+    assert shape == [("ChannelLeftBridge", 1), ("ChannelLeftBridge", 0), ("RecordingFinished", 0),
+                     ("BridgeDestroyed", 0)]
+    await caller(ari, "c1")
+    await caller(ari, "c2", exten="102")
+    await ari.req("POST", "/bridges", type="mixing", bridgeId="br1")
+    await ari.req("POST", "/bridges/br1/addChannel", channel="c1,c2")
+    mark = len(ari.events)
+    await ari.req("POST", "/bridges/br1/record", name="ends", format="wav")
+    await ari.wait("RecordingStarted", since=mark)
+    await ari.req("POST", "/bridges/br1/removeChannel", channel="c1")
+    await ari.req("GET", "/asterisk/ping")
+    assert not ari.since(mark, "RecordingFinished")  # one member left: still recording
+    await ari.req("POST", "/bridges/br1/removeChannel", channel="c2")
+    await ari.wait("RecordingFinished", since=mark)
+    kinds = [e["type"] for e in ari.since(mark) if e["type"] in ("ChannelLeftBridge", "RecordingFinished")]
+    assert kinds == ["ChannelLeftBridge", "ChannelLeftBridge", "RecordingFinished"]
+    status, body = await ari.req("POST", "/recordings/live/ends/stop", check=False)
+    assert (status, body) == (404, {"message": "Recording not found"})
+    assert (await ari.req("GET", "/recordings/stored/ends", check=False))[0] == 200
+
+
+async def test_10_the_client_stops_a_recording_that_already_ended_quietly(
+    sim: SimulatorHandle, ari: Ari
+) -> None:
+    """docs/deploy-tested.md: the daemon's stop after the last member left answered 404 and was logged as
+    an ARI error on every recorded call. ``stop_live_if_running`` says False and logs nothing above debug;
+    ``stop_live`` still raises the 404."""
+    await caller(ari, "c1")
+    await ari.req("POST", "/bridges", type="mixing", bridgeId="br1")
+    await ari.req("POST", "/bridges/br1/addChannel", channel="c1")
+    mark = len(ari.events)
+    await ari.req("POST", "/bridges/br1/record", name="2026/11/24/gone", format="wav")
+    await ari.wait("RecordingStarted", since=mark)
+    await ari.req("POST", "/bridges/br1/removeChannel", channel="c1")
+    await ari.wait("RecordingFinished", since=mark)
+    async with AriClient(sim.url, "acd", SecretStr("secret"), "acd") as client:
+        with structlog.testing.capture_logs() as logs:
+            assert await client.recordings.stop_live_if_running("2026/11/24/gone") is False
+        assert [e for e in logs if e["log_level"] not in ("debug",)] == []
+        with pytest.raises(AriNotFound):
+            await client.recordings.stop_live("2026/11/24/gone")

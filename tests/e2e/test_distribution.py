@@ -253,3 +253,28 @@ async def test_the_agent_types_the_topic_during_wrap_up_and_it_lands_in_the_cdr(
         return row["topic"] == "tax" and row["comment"] == "asked about VAT"
 
     await eventually(topic_written, 10, "the topic never reached the calls row")
+
+
+async def test_an_agent_asterisk_cannot_reach_is_unreachable_not_a_ring_no_answer(harness: Harness) -> None:
+    """docs/deploy-tested.md: a Local agent whose extension does not exist is answered 200 by Asterisk,
+    then both halves go with cause 0 and no Dial. The agent was set not ready as ``no_answer`` after a
+    "ring" of 7 ms and the call counted a ring-no-answer; the phone never rang."""
+    _skills_matter(harness)  # agent6 (general: 9) is offered first
+    agents = harness.config_dir / "agents.yaml"
+    unreachable = agents.read_text().replace("endpoint: PJSIP/agent6", "endpoint: Local/1@agent-phone", 1)
+    agents.write_text(unreachable)
+    await _only(harness, agent1={"behaviour": "answer", "answer_after_s": 1, "hangup": "caller"})
+    await harness.start_daemon()
+    call = await harness.call("193", "77015550009", language="kk", talk_s=3, dtmf_on=KK_DTMF)
+    await harness.wait_gone(call, 60)
+    row = await harness.call_row(call)
+    assert row["agent"] == "agent1"
+    assert row["ring_no_answers"] == 0
+    [missed] = await harness.rows(
+        "SELECT data FROM call_events WHERE call_id = :c AND kind = 'ring_no_answer'", c=call
+    )
+    assert "unreachable" in str(missed["data"])
+    not_ready = await harness.rows(
+        "SELECT reason FROM agent_state_log WHERE agent = 'agent6' AND state = 'not_ready'"
+    )
+    assert [r["reason"] for r in not_ready] == ["unreachable"]

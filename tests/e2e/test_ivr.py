@@ -12,6 +12,7 @@ long it took.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from datetime import UTC, datetime
@@ -604,3 +605,22 @@ async def _trunk_leg(h: Harness, call_id: str) -> dict[str, Any] | None:
         if isinstance(ch, dict) and ch.get("id") != call_id and "trunk" in str(ch.get("name", "")):
             return ch
     return None
+
+
+async def test_a_caller_who_says_nothing_leaves_no_voicemail_and_no_callback(tmp_path: Path) -> None:
+    """docs/deploy-tested.md: a silent caller left a 0 s message (a 44-byte WAV) that became a voicemail
+    with a callback to make. The CDR still says the caller went to voicemail; no callback is opened
+    (docs/decisions/engine-11-empty-voicemail.md)."""
+    h = await make_harness(tmp_path, start_local="2026-11-24T22:00:00", speed=20)
+    try:
+        await h.start_daemon()
+        call = await h.call("193", "77011234568", patience_s=40, dtmf_on={"language_menu": "2"}, silent=True)
+        await h.wait_gone(call)
+        row = await h.call_row(call)
+        assert row["outcome"] == "voicemail"
+        [vm] = await h.rows("SELECT data FROM call_events WHERE call_id = :c AND kind = 'voicemail'", c=call)
+        data = vm["data"] if isinstance(vm["data"], dict) else json.loads(vm["data"])
+        assert data["duration_s"] == 0 and "callback_id" not in data
+        assert await h.rows("SELECT id FROM callbacks WHERE call_id = :c", c=call) == []
+    finally:
+        await close_harness(h)

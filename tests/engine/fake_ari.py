@@ -202,6 +202,13 @@ class _Recordings(_Part):
         if name not in self.ari.live_recordings:
             raise AriNotFound(404, "Recording not found")
 
+    async def stop_live_if_running(self, name: str) -> bool:
+        try:
+            await self.stop_live(name)
+        except AriNotFound:
+            return False
+        return True
+
     async def stop_live(self, name: str) -> None:
         self.ari.log("stop_recording", name)
         if name not in self.ari.live_recordings:

@@ -180,3 +180,16 @@ def test_the_desktops_queue_fields_are_checked_with_their_line(config_dir: Path)
             "    overflow: voicemail\n    optional: sometimes\n")
     (error,) = errors(config_dir)
     assert error.startswith("config/queues.yaml:24: queues[1].optional:"), error
+
+
+def test_the_documented_layout_names_its_sounds_directory_once(config_dir: Path, tmp_path: Path) -> None:
+    """docs/deploy-asterisk.md puts the ACD's prompts in Asterisk's own sounds directory, so paths.sounds
+    and paths.asterisk_sounds are the same: `acd check` printed it twice."""
+    sounds = tmp_path / "sounds"
+    (sounds / "ru").mkdir(parents=True)
+    replace(config_dir / "acd.yaml", "  sounds: var/sounds", f"  sounds: {sounds}")
+    replace(config_dir / "acd.yaml", "  # asterisk_sounds: /var/lib/asterisk/sounds",
+            f"  asterisk_sounds: {tmp_path / '.' / 'sounds'}")
+    result = check([str(config_dir)])
+    out = result.stdout + result.stderr  # type: ignore[attr-defined]
+    assert f"sound: files looked up in {sounds}\n" in out, out
