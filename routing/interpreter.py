@@ -209,11 +209,13 @@ class _Run:
         if args is None:
             return HoldSpec(announce_every_s=every, recording_notice=(media("recording_notice"),))
         notice = args.recording_notice_prompt if args.recording_notice else []
-        periodic = list(args.periodic_prompt) + (list(args.callback_prompt) if args.callback_key else [])
+        # "keep my place" needs a number to call back: a withheld or missing caller id is not offered it
+        key = args.callback_key if any(ch.isdigit() for ch in self.call.info.caller or "") else None
+        periodic = list(args.periodic_prompt) + (list(args.callback_prompt) if key else [])
         return HoldSpec(
             moh_class=args.moh_class, announce_every_s=every, announce_position=args.announce_position,
             announce_wait=args.announce_wait, periodic_media=tuple(_play_media(periodic)),
-            recording_notice=tuple(_play_media(notice)), callback_key=args.callback_key,
+            recording_notice=tuple(_play_media(notice)), callback_key=key,
             callback_hold_s=args.callback_hold_s)
 
     async def queue(self, node: Node, args: QueueArgs | None, override: str | None, name: str | None = None,

@@ -173,3 +173,18 @@ async def test_hash_and_star_can_be_menu_keys(config: ConfigSet) -> None:
     assert await run_scenario(call, scenario, config) == "completed"
     assert call.enqueued() == ["second_line"]
     assert call.kinds("menu") == [{"menu": "menu", "choice": "#", "attempt": 1}]
+
+
+@pytest.mark.parametrize(("caller", "offered"), [("87011234567", True), ("", False), ("anonymous", False)])
+async def test_keep_my_place_is_offered_only_to_a_caller_with_a_number(
+        config: ConfigSet, caller: str, offered: bool) -> None:
+    """A withheld or missing caller id cannot be called back: no key, no offer in the announcements (a
+    callback with an empty number was made on a real Asterisk)."""
+    scenario = Scenario.model_validate({"numbers": ["555"], "steps": [
+        {"queue": {"name": "general", "callback_key": "*"}},
+    ]})
+    call = FakeCall(dialled="555", caller=caller)
+    await run_scenario(call, scenario, config)
+    [(_, _, _, _, hold)] = [a for a in call.actions if a[0] == "enqueue"]
+    assert (hold.callback_key == "*") is offered
+    assert any("callback_offer" in m for m in hold.periodic_media) is offered
