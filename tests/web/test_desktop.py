@@ -95,7 +95,7 @@ async def test_demo_users_get_fresh_random_passwords(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'acd.db'}"
     first = await create_demo_users(url, "http://127.0.0.1:1")
     again = await create_demo_users(url, "http://127.0.0.1:1")
-    assert [x.name for x in first] == ["agent1", "supervisor"]
+    assert [x.name for x in first] == ["agent1", "supervisor", "admin"]
     assert first[0].password != again[0].password and len(first[0].password) >= 12
 
 
