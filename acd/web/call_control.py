@@ -62,7 +62,8 @@ def _port(request: web.Request) -> CallControlPort:
     return port
 
 
-def _agent(user: Principal | None) -> str:
+def own_agent(user: Principal | None) -> str:
+    """The agent id of a signed-in agent (403 for a user who is not one): whose call control, whose dial."""
     assert user is not None
     if not user.agent:
         raise ApiError(403, f"user {user.name!r} is not an agent")
@@ -96,27 +97,27 @@ def _parse_target(data: dict[str, Any]) -> Target:
 
 @route("POST", "/api/calls/{id}/hold", roles=AGENT_ONLY)
 async def hold(request: web.Request, user: Principal | None) -> web.Response:
-    return await _answer(_port(request).hold(request.match_info["id"], agent=_agent(user)))
+    return await _answer(_port(request).hold(request.match_info["id"], agent=own_agent(user)))
 
 
 @route("POST", "/api/calls/{id}/resume", roles=AGENT_ONLY)
 async def resume(request: web.Request, user: Principal | None) -> web.Response:
-    return await _answer(_port(request).resume(request.match_info["id"], agent=_agent(user)))
+    return await _answer(_port(request).resume(request.match_info["id"], agent=own_agent(user)))
 
 
 @route("POST", "/api/calls/{id}/mute", roles=AGENT_ONLY)
 async def mute(request: web.Request, user: Principal | None) -> web.Response:
-    return await _answer(_port(request).mute(request.match_info["id"], agent=_agent(user), on=True))
+    return await _answer(_port(request).mute(request.match_info["id"], agent=own_agent(user), on=True))
 
 
 @route("POST", "/api/calls/{id}/unmute", roles=AGENT_ONLY)
 async def unmute(request: web.Request, user: Principal | None) -> web.Response:
-    return await _answer(_port(request).mute(request.match_info["id"], agent=_agent(user), on=False))
+    return await _answer(_port(request).mute(request.match_info["id"], agent=own_agent(user), on=False))
 
 
 @route("POST", "/api/calls/{id}/dtmf", roles=AGENT_ONLY)
 async def dtmf(request: web.Request, user: Principal | None) -> web.Response:
-    agent = _agent(user)
+    agent = own_agent(user)
     digits = required_str(await read_json_object(request), "digits", max_len=32)
     return await _answer(_port(request).dtmf(request.match_info["id"], digits, agent=agent))
 
@@ -125,7 +126,7 @@ async def dtmf(request: web.Request, user: Principal | None) -> web.Response:
 async def consult(request: web.Request, user: Principal | None) -> web.Response:
     """``{"target": "agent:<id>" | "queue:<name>" | "directory:<id>"}``: hold the caller and call the
     target; the answer says ``consult.state`` (ringing, answered, failed)."""
-    agent = _agent(user)
+    agent = own_agent(user)
     target = await _target(request)
     return await _answer(_port(request).consult(request.match_info["id"], target, agent=agent))
 
@@ -134,7 +135,7 @@ async def consult(request: web.Request, user: Principal | None) -> web.Response:
 async def transfer(request: web.Request, user: Principal | None) -> web.Response:
     """``{"kind": "blind", "target": "..."}`` transfers without consulting; ``{"kind": "attended"}``
     completes the consultation under way (the caller goes to the consulted party, the agent to wrap-up)."""
-    agent = _agent(user)
+    agent = own_agent(user)
     data = await read_json_object(request)
     kind = required_str(data, "kind", max_len=16)
     port, call_id = _port(request), request.match_info["id"]
@@ -147,19 +148,19 @@ async def transfer(request: web.Request, user: Principal | None) -> web.Response
 
 @route("POST", "/api/calls/{id}/cancel-consult", roles=AGENT_ONLY)
 async def cancel_consult(request: web.Request, user: Principal | None) -> web.Response:
-    return await _answer(_port(request).cancel(request.match_info["id"], agent=_agent(user)))
+    return await _answer(_port(request).cancel(request.match_info["id"], agent=own_agent(user)))
 
 
 @route("POST", "/api/calls/{id}/conference", roles=AGENT_ONLY)
 async def conference(request: web.Request, user: Principal | None) -> web.Response:
-    return await _answer(_port(request).conference(request.match_info["id"], agent=_agent(user)))
+    return await _answer(_port(request).conference(request.match_info["id"], agent=own_agent(user)))
 
 
 @route("POST", "/api/calls/{id}/hangup", roles=AGENT_ONLY)
 async def hangup(request: web.Request, user: Principal | None) -> web.Response:
     """The agent hangs up their own call from the desk, as the phone's hang-up button would: the CDR says
     ``ended_by = agent``; during an answered consultation this completes the transfer."""
-    return await _answer(_port(request).hangup(request.match_info["id"], agent=_agent(user)))
+    return await _answer(_port(request).hangup(request.match_info["id"], agent=own_agent(user)))
 
 
 # ---- listening (R23) ----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from aiohttp import web
 from sqlalchemy import select, update
 
 from acd.web.auth import Principal
+from acd.web.call_control import own_agent
 from acd.web.callbacks import acted, record_dial_outcome
 from acd.web.context import CLOCK, db_of
 from acd.web.errors import ApiError, bad_request
@@ -66,13 +67,6 @@ def _port(request: web.Request) -> OutboundPort:
     return port
 
 
-def _agent(user: Principal | None) -> str:
-    assert user is not None
-    if not user.agent:
-        raise ApiError(403, f"user {user.name!r} is not an agent")
-    return user.agent
-
-
 async def _dial(request: web.Request, agent: str, number: str, callback_id: str | None) -> web.Response:
     port = _port(request)
     verdict = port.check(number)
@@ -89,7 +83,7 @@ async def _dial(request: web.Request, agent: str, number: str, callback_id: str 
 
 @route("POST", "/api/outbound/calls", roles={"agent"})
 async def click_to_call(request: web.Request, user: Principal | None) -> web.Response:
-    agent = _agent(user)
+    agent = own_agent(user)
     data = await read_json_object(request)
     number = optional_str(data, "number", max_len=64)
     earlier = optional_str(data, "call_id", max_len=64)
@@ -115,7 +109,7 @@ async def check(request: web.Request, user: Principal | None) -> web.Response:
 
 @route("POST", "/api/callbacks/{id:.+}/dial", roles={"agent"})
 async def dial_callback(request: web.Request, user: Principal | None) -> web.Response:
-    agent = _agent(user)
+    agent = own_agent(user)
     cb_id = request.match_info["id"]
     t = callbacks.c
     async with db_of(request).begin() as conn:
