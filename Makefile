@@ -21,10 +21,12 @@ deps:
 	bash scripts/install-debian-deps.sh
 
 # The prompts' file list goes to a log, so that the demo's URL and passwords are not lost in it.
-demo: $(STAMP) deps
+prompts: $(STAMP) deps
 	@mkdir -p var
 	@$(BIN)/acd prompts build > var/prompts-build.log 2>&1 || { cat var/prompts-build.log; exit 1; }
 	@echo "prompts: $$(tail -n 1 var/prompts-build.log) (list in var/prompts-build.log)"
+
+demo: prompts
 	$(BIN)/acd demo --by-hand $(if $(CAMPAIGN),--campaign $(CAMPAIGN))
 
 run: $(STAMP)
@@ -45,7 +47,8 @@ lint: $(STAMP)
 	$(BIN)/mypy acd routing ivr cdr recording outbound
 	$(BIN)/lint-imports   # the package layering of docs/architecture.md (.importlinter)
 
-bench: $(STAMP)
+# The prompts first: the daemon bench plays the recording notice, as production does.
+bench: prompts
 	$(BIN)/python -m bench
 
 # The fault campaign of issue 12 (docs/operations.md "Under faults"): real processes, a few minutes, not in

@@ -34,7 +34,8 @@ Figures:
 - ``ari_requests_per_call`` (and ``_by_kind``): requests the daemon sent (``acd_ari_requests_sent``).
 - ``threads_cpu_ms_per_call``: the CPU split between the event loop's thread and the others (aiosqlite's
   connection thread, the default executor).
-- ``events_per_s``: ARI events the simulator sent to the daemon per second of the measured window.
+- ``events_per_s``: ARI events the simulator sent to the daemon per second of the measured window;
+  ``events_per_call_by_type`` the same events per call placed, by type.
 - ``simulator_cpu_share``: the simulator's CPU seconds per second of the window; near 1.0 it would be the
   bottleneck (one core) and the latencies would be its own, not the daemon's.
 - ``answered``: calls that reached an agent (a check that the load was carried, not refused).
@@ -194,6 +195,7 @@ class LoadResult:
     cpu_s: float
     sim_cpu_s: float
     events: int
+    event_types: dict[str, int]
     setup_ms: list[float]
     connect_ms: list[float]
     first_kinds: dict[str, int]
@@ -363,7 +365,8 @@ async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: f
                     and e["event"]["channel"]["id"] in set(ids)})
     return LoadResult(calls=len(ids), answered=answered, window_s=t1 - t0, cpu_s=cpu1 - cpu0,
                       sim_cpu_s=sim1 - sim0,
-                      events=len(log), setup_ms=setup, connect_ms=connect,
+                      events=len(log), event_types=dict(Counter(e["event"]["type"] for e in log)),
+                      setup_ms=setup, connect_ms=connect,
                       first_kinds=dict(first_kinds), dead_air_ms=dead_air(log, set(ids)),
                       threads_cpu_s={k: round(v - threads0.get(k, 0.0), 2) for k, v in threads1.items()},
                       requests={k[5:]: v - sent0.get(k, 0.0) for k, v in sent1.items()
@@ -374,6 +377,9 @@ async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: f
 
 def run(quick: bool) -> Section:
     duration = QUICK_DURATION_S if quick else DURATION_S
+    if not (ROOT / "var" / "sounds" / "ru" / "acd" / "recording_notice.wav").is_file():
+        print("  warning: no prompts in var/sounds (run `make prompts`): the recording notice fails at once "
+              "and the figures are not comparable", file=sys.stderr)
     load_before = os.getloadavg()[0]
     res = asyncio.run(run_load(duration, ROOT / "var" / "bench-daemon"))
     cpu_ms = res.cpu_s * 1000 / max(1, res.calls)
@@ -390,6 +396,8 @@ def run(quick: bool) -> Section:
         "connect_ms_p50": round(percentile(res.connect_ms, 0.5), 1),
         "connect_ms_p99": round(percentile(res.connect_ms, 0.99), 1),
         "events_per_s": round(res.events / res.window_s, 1),
+        "events_per_call_by_type": {k: round(v / max(1, res.calls), 2)
+                                    for k, v in sorted(res.event_types.items(), key=lambda kv: -kv[1])},
         "setup_daemon_only_ms_mean": round(1000 * res.daemon_setup.get("setup_sum", 0.0)
                                            / max(1.0, res.daemon_setup.get("setup_count", 0.0)), 2),
         "setup_daemon_only_ms_p50_at_most": bucket_percentile(
