@@ -29,7 +29,7 @@ from acd.ari.events import EventStream
 from acd.clock import Clock
 from acd.configset import ConfigSet, load_config
 from acd.core import Acd
-from acd.engine.engine import Engine
+from acd.engine.engine import EVENT_TYPES, Engine
 from acd.engine.resync import resync
 from acd.logs import configure_logging
 from acd.metrics import Metrics
@@ -239,7 +239,8 @@ class Daemon:
                 self.engine.restore_agent_state(agent_id, last.state, last.reason, ended_wrapup=last.wrapup)
             elif self.initial_agent_state != "logged_out":
                 self.engine.apply(self.acd.set_agent_state(agent_id, self.initial_agent_state, now))
-        self.stream = EventStream(self.ari, on_connect=self._on_connect, on_event=self.engine.on_event)
+        self.stream = EventStream(self.ari, on_connect=self._on_connect, on_event=self.engine.on_event,
+                                  event_types=EVENT_TYPES)
         self.engine.start()
         await self._start_http()
         self._tasks.append(asyncio.create_task(self._run_stream(), name="ari-events"))
@@ -250,7 +251,8 @@ class Daemon:
 
         self.reloader = ConfigReloader(self.config_dir, self._reloaded, loader=load_checked)
         await self.reloader.start()
-        log.info("daemon_started", version=__version__, http_port=self.port)
+        log.info("daemon_started", version=__version__, http_port=self.port,
+                 event_loop=type(asyncio.get_running_loop()).__module__.split(".")[0])
 
     async def _start_http(self) -> None:
         from acd.web.app import create_app

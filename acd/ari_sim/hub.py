@@ -61,13 +61,14 @@ class EventHub:
         return app in self._sockets
 
     def register(self, app: str, ws: web.WebSocketResponse, subscribe_all: bool) -> _Socket:
-        self.apps.setdefault(app, App(app))
+        known = self.apps.setdefault(app, App(app))
         if subscribe_all:
             self.subscribe_all.add(app)
         old = self._sockets.get(app)
         if old is not None:
             old.replaced = True
-            old.queue.put_nowait(self._encode(self._stamp(app, {"type": "ApplicationReplaced"})))
+            if known.allows("ApplicationReplaced"):  # the app's eventFilter applies to it too
+                old.queue.put_nowait(self._encode(self._stamp(app, {"type": "ApplicationReplaced"})))
         sock = _Socket(ws)
         self._sockets[app] = sock
         return sock
@@ -118,6 +119,13 @@ class EventHub:
         sock = self._sockets.get(app)
         if sock is None or sock.replaced:
             return  # inactive app: the event is lost, as in Asterisk
+        known = self.apps.get(app)
+        if known is not None and not known.allows(stamped["type"]):
+            # filtered out by the app's eventFilter: not sent, but logged (marked) so that tests and
+            # benches can still see what happened on the channels
+            for _ in range(times):
+                self.log.append({"seq": next(self._seq), "event": stamped, "filtered": True})
+            return
         data = self._encode(stamped)
         for _ in range(times):
             self.log.append({"seq": next(self._seq), "event": stamped})

@@ -285,6 +285,16 @@ class App:
     bridge_ids: set[str] = field(default_factory=set)
     endpoint_ids: set[str] = field(default_factory=set)
     device_names: set[str] = field(default_factory=set)
+    events_allowed: list[dict[str, Any]] = field(default_factory=list)
+    events_disallowed: list[dict[str, Any]] = field(default_factory=list)
+    """``PUT /applications/{app}/eventFilter``: kept with the app across WebSockets, as in Asterisk."""
+
+    def allows(self, kind: str) -> bool:
+        """res/stasis/app.c ``stasis_app_event_allowed``: a disallowed type never goes out; an empty allowed
+        list lets every other type through."""
+        if any(f.get("type") == kind for f in self.events_disallowed):
+            return False
+        return not self.events_allowed or any(f.get("type") == kind for f in self.events_allowed)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -293,6 +303,6 @@ class App:
             "bridge_ids": sorted(self.bridge_ids),
             "endpoint_ids": sorted(self.endpoint_ids),
             "device_names": sorted(self.device_names),
-            "events_allowed": [],
-            "events_disallowed": [],
+            "events_allowed": list(self.events_allowed),
+            "events_disallowed": list(self.events_disallowed),
         }

@@ -85,6 +85,7 @@ class Rest:
         a("/applications", get=self.apps_list)
         a("/applications/{app}", get=self.app_get)
         a("/applications/{app}/subscription", post=self.app_subscribe, delete=self.app_unsubscribe)
+        a("/applications/{app}/eventFilter", put=self.app_filter)
         a("/channels", get=self.channels_list, post=self.originate)
         a("/channels/create", post=self.create)
         a("/channels/{channelId}", get=self.channel_get, post=self.originate, delete=self.hangup)
@@ -203,6 +204,22 @@ class Rest:
 
     async def app_get(self, r: web.Request, ids: dict[str, str], p: Params) -> web.Response:
         return json_response(self._app(ids["app"]).to_json())
+
+    async def app_filter(self, r: web.Request, ids: dict[str, str], p: Params) -> web.Response:
+        """res/stasis/app.c ``stasis_app_event_filter_set``: no key resets both lists, a list given replaces
+        that list only; a list that is not an array of objects with a ``type`` is a 400."""
+        app = self._app(ids["app"])
+        given = {k: p[k] for k in ("allowed", "disallowed") if k in p}
+        for value in given.values():
+            if not isinstance(value, list) or not all(isinstance(f, dict) and f.get("type") for f in value):
+                raise AriError(400, "Invalid format definition")
+        if not given:
+            app.events_allowed, app.events_disallowed = [], []
+        if "allowed" in given:
+            app.events_allowed = list(given["allowed"])
+        if "disallowed" in given:
+            app.events_disallowed = list(given["disallowed"])
+        return json_response(app.to_json())
 
     def _sources(self, p: Params) -> list[tuple[str, str]]:
         raw = p.get("eventSource")

@@ -72,6 +72,15 @@ from routing.interpreter import run_scenario
 log = structlog.get_logger(__name__)
 
 OWN_PREFIX = "acd-"
+
+EVENT_TYPES = frozenset({
+    "StasisStart", "StasisEnd", "ChannelHangupRequest", "ChannelDestroyed", "Dial", "ChannelDtmfReceived",
+    "PlaybackFinished", "RecordingFinished", "RecordingFailed", "EndpointStateChange",
+})
+"""The ARI events ``Engine.dispatch`` acts on, and so the only ones the daemon asks Asterisk for (its app's
+eventFilter): a call brings about 35 events, 13 of them of these types, and every event costs both
+Asterisk and the daemon (docs/benchmarks.md). tests/engine/test_event_types.py checks that each ``case``
+of the dispatchers is in this set."""
 """Every id the daemon gives a channel, bridge or playback starts with this."""
 ACD_CALL_HEADER = "X-ACD-Call"
 """SIP header of an offer to an agent: the call id, so the browser softphone rings for the desktop's offer."""

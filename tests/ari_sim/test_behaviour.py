@@ -469,3 +469,39 @@ async def test_10_the_client_stops_a_recording_that_already_ended_quietly(
         assert [e for e in logs if e["log_level"] not in ("debug",)] == []
         with pytest.raises(AriNotFound):
             await client.recordings.stop_live("2026/11/24/gone")
+
+
+async def test_event_filter_keeps_only_the_allowed_types_across_websockets(ari: Ari) -> None:
+    """``PUT /applications/{app}/eventFilter`` as res/stasis/app.c does it: only allowed types are sent,
+    the filter stays with the application when a new WebSocket replaces the old one, disallowed wins, an
+    empty body resets, and a list entry without a type is refused. (``check=False``: the whole JSON body is
+    the ``filter`` parameter, res_ari_applications.c ``args.filter = body``, which the shared conformance
+    tool reads as undeclared parameters ``allowed``/``disallowed``.)"""
+    status, app = await ari.req("PUT", "/applications/acd/eventFilter", check=False,
+                                json_body={"allowed": [{"type": "StasisStart"}, {"type": "StasisEnd"}]})
+    assert status == 200 and app["events_allowed"] == [{"type": "StasisStart"}, {"type": "StasisEnd"}]
+    await caller(ari, "f1")
+    await ari.req("DELETE", "/channels/f1")
+    await ari.wait("StasisEnd", chan("f1"))
+    assert {e["type"] for e in ari.events} == {"StasisStart", "StasisEnd"}
+    log = await ari.sim("GET", "/events")
+    assert any(e.get("filtered") and e["event"]["type"] == "ChannelDestroyed" for e in log)
+
+    second = Ari(ari.handle, ari.session)  # the filter belongs to the app, not to the socket
+    await second.connect()
+    await caller(second, "f2")
+    assert {e["type"] for e in second.events} == {"StasisStart"}
+    assert ari.since(0, "ApplicationReplaced") == []  # not allowed either
+
+    status, app = await second.req("PUT", "/applications/acd/eventFilter", check=False,
+                                   json_body={"disallowed": [{"type": "StasisStart"}]})
+    assert status == 200 and app["events_allowed"] and app["events_disallowed"] == [{"type": "StasisStart"}]
+    status, body = await second.req("PUT", "/applications/acd/eventFilter", check=False,
+                                    json_body={"allowed": [{}]})
+    assert status == 400 and body == {"message": "Invalid format definition"}
+    status, app = await second.req("PUT", "/applications/acd/eventFilter", check=False)
+    assert status == 200 and app["events_allowed"] == [] and app["events_disallowed"] == []
+    mark = len(second.events)
+    await ari.req("POST", "/channels/f2/variable", variable="X", value="1")
+    await second.wait("ChannelVarset", chan("f2"), since=mark)  # every type again
+    await second.close()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from acd.engine.engine import EVENT_TYPES
 from tests.e2e.harness import Harness, eventually
 
 
@@ -43,6 +44,15 @@ async def test_call_to_193_is_answered_by_an_agent_and_recorded(harness: Harness
     assert states[entered + 1]["state"] == "ready"
     logged = _epoch(states[entered + 1]["at"]) - _epoch(states[entered]["at"])
     assert wrapup_s >= 10 and wrapup_s == pytest.approx(logged, abs=0.01)
+    # the daemon asked Asterisk only for the events it acts on: the ACD_STATE writes' ChannelVarset events
+    # were emitted on the channel but never sent (docs/benchmarks.md: 35 events a call -> 13)
+    app = await harness.daemon.ari.applications.get()
+    assert {f["type"] for f in app.events_allowed} == EVENT_TYPES | {"ApplicationReplaced"}
+    async with harness.http.get(f"{harness.sim_url}/_sim/events", params={"since": "0"}) as r:
+        log = await r.json()
+    varsets = [e for e in log
+               if e["event"]["type"] == "ChannelVarset" and e["event"]["channel"]["id"] == call]
+    assert varsets and all(e.get("filtered") for e in varsets)
 
 
 async def _wrapup(harness: Harness, call: str) -> float | None:
