@@ -44,15 +44,14 @@ def run(
 ) -> None:
     """Run the daemon beside Asterisk."""
     from acd.daemon import StartupError, run_daemon
+    from acd.runtime import run as run_loop
     from acd.yamlconf import ConfigError
 
     if not config.is_file():
         typer.echo(f"error: {config}: no such file (give the daemon's acd.yaml with -c)", err=True)
         raise typer.Exit(1)
     try:
-        code = asyncio.run(
-            run_daemon(config.parent, _clock(clock), "ready" if agents_ready else "logged_out")
-        )
+        code = run_loop(run_daemon(config.parent, _clock(clock), "ready" if agents_ready else "logged_out"))
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
