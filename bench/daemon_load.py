@@ -34,8 +34,9 @@ Figures:
 - ``ari_requests_per_call`` (and ``_by_kind``): requests the daemon sent (``acd_ari_requests_sent``).
 - ``threads_cpu_ms_per_call``: the CPU split between the event loop's thread and the others (aiosqlite's
   connection thread, the default executor).
-- ``events_per_s``: ARI events the simulator sent to the daemon per second of the measured window;
-  ``events_per_call_by_type`` the same events per call placed, by type.
+- ``events_per_s``: ARI events the simulator sent to the daemon per second of the measured window (not
+  those the daemon's eventFilter held back); ``events_per_call_by_type`` the same events per call placed,
+  by type.
 - ``simulator_cpu_share``: the simulator's CPU seconds per second of the window; near 1.0 it would be the
   bottleneck (one core) and the latencies would be its own, not the daemon's.
 - ``answered``: calls that reached an agent (a check that the load was carried, not refused).
@@ -365,7 +366,8 @@ async def run_load(duration_s: float, work: Path, rate: float = RATE, drain_s: f
                     and e["event"]["channel"]["id"] in set(ids)})
     return LoadResult(calls=len(ids), answered=answered, window_s=t1 - t0, cpu_s=cpu1 - cpu0,
                       sim_cpu_s=sim1 - sim0,
-                      events=len(log), event_types=dict(Counter(e["event"]["type"] for e in log)),
+                      events=sum(1 for e in log if not e.get("filtered")),
+                      event_types=dict(Counter(e["event"]["type"] for e in log if not e.get("filtered"))),
                       setup_ms=setup, connect_ms=connect,
                       first_kinds=dict(first_kinds), dead_air_ms=dead_air(log, set(ids)),
                       threads_cpu_s={k: round(v - threads0.get(k, 0.0), 2) for k, v in threads1.items()},

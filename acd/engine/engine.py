@@ -58,6 +58,7 @@ from acd.engine.keep_place import KeptPlaces
 from acd.engine.orphans import OrphanSweep
 from acd.engine.outbound_call import Outbound
 from acd.engine.registry import RecordingOwner, Registry
+from acd.engine.ring_ahead import RingAhead
 from acd.engine.session import CallSession, Leg
 from acd.engine.snoop import Listening
 from acd.engine.state import STATE_VAR, SavedState
@@ -142,6 +143,9 @@ class Engine:
         self.metrics = metrics
         self.registry = Registry()
         self.offers: dict[tuple[str, str], Leg] = {}
+        self.held_rings: dict[tuple[str, str], asyncio.Event] = {}
+        """Offers whose ring is held back (``ring_ahead``); set when the core cancels one meanwhile."""
+        self.ring_ahead = RingAhead()
         self.accepting = True
         self._ids = itertools.count(1)
         self._prefix = f"{os.getpid():x}{int(clock.now()) % 100000:05d}"
@@ -317,6 +321,8 @@ class Engine:
                         offered_session.offering += 1  # before the task runs: enqueue reads it at once
                     self.spawn(self._offer(d), f"offer-{d.call_id}-{d.agent_id}")
                 case CancelOffer():
+                    if (held := self.held_rings.get((d.call_id, d.agent_id))) is not None:
+                        held.set()
                     leg = self.offers.pop((d.call_id, d.agent_id), None)
                     if leg is not None and not leg.answered.done():
                         leg.fail("cancelled")
@@ -651,12 +657,16 @@ class Engine:
             )
             return
         session.emit(ev.Offered(queue=d.queue, agent=d.agent_id))
+        held_s = await self._hold_ring(d, session)
+        if held_s is None:
+            return  # the core withdrew the offer while the ring was held back
+        dialled_at = self.clock.now()
         leg = await self.originate_leg(
             session,
             agent.endpoint or f"PJSIP/{agent.id}",
             kind="agent",
             agent_id=d.agent_id,
-            timeout_s=d.ring_timeout_s + 5,
+            timeout_s=max(1.0, d.ring_timeout_s + 5 - held_s),
             caller_id=session.info.caller,
             sip_headers={ACD_CALL_HEADER: session.channel_id},  # the browser softphone knows its offer by it
         )
@@ -665,6 +675,8 @@ class Engine:
             session.start_notice()  # while the phone rings (issue 11 §5); else the music
         answered = await leg.answered
         self.offers.pop((d.call_id, d.agent_id), None)
+        if answered:
+            self.ring_ahead.answered(d.agent_id, self.clock.now() - dialled_at)
         if not answered:
             if leg.result != "cancelled":
                 reason = leg.result if leg.result in ("busy", "unreachable", "no_answer") else "failed"
@@ -688,6 +700,30 @@ class Engine:
             return
         wait.connecting = True
         await session.converse(leg, queue=d.queue, record=True)
+
+    async def _hold_ring(self, d: Offer, session: CallSession) -> float | None:
+        """Start the recording notice and hold the agent's ring back until the agent's usual answer would
+        come as it ends (acd/engine/ring_ahead.py, issue 11 §5): seconds held, or None if the core cancelled
+        the offer meanwhile (the caller left, the agent logged out). The ring time-out counts from the
+        offer, so the phone rings that much less."""
+        wait = session.wait
+        if session.notice is not None or wait is None or not wait.hold.recording_notice \
+                or not session.waiting():
+            return 0.0
+        held_s = self.ring_ahead.hold_s(d.agent_id, session.info.language)
+        if held_s <= 0:
+            return 0.0
+        key = (d.call_id, d.agent_id)
+        cancelled = self.held_rings[key] = asyncio.Event()
+        session.rings_held += 1
+        session.start_notice()
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(cancelled.wait(), self.clock.real_seconds(held_s))
+        finally:
+            session.rings_held -= 1
+            self.held_rings.pop(key, None)
+        return None if cancelled.is_set() else held_s
 
     # ---- ARI events: one dispatcher --------------------------------------------------------------
     async def on_event(self, event: Any) -> None:

@@ -136,6 +136,8 @@ class CallSession(CallControl):
         """The name of the bridge recording running for the conversation, until its end is known."""
         self.notice: asyncio.Task[Any] | None = None
         """The recording notice, started while the agent's phone rings (``start_notice``)."""
+        self.rings_held = 0
+        """Offers whose ring is held back until the notice is nearly over (acd/engine/ring_ahead.py)."""
         self.saved = resume or SavedState()
         """What is written in ACD_STATE on the channel."""
         self.resume = resume
@@ -444,7 +446,10 @@ class CallSession(CallControl):
         if wait.announcing:
             await self.stop_playback(wait.announcing)
         await self.stop_moh()
-        await self.play(media)
+        started = self.engine.clock.now()
+        _playback, done = await self._start_playback(media)
+        if await self._until(done) == "done":  # heard to its end: its length, for ring_ahead
+            self.engine.ring_ahead.notice_played(self.info.language, self.engine.clock.now() - started)
         if self.waiting():  # still ringing, or the offer failed: music until an agent answers
             await self.start_moh()
 
@@ -458,7 +463,8 @@ class CallSession(CallControl):
     def ringing(self) -> bool:
         """An agent's phone rings for this caller: no announcement is started (it would be cut in a few
         milliseconds by the answer, issue 11 §5)."""
-        return any(leg.kind == "agent" and not leg.answered.done() for leg in self.legs.values())
+        return self.rings_held > 0 or any(leg.kind == "agent" and not leg.answered.done()
+                                          for leg in self.legs.values())
 
     def waiting(self) -> bool:
         """Still in a queue, not being connected, not gone: announcements make sense only then."""
