@@ -116,7 +116,7 @@ class Daemon:
         self.config = config
         settings = self.settings = config.settings
         if self.configure_logs:
-            configure_logging(settings.log.format, settings.log.level)
+            configure_logging(settings.log.format, settings.log.level, cache=True)
         if not settings.ari.password.get_secret_value():
             raise StartupError(
                 f"no ARI password for user {settings.ari.user!r}: set ACD_ARI_PASSWORD (or ari.password in"

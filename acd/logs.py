@@ -78,9 +78,17 @@ def ari_errors_as_outcomes(
     return event_dict
 
 
-def configure_logging(fmt: str = "auto", level: str = "info", stream: Any = None) -> None:
-    """``fmt``: auto (console on a TTY, JSON otherwise), json or console."""
+def configure_logging(
+    fmt: str = "auto", level: str = "info", stream: Any = None, *, cache: bool = False
+) -> None:
+    """``fmt``: auto (console on a TTY, JSON otherwise), json or console.
+
+    ``cache``: each module's logger is built once, at its first use after this call, instead of at every
+    call (a new logger object and printer per line was a quarter of the cost of logging, 2 % of the
+    daemon's CPU under load, docs/benchmarks.md). For the daemon's own process only: a test that configures
+    logging twice would keep the first configuration in every logger already used."""
     stream = stream or sys.stderr
+    printer = structlog.PrintLogger(stream)  # one printer (and its lock) for every logger
     as_json = fmt == "json" or (fmt == "auto" and not stream.isatty())
     renderer: Any = (structlog.processors.JSONRenderer(serializer=_orjson_dumps) if as_json
                      else structlog.dev.ConsoleRenderer(colors=stream.isatty()))
@@ -96,6 +104,6 @@ def configure_logging(fmt: str = "auto", level: str = "info", stream: Any = None
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(stream),
-        cache_logger_on_first_use=False,
+        logger_factory=lambda *_args: printer,
+        cache_logger_on_first_use=cache,
     )
