@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -60,9 +60,17 @@ def check_recording_event(ev: RecordingEvent) -> str | None:
     return None
 
 
+_INSERT_IGNORE = {name: ins(recordings).on_conflict_do_nothing(index_elements=["name"])
+                  for name, ins in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+"""Built once (the CDR writer runs them on every batch: a reused statement keeps its cache key)."""
+_BY_NAME = select(recordings.c.id, recordings.c.call_id, recordings.c.status, recordings.c.started_at).where(
+    recordings.c.name == bindparam("name"))
+_STATUSES = select(recordings.c.call_id, recordings.c.name, recordings.c.status).where(
+    recordings.c.call_id.in_(bindparam("ids", expanding=True)))
+
+
 def _insert_ignore(conn: AsyncConnection) -> Any:
-    ins = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    return ins(recordings).on_conflict_do_nothing(index_elements=["name"])
+    return _INSERT_IGNORE["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
 
 
 def _new_row(ev: RecordingEvent, started_at: float) -> dict[str, Any]:
@@ -96,8 +104,7 @@ async def apply(conn: AsyncConnection, events: Sequence[RecordingEvent]) -> set[
             await conn.execute(_insert_ignore(conn), [_new_row(ev, ev.at)])
             touched.add(str(ev.call_id))
             continue
-        row = (await conn.execute(select(r.id, r.call_id, r.status, r.started_at)
-                                  .where(r.name == ev.name))).first()
+        row = (await conn.execute(_BY_NAME, {"name": ev.name})).first()
         if row is None:
             if not ev.call_id:
                 log.warning("recording_unknown", recording=ev.name, kind=ev.kind)
@@ -121,9 +128,6 @@ async def statuses_by_call(conn: AsyncConnection, call_ids: Iterable[str]) -> di
     ids = sorted(set(call_ids))
     out: dict[str, dict[str, str]] = {}
     for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        stmt = select(recordings.c.call_id, recordings.c.name, recordings.c.status).where(
-            recordings.c.call_id.in_(chunk))
-        for cid, name, status in (await conn.execute(stmt)).all():
+        for cid, name, status in (await conn.execute(_STATUSES, {"ids": ids[i:i + 500]})).all():
             out.setdefault(cid, {})[name] = status
     return out
