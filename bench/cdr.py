@@ -17,6 +17,7 @@ Run alone: ``python -m bench cdr [--quick]`` (or ``python -m bench.cdr``; ``pyth
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import tempfile
@@ -152,7 +153,8 @@ async def trickle(url: str, spool: Path, seconds: float = 20.0) -> dict[str, Any
         nonlocal statements
         statements += 1
 
-    event.listen(w.engine.sync_engine, "before_cursor_execute", count)
+    sync = getattr(w, "_sync", None)  # the writer's own SQLite engine, where it has one
+    event.listen(w.engine.sync_engine if sync is None else sync, "before_cursor_execute", count)
     write_tx = w._write_tx
 
     async def counted(batch: Any) -> None:
@@ -161,19 +163,37 @@ async def trickle(url: str, spool: Path, seconds: float = 20.0) -> dict[str, Any
         await write_tx(batch)
 
     w._write_tx = counted  # type: ignore[method-assign]
+    threads = _threads_cpu()
     cpu = time.process_time()
     wall = await feed(w.emit)
     await w.flush()
     used = time.process_time() - cpu
+    threads = {k: v - threads.get(k, 0.0) for k, v in _threads_cpu().items()}
     await w.close()
     return {"calls": calls, "records": len(stream), "feed_s": round(wall, 1),
             "cpu_ms_per_call": round(used * 1000 / calls, 2),
             "feed_only_cpu_ms_per_call": round(feed_only * 1000 / calls, 2),
             "writer_cpu_ms_per_call": round((used - feed_only) * 1000 / calls, 2),
+            "threads_cpu_ms_per_call": {k: round(v * 1000 / calls, 2) for k, v in sorted(threads.items())},
             "batches": batches, "records_per_batch": round(len(stream) / max(1, batches), 1),
             "statements_per_batch": round(statements / max(1, batches), 1),
             "written": w.written, "spooled": w.spooled,
             "load_average_1m": round(os.getloadavg()[0], 1)}
+
+
+def _threads_cpu() -> dict[str, float]:
+    """CPU seconds of this process's event loop thread (``main``) and of its other threads together
+    (aiosqlite's connection thread), from ``/proc/self/task``; {} where there is no /proc."""
+    out: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    with contextlib.suppress(OSError):
+        for task in Path("/proc/self/task").iterdir():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = (task / "stat").read_text()
+                fields = stat[stat.rindex(")") + 2:].split()
+                kind = "main" if task.name == str(os.getpid()) else "other_threads"
+                out[kind] = out.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
 
 
 async def measure(url: str, events: list[CallEvent], spool: Path) -> dict[str, Any]:
