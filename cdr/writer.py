@@ -257,6 +257,7 @@ class CdrWriter:
         """The stored events of the calls written lately (``LIVE_CALLS``), in ``ORDER BY at, id`` order."""
         self._agents: dict[str, _LastState] = {}
         self.live_calls = LIVE_CALLS
+        """How many calls' events to keep in memory; 0: none, and no agent's last row either."""
         self._queue: deque[CdrRecord] = deque()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -543,6 +544,8 @@ class CdrWriter:
             self._calls.clear()
             self._agents.clear()
             raise
+        if self.live_calls <= 0:  # no memory: every batch reads its calls and agents back
+            return
         for cid, evs in folded.items():
             self._calls[cid] = evs
             self._calls.move_to_end(cid)
