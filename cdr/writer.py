@@ -159,22 +159,19 @@ def _at(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
-def _stored(e: CallEvent) -> CallEvent:
-    """The event as the database hands it back: the time at microseconds, ``data`` through JSON."""
-    return CallEvent(e.call_id, e.kind, _at(e.at).timestamp(),
-                     orjson.loads(orjson.dumps(e.data)) if e.data else {}, e.event_id)
-
-
-def _merged(stored: list[CallEvent], new: Iterable[CallEvent]) -> list[CallEvent]:
+def _merged(stored: list[CallEvent], new: Iterable[tuple[CallEvent, datetime]]) -> list[CallEvent]:
     """A call's stored events (ordered by time, then by arrival, as ``ORDER BY at, id`` reads them) with
-    the batch's new ones; an event id already stored is ignored, as the insert ignores it."""
+    the batch's new ones (each with its stored time) as the database hands them back: the time at
+    microseconds, ``data`` through JSON. An event id already stored is ignored, as the insert ignores it."""
     out = list(stored)
     ids = {e.event_id for e in out}
-    for e in new:
+    for e, at in new:
         if e.event_id in ids:
             continue
         ids.add(e.event_id)
-        out.insert(bisect_right(out, e.at, key=lambda x: x.at), e)
+        data = orjson.loads(orjson.dumps(e.data)) if e.data else {}
+        kept = CallEvent(e.call_id, e.kind, at.timestamp(), data, e.event_id)
+        out.insert(bisect_right(out, kept.at, key=lambda x: x.at), kept)
     return out
 
 
@@ -564,12 +561,13 @@ class CdrWriter:
         """The batch's statements in one transaction; what the memories will say once it committed."""
         st = self._st
         call_rows: list[dict[str, Any]] = []
-        new_events: dict[str, list[CallEvent]] = {}
+        new_events: dict[str, list[tuple[CallEvent, datetime]]] = {}
         for r in batch:
             if isinstance(r, CallEvent):
-                call_rows.append({"event_id": r.event_id, "call_id": r.call_id, "kind": r.kind,
-                                  "at": utc(r.at), "data": r.data})
-                new_events.setdefault(r.call_id, []).append(_stored(r))
+                at = _at(r.at)
+                call_rows.append({"event_id": r.event_id, "call_id": r.call_id, "kind": r.kind, "at": at,
+                                  "data": r.data})
+                new_events.setdefault(r.call_id, []).append((r, at))
         agent_events = [r for r in batch if isinstance(r, AgentEvent)]
         agent_rows = [{"event_id": r.event_id, "agent": r.agent_id, "state": r.state, "previous": r.previous,
                        "reason": r.reason, "by_user": r.by, "call_id": r.call_id, "at": utc(r.at)}
@@ -598,7 +596,8 @@ class CdrWriter:
             lasts = self._durations(conn, agent_events)
         return folded, lasts
 
-    def _refold(self, conn: Connection, call_ids: list[str], new_events: dict[str, list[CallEvent]],
+    def _refold(self, conn: Connection, call_ids: list[str],
+                new_events: dict[str, list[tuple[CallEvent, datetime]]],
                 ql_rows: list[dict[str, Any]], clock_now: float) -> dict[str, list[CallEvent]]:
         """Re-fold the touched calls from all their stored events; derive the queue_log rows of the events
         in this batch (earlier ones were derived when they came; added to ``ql_rows``), the classic cdr row
@@ -621,7 +620,7 @@ class CdrWriter:
             for cid, kind, at, data, eid in conn.execute(st.events_of_calls, {"ids": chunk}).all():
                 stored[cid].append(CallEvent(cid, kind, at.timestamp(), data or {}, eid))
         recs = recording_rows.statuses_by_call(conn, call_ids)
-        new_ids = {e.event_id for evs in new_events.values() for e in evs}
+        new_ids = {e.event_id for evs in new_events.values() for e, _ in evs}
         summaries: list[dict[str, Any]] = []
         cdr_rows: list[dict[str, Any]] = []
         cb_rows: list[dict[str, Any]] = []
