@@ -13,8 +13,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -39,6 +39,18 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     connect_args.setdefault("command_timeout", 30)  # a silently dropped connection does not hang the writer
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(u, connect_args=connect_args, **kwargs)
+
+
+def make_sync_sqlite_engine(url: str, **kwargs: Any) -> Engine | None:
+    """A synchronous engine (the stdlib's sqlite3) on the same SQLite FILE as ``url``, set up as
+    ``make_engine`` does: for the CDR writer, which runs a batch's whole transaction in a thread of its own.
+    None for another database or an in-memory one (a second engine would see another database)."""
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or u.database in (None, "", ":memory:") or u.query.get("mode"):
+        return None
+    engine = create_engine(u.set(drivername="sqlite+pysqlite"), **kwargs)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

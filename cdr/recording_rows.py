@@ -22,9 +22,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acd.events import RecordingEvent
@@ -60,9 +61,19 @@ def check_recording_event(ev: RecordingEvent) -> str | None:
     return None
 
 
-def _insert_ignore(conn: AsyncConnection) -> Any:
-    ins = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    return ins(recordings).on_conflict_do_nothing(index_elements=["name"])
+_INSERT_IGNORE = {name: ins(recordings).on_conflict_do_nothing(index_elements=["name"])
+                  for name, ins in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+"""Built once (the CDR writer runs them on every batch: a reused statement keeps its cache key)."""
+_BY_NAME = select(recordings.c.id, recordings.c.call_id, recordings.c.status, recordings.c.started_at).where(
+    recordings.c.name == bindparam("name"))
+_UPDATE = update(recordings).where(recordings.c.id == bindparam("b_id"))
+"""Sets the columns its parameters name."""
+_STATUSES = select(recordings.c.call_id, recordings.c.name, recordings.c.status).where(
+    recordings.c.call_id.in_(bindparam("ids", expanding=True)))
+
+
+def _insert_ignore(conn: Connection) -> Any:
+    return _INSERT_IGNORE["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
 
 
 def _new_row(ev: RecordingEvent, started_at: float) -> dict[str, Any]:
@@ -89,21 +100,24 @@ def _outcome(ev: RecordingEvent, started_at: float | None) -> dict[str, Any]:
 
 async def apply(conn: AsyncConnection, events: Sequence[RecordingEvent]) -> set[str]:
     """Apply the events in order; the ids of the calls whose recordings changed (to re-fold)."""
+    return await conn.run_sync(apply_sync, events)
+
+
+def apply_sync(conn: Connection, events: Sequence[RecordingEvent]) -> set[str]:
+    """``apply`` on a synchronous connection (the CDR writer runs its whole transaction as one call)."""
     touched: set[str] = set()
-    r = recordings.c
     for ev in events:
         if ev.kind == "started":
-            await conn.execute(_insert_ignore(conn), [_new_row(ev, ev.at)])
+            conn.execute(_insert_ignore(conn), [_new_row(ev, ev.at)])
             touched.add(str(ev.call_id))
             continue
-        row = (await conn.execute(select(r.id, r.call_id, r.status, r.started_at)
-                                  .where(r.name == ev.name))).first()
+        row = conn.execute(_BY_NAME, {"name": ev.name}).first()
         if row is None:
             if not ev.call_id:
                 log.warning("recording_unknown", recording=ev.name, kind=ev.kind)
                 continue
             start = ev.at - (ev.duration_s or 0.0)
-            await conn.execute(_insert_ignore(conn), [{**_new_row(ev, start), **_outcome(ev, start)}])
+            conn.execute(_insert_ignore(conn), [{**_new_row(ev, start), **_outcome(ev, start)}])
             touched.add(ev.call_id)
             continue
         touched.add(row.call_id)
@@ -112,18 +126,15 @@ async def apply(conn: AsyncConnection, events: Sequence[RecordingEvent]) -> set[
         values = _outcome(ev, row.started_at.timestamp())
         if ev.agent:
             values["agent_id"] = ev.agent
-        await conn.execute(update(recordings).where(r.id == row.id).values(**values))
+        conn.execute(_UPDATE, {"b_id": row.id, **values})
     return touched
 
 
-async def statuses_by_call(conn: AsyncConnection, call_ids: Iterable[str]) -> dict[str, dict[str, str]]:
+def statuses_by_call(conn: Connection, call_ids: Iterable[str]) -> dict[str, dict[str, str]]:
     """For each call, its recordings' statuses by name (what ``fold`` derives ``recording_status`` from)."""
     ids = sorted(set(call_ids))
     out: dict[str, dict[str, str]] = {}
     for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        stmt = select(recordings.c.call_id, recordings.c.name, recordings.c.status).where(
-            recordings.c.call_id.in_(chunk))
-        for cid, name, status in (await conn.execute(stmt)).all():
+        for cid, name, status in conn.execute(_STATUSES, {"ids": ids[i:i + 500]}).all():
             out.setdefault(cid, {})[name] = status
     return out
