@@ -73,7 +73,7 @@ class _Connection(asyncio.Protocol):
     __slots__ = (
         "transport", "buf", "waiter", "closed", "idle_since", "requests", "received", "_head_done",
         "_status", "_length", "_chunked", "_close", "_body_start", "_chunk_pos", "_chunks", "_method",
-        "_timer", "reusable",
+        "_timer", "reusable", "_sock",
     )
 
     def __init__(self) -> None:
@@ -87,6 +87,7 @@ class _Connection(asyncio.Protocol):
         self.received = 0
         self.reusable = False
         self._timer: asyncio.TimerHandle | None = None
+        self._sock: socket.socket | None = None
         self._reset("GET")
 
     def __repr__(self) -> str:
@@ -107,6 +108,9 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        # asyncio's transports wrap the socket (TransportSocket); its ``_sock`` is the socket itself, whose
+        # recv can peek. Other loops (uvloop): a socket object made on the descriptor for each peek
+        self._sock = getattr(transport.get_extra_info("socket"), "_sock", None)
 
     def data_received(self, data: bytes) -> None:
         waiter = self.waiter
@@ -189,6 +193,14 @@ class _Connection(asyncio.Protocol):
         the socket, since an end of stream that arrived during this turn of the loop is not seen yet."""
         if self.closed or self.transport is None or self.transport.is_closing():
             return True
+        if self._sock is not None:
+            try:
+                self._sock.recv(1, _PEEK_FLAGS)
+            except BlockingIOError:
+                return False  # nothing to read: alive
+            except OSError:
+                return True
+            return True
         raw = self.transport.get_extra_info("socket")
         if raw is None:
             return False
@@ -196,7 +208,7 @@ class _Connection(asyncio.Protocol):
         try:
             probe.recv(1, _PEEK_FLAGS)
         except BlockingIOError:
-            return False  # nothing to read: alive
+            return False
         except OSError:
             return True
         finally:
