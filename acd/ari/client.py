@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -121,6 +122,7 @@ class AriClient:
         retry_base_s: float = 0.2,
         retry_max_s: float = 2.0,
         idle_timeout_s: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.username or parts.password:
@@ -149,7 +151,8 @@ class AriClient:
         default_port = 443 if parts.scheme == "https" else 80
         # the limiter bounds requests in flight; +4 so that a request never waits for a connection below it
         self.http = HttpPool(parts.scheme, parts.hostname or "127.0.0.1", parts.port or default_port,
-                             max_connections=self.limiter.limit + 4, idle_timeout_s=idle_timeout_s)
+                             max_connections=self.limiter.limit + 4, idle_timeout_s=idle_timeout_s,
+                             ssl_context=ssl_context)
         """The REST requests' connections (acd/ari/http.py)."""
         self._session = session
         self._own_session = session is None
