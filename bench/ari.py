@@ -22,6 +22,8 @@ N POSTs 20 at a time, each way:
 - ``client_us_per_request_*``: the whole ``AriClient.request`` (limiter, query string, head, JSON, metrics
   counter, debug log call) over acd/ari/http.py: what the daemon pays per request.
 
+Each on asyncio's own loop, then (``..._uvloop``) on uvloop's when it is installed, as the daemon uses it.
+
 Rates are per CPU second of this process (``time.process_time``), not per wall-clock second: everything
 runs on one thread, and a machine busy with other work then does not distort the figure.
 
@@ -255,7 +257,14 @@ def rest_figures(n: int) -> dict[str, float]:
     server.start()
     try:
         port = ports.get(timeout=30)
-        return asyncio.run(measure_rest(port, n))
+        figures = asyncio.run(measure_rest(port, n))
+        try:  # the daemon runs on uvloop when it is installed (acd/runtime.py): measure there too
+            import uvloop
+        except ImportError:
+            return figures
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            on_uvloop = runner.run(measure_rest(port, n))
+        return {**figures, **{f"{k}_uvloop": v for k, v in on_uvloop.items()}}
     finally:
         server.terminate()
         server.join(10)

@@ -10,8 +10,8 @@ and keeps connections for the next request. aiohttp stays for the events WebSock
 The pool's rules (docs/ari-client.md):
 - idle connections are reused last-in first-out and closed after ``idle_timeout_s`` (10 s), before
   Asterisk closes them (http.conf ``session_keep_alive``, 15 s by default);
-- an idle connection the server has closed (end of stream seen by the loop, or peeked on the socket just
-  before use) is dropped before anything is written to it: the request goes on another connection;
+- an idle connection the server has closed (end of stream seen by the loop, or the socket readable when
+  polled just before use) is dropped before anything is written to it: the request goes on another one;
 - a request sent on a reused connection that closes without a byte of answer is resent once on a new
   connection only if its method is safe (GET, HEAD): the server may have acted on anything else
   (originate is not idempotent), so that becomes an error and the caller's own rules decide;
@@ -24,16 +24,15 @@ Nothing here sees credentials except as opaque header bytes handed in by the cal
 from __future__ import annotations
 
 import asyncio
-import socket
+import select
 import ssl
 from collections import deque
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, cast
 
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 _MAX_HEAD: Final = 64 * 1024
 _NO_BODY_STATUS: Final = frozenset({204, 304})
-_PEEK_FLAGS: Final = socket.MSG_PEEK | socket.MSG_DONTWAIT
 
 
 class HttpError(Exception):
@@ -73,7 +72,7 @@ class _Connection(asyncio.Protocol):
     __slots__ = (
         "transport", "buf", "waiter", "closed", "idle_since", "requests", "received", "_head_done",
         "_status", "_length", "_chunked", "_close", "_body_start", "_chunk_pos", "_chunks", "_method",
-        "_timer", "reusable", "_sock",
+        "_timer", "reusable", "_poll",
     )
 
     def __init__(self) -> None:
@@ -87,7 +86,7 @@ class _Connection(asyncio.Protocol):
         self.received = 0
         self.reusable = False
         self._timer: asyncio.TimerHandle | None = None
-        self._sock: socket.socket | None = None
+        self._poll: select.poll | None = None
         self._reset("GET")
 
     def __repr__(self) -> str:
@@ -106,11 +105,13 @@ class _Connection(asyncio.Protocol):
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        # asyncio's transports wrap the socket (TransportSocket); its ``_sock`` is the socket itself, whose
-        # recv can peek. Other loops (uvloop): a socket object made on the descriptor for each peek
-        self._sock = getattr(transport.get_extra_info("socket"), "_sock", None)
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass, but has its methods
+        # a poll set on the socket's descriptor, for ``stale``: it owns nothing (closing the transport closes
+        # the socket as usual) and works the same on asyncio's loop and on uvloop
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            self._poll = select.poll()
+            self._poll.register(sock.fileno(), select.POLLIN)
 
     def data_received(self, data: bytes) -> None:
         waiter = self.waiter
@@ -189,31 +190,14 @@ class _Connection(asyncio.Protocol):
                 self.transport.abort()
 
     def stale(self) -> bool:
-        """True when the server has closed this idle connection or sent something unasked for: peeks at
-        the socket, since an end of stream that arrived during this turn of the loop is not seen yet."""
+        """True when the server has closed this idle connection or sent something unasked for: asks the
+        kernel (one ``poll``), since an end of stream that arrived during this turn of the loop is not seen
+        by the protocol yet."""
         if self.closed or self.transport is None or self.transport.is_closing():
             return True
-        if self._sock is not None:
-            try:
-                self._sock.recv(1, _PEEK_FLAGS)
-            except BlockingIOError:
-                return False  # nothing to read: alive
-            except OSError:
-                return True
-            return True
-        raw = self.transport.get_extra_info("socket")
-        if raw is None:
-            return False
-        probe = socket.socket(raw.family, raw.type, raw.proto, fileno=raw.fileno())
-        try:
-            probe.recv(1, _PEEK_FLAGS)
-        except BlockingIOError:
-            return False
-        except OSError:
-            return True
-        finally:
-            probe.detach()
-        return True  # an end of stream (b"") or unasked bytes: either way not usable
+        # an idle connection has nothing to read: readable means an end of stream or bytes nobody asked
+        # for (POLLHUP, POLLERR and POLLNVAL are reported whatever was asked), either way not usable
+        return self._poll is not None and bool(self._poll.poll(0))
 
     # parsing
     def _body_end(self) -> int:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 import ssl
 import subprocess
+import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,6 +123,51 @@ async def test_a_connection_closed_while_idle_is_not_used_and_nothing_is_sent_tw
         channel = await c.channels.originate("Local/1@x", channel_id="c1")
     assert channel.id == "c1"
     assert [(s.method, s.conn) for s in raw.seen] == [("GET", 1), ("POST", 2)]
+
+
+async def test_a_close_the_loop_has_not_seen_yet_is_caught_before_sending() -> None:
+    """Asterisk's FIN arrived in this very turn of the event loop: the protocol does not know yet, the
+    kernel does. A plain-socket server in a thread closes while the test's loop is not running."""
+    assert await close_unseen_by_the_loop() == [1, 2], "each originate sent once"
+
+
+def test_the_same_on_uvloop() -> None:
+    """The daemon runs on uvloop when installed (acd/runtime.py): its transports differ from asyncio's."""
+    uvloop = pytest.importorskip("uvloop")
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        assert runner.run(close_unseen_by_the_loop()) == [1, 2]
+
+
+async def close_unseen_by_the_loop() -> list[int]:
+    """Two originates; the server closes the first connection, unseen by the loop; which connections got
+    requests."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    first_closed = threading.Event()
+    requests: list[int] = []
+
+    def serve() -> None:
+        for conn_no in (1, 2):
+            sock, _ = listener.accept()
+            with sock:
+                sock.recv(65536)
+                requests.append(conn_no)
+                sock.sendall(answer())
+                if conn_no == 1:
+                    sock.shutdown(socket.SHUT_RDWR)
+            first_closed.set()
+        listener.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    async with client_for(port) as c:
+        await c.channels.originate("Local/1@x", channel_id="c1")
+        assert first_closed.wait(5)  # blocking: the loop gets no turn to read the end of stream
+        idle = c.http._idle[-1]
+        assert not idle.closed and idle.stale()
+        await c.channels.originate("Local/1@x", channel_id="c2")
+    thread.join(5)
+    return requests
 
 
 async def test_a_request_lost_on_a_reused_connection_is_resent_only_if_safe(
