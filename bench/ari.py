@@ -290,12 +290,11 @@ def run(quick: bool = False) -> Section:
     }
     for key, value in figures.items():
         print(f"  {key}: {value}")
+    loop = "_uvloop" if "client_us_per_request_sequential_uvloop" in rest else ""  # the daemon's loop
     return Section(figures, [
         Goal("events_per_s", dispatch_rate, GOAL_EVENTS_PER_S, at_least=True),
-        Goal("client_us_per_request_sequential", rest["client_us_per_request_sequential"],
-             GOAL_CLIENT_US_PER_REQUEST),
-        Goal("client_us_per_request_concurrent", rest["client_us_per_request_concurrent"],
-             GOAL_CLIENT_US_PER_REQUEST),
+        *(Goal(key, rest[key], GOAL_CLIENT_US_PER_REQUEST)
+          for key in (f"client_us_per_request_sequential{loop}", f"client_us_per_request_concurrent{loop}")),
     ])
 
 
