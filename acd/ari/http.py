@@ -184,6 +184,9 @@ class _Connection(asyncio.Protocol):
 
     def close(self) -> None:
         self.reusable = False
+        if self._timer is not None:  # e.g. the caller was cancelled while waiting for the answer
+            self._timer.cancel()
+            self._timer = None
         if not self.closed:
             self.closed = True
             if self.transport is not None:
