@@ -187,8 +187,8 @@ class AriClient:
         return self._session
 
     async def close(self) -> None:
-        """Close the REST connections, and the session if this client made it (a session passed in belongs
-        to the caller)."""
+        """Close the REST connections (for good: a request after this fails with ``AriConnectionError``),
+        and the session if this client made it (a session passed in belongs to the caller)."""
         await self.http.close()
         if self._own_session and self._session is not None and not self._session.closed:
             await self._session.close()
