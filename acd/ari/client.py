@@ -1,10 +1,11 @@
-"""The ARI REST client: one aiohttp session, Basic auth in a header, typed resource groups.
+"""The ARI REST client: keep-alive HTTP connections of our own, Basic auth in a header, typed resource groups.
 
 Why a thin client of our own: the Python ARI libraries either stop at the first disconnect, close their
 HTTP client for good after one error, or drop event types they do not know (see ../shared/STACK.md). This
 one is a few hundred lines we own: every non-2xx answer becomes an ``AriError`` subclass, every 2xx body a
 pydantic model, and the credentials live only in the ``Authorization`` header (never in a URL, a repr or a
-log line).
+log line). REST requests go through ``acd.ari.http`` (a lean HTTP/1.1 client: aiohttp cost 3-4 times the CPU
+per request, issue 11 §6); the events WebSocket keeps aiohttp (``session``).
 
     client = AriClient("http://127.0.0.1:8088/ari", "acd", password, "acd")
     channel = await client.channels.originate("PJSIP/agent1", app_args="agent")
@@ -14,11 +15,13 @@ log line).
 from __future__ import annotations
 
 import asyncio
+import re
+import ssl
 import time
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 import aiohttp
 import orjson
@@ -27,6 +30,7 @@ from pydantic import SecretStr
 from yarl import URL
 
 from acd.ari.errors import AriConnectionError, AriNotFound, AriServerError, error_for, error_message
+from acd.ari.http import HttpError, HttpPool
 from acd.ari.limiter import Priority, PriorityLimiter, default_priority, must_not_be_lost
 from acd.ari.resources import (
     Applications,
@@ -56,6 +60,28 @@ def query_params(params: Mapping[str, QueryValue]) -> dict[str, str]:
         else:
             out[key] = str(value)
     return out
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_.~:,/@!$'()*?-]*").fullmatch
+_QUERY_SAFE = "/:,?@!$'()*"
+
+
+def encode_query(params: Mapping[str, str]) -> str:
+    """``a=1&b=x+y``: values percent-encoded as aiohttp (yarl) did, a space as ``+`` (Asterisk's http.c
+    decodes ``+`` as a space and ``%XX``); the characters ARI values use most (``:``, ``,``, ``/``) stay."""
+    return "&".join(f"{_quote(k)}={_quote(v)}" for k, v in params.items())
+
+
+_QUOTE_ASCII = {c: "+" if c == 32 else f"%{c:02X}" for c in range(128)
+                if not (chr(c).isalnum() or chr(c) in "_.~-" + _QUERY_SAFE)}
+
+
+def _quote(text: str) -> str:
+    if _PLAIN(text):
+        return text
+    if text.isascii():  # str.translate: 3-4 times cheaper than quote_plus for the usual values
+        return text.translate(_QUOTE_ASCII)
+    return quote_plus(text, safe=_QUERY_SAFE)
 
 
 class _Redacted:
@@ -95,6 +121,8 @@ class AriClient:
         retry_attempts: int = 4,
         retry_base_s: float = 0.2,
         retry_max_s: float = 2.0,
+        idle_timeout_s: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.username or parts.password:
@@ -105,7 +133,6 @@ class AriClient:
         self.user = user
         self.app = app
         self.timeout_s = timeout_s
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.limiter = PriorityLimiter(max_concurrent)
         """At most ``max_concurrent`` requests in flight; the rest wait by priority (acd/ari/limiter.py)."""
         self.retry_attempts = max(1, retry_attempts)
@@ -118,6 +145,15 @@ class AriClient:
         call costs in requests, the daemon's main CPU cost (docs/benchmarks.md)."""
         secret = password.get_secret_value() if isinstance(password, SecretStr) else password
         self.__authorization = _Redacted(aiohttp.encode_basic_auth(user, secret))
+        self.__head = _Redacted(f"Host: {parts.netloc}\r\nAuthorization: {self.__authorization.value}\r\n")
+        """The request head's fixed lines, credentials included: built once, never logged."""
+        self._prefix = parts.path.rstrip("/")
+        default_port = 443 if parts.scheme == "https" else 80
+        # the limiter bounds requests in flight; +4 so that a request never waits for a connection below it
+        self.http = HttpPool(parts.scheme, parts.hostname or "127.0.0.1", parts.port or default_port,
+                             max_connections=self.limiter.limit + 4, idle_timeout_s=idle_timeout_s,
+                             ssl_context=ssl_context)
+        """The REST requests' connections (acd/ari/http.py)."""
         self._session = session
         self._own_session = session is None
         self.channels = Channels(self)
@@ -139,20 +175,21 @@ class AriClient:
 
     @property
     def session(self) -> aiohttp.ClientSession:
-        """The HTTP session, made on first use (inside the running loop, as aiohttp wants)."""
+        """The aiohttp session of the events WebSocket, made on first use (inside the running loop, as
+        aiohttp wants). REST requests do not use it (``http``)."""
         if self._session is None or self._session.closed:
             if not self._own_session and self._session is not None:
                 raise RuntimeError("the aiohttp session given to AriClient is closed")
-            # the limiter bounds requests; the pool must not queue them a second time (FIFO, with the
-            # time-out already running) below it. +4: the events WebSocket holds one connection for good
-            # idle connections closed before Asterisk does (http.conf session_keep_alive, 15 s by default)
-            connector = aiohttp.TCPConnector(limit=self.limiter.limit + 4, keepalive_timeout=10)
+            # the events WebSocket holds one connection for good; a reconnect may overlap the old one's close
+            connector = aiohttp.TCPConnector(limit=4, keepalive_timeout=10)
             self._session = aiohttp.ClientSession(connector=connector)
             self._own_session = True
         return self._session
 
     async def close(self) -> None:
-        """Close the session if this client made it (a session passed in belongs to the caller)."""
+        """Close the REST connections (for good: a request after this fails with ``AriConnectionError``),
+        and the session if this client made it (a session passed in belongs to the caller)."""
+        await self.http.close()
         if self._own_session and self._session is not None and not self._session.closed:
             await self._session.close()
 
@@ -230,34 +267,32 @@ class AriClient:
         not_found_ok: bool = False,
     ) -> Any:
         self.sent[request_kind(method, path)] += 1
-        headers = {"Authorization": self.__authorization.value}
-        data: bytes | None = None
+        target = self._prefix + path
+        if params:
+            query = encode_query(query_params(params))
+            if query:
+                target += "?" + query
         if body is not None:
             data = orjson.dumps(body)
-            headers["Content-Type"] = "application/json"
+            head = (f"{method} {target} HTTP/1.1\r\n{self.__head.value}Content-Type: application/json\r\n"
+                    f"Content-Length: {len(data)}\r\n\r\n")
+            raw_request = head.encode() + data
+        elif method in ("POST", "PUT"):
+            raw_request = (f"{method} {target} HTTP/1.1\r\n{self.__head.value}"
+                           "Content-Length: 0\r\n\r\n").encode()
+        else:
+            raw_request = f"{method} {target} HTTP/1.1\r\n{self.__head.value}\r\n".encode()
         started = time.monotonic()
         try:
-            async with self.session.request(
-                method,
-                self.url(path),
-                params=query_params(params or {}),
-                data=data,
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=timeout_s) if timeout_s else self._timeout,
-            ) as resp:
-                status = resp.status
-                raw = await resp.read()
-                if own_connection and not 200 <= status < 300:
-                    # This connection may answer a false 409 next (BEHAVIOUR.md 19): close it. A small
-                    # answer has already released it to the pool, so only the response still knows it;
-                    # the pool drops a closed connection. tests/ari/test_ari_client.py guards this
-                    # private attribute across aiohttp upgrades.
-                    proto = getattr(resp, "_protocol", None)
-                    if proto is not None:
-                        proto.close()
-        except (TimeoutError, aiohttp.ClientError) as exc:
+            # own_connection: after an error answer this connection may answer a false 409 next
+            # (BEHAVIOUR.md 19), so it is closed instead of going back to the pool
+            answer = await self.http.request(method, raw_request, timeout_s or self.timeout_s,
+                                             close_on_error=own_connection)
+        except (HttpError, TimeoutError, OSError) as exc:
             log.warning("ari.request_failed", method=method, path=path, error=type(exc).__name__)
             raise AriConnectionError(0, f"{type(exc).__name__}: {exc}", method, path) from None
+        status = answer.status
+        raw = answer.body
         elapsed_ms = round((time.monotonic() - started) * 1000, 1)
         if 200 <= status < 300:
             log.debug("ari.request", method=method, path=path, status=status, ms=elapsed_ms)
