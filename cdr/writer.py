@@ -1,7 +1,10 @@
 """The CDR writer: one task that turns call and agent events into SQL rows, never slowing a call.
 
 ``emit`` only appends to an in-memory queue. The task takes up to ``batch_size`` records (waiting at most
-``batch_wait_s`` for a batch to fill), and in one transaction inserts the events (``ON CONFLICT DO
+``batch_wait_s``, 0.25 s, for a batch to fill: a batch's cost is mostly fixed, and at 20 calls/s a 0.05 s
+window made the writer half of the daemon's remaining CPU per call, docs/benchmarks.md; a row reaching the
+database a quarter of a second later is not seen by anybody, and the journal keeps a killed daemon's
+records), and in one transaction inserts the events (``ON CONFLICT DO
 NOTHING`` on their unique event ids), re-folds the ``calls`` row of every call touched from ALL its stored
 events (upsert), derives the Asterisk ``queue_log`` and ``cdr`` rows and the voicemail callbacks, and
 fills agent-state durations; ``RecordingEvent``s keep the ``recordings`` rows (by recording name) and the
@@ -224,7 +227,7 @@ def check_record(record: Any) -> str | None:
 class CdrWriter:
     def __init__(self, db_url: str, spool_dir: Path | str, *, short_abandon_s: float = 5.0,
                  clock: Callable[[], float] = time.time, regions: RegionLookup | None = None,
-                 batch_size: int = 2000, batch_wait_s: float = 0.05, retry_min_s: float = 0.5,
+                 batch_size: int = 2000, batch_wait_s: float = 0.25, retry_min_s: float = 0.5,
                  retry_max_s: float = 30.0, lock_timeout_s: float = 10.0) -> None:
         self.db_url = db_url
         self.spool = Spool(spool_dir)
