@@ -83,7 +83,10 @@ def routes(sim: Simulator) -> list[web.RouteDef]:
         before = ep.state
         apply_endpoint_settings(ep, body)
         if ep.state != before:
-            sim.world.emit_endpoint(ep, "EndpointStateChange")
+            # the order and the recipients of a real phone (un)registering: docs/ari-simulator.md
+            sim.world.emit_endpoint(ep, "EndpointStateChange", to_subscribe_all=False)
+            sim.world.emit_endpoint(ep, "PeerStatusChange", peer={
+                "peer_status": "Reachable" if ep.state == "online" else "Unreachable"})
             sim.world.emit_endpoint(ep, "ContactStatusChange", contact_info={
                 "uri": f"sip:{ep.resource}@127.0.0.1:5070",
                 "contact_status": "NonQualified" if ep.state == "online" else "Removed",

@@ -420,11 +420,14 @@ class World:
     def endpoint_json(self, ep: Endpoint) -> dict[str, Any]:
         return ep.to_json(self.endpoint_channels(ep.key))
 
-    def emit_endpoint(self, ep: Endpoint, kind: str, **fields: Any) -> None:
+    def emit_endpoint(self, ep: Endpoint, kind: str, *, to_subscribe_all: bool = True, **fields: Any) -> None:
+        """``to_subscribe_all=False``: only apps subscribed to the endpoint (or its technology) get it.
+        Asterisk 22.10.1 sends ``EndpointStateChange`` of a PJSIP registration that way: a ``subscribeAll``
+        app gets only ``PeerStatusChange`` and ``ContactStatusChange`` (ari_sim fixtures pjsip-*register*)."""
         event = {"type": kind, "endpoint": self.endpoint_json(ep), **fields}
         for app in self.hub.apps.values():
             subscribed = ep.key in app.endpoint_ids or ep.technology in app.endpoint_ids
-            if subscribed or app.name in self.hub.subscribe_all:
+            if subscribed or (to_subscribe_all and app.name in self.hub.subscribe_all):
                 self.hub.send(app.name, event)
 
     def snapshot(self) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import aiohttp
 
 from acd.ari_sim import SimulatorConfig, start_simulator
 from tests.ari_sim.conftest import Ari, chan
-from tests.ari_sim.test_behaviour import ts
+from tests.ari_sim.test_behaviour import FIXTURES, ts
 
 
 async def inbound(ari: Ari, **spec: object) -> str:
@@ -100,6 +101,26 @@ async def test_offline_endpoint_events_and_originate_failure(ari: Ari) -> None:
     assert (await ari.req("GET", "/endpoints/PJSIP/agent6"))[1]["state"] == "offline"
     await ari.sim("PUT", "/endpoints/PJSIP/agent6", {"state": "online"})
     assert (await ari.wait("EndpointStateChange", since=mark + 2))["endpoint"]["state"] == "online"
+
+
+async def test_registration_events_reach_subscribers_as_on_asterisk(ari: Ari) -> None:
+    """Asterisk 22.10.1 (captured with SIP phones): EndpointStateChange of a phone unregistering goes only to
+    apps subscribed to the endpoint; a subscribeAll app gets PeerStatusChange and ContactStatusChange."""
+    fixture = FIXTURES / "pjsip-subscribed-endpoint-registers-and-unregisters.jsonl"
+    captured = [json.loads(line)["type"] for line in fixture.read_text().splitlines()]
+    watcher = Ari(ari.handle, ari.session)
+    await watcher.connect("watch&subscribeAll=true")
+    await ari.req("POST", "/applications/acd/subscription", eventSource="endpoint:PJSIP/agent6")
+    mark = len(ari.events)
+    await ari.sim("PUT", "/endpoints/PJSIP/agent6", {"state": "offline"})
+    await ari.wait("ContactStatusChange", since=mark)
+    await watcher.wait("ContactStatusChange")
+    kinds = [e["type"] for e in ari.events[mark:] if e.get("endpoint", {}).get("resource") == "agent6"]
+    assert kinds == captured[-3:] == ["EndpointStateChange", "PeerStatusChange", "ContactStatusChange"]
+    seen = [e["type"] for e in watcher.events if e.get("endpoint", {}).get("resource") == "agent6"]
+    assert seen == ["PeerStatusChange", "ContactStatusChange"]
+    assert watcher.events[0]["peer"] == {"peer_status": "Unreachable"} and not watcher.problems
+    await watcher.close()
 
 
 async def test_variables_survive_a_client_restart(ari: Ari) -> None:
