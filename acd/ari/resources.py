@@ -81,11 +81,14 @@ class _MediaTarget(_Group):
         *,
         offsetms: int | None = None,
         skipms: int | None = None,
+        not_found_ok: bool = False,
     ) -> Playback:
+        """``not_found_ok``: a 404 (the channel hung up as the prompt started) is logged at debug only."""
         params = {"media": _media(media), "lang": lang, "playbackId": playback_id,
                   "offsetms": offsetms, "skipms": skipms}
         return Playback.model_validate(
-            await self._c.request("POST", _p(self._resource, target_id, "play"), params=params))
+            await self._c.request("POST", _p(self._resource, target_id, "play"), params=params,
+                                  not_found_ok=not_found_ok))
 
     async def record(
         self,
@@ -179,13 +182,16 @@ class Channels(_MediaTarget):
                               params={"caller": caller, "timeout": timeout})
 
     async def hangup(
-        self, channel_id: str, reason: str | None = "normal", *, reason_code: int | None = None
+        self, channel_id: str, reason: str | None = "normal", *, reason_code: int | None = None,
+        not_found_ok: bool = False,
     ) -> None:
-        """Hang up with a reason name, or with a Q.850 ``reason_code`` (Asterisk refuses both at once)."""
+        """Hang up with a reason name, or with a Q.850 ``reason_code`` (Asterisk refuses both at once).
+        ``not_found_ok``: the channel may be gone already (a busy phone Asterisk removed): debug only."""
         if reason_code is not None:
             reason = None
         await self._c.request("DELETE", _p("channels", channel_id),
-                              params={"reason": reason, "reason_code": reason_code})
+                              params={"reason": reason, "reason_code": reason_code},
+                              not_found_ok=not_found_ok)
 
     async def answer(self, channel_id: str) -> None:
         await self._c.request("POST", _p("channels", channel_id, "answer"))

@@ -589,7 +589,7 @@ class Engine:
 
     async def hangup_leg(self, leg: Leg) -> None:
         with contextlib.suppress(AriError):
-            await self.ari.channels.hangup(leg.channel_id, "normal")
+            await self.ari.channels.hangup(leg.channel_id, "normal", not_found_ok=True)
 
     async def finish_recording(
         self, session: RecordingOwner, name: str, ended: asyncio.Future[dict[str, Any]] | None

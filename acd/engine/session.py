@@ -254,7 +254,8 @@ class CallSession(CallControl):
         try:
             await self._ari(
                 self.ari.channels.play(
-                    self.channel_id, media, lang=self.info.language, playback_id=playback_id
+                    self.channel_id, media, lang=self.info.language, playback_id=playback_id,
+                    not_found_ok=True,  # the caller hung up as the prompt started: not worth an info line
                 )
             )
         except AriError as exc:

@@ -85,7 +85,7 @@ class _Channels(_Part):
             self.ari.vars[(cid, k)] = v
         return models.Channel.model_validate(channel(cid, f"PJSIP/{endpoint}").model_dump())
 
-    async def hangup(self, cid: str, reason: str = "normal") -> None:
+    async def hangup(self, cid: str, reason: str = "normal", *, not_found_ok: bool = False) -> None:
         self.ari.log("hangup", cid)
         if cid not in self.ari.alive:
             raise AriNotFound(404, "Channel not found")
@@ -119,7 +119,8 @@ class _Channels(_Part):
         self.ari.log("ring_stop", cid)
 
     async def play(
-        self, cid: str, media: builtins.list[str], *, lang: str = "", playback_id: str = ""
+        self, cid: str, media: builtins.list[str], *, lang: str = "", playback_id: str = "",
+        not_found_ok: bool = False,
     ) -> None:
         self.ari.log("play", cid, *media)
         self.ari.playing[playback_id] = [*media]
