@@ -17,6 +17,7 @@ import itertools
 import os
 from collections.abc import Mapping
 from dataclasses import MISSING, Field, dataclass, field, fields
+from functools import cached_property
 from typing import Any, ClassVar
 
 
@@ -430,8 +431,9 @@ class CallEvent:
             return cls(call_id, fact_kind(fact), at, fact_data(fact))
         return cls(call_id, fact_kind(fact), at, fact_data(fact), event_id)
 
-    @property
+    @cached_property
     def fact(self) -> CallFact:
+        """Parsed once: the CDR writer re-folds a live call from its events at every batch."""
         return parse_fact(self.kind, self.data)
 
 
