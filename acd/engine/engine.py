@@ -73,6 +73,9 @@ from routing.interpreter import run_scenario
 log = structlog.get_logger(__name__)
 
 OWN_PREFIX = "acd-"
+"""Every id the daemon gives a channel, bridge or playback starts with this."""
+ACD_CALL_HEADER = "X-ACD-Call"
+"""SIP header of an offer to an agent: the call id, so the browser softphone rings for the desktop's offer."""
 
 EVENT_TYPES = frozenset({
     "StasisStart", "StasisEnd", "ChannelHangupRequest", "ChannelDestroyed", "Dial", "ChannelDtmfReceived",
@@ -82,9 +85,7 @@ EVENT_TYPES = frozenset({
 eventFilter): a call brings about 35 events, 13 of them of these types, and every event costs both
 Asterisk and the daemon (docs/benchmarks.md). tests/engine/test_event_types.py checks that each ``case``
 of the dispatchers is in this set."""
-"""Every id the daemon gives a channel, bridge or playback starts with this."""
-ACD_CALL_HEADER = "X-ACD-Call"
-"""SIP header of an offer to an agent: the call id, so the browser softphone rings for the desktop's offer."""
+
 UNKNOWN_CHANNEL_WAIT_S = 2.0
 """A StasisStart whose channel 404s: how long (virtual) its hang-up is awaited before it is ignored."""
 RECORDING_END_WAIT_S = 5.0
@@ -675,8 +676,6 @@ class Engine:
             session.start_notice()  # while the phone rings (issue 11 §5); else the music
         answered = await leg.answered
         self.offers.pop((d.call_id, d.agent_id), None)
-        if answered:
-            self.ring_ahead.answered(d.agent_id, self.clock.now() - dialled_at)
         if not answered:
             if leg.result != "cancelled":
                 reason = leg.result if leg.result in ("busy", "unreachable", "no_answer") else "failed"
@@ -686,6 +685,7 @@ class Engine:
                     lambda: self.acd.offer_rejected(d.call_id, d.agent_id, now, reason=reason),
                 )
             return
+        self.ring_ahead.answered(d.agent_id, self.clock.now() - dialled_at)
         wait = session.wait
         if session.gone.is_set() or wait is None or not wait.open():
             self.forget_leg(leg)
